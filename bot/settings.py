@@ -1,0 +1,46 @@
+"""Settings, read once from the environment and ``.env``; every one is in ``.env.example``."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.db import DEFAULT_DATABASE_URL
+
+
+class Settings(BaseSettings):
+    """Lyttepost's configuration. Frozen: read once at start, passed down explicitly."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = DEFAULT_DATABASE_URL
+    log_level: str = "INFO"
+    timezone: str = "Europe/Oslo"
+
+    telegram_bot_token: str = ""
+    telegram_bot_username: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+
+    invite_ttl_days: int = Field(default=60, ge=1)
+    # Telegram: about 30 messages/s overall, about 1/s per chat with short bursts.
+    send_rate_per_second: float = Field(default=29.0, gt=0)
+    send_chat_rate_per_second: float = Field(default=1.0, gt=0)
+    send_chat_burst: int = Field(default=3, ge=1)
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_charset(cls, value: str) -> str:
+        allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+        if value and (len(value) > 256 or not set(value) <= allowed):
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z a-z 0-9 _ -")
+        return value

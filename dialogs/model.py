@@ -1,0 +1,200 @@
+"""The compiled survey model: what the engine walks through.
+
+A survey file (see ``dialogs/definition.py``) may declare follow-up questions per
+option; loading *compiles* those into this flat, ordered list where every question
+carries the full condition under which it is asked. The engine therefore only
+knows one rule: ask the next question, in order, whose condition holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+QuestionType = Literal["single", "multi", "scale", "yesno", "text", "number"]
+
+# What an answer may hold once stored. ``None`` means the member skipped an optional question.
+AnswerValue = str | int | float | bool | list[str] | None
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Option(BaseModel):
+    """One choice of a single- or multiple-choice question; ``value`` is what is stored."""
+
+    model_config = _FROZEN
+
+    value: str
+    label: str
+
+
+class Condition(BaseModel):
+    """A test on earlier answers; exactly one operator is set.
+
+    Leaf operators name a ``question``: ``equals``, ``includes`` (a multi answer contains
+    the value), ``one_of`` (the answer is one of the values), ``at_least`` / ``at_most``
+    (numbers and scales), ``answered`` (true: has a non-skipped answer).
+    Combinators: ``all``, ``any``, ``not``.
+    """
+
+    model_config = _FROZEN
+
+    question: str | None = None
+    equals: str | int | float | bool | None = None
+    includes: str | None = None
+    one_of: list[str | int | float | bool] | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+    answered: bool | None = None
+    all: list[Condition] | None = None
+    any: list[Condition] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
+
+    @model_validator(mode="after")
+    def _exactly_one_operator(self) -> Condition:
+        leaf = [
+            name
+            for name in ("equals", "includes", "one_of", "at_least", "at_most", "answered")
+            if getattr(self, name) is not None
+        ]
+        combinators = [name for name in ("all", "any", "not_") if getattr(self, name) is not None]
+        if len(leaf) + len(combinators) != 1:
+            raise ValueError(
+                "a condition needs exactly one of equals, includes, one_of, at_least, "
+                "at_most, answered, all, any, not"
+            )
+        if leaf and not self.question:
+            raise ValueError(f"'{leaf[0]}' needs 'question' naming an earlier question")
+        if combinators and self.question:
+            raise ValueError("'question' goes inside the conditions of all/any/not")
+        return self
+
+    def referenced_questions(self) -> set[str]:
+        """Every question id this condition reads, for validation."""
+        found: set[str] = {self.question} if self.question else set()
+        for child in (self.all or []) + (self.any or []):
+            found |= child.referenced_questions()
+        if self.not_ is not None:
+            found |= self.not_.referenced_questions()
+        return found
+
+    def holds(self, answers: dict[str, AnswerValue]) -> bool:
+        """Evaluate against the answers given so far; a missing answer never matches."""
+        if self.all is not None:
+            return all(c.holds(answers) for c in self.all)
+        if self.any is not None:
+            return any(c.holds(answers) for c in self.any)
+        if self.not_ is not None:
+            return not self.not_.holds(answers)
+        assert self.question is not None
+        value = answers.get(self.question)
+        if self.answered is not None:
+            return (value is not None) == self.answered
+        if value is None:
+            return False
+        if self.equals is not None:
+            return _same(value, self.equals)
+        if self.includes is not None:
+            return isinstance(value, list) and self.includes in value
+        if self.one_of is not None:
+            return any(_same(value, v) for v in self.one_of)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        if self.at_least is not None:
+            return value >= self.at_least
+        if self.at_most is not None:
+            return value <= self.at_most
+        return False  # pragma: no cover - the validator guarantees one operator
+
+
+def _same(value: AnswerValue, expected: Any) -> bool:
+    """Compare without letting ``True == 1`` blur yes/no and numeric answers."""
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return isinstance(value, bool) and isinstance(expected, bool) and value == expected
+    return bool(value == expected)
+
+
+class Question(BaseModel):
+    """One question of a compiled survey.
+
+    ``group`` and ``template`` are set on questions generated from follow-ups: ``group``
+    is the option value that caused them (e.g. a priority area), ``template`` the id of
+    the follow-up they were made from, so reports can gather them across areas.
+    """
+
+    model_config = _FROZEN
+
+    id: str
+    type: QuestionType
+    text: str
+    label: str | None = None
+    help: str | None = None
+    required: bool = True
+    when: Condition | None = None
+    options: tuple[Option, ...] = ()
+    min_select: int = 1
+    max_select: int | None = None
+    scale_min: int = 1
+    scale_max: int = 5
+    scale_min_label: str | None = None
+    scale_max_label: str | None = None
+    min_length: int = 1
+    max_length: int = 1000
+    number_min: float | None = None
+    number_max: float | None = None
+    integer: bool = True
+    unit: str | None = None
+    group: str | None = None
+    template: str | None = None
+
+    def option(self, value: str) -> Option | None:
+        """The option with this stored value, if any."""
+        return next((o for o in self.options if o.value == value), None)
+
+
+
+class Survey(BaseModel):
+    """A compiled, validated survey. ``texts`` may use the placeholders
+    ``{org_name}``, ``{contact_name}`` and ``{closes}``."""
+
+    model_config = _FROZEN
+
+    key: str
+    version: int
+    title: str
+    intro: str
+    receipt: str
+    language: str = "nb"
+    questions: tuple[Question, ...]
+
+    def question(self, question_id: str) -> Question | None:
+        """Look a question up by id."""
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def index_of(self, question_id: str) -> int:
+        """Position of a question in the asking order (ValueError if unknown)."""
+        for index, question in enumerate(self.questions):
+            if question.id == question_id:
+                return index
+        raise ValueError(question_id)
+
+    def asked_questions(self, answers: dict[str, AnswerValue]) -> list[Question]:
+        """The questions that apply, in order, given these answers.
+
+        Conditions are evaluated in order over the answers of questions that are
+        themselves asked, so an answer left behind by an edit (a deselected area's
+        follow-ups, say) never switches later questions on.
+        """
+        effective: dict[str, AnswerValue] = {}
+        asked: list[Question] = []
+        for question in self.questions:
+            if question.when is None or question.when.holds(effective):
+                asked.append(question)
+                if question.id in answers:
+                    effective[question.id] = answers[question.id]
+        return asked
+
+    def effective_answers(self, answers: dict[str, AnswerValue]) -> dict[str, AnswerValue]:
+        """Only the answers to questions that are asked: what a submission contains."""
+        return {q.id: answers[q.id] for q in self.asked_questions(answers) if q.id in answers}
