@@ -153,7 +153,6 @@ class Question(BaseModel):
         return next((o for o in self.options if o.value == value), None)
 
 
-
 class Survey(BaseModel):
     """A compiled, validated survey. ``texts`` may use the placeholders
     ``{org_name}``, ``{contact_name}`` and ``{closes}``."""

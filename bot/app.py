@@ -1,0 +1,202 @@
+"""The composition root: builds every concrete part from settings, nothing at import.
+
+``build_runtime`` wires the database, the conversation, the inbound processor, the
+sender and the configured channels; ``web_app`` serves them in one aiohttp
+application whose startup/cleanup hooks start and stop the background work.
+Tests call the same functions with their own transports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.settings import Settings
+from bot.telegram import TelegramIntake, TelegramTransport, webhook_handler
+from services.conversation import Conversation
+from services.delivery import Pacing, Sender, Transport
+from services.inbound import InboundProcessor, sweep_forever
+from services.rounds import open_due_rounds
+from services.surveys import SurveyCatalog
+from storage.db import create_engine, session_factory
+from storage.orm import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a running Lyttepost process holds."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    catalog: SurveyCatalog
+    conversation: Conversation
+    processor: InboundProcessor
+    sender: Sender
+    transports: dict[str, Transport]
+    telegram_bot: Bot | None = None
+    telegram_intake: TelegramIntake | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start_background(self) -> None:
+        """Resume unfinished work, then start sending and sweeping."""
+        recovered = await self.processor.recover()
+        if recovered:
+            log.info("resuming %s inbound events left unprocessed", recovered)
+        self.tasks.append(asyncio.create_task(self.sender.run(), name="sender"))
+        self.tasks.append(asyncio.create_task(sweep_forever(self.processor), name="inbound-sweep"))
+        self.tasks.append(asyncio.create_task(self.open_due_rounds_forever(), name="rounds"))
+
+    async def open_due_rounds_forever(self, interval: float = 30.0) -> None:
+        """Open rounds planned for now (a stop-gap until the scheduler runs the cycle)."""
+        while True:
+            try:
+                async with self.sessions() as session, session.begin():
+                    opened = await open_due_rounds(session, utcnow(), self.conversation.closes_text)
+                if opened:
+                    log.info("opened rounds %s", opened)
+                    self.sender.wake()
+            except SQLAlchemyError as error:
+                log.error("rounds: cannot check for due rounds (%s)", type(error).__name__)
+            await asyncio.sleep(interval)
+
+    async def close(self) -> None:
+        """Stop background work and release connections."""
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.tasks.clear()
+        await self.sender.stop()
+        await self.processor.idle()
+        if self.telegram_bot is not None:
+            with contextlib.suppress(Exception):
+                await self.telegram_bot.shutdown()
+        await self.engine.dispose()
+
+
+def telegram_bot(settings: Settings) -> Bot:
+    """A PTB Bot for the configured Bot API server, with room for long polls."""
+    return Bot(
+        token=settings.telegram_bot_token,
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.telegram_api_base_url.replace("/bot", "/file/bot"),
+        request=HTTPXRequest(connection_pool_size=64, read_timeout=20, write_timeout=30),
+        get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=40),
+    )
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    transports: Mapping[str, Transport] | None = None,
+    with_telegram: bool | None = None,
+) -> Runtime:
+    """Build (but do not start) a runtime; ``transports`` adds or replaces channels."""
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    catalog = SurveyCatalog()
+    conversation = Conversation(catalog=catalog, zone=ZoneInfo(settings.timezone))
+    chosen: dict[str, Transport] = {}
+    bot: Bot | None = None
+    use_telegram = bool(settings.telegram_bot_token) if with_telegram is None else with_telegram
+    if use_telegram:
+        bot = telegram_bot(settings)
+        chosen["telegram"] = TelegramTransport(bot)
+    chosen.update(transports or {})
+    pacing = Pacing(
+        per_second=settings.send_rate_per_second,
+        chat_per_second=settings.send_chat_rate_per_second,
+        chat_burst=settings.send_chat_burst,
+    )
+    sender = Sender(sessions, chosen, pacing)
+    processor = InboundProcessor(
+        sessions,
+        conversation.handle,
+        conversation.apologise,
+        sender.wake,
+        concurrency=1 if engine.dialect.name == "sqlite" else 8,
+    )
+    intake = TelegramIntake(bot, processor) if bot is not None else None
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        catalog=catalog,
+        conversation=conversation,
+        processor=processor,
+        sender=sender,
+        transports=chosen,
+        telegram_bot=bot,
+        telegram_intake=intake,
+    )
+
+
+def webhook_path(settings: Settings) -> str:
+    """The path Telegram posts to: the path of TELEGRAM_WEBHOOK_URL."""
+    return urlparse(settings.telegram_webhook_url).path or "/telegram/webhook"
+
+
+def web_app(runtime: Runtime) -> web.Application:
+    """The one aiohttp application: health check, Telegram webhook, background work."""
+    app = web.Application(client_max_size=1024 * 1024)
+    settings = runtime.settings
+
+    async def healthz(_: web.Request) -> web.Response:
+        try:
+            async with runtime.sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as error:  # any failure means unhealthy, never a crash
+            log.error("healthz: database unavailable (%s)", type(error).__name__)
+            return web.json_response({"status": "database unavailable"}, status=503)
+        return web.json_response({"status": "ok"})
+
+    app.router.add_get("/healthz", healthz)
+    webhook = bool(settings.telegram_webhook_url) and runtime.telegram_intake is not None
+    if webhook:
+        assert runtime.telegram_intake is not None
+        app.router.add_post(
+            webhook_path(settings),
+            webhook_handler(runtime.telegram_intake, settings.telegram_webhook_secret),
+        )
+
+    async def on_startup(_: web.Application) -> None:
+        await runtime.start_background()
+        if runtime.telegram_bot is not None and runtime.telegram_intake is not None:
+            await runtime.telegram_bot.initialize()
+            if webhook:
+                await runtime.telegram_bot.set_webhook(
+                    url=settings.telegram_webhook_url,
+                    secret_token=settings.telegram_webhook_secret,
+                    allowed_updates=["message", "callback_query"],
+                )
+                log.info("telegram: webhook mode at %s", webhook_path(settings))
+            else:
+                runtime.tasks.append(
+                    asyncio.create_task(
+                        runtime.telegram_intake.poll_forever(), name="telegram-poll"
+                    )
+                )
+                log.info("telegram: polling mode")
+
+    async def on_cleanup(_: web.Application) -> None:
+        await runtime.close()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app

@@ -1,0 +1,589 @@
+"""The ``lyttepost`` command line (Typer).
+
+Commands that return data take ``--json`` and then print exactly one JSON document on
+stdout; logs and human messages go to stderr. Errors exit non-zero with a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import typer
+from sqlalchemy import func, select
+
+from bot.settings import Settings
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="Lyttepost – KS sin lyttepost i chat.", no_args_is_help=True, add_completion=False
+)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+members_app = typer.Typer(help="The member registry.", no_args_is_help=True)
+contacts_app = typer.Typer(help="Contacts at member organisations.", no_args_is_help=True)
+invites_app = typer.Typer(help="Invitation codes.", no_args_is_help=True)
+surveys_app = typer.Typer(help="Survey definitions.", no_args_is_help=True)
+rounds_app = typer.Typer(help="Collection rounds.", no_args_is_help=True)
+for sub, name in (
+    (db_app, "db"),
+    (members_app, "members"),
+    (contacts_app, "contacts"),
+    (invites_app, "invites"),
+    (surveys_app, "surveys"),
+    (rounds_app, "rounds"),
+):
+    app.add_typer(sub, name=name)
+
+JsonOption = typer.Option(False, "--json", help="Print one JSON document on stdout.")
+
+
+def settings() -> Settings:
+    """Settings from the environment, with a readable error instead of a traceback."""
+    try:
+        return Settings()
+    except Exception as error:  # pydantic's ValidationError, bad .env
+        fail(f"invalid configuration: {error}")
+
+
+def fail(message: str, code: int = 1) -> Any:
+    """Print an error to stderr and exit."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def emit(document: Any, as_json: bool, human: Callable[[], None]) -> None:
+    """Either exactly one JSON document on stdout, or the human rendering."""
+    if as_json:
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, default=str) + "\n")
+    else:
+        human()
+
+
+def configure_logging(level: str) -> None:
+    """Logs go to stderr so ``--json`` output stays clean."""
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("httpx", "httpcore", "aiosqlite", "apscheduler.executors.default"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def run_async(work: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine, turning a dead database into a clear message."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return asyncio.run(work())  # type: ignore[arg-type]
+    except SQLAlchemyError as error:
+        fail(f"database error ({type(error).__name__}): {str(error).splitlines()[0][:300]}")
+        raise  # unreachable
+
+
+def parse_moment(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
+    """A date (``2026-12-15``; end of day for deadlines) or date-time; naive means Oslo time."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, time(23, 59) if end_of_day else time(8, 0))
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"cannot read {text!r} as a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+# --- db ---------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(as_json: bool = JsonOption) -> None:
+    """Create or upgrade the schema, seed the 371 members, register shipped surveys."""
+    from services.setup import setup_database
+
+    config = settings()
+    configure_logging(config.log_level)
+    summary = run_async(lambda: setup_database(config.database_url))
+    emit(
+        summary,
+        as_json,
+        lambda: typer.echo(
+            f"database ready: {summary['organisations']} member organisations "
+            f"({summary['organisations_inserted']} new), surveys: "
+            + ", ".join(
+                f"{s['key']} v{s['version']}{' (new)' if s['created'] else ''}"
+                for s in summary["surveys"]
+            )
+        ),
+    )
+
+
+# --- members ----------------------------------------------------------------------------
+
+
+@members_app.command("list")
+def members_list(
+    county: str | None = typer.Option(None, "--county", help="Only this county number (NN)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """List member organisations."""
+    from storage.orm import Organisation
+
+    async def work() -> list[dict[str, Any]]:
+        async with _sessions(settings()) as sessions, sessions() as session:
+            statement = select(Organisation).order_by(Organisation.code)
+            if county:
+                statement = statement.where(Organisation.county_code == county.zfill(2))
+            return [
+                {
+                    "org": o.code,
+                    "name": o.name,
+                    "kind": o.kind,
+                    "county": o.county_code,
+                    "county_name": o.county_name,
+                }  # fmt: skip
+                for o in await session.scalars(statement)
+            ]
+
+    rows = run_async(work)
+    emit(
+        rows,
+        as_json,
+        lambda: [
+            typer.echo(f"{r['org']:>4}  {r['name']:<30} {r['kind']:<25} {r['county_name']}")
+            for r in rows
+        ],
+    )
+
+
+# --- contacts ---------------------------------------------------------------------------
+
+
+@contacts_app.command("add")
+def contacts_add(
+    org: str = typer.Option(..., "--org", help="Kommunenummer (NNNN) or fylkesnummer (NN)."),
+    name: str = typer.Option(..., "--name"),
+    role: str = typer.Option(..., "--role", help="For example radmann or kommunedirektor."),
+    email: str | None = typer.Option(None, "--email"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Add one contact."""
+    from services.contacts import ContactError, add_contact
+
+    async def work() -> dict[str, Any]:
+        async with _sessions(settings()) as sessions, sessions() as session, session.begin():
+            try:
+                contact = await add_contact(session, org, name, role, email)
+            except ContactError as error:
+                fail(str(error))
+            return {"id": contact.id}
+
+    result = run_async(work)
+    emit(result, as_json, lambda: typer.echo(f"contact {result['id']} added"))
+
+
+@contacts_app.command("import")
+def contacts_import(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False), as_json: bool = JsonOption
+) -> None:
+    """Import contacts from CSV (columns: org, name, role, email); all lines or none."""
+    from services.contacts import import_contacts
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        fail(f"{file}: not UTF-8 text")
+
+    async def work() -> dict[str, Any]:
+        async with _sessions(settings()) as sessions, sessions() as session, session.begin():
+            result = await import_contacts(session, text)
+            return {"added": result.added, "skipped": result.skipped, "errors": result.errors}
+
+    result = run_async(work)
+    if result["errors"]:
+        emit(
+            result,
+            as_json,
+            lambda: [typer.echo(f"{file}: {e}", err=True) for e in result["errors"]],
+        )
+        raise typer.Exit(1)
+    emit(
+        result,
+        as_json,
+        lambda: typer.echo(
+            f"{len(result['added'])} contacts added, {result['skipped']} already there"
+        ),
+    )
+
+
+# --- invites ----------------------------------------------------------------------------
+
+
+@invites_app.command("create")
+def invites_create(
+    contact: int | None = typer.Option(None, "--contact", help="One contact's id."),
+    all_pending: bool = typer.Option(
+        False, "--all-pending", help="Every contact without a chat or a live code."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Issue invitation codes with Telegram deep links (for a mail merge)."""
+    from services.contacts import pending_contacts
+    from services.invites import deep_link, issue_code
+    from storage.orm import Contact, Organisation, utcnow
+
+    if (contact is None) == (not all_pending):
+        fail("give either --contact ID or --all-pending")
+    config = settings()
+
+    async def work() -> list[dict[str, Any]]:
+        username = await _bot_username(config)
+        async with _sessions(config) as sessions, sessions() as session, session.begin():
+            now = utcnow()
+            if contact is not None:
+                row = await session.get(Contact, contact)
+                if row is None:
+                    fail(f"no contact with id {contact}")
+                targets = [row]
+            else:
+                targets = await pending_contacts(session, now)
+            issued = []
+            for target in targets:
+                code = await issue_code(
+                    session, target.id, now, timedelta(days=config.invite_ttl_days)
+                )
+                organisation = await session.get(Organisation, target.organisation_id)
+                assert organisation is not None
+                issued.append({
+                    "contact_id": target.id, "name": target.name, "email": target.email,
+                    "org": organisation.code, "org_name": organisation.name, "code": code.code,
+                    "link": deep_link(username, code.code) if username else None,
+                    "expires_at": code.expires_at.isoformat(),
+                })  # fmt: skip
+            return issued
+
+    rows = run_async(work)
+    if not rows and not as_json:
+        typer.echo("no contacts need a code", err=True)
+    emit(
+        rows,
+        as_json,
+        lambda: [
+            typer.echo(
+                f"{r['contact_id']:>5} {r['org']:>4} {r['name']:<30} {r['code']}  {r['link'] or ''}"
+            )
+            for r in rows
+        ],
+    )
+
+
+async def _bot_username(config: Settings) -> str | None:
+    """The bot's username for deep links: configured, or asked from the Bot API."""
+    if config.telegram_bot_username:
+        return config.telegram_bot_username.lstrip("@")
+    if not config.telegram_bot_token:
+        typer.echo(
+            "warning: no TELEGRAM_BOT_USERNAME or TELEGRAM_BOT_TOKEN; links left out", err=True
+        )
+        return None
+    from bot.app import telegram_bot
+
+    try:
+        async with telegram_bot(config) as bot:
+            return bot.username
+    except Exception as error:  # network down, bad token: codes are still useful without links
+        typer.echo(f"warning: could not ask Telegram for the bot's username ({error})", err=True)
+        return None
+
+
+# --- surveys ----------------------------------------------------------------------------
+
+
+@surveys_app.command("list")
+def surveys_list(as_json: bool = JsonOption) -> None:
+    """Survey versions in the database."""
+    from storage.orm import SurveyVersion
+
+    async def work() -> list[dict[str, Any]]:
+        async with _sessions(settings()) as sessions, sessions() as session:
+            rows = await session.scalars(
+                select(SurveyVersion).order_by(SurveyVersion.key, SurveyVersion.version)
+            )
+            return [{"key": r.key, "version": r.version, "title": r.title, "source": r.source_name,
+                     "id": r.id, "created_at": r.created_at.isoformat()} for r in rows]  # fmt: skip
+
+    rows = run_async(work)
+    emit(
+        rows,
+        as_json,
+        lambda: [
+            typer.echo(f"{r['key']} v{r['version']}: {r['title']} ({r['source']})") for r in rows
+        ],
+    )
+
+
+@surveys_app.command("validate")
+def surveys_validate(file: Path = typer.Argument(...)) -> None:
+    """Check a survey file; every problem is reported with file, line and field."""
+    from dialogs.definition import SurveyDefinitionError, load_survey_file
+
+    try:
+        survey = load_survey_file(file)
+    except SurveyDefinitionError as error:
+        for problem in error.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{file}: OK – «{survey.title}» ({survey.key} v{survey.version}), {len(survey.questions)} questions"
+    )
+
+
+# --- rounds -----------------------------------------------------------------------------
+
+
+@rounds_app.command("create")
+def rounds_create(
+    survey: str = typer.Option(..., "--survey", help="Survey key, e.g. kvartalsvis-behov."),
+    closes: str = typer.Option(
+        ..., "--closes", help="Deadline: YYYY-MM-DD (23:59) or YYYY-MM-DDTHH:MM, Oslo time."
+    ),
+    opens: str = typer.Option("now", "--opens", help="now, or a date/date-time (Oslo time)."),
+    orgs: str | None = typer.Option(None, "--orgs", help="Comma-separated organisation codes."),
+    county: str | None = typer.Option(None, "--county", help="A county number (NN)."),
+    title: str | None = typer.Option(
+        None, "--title", help="Shown to members; default: the survey's title."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create a round; opening now sends invitations to registered contacts at once."""
+    from dialogs.dates import format_datetime
+    from services.rounds import Audience, RoundError, create_round, open_round
+    from services.surveys import latest_version
+    from storage.orm import utcnow
+
+    if orgs and county:
+        fail("give --orgs or --county, not both")
+    config = settings()
+    zone = ZoneInfo(config.timezone)
+    now = utcnow()
+    opens_at = (
+        now if opens.strip().lower() == "now" else parse_moment(opens, zone, end_of_day=False)
+    )
+    closes_at = parse_moment(closes, zone, end_of_day=True)
+    if closes_at <= now:
+        fail("the closing date has passed")
+    audience = Audience(
+        county=county,
+        org_codes=tuple(c.strip() for c in orgs.split(",") if c.strip()) if orgs else (),
+    )
+
+    async def work() -> dict[str, Any]:
+        async with _sessions(config) as sessions, sessions() as session, session.begin():
+            version = await latest_version(session, survey)
+            if version is None:
+                fail(
+                    f"no survey {survey!r}; see 'lyttepost surveys list' (run 'lyttepost db upgrade' first)"
+                )
+            try:
+                round_ = await create_round(
+                    session, survey_version_id=version.id, title=title or version.title,
+                    audience=audience, opens_at=opens_at, closes_at=closes_at,
+                )  # fmt: skip
+            except RoundError as error:
+                fail(str(error))
+            invited = 0
+            if opens_at <= now:
+                invited = await open_round(session, round_, now, format_datetime(closes_at, zone))
+            return {"id": round_.id, "status": round_.status, "survey": version.key,
+                    "survey_version": version.version, "invitations_queued": invited}  # fmt: skip
+
+    result = run_async(work)
+    emit(
+        result,
+        as_json,
+        lambda: typer.echo(
+            f"round {result['id']} {result['status']}; {result['invitations_queued']} invitations queued"
+        ),
+    )
+
+
+@rounds_app.command("list")
+def rounds_list(as_json: bool = JsonOption) -> None:
+    """All rounds with their audience size and responses."""
+    from storage.orm import Response, Round, RoundOrganisation, SurveyVersion
+
+    async def work() -> list[dict[str, Any]]:
+        async with _sessions(settings()) as sessions, sessions() as session:
+            rows = []
+            for round_, version in (
+                await session.execute(
+                    select(Round, SurveyVersion).join(SurveyVersion).order_by(Round.id)
+                )
+            ).tuples():
+                audience = await session.scalar(
+                    select(func.count()).where(RoundOrganisation.round_id == round_.id)
+                )
+                counts = dict(
+                    (
+                        await session.execute(
+                            select(Response.status, func.count())
+                            .where(Response.round_id == round_.id)
+                            .group_by(Response.status)
+                        )
+                    )
+                    .tuples()
+                    .all()
+                )
+                rows.append({
+                    "id": round_.id, "title": round_.title, "survey": version.key,
+                    "survey_version": version.version, "status": round_.status,
+                    "opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat(),
+                    "audience": round_.audience, "organisations": audience,
+                    "in_progress": counts.get("in_progress", 0), "submitted": counts.get("submitted", 0),
+                })  # fmt: skip
+            return rows
+
+    rows = run_async(work)
+    emit(
+        rows,
+        as_json,
+        lambda: [
+            typer.echo(
+                f"{r['id']:>3} {r['status']:<8} {r['title']} – closes {r['closes_at']}; "
+                f"{r['submitted']}/{r['organisations']} submitted, {r['in_progress']} in progress"
+            )
+            for r in rows
+        ],
+    )
+
+
+# --- export -----------------------------------------------------------------------------
+
+
+@app.command("export")
+def export(
+    round_id: int = typer.Option(..., "--round"),
+    fmt: str = typer.Option("json", "--format", help="json, csv or xlsx."),
+    out: Path | None = typer.Option(
+        None, "--out", help="File to write; default stdout (xlsx needs --out)."
+    ),
+) -> None:
+    """Export a round's responses, one row per response."""
+    from services.export import render, round_export
+    from services.surveys import SurveyCatalog
+
+    if fmt not in ("json", "csv", "xlsx"):
+        fail("--format must be json, csv or xlsx")
+    if fmt == "xlsx" and out is None:
+        fail("xlsx is binary: give --out FILE.xlsx")
+
+    async def work() -> bytes:
+        async with _sessions(settings()) as sessions, sessions() as session:
+            try:
+                survey, documents = await round_export(session, SurveyCatalog(), round_id)
+            except LookupError as error:
+                fail(str(error))
+            return render(survey, documents, fmt)  # type: ignore[arg-type]
+
+    data = run_async(work)
+    if out is None:
+        sys.stdout.buffer.write(data)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        typer.echo(f"wrote {out}", err=True)
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+@app.command("run")
+def run() -> None:
+    """Run the bot: web app (health check, webhook), Telegram polling or webhook, sender."""
+    from bot.serve import serve
+
+    config = settings()
+    configure_logging(config.log_level)
+    if not config.telegram_bot_token:
+        fail(
+            "TELEGRAM_BOT_TOKEN is not set: no channel to run (try 'lyttepost demo' for a local run)",
+            2,
+        )
+    if config.telegram_webhook_url and not config.telegram_webhook_secret:
+        fail(
+            "TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET, so forged updates can be refused",
+            2,
+        )
+    try:
+        asyncio.run(serve(config))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command("chat")
+def chat(contact: int = typer.Option(..., "--contact", help="Talk as this contact.")) -> None:
+    """Chat in the terminal as a contact (the console channel)."""
+    from bot.console_session import run_console
+
+    config = settings()
+    configure_logging("WARNING" if config.log_level == "INFO" else config.log_level)
+    run_async(lambda: run_console(config, contact))
+
+
+@app.command("demo")
+def demo(
+    database: Path = typer.Option(
+        Path("lyttepost-demo.db"), "--database", help="SQLite file for the demo (recreated)."
+    ),
+    auto: bool = typer.Option(
+        False, "--auto", help="Answer automatically instead of reading the keyboard."
+    ),
+    exports: Path = typer.Option(
+        Path("exports"), "--exports", help="Where to write the CSV/XLSX export."
+    ),
+) -> None:
+    """A local demo with no accounts: answer the shipped survey in the terminal, then see the export."""
+    from bot.console_session import run_demo
+
+    config = settings().model_copy(update={"database_url": f"sqlite+aiosqlite:///{database}"})
+    configure_logging("WARNING")
+    run_async(lambda: run_demo(config, database, auto=auto, exports=exports))
+
+
+class _SessionScope:
+    """``async with _sessions(settings) as sessions``: an engine for one CLI command."""
+
+    def __init__(self, config: Settings) -> None:
+        from storage.db import create_engine, session_factory
+
+        self._engine = create_engine(config.database_url)
+        self._factory = session_factory(self._engine)
+
+    async def __aenter__(self) -> Any:
+        return self._factory
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._engine.dispose()
+
+
+def _sessions(config: Settings) -> _SessionScope:
+    return _SessionScope(config)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The console channel: the same conversation in a terminal, for local use and demos.
+
+Answer buttons are shown as numbers (type the number to press); control buttons are
+shown as the command that does the same (``/tilbake``), so numbers typed as answers
+to number questions are never mistaken for a button. The console chat is bound to a
+contact directly (the operator chose who to be), so no code is needed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dialogs.commands import COMMAND_FOR_CONTROL_PAYLOAD
+from dialogs.messages import Button, OutgoingMessage
+
+CHANNEL = "console"
+
+
+def _numbered(message: OutgoingMessage) -> list[Button]:
+    return [b for b in message.all_buttons() if b.payload not in COMMAND_FOR_CONTROL_PAYLOAD]
+
+
+@dataclass
+class ConsoleTransport:
+    """Prints messages; remembers the numbered buttons last shown."""
+
+    write: Callable[[str], None] = print
+    channel: str = CHANNEL
+    buttons: list[Button] = field(default_factory=list)
+    last_message: OutgoingMessage | None = None
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def deliver(self, address: str, message: OutgoingMessage, replace_id: str | None) -> str:
+        self.write(render(message))
+        self.last_message = message
+        if message.buttons:
+            self.buttons = _numbered(message)
+        return str(next(self._ids))
+
+    def press_for(self, typed: str) -> str | None:
+        """The payload of the button numbered ``typed``, if it is such a number."""
+        text = typed.strip()
+        if text.isdigit() and 1 <= int(text) <= len(self.buttons):
+            return self.buttons[int(text) - 1].payload
+        return None
+
+
+def render(message: OutgoingMessage) -> str:
+    """A message as terminal text: numbered answer buttons, control buttons as commands."""
+    lines = ["", message.text]
+    number = 1
+    commands = []
+    for row in message.buttons:
+        shown = []
+        for button in row:
+            command = COMMAND_FOR_CONTROL_PAYLOAD.get(button.payload)
+            if command is not None:
+                commands.append(f"/{command} ({button.label.split(' ', 1)[-1].lower()})")
+                continue
+            shown.append(f"[{number}] {button.label}")
+            number += 1
+        if shown:
+            lines.append("   ".join(shown))
+    if commands:
+        lines.append("   " + ", ".join(commands))
+    for attachment in message.attachments:
+        lines.append(f"(vedlegg: {attachment.filename})")
+    return "\n".join(lines)

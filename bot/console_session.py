@@ -1,0 +1,217 @@
+"""Terminal sessions: ``lyttepost chat`` (talk as a contact) and ``lyttepost demo``.
+
+They run the very same pipeline as Telegram — record the event, process it in one
+transaction, deliver through the outbox — with the console as the only transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.app import Runtime, build_runtime
+from bot.console import CHANNEL, ConsoleTransport
+from bot.settings import Settings
+from dialogs.dates import format_datetime
+from dialogs.messages import OutgoingMessage
+from services.inbound import Inbound
+from storage.orm import Chat, Contact, Response, utcnow
+
+QUIT_WORDS = {"/avslutt", "/quit", "/exit"}
+DEMO_ORG = "3301"  # Drammen
+DEMO_NEED = (
+    "Vi trenger felles løsninger for digital samhandling med innbyggerne, "
+    "så vi slipper å utvikle det samme hver for oss."
+)
+
+
+async def keyboard_lines() -> AsyncIterator[str]:
+    """Lines typed at the terminal (or piped in), until end of input."""
+    while True:
+        try:
+            yield await asyncio.to_thread(input, "> ")
+        except EOFError:
+            return
+
+
+class ConsoleSession:
+    """One contact's conversation in the terminal."""
+
+    def __init__(self, runtime: Runtime, transport: ConsoleTransport, contact_id: int) -> None:
+        self.runtime = runtime
+        self.transport = transport
+        self.contact_id = contact_id
+        self.address = f"contact-{contact_id}"
+
+    async def bind(self) -> None:
+        """Make the console chat this contact's (no code needed locally)."""
+        async with self.runtime.sessions() as session, session.begin():
+            if await session.get(Contact, self.contact_id) is None:
+                raise LookupError(f"no contact with id {self.contact_id}")
+            chat = await session.scalar(
+                select(Chat).where(Chat.channel == CHANNEL, Chat.address == self.address)
+            )
+            if chat is None:
+                session.add(Chat(channel=CHANNEL, address=self.address, contact_id=self.contact_id))
+            else:
+                chat.contact_id = self.contact_id
+
+    async def send(self, typed: str) -> None:
+        """Hand one typed line to the pipeline and print the replies."""
+        payload = self.transport.press_for(typed)
+        event = Inbound(
+            channel=CHANNEL,
+            address=self.address,
+            user_id=f"console-{self.contact_id}",
+            update_key=uuid.uuid4().hex,
+            kind="press" if payload else "text",
+            text="" if payload else typed,
+            payload=payload or "",
+        )
+        for row_id, _ in await self.runtime.processor.record([event]):
+            await self.runtime.processor.process(row_id)
+        await self.runtime.sender.drain()
+
+    async def submitted(self) -> bool:
+        """Whether this contact has submitted a response."""
+        async with self.runtime.sessions() as session:
+            status = await session.scalar(
+                select(Response.status).where(
+                    Response.contact_id == self.contact_id, Response.status == "submitted"
+                )
+            )
+        return status is not None
+
+    async def run(self, lines: AsyncIterator[str], *, until_submitted: bool = False) -> None:
+        """Start with /svar, then pass lines on until the input ends (or the survey is sent)."""
+        await self.send("/svar")
+        async for line in lines:
+            if line.strip().lower() in QUIT_WORDS:
+                return
+            await self.send(line)
+            if until_submitted and await self.submitted():
+                return
+
+
+def _console_runtime(
+    config: Settings, write: Callable[[str], None]
+) -> tuple[Runtime, ConsoleTransport]:
+    transport = ConsoleTransport(write=write)
+    return build_runtime(config, transports={CHANNEL: transport}, with_telegram=False), transport
+
+
+async def run_console(
+    config: Settings, contact_id: int, write: Callable[[str], None] = print
+) -> None:
+    """``lyttepost chat --contact ID``."""
+    from services.setup import require_current_schema
+
+    await require_current_schema(config.database_url)
+    runtime, transport = _console_runtime(config, write)
+    try:
+        session = ConsoleSession(runtime, transport, contact_id)
+        await session.bind()
+        write(f"Du chatter som kontakt {contact_id}. Skriv /avslutt for å avslutte.\n")
+        await session.run(keyboard_lines())
+    finally:
+        await runtime.close()
+
+
+class AutoAnswerer:
+    """Answers whatever is on screen, for ``lyttepost demo --auto``: two areas, mixed answers."""
+
+    def __init__(self, transport: ConsoleTransport, write: Callable[[str], None]) -> None:
+        self.transport = transport
+        self.write = write
+
+    def next_input(self) -> str:
+        message: OutgoingMessage | None = self.transport.last_message
+        buttons = message.all_buttons() if message else []
+        numbered = self.transport.buttons
+        toggles = [b for b in buttons if b.payload.startswith("t:")]
+        if toggles:
+            chosen = sum(1 for b in toggles if b.label.startswith("☑"))
+            if chosen < min(2, len(toggles)):
+                target = next(b for b in toggles if not b.label.startswith("☑"))
+            else:
+                target = next(b for b in buttons if b.payload.startswith("n:"))
+            return str(numbered.index(target) + 1)
+        answers = [b for b in buttons if b.payload.startswith("a:")]
+        if answers:
+            return str(numbered.index(answers[len(answers) // 2]) + 1)
+        if any(b.payload == "c:submit" for b in buttons):
+            return "/send"
+        return DEMO_NEED
+
+    async def lines(self) -> AsyncIterator[str]:
+        for _ in range(200):  # a survey path is far shorter; this bounds a runaway loop
+            typed = self.next_input()
+            self.write(f"> {typed}")
+            yield typed
+
+
+async def run_demo(
+    config: Settings,
+    database: Path,
+    *,
+    auto: bool,
+    exports: Path,
+    write: Callable[[str], None] = print,
+) -> dict[str, Path]:
+    """Set up a fresh demo database, answer the survey in the terminal, export it."""
+    from services.contacts import add_contact
+    from services.export import render, round_export
+    from services.rounds import Audience, create_round, open_round
+    from services.setup import setup_database
+    from services.surveys import latest_version
+
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    await setup_database(config.database_url)
+    zone = ZoneInfo(config.timezone)
+    runtime, transport = _console_runtime(config, write)
+    try:
+        now = utcnow()
+        async with runtime.sessions() as db, db.begin():
+            contact = await add_contact(db, DEMO_ORG, "Kari Nordmann", "kommunedirektor", None)
+            version = await latest_version(db, "kvartalsvis-behov")
+            assert version is not None, "the shipped survey is registered by setup_database"
+            round_ = await create_round(
+                db,
+                survey_version_id=version.id,
+                title=version.title,
+                audience=Audience(org_codes=(DEMO_ORG,)),
+                opens_at=now,
+                closes_at=now + timedelta(days=14),
+            )
+            await open_round(db, round_, now, format_datetime(round_.closes_at, zone))
+            contact_id, round_id = contact.id, round_.id
+        write(
+            "Lyttepost – lokal demo. Du er Kari Nordmann, kommunedirektør i Drammen.\n"
+            "Trykk en knapp ved å skrive tallet, skriv fritekst som vanlig, og bruk "
+            "/tilbake, /pause, /oversikt og /send. /avslutt avslutter.\n"
+        )
+        session = ConsoleSession(runtime, transport, contact_id)
+        await session.bind()
+        lines = AutoAnswerer(transport, write).lines() if auto else keyboard_lines()
+        await session.run(lines, until_submitted=True)
+        async with runtime.sessions() as db:
+            survey, documents = await round_export(db, runtime.catalog, round_id)
+        exports.mkdir(parents=True, exist_ok=True)
+        written = {}
+        for fmt in ("json", "csv", "xlsx"):
+            path = exports / f"demo-round-{round_id}.{fmt}"
+            path.write_bytes(render(survey, documents, fmt))
+            written[fmt] = path
+        write("\n=== Eksport (JSON) ===")
+        write(written["json"].read_text(encoding="utf-8"))
+        write(f"Eksporten er også skrevet til {written['csv']} og {written['xlsx']}.")
+        return written
+    finally:
+        await runtime.close()

@@ -1,0 +1,295 @@
+"""The Telegram channel: translate updates in, render messages out. Decides nothing.
+
+Updates are fetched raw (``getUpdates`` through ``Bot.do_api_request``) and translated
+one by one, so a single odd update is logged and skipped instead of stalling the
+batch. The offset is advanced only after the batch is recorded in the database, so
+an update is never confirmed to Telegram before it is safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hmac
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from dialogs.messages import OutgoingMessage
+from services.delivery import PermanentFailure, RecipientUnreachable, RetryLater, TransientFailure
+from services.inbound import Inbound, InboundProcessor
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split long text at paragraph, line or word boundaries (mid-word only as a last resort)."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), 0)
+        if cut < limit // 2:
+            cut = window.rfind("\n")
+        if cut < limit // 2:
+            cut = window.rfind(" ")
+        if cut < limit // 2:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return [part for part in parts if part]
+
+
+def translate_update(raw: Any) -> Inbound | None:
+    """A raw Bot API update as a channel-neutral event; None for what Lyttepost ignores.
+
+    Raises ``ValueError`` for an update too malformed to read.
+    """
+    if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
+        raise ValueError("update without an integer update_id")
+    key = str(raw["update_id"])
+    if isinstance(raw.get("callback_query"), dict):
+        query = raw["callback_query"]
+        message = query.get("message") or {}
+        chat = message.get("chat") or {}
+        if chat.get("type", "private") != "private" or "id" not in chat:
+            return None
+        return Inbound(
+            channel=CHANNEL,
+            address=str(chat["id"]),
+            user_id=str((query.get("from") or {}).get("id", chat["id"])),
+            update_key=key,
+            kind="press",
+            payload=str(query.get("data") or ""),
+        )
+    if isinstance(raw.get("message"), dict):
+        message = raw["message"]
+        chat = message.get("chat") or {}
+        if chat.get("type") != "private" or "id" not in chat:
+            return None  # groups and channels are not for surveys
+        text = message.get("text")
+        return Inbound(
+            channel=CHANNEL,
+            address=str(chat["id"]),
+            user_id=str((message.get("from") or {}).get("id", chat["id"])),
+            update_key=key,
+            kind="text" if isinstance(text, str) else "other",
+            text=text if isinstance(text, str) else "",
+        )
+    return None  # edited messages, membership changes...
+
+
+def callback_ids(raws: Sequence[Any]) -> list[str]:
+    """Ids of callback queries to acknowledge (stops the button's spinner)."""
+    return [
+        str(raw["callback_query"]["id"])
+        for raw in raws
+        if isinstance(raw, dict)
+        and isinstance(raw.get("callback_query"), dict)
+        and "id" in raw["callback_query"]
+    ]
+
+
+def _keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(text=b.label, callback_data=b.payload) for b in row]
+            for row in message.buttons
+        ]
+    )
+
+
+def _retry_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB warns about int vs timedelta here
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+class TelegramTransport:
+    """Sends channel-neutral messages with python-telegram-bot, translating its errors."""
+
+    channel = CHANNEL
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def deliver(self, address: str, message: OutgoingMessage, replace_id: str | None) -> str:
+        try:
+            return await self._deliver(int(address), message, replace_id)
+        except RetryAfter as error:
+            raise RetryLater(_retry_seconds(error)) from error
+        except Forbidden as error:
+            raise RecipientUnreachable(error.message) from error
+        except BadRequest as error:
+            if "chat not found" in error.message.lower():
+                raise RecipientUnreachable(error.message) from error
+            raise PermanentFailure(error.message) from error
+        except (TimedOut, NetworkError) as error:
+            raise TransientFailure(str(error)) from error
+        except InvalidToken as error:
+            raise TransientFailure("invalid bot token") from error
+        except TelegramError as error:
+            raise TransientFailure(str(error)) from error
+
+    async def _deliver(self, chat_id: int, message: OutgoingMessage, replace_id: str | None) -> str:
+        chunks = split_text(message.text)
+        markup = _keyboard(message)
+        if replace_id is not None and len(chunks) == 1:
+            try:
+                await self._bot.edit_message_text(
+                    chat_id=chat_id, message_id=int(replace_id), text=chunks[0], reply_markup=markup
+                )
+                return replace_id
+            except BadRequest as error:
+                if "not modified" in error.message.lower():
+                    return replace_id
+                log.info("telegram: cannot edit message (%s); sending a new one", error.message)
+        last_id = ""
+        for index, chunk in enumerate(chunks):
+            sent = await self._bot.send_message(
+                chat_id=chat_id,
+                text=chunk,
+                reply_markup=markup if index == len(chunks) - 1 else None,
+            )
+            last_id = str(sent.message_id)
+        for attachment in message.attachments:
+            caption = (attachment.caption or "")[:MAX_CAPTION] or None
+            content = await asyncio.to_thread(Path(attachment.path).read_bytes)
+            if attachment.kind == "photo":
+                sent = await self._bot.send_photo(chat_id=chat_id, photo=content, caption=caption)
+            else:
+                sent = await self._bot.send_document(
+                    chat_id=chat_id, document=content, filename=attachment.filename, caption=caption
+                )
+            last_id = str(sent.message_id)
+        return last_id
+
+
+class TelegramIntake:
+    """Brings updates in, by long polling or from the webhook, into the processor."""
+
+    def __init__(self, bot: Bot, processor: InboundProcessor, *, poll_timeout: int = 25) -> None:
+        self._bot = bot
+        self._processor = processor
+        self._poll_timeout = poll_timeout
+        self._offset: int | None = None
+
+    async def accept(self, raws: Sequence[Any]) -> bool:
+        """Translate, record and hand over a batch; False if it could not be recorded."""
+        events: list[Inbound] = []
+        for raw in raws:
+            try:
+                event = translate_update(raw)
+            except (ValueError, TypeError, KeyError) as error:
+                log.warning("telegram: skipping malformed update (%s)", error)
+                continue
+            if event is not None:
+                events.append(event)
+        try:
+            new_rows = await self._processor.record(events)
+        except SQLAlchemyError as error:
+            log.error(
+                "telegram: cannot record updates (%s); not acknowledging", type(error).__name__
+            )
+            return False
+        self._processor.submit(new_rows)
+        for query_id in callback_ids(raws):
+            asyncio.create_task(self._answer_callback(query_id))
+        return True
+
+    async def _answer_callback(self, query_id: str) -> None:
+        try:
+            await self._bot.answer_callback_query(query_id)
+        except TelegramError as error:  # cosmetic only: the spinner stops by itself
+            log.debug("telegram: answerCallbackQuery failed: %s", error)
+
+    async def poll_forever(self) -> None:
+        """Long-poll ``getUpdates``; survives network errors and database outages."""
+        await self._bot.delete_webhook()
+        backoff = 1.0
+        while True:
+            try:
+                kwargs: dict[str, Any] = {
+                    "timeout": self._poll_timeout,
+                    "allowed_updates": ALLOWED_UPDATES,
+                }
+                if self._offset is not None:
+                    kwargs["offset"] = self._offset
+                raws = await self._bot.do_api_request(
+                    "getUpdates", api_kwargs=kwargs, read_timeout=self._poll_timeout + 10
+                )
+            except (TimedOut, NetworkError, Conflict) as error:
+                log.warning("telegram: getUpdates failed (%s); retrying in %.0fs", error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            except InvalidToken:
+                log.critical("telegram: the bot token was refused; check TELEGRAM_BOT_TOKEN")
+                await asyncio.sleep(30)
+                continue
+            backoff = 1.0
+            if not isinstance(raws, list):
+                log.warning("telegram: getUpdates returned %s, not a list", type(raws).__name__)
+                continue
+            if not raws:
+                continue
+            if not await self.accept(raws):
+                await asyncio.sleep(2.0)  # database down: ask for the same batch again
+                continue
+            ids = [
+                raw["update_id"]
+                for raw in raws
+                if isinstance(raw, dict) and isinstance(raw.get("update_id"), int)
+            ]
+            if ids:
+                self._offset = max(ids) + 1
+
+
+def webhook_handler(
+    intake: TelegramIntake, secret: str
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The aiohttp handler for Telegram's webhook calls."""
+
+    async def handle(request: web.Request) -> web.Response:
+        token = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(token.encode(), secret.encode()):
+            log.warning("telegram webhook: request without the right secret token refused")
+            return web.Response(status=401, text="unauthorized")
+        try:
+            raw = await request.json()
+        except ValueError:
+            log.warning("telegram webhook: body is not JSON")
+            return web.Response(status=400, text="bad request")
+        if not await intake.accept([raw]):
+            return web.Response(status=503, text="try again")  # Telegram redelivers
+        return web.Response(status=200, text="ok")
+
+    return handle

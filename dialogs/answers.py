@@ -1,0 +1,46 @@
+"""How an answer reads to a person: one rendering for reviews, status and exports."""
+
+from __future__ import annotations
+
+from dialogs.model import AnswerValue, Question, Survey
+
+SKIPPED = "(hoppet over)"
+
+
+def format_answer(question: Question, value: AnswerValue, *, limit: int | None = None) -> str:
+    """An answer as text: option labels, Ja/Nei, numbers with unit, text (cut at ``limit``)."""
+    if value is None:
+        return SKIPPED
+    if isinstance(value, bool):
+        return "Ja" if value else "Nei"
+    if isinstance(value, list):
+        return ", ".join(_label(question, item) for item in value)
+    if question.type in ("single",) and isinstance(value, str):
+        return _label(question, value)
+    if isinstance(value, int | float):
+        number = f"{value:g}".replace(".", ",")
+        return f"{number} {question.unit}" if question.unit else number
+    text = str(value)
+    if limit is not None and len(text) > limit:
+        return text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def _label(question: Question, value: str) -> str:
+    option = question.option(value)
+    return option.label if option else value
+
+
+def short_label(question: Question, limit: int = 60) -> str:
+    """The question's label, or its text shortened."""
+    text = question.label or question.text
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def answer_lines(survey: Survey, answers: dict[str, AnswerValue], limit: int = 200) -> list[str]:
+    """``• label: answer`` for every answered question that is asked."""
+    return [
+        f"• {short_label(q)}: {format_answer(q, answers[q.id], limit=limit)}"
+        for q in survey.asked_questions(answers)
+        if q.id in answers
+    ]

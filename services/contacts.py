@@ -1,0 +1,157 @@
+"""The contact registry: people at member organisations, added one by one or from CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.orm import Chat, Contact, Invitation, Organisation
+from storage.seed import resolve_org_code
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ROLE = re.compile(r"^[a-z][a-z0-9_-]{1,59}$")
+HEADER_ALIASES = {
+    "org": {"org", "orgnr", "organisasjonsnummer", "kommunenummer", "organisation", "code"},
+    "name": {"name", "navn"},
+    "role": {"role", "rolle"},
+    "email": {"email", "e-mail", "epost", "e-post"},
+}
+
+
+class ContactError(ValueError):
+    """A contact that cannot be added as given."""
+
+
+@dataclass
+class ImportResult:
+    """What an import did; with errors nothing is imported."""
+
+    added: list[int] = field(default_factory=list)
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def _organisation(session: AsyncSession, code: str) -> Organisation:
+    organisation = await session.scalar(
+        select(Organisation).where(Organisation.code == resolve_org_code(code.strip()))
+    )
+    if organisation is None:
+        raise ContactError(f"unknown organisation code {code!r}")
+    return organisation
+
+
+def _validated(name: str, role: str, email: str | None) -> tuple[str, str, str | None]:
+    name = " ".join(name.split())
+    role = role.strip().lower()
+    email = (email or "").strip() or None
+    if not name or len(name) > 200:
+        raise ContactError("name must be 1-200 characters")
+    if not ROLE.match(role):
+        raise ContactError(f"role {role!r} must look like 'radmann' (a-z, 0-9, _ or -)")
+    if email is not None and not EMAIL.match(email):
+        raise ContactError(f"e-mail {email!r} does not look like an address")
+    return name, role, email
+
+
+async def _existing(
+    session: AsyncSession, organisation_id: int, name: str, role: str
+) -> Contact | None:
+    return await session.scalar(
+        select(Contact).where(
+            Contact.organisation_id == organisation_id,
+            func.lower(Contact.name) == name.lower(),
+            Contact.role == role,
+        )
+    )
+
+
+async def add_contact(
+    session: AsyncSession, org_code: str, name: str, role: str, email: str | None
+) -> Contact:
+    """Add a contact; the same name and role at the same organisation is refused."""
+    organisation = await _organisation(session, org_code)
+    name, role, email = _validated(name, role, email)
+    if await _existing(session, organisation.id, name, role):
+        raise ContactError(f"{name} ({role}) is already a contact of {organisation.name}")
+    contact = Contact(organisation_id=organisation.id, name=name, role=role, email=email)
+    session.add(contact)
+    await session.flush()
+    return contact
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        cell = raw.strip().lower().lstrip("\ufeff")
+        for column, aliases in HEADER_ALIASES.items():
+            if cell in aliases:
+                positions[column] = index
+    missing = [c for c in ("org", "name", "role") if c not in positions]
+    if missing:
+        raise ContactError(f"line 1: missing column(s) {', '.join(missing)}")
+    return positions
+
+
+async def import_contacts(session: AsyncSession, text: str) -> ImportResult:
+    """Import contacts from CSV text (``,`` or ``;``); all lines or none.
+
+    Lines matching an existing contact (organisation, name, role) are skipped, so an
+    import can be repeated after fixing errors.
+    """
+    result = ImportResult()
+    dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;")
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    if not rows:
+        result.errors.append("the file is empty")
+        return result
+    try:
+        columns = _columns(rows[0])
+    except ContactError as error:
+        result.errors.append(str(error))
+        return result
+    seen: set[tuple[int, str, str]] = set()
+    pending: list[Contact] = []
+    for line_number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            cells = {c: (row[i] if i < len(row) else "") for c, i in columns.items()}
+            organisation = await _organisation(session, cells["org"])
+            name, role, email = _validated(cells["name"], cells["role"], cells.get("email"))
+        except ContactError as error:
+            result.errors.append(f"line {line_number}: {error}")
+            continue
+        key = (organisation.id, name.lower(), role)
+        if key in seen or await _existing(session, organisation.id, name, role):
+            result.skipped += 1
+            continue
+        seen.add(key)
+        pending.append(Contact(organisation_id=organisation.id, name=name, role=role, email=email))
+    if result.errors:
+        return result
+    session.add_all(pending)
+    await session.flush()
+    result.added = [contact.id for contact in pending]
+    return result
+
+
+async def pending_contacts(session: AsyncSession, now: datetime) -> list[Contact]:
+    """Contacts with no chat yet and no code that could still be used."""
+    has_chat = exists().where(Chat.contact_id == Contact.id)
+    has_code = exists().where(
+        and_(
+            Invitation.contact_id == Contact.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+    )
+    return list(
+        await session.scalars(select(Contact).where(~has_chat, ~has_code).order_by(Contact.id))
+    )

@@ -1,0 +1,379 @@
+"""The conversation use case: one inbound event in, state saved and replies queued.
+
+Channel-neutral: Telegram, Teams and the console all end up here. It decides what an
+event means (a code, a command, a survey answer), runs the pure engine for survey
+input, and writes the new state, the answers and the replies in the caller's
+transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs import notices
+from dialogs.commands import (
+    ANSWER_COMMANDS,
+    CONTROL_COMMANDS,
+    HELP_COMMANDS,
+    START_COMMANDS,
+    STATUS_COMMANDS,
+    parse_command,
+)
+from dialogs.dates import format_datetime
+from dialogs.engine import StepContext, is_engine_payload, step
+from dialogs.events import Begin, Control, Event, Pressed, RoundClosed, TextEntered
+from dialogs.messages import OutgoingMessage
+from dialogs.state import ResponseState
+from services.inbound import Inbound
+from services.invites import redeem_code
+from services.rounds import open_rounds_for
+from services.status import status_lines
+from services.surveys import SurveyCatalog
+from storage import outbox
+from storage.orm import Answer, Chat, Contact, Organisation, Response, Round, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Conversation:
+    """Handles inbound events; stateless apart from its survey cache."""
+
+    catalog: SurveyCatalog
+    zone: ZoneInfo
+    clock: Callable[[], datetime] = utcnow
+
+    def now(self) -> datetime:
+        """The current time (injectable, so tests can move it)."""
+        return self.clock()
+
+    async def handle(self, session: AsyncSession, event: Inbound, event_id: int) -> None:
+        """Handle one recorded inbound event inside the caller's transaction."""
+        now = self.now()
+        chat = await self._chat(session, event, now)
+        turn = _Turn(self, session, chat, event_id, now)
+        await turn.run(event)
+        await turn.flush()
+
+    async def apologise(self, session: AsyncSession, event: Inbound, event_id: int) -> None:
+        """After a handler failure: tell the member, without touching their state."""
+        chat = await self._chat(session, event, self.now())
+        await outbox.enqueue(
+            session,
+            outbox.Recipient(chat.channel, chat.address, chat.contact_id),
+            [notices.something_went_wrong()],
+            kind="dialog",
+            priority=outbox.PRIORITY_DIALOG,
+            dedupe_key=f"reply:{event_id}",
+        )
+
+    async def _chat(self, session: AsyncSession, event: Inbound, now: datetime) -> Chat:
+        chat = await session.scalar(
+            select(Chat).where(Chat.channel == event.channel, Chat.address == event.address)
+        )
+        if chat is None:
+            chat = Chat(channel=event.channel, address=event.address, created_at=now)
+            session.add(chat)
+        chat.user_id = event.user_id
+        chat.last_seen_at = now
+        chat.unreachable_at = None  # they wrote to us, so we can write to them
+        if event.reference is not None:
+            chat.conversation_ref = event.reference
+        await session.flush()
+        return chat
+
+    def closes_text(self, round_: Round) -> str:
+        """A round's deadline as members read it."""
+        return format_datetime(round_.closes_at, self.zone)
+
+
+class _Turn:
+    """One event's handling: collects replies and queues them at the end."""
+
+    def __init__(
+        self, owner: Conversation, session: AsyncSession, chat: Chat, event_id: int, now: datetime
+    ) -> None:
+        self.owner = owner
+        self.session = session
+        self.chat = chat
+        self.event_id = event_id
+        self.now = now
+        self.replies: list[OutgoingMessage] = []
+
+    def reply(self, *messages: OutgoingMessage) -> None:
+        self.replies.extend(messages)
+
+    async def flush(self) -> None:
+        if not self.replies:
+            return
+        await outbox.enqueue(
+            self.session,
+            outbox.Recipient(self.chat.channel, self.chat.address, self.chat.contact_id),
+            self.replies,
+            kind="dialog",
+            priority=outbox.PRIORITY_DIALOG,
+            dedupe_key=f"reply:{self.event_id}",
+        )
+
+    async def run(self, event: Inbound) -> None:
+        command = parse_command(event.text) if event.kind == "text" else None
+        if command and command.name in START_COMMANDS:
+            await self.start(command.argument)
+            return
+        contact = await self.contact()
+        if contact is None:
+            await self.unregistered(event, command)
+            return
+        if command is not None:
+            await self.command(contact, command.name)
+            return
+        if event.kind == "press":
+            round_id = notices.parse_start_payload(event.payload)
+            if round_id is not None:
+                await self.begin(contact, round_id)
+            elif is_engine_payload(event.payload):
+                await self.survey_input(Pressed(event.payload))
+            else:
+                log.info("chat %s: unknown button payload ignored", self.chat.id)
+                self.reply(notices.no_active_survey())
+            return
+        if event.kind == "other":
+            self.reply(OutgoingMessage(text="Jeg forstår bare tekst og knapper."))
+            return
+        await self.survey_input(TextEntered(event.text))
+
+    async def contact(self) -> Contact | None:
+        if self.chat.contact_id is None:
+            return None
+        return await self.session.get(Contact, self.chat.contact_id)
+
+    async def organisation(self, contact: Contact) -> Organisation:
+        organisation = await self.session.get(Organisation, contact.organisation_id)
+        assert organisation is not None  # foreign key
+        return organisation
+
+    async def start(self, argument: str) -> None:
+        if argument:
+            await self.redeem(argument)
+            return
+        contact = await self.contact()
+        if contact is None:
+            self.chat.awaiting_code = True
+            self.reply(notices.ask_for_code())
+            return
+        organisation = await self.organisation(contact)
+        self.reply(
+            *notices.welcome(
+                contact_name=contact.name,
+                org_name=organisation.name,
+                channel=self.chat.channel,
+                offers=await self.offers(organisation),
+            )
+        )
+
+    async def unregistered(self, event: Inbound, command: object) -> None:
+        if command is None and event.kind == "text" and self.chat.awaiting_code:
+            await self.redeem(event.text)
+            return
+        if command is not None and getattr(command, "name", "") in HELP_COMMANDS:
+            self.reply(notices.help_text(registered=False))
+            return
+        self.reply(notices.not_registered())
+
+    async def redeem(self, code: str) -> None:
+        result = await redeem_code(self.session, self.chat, code, self.now)
+        if result.outcome in ("ok", "already_yours") and result.contact is not None:
+            organisation = await self.organisation(result.contact)
+            if result.outcome == "already_yours":
+                self.reply(notices.already_registered(result.contact.name, organisation.name))
+                return
+            self.reply(
+                *notices.welcome(
+                    contact_name=result.contact.name,
+                    org_name=organisation.name,
+                    channel=self.chat.channel,
+                    offers=await self.offers(organisation),
+                )
+            )
+            return
+        self.chat.awaiting_code = True
+        if result.outcome == "locked":
+            minutes = max(1, int((result.retry_in or timedelta(minutes=1)).total_seconds() // 60))
+            self.reply(notices.code_locked(minutes))
+        elif result.outcome == "busy":
+            self.reply(notices.code_busy())
+        elif result.outcome == "expired":
+            self.reply(notices.code_expired())
+        elif result.outcome == "used":
+            self.reply(notices.code_used())
+        else:
+            self.reply(notices.code_unknown(result.attempts_left))
+
+    async def offers(self, organisation: Organisation) -> list[notices.RoundOffer]:
+        rounds = await open_rounds_for(self.session, organisation.id, self.now)
+        submitted = set(
+            await self.session.scalars(
+                select(Response.round_id).where(
+                    Response.organisation_id == organisation.id, Response.status == "submitted"
+                )
+            )
+        )
+        return [
+            notices.RoundOffer(r.id, r.title, self.owner.closes_text(r))
+            for r in rounds
+            if r.id not in submitted
+        ]
+
+    async def command(self, contact: Contact, name: str) -> None:
+        if name in ANSWER_COMMANDS:
+            await self.begin(contact, None)
+        elif name in STATUS_COMMANDS:
+            organisation = await self.organisation(contact)
+            lines = await status_lines(
+                self.session, self.owner.catalog, organisation, self.now, self.owner.zone
+            )
+            self.reply(notices.status(lines))
+        elif name in HELP_COMMANDS:
+            self.reply(notices.help_text(registered=True))
+        elif name in CONTROL_COMMANDS:
+            await self.survey_input(Control(CONTROL_COMMANDS[name]))
+        else:
+            self.reply(notices.unknown_command(name))
+
+    async def begin(self, contact: Contact, round_id: int | None) -> None:
+        """Start or resume a round: the one asked for, the one in progress, or the only one."""
+        organisation = await self.organisation(contact)
+        open_rounds = await open_rounds_for(self.session, organisation.id, self.now)
+        if round_id is not None:
+            chosen = next((r for r in open_rounds if r.id == round_id), None)
+            if chosen is None:
+                self.reply(notices.round_not_available())
+                return
+        else:
+            active = await self.active_response()
+            chosen = next(
+                (
+                    r
+                    for r in open_rounds
+                    if active is not None
+                    and r.id == active.round_id
+                    and active.status == "in_progress"
+                ),
+                None,
+            )
+            if chosen is None:
+                offers = await self.offers(organisation)
+                if len(offers) != 1:
+                    self.reply(notices.offer_rounds(offers))
+                    return
+                chosen = next(r for r in open_rounds if r.id == offers[0].round_id)
+        response = await self.session.scalar(
+            select(Response).where(
+                Response.round_id == chosen.id, Response.organisation_id == organisation.id
+            )
+        )
+        if response is None:
+            response = Response(
+                round_id=chosen.id,
+                organisation_id=organisation.id,
+                contact_id=contact.id,
+                status="in_progress",
+                state=ResponseState().model_dump(mode="json"),
+                started_at=self.now,
+                updated_at=self.now,
+            )
+            self.session.add(response)
+            await self.session.flush()
+        elif response.contact_id != contact.id:
+            other = await self.session.get(Contact, response.contact_id)
+            self.reply(
+                notices.someone_else_answers(
+                    other.name if other else "En kollega", organisation.name
+                )
+            )
+            return
+        self.chat.active_response_id = response.id
+        await self.run_engine(response, chosen, contact, organisation, Begin())
+
+    async def active_response(self) -> Response | None:
+        if self.chat.active_response_id is None:
+            return None
+        return await self.session.get(Response, self.chat.active_response_id)
+
+    async def survey_input(self, event: Event) -> None:
+        response = await self.active_response()
+        contact = await self.contact()
+        if response is None or contact is None or response.contact_id != contact.id:
+            self.reply(notices.no_active_survey())
+            return
+        round_ = await self.session.get(Round, response.round_id)
+        assert round_ is not None
+        await self.run_engine(response, round_, contact, await self.organisation(contact), event)
+
+    async def run_engine(
+        self,
+        response: Response,
+        round_: Round,
+        contact: Contact,
+        organisation: Organisation,
+        event: Event,
+    ) -> None:
+        survey = await self.owner.catalog.get(self.session, round_.survey_version_id)
+        state = ResponseState.model_validate(response.state)
+        closed = round_.status in ("closed", "cancelled") or self.now >= round_.closes_at
+        if closed and state.phase not in ("submitted", "closed"):
+            event = RoundClosed()
+        context = StepContext(
+            org_name=organisation.name,
+            contact_name=contact.name,
+            closes=self.owner.closes_text(round_),
+        )
+        result = step(survey, state, event, context)
+        self.reply(*result.messages)
+        await save_state(self.session, response, result.state, self.now, submitted=result.submitted)
+
+
+async def save_state(
+    session: AsyncSession,
+    response: Response,
+    state: ResponseState,
+    now: datetime,
+    *,
+    submitted: bool,
+) -> None:
+    """Store the engine state and mirror its answers into the answers table."""
+    response.state = state.model_dump(mode="json")
+    response.updated_at = now
+    if submitted:
+        response.status = "submitted"
+        response.submitted_at = now
+    elif state.phase == "closed":
+        response.status = "incomplete"
+    existing = {
+        answer.question_id: answer
+        for answer in await session.scalars(select(Answer).where(Answer.response_id == response.id))
+    }
+    for question_id, value in state.answers.items():
+        row = existing.pop(question_id, None)
+        if row is None:
+            session.add(
+                Answer(
+                    response_id=response.id, question_id=question_id, value=value, answered_at=now
+                )
+            )
+        elif row.value != value:
+            row.value = value
+            row.answered_at = now
+    if existing:
+        await session.execute(
+            delete(Answer).where(
+                Answer.response_id == response.id, Answer.question_id.in_(list(existing))
+            )
+        )

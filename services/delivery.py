@@ -1,0 +1,332 @@
+"""The delivery engine: drains the outbox through channel transports, paced.
+
+One sender serves every kind of message. It keeps, in memory, a FIFO per chat
+(loaded from the outbox in priority order) and sends at most one message per chat at
+a time, so a chat's messages arrive in order. Pacing is two-level: a global minimum
+interval (Telegram: about 30 messages/s) and a token bucket per chat (about 1/s with
+short bursts). A 429 pauses only the chat it was about; a blocked chat is marked
+unreachable and its queue dropped.
+
+A message is marked sent after the platform accepted it. A crash between the two
+re-sends that one message on restart: platforms offer no idempotency key for sends,
+so at-least-once is the best available; everything else is exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialogs.messages import OutgoingMessage
+from storage import outbox
+from storage.orm import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """Root of what a transport may raise; adapters translate platform errors into these."""
+
+
+class RecipientUnreachable(DeliveryError):
+    """The member blocked the bot or removed it (Telegram 403, Teams bot removed)."""
+
+
+class RetryLater(DeliveryError):
+    """The platform throttled this chat (429); try again after ``seconds``."""
+
+    def __init__(self, seconds: float, reason: str = "throttled") -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+class TransientFailure(DeliveryError):
+    """Network trouble or a 5xx: retry with backoff."""
+
+
+class PermanentFailure(DeliveryError):
+    """The platform refused the message itself (400): retrying will not help."""
+
+
+class Transport(Protocol):
+    """Sends one channel-neutral message to one chat on one channel."""
+
+    channel: str
+
+    async def deliver(self, address: str, message: OutgoingMessage, replace_id: str | None) -> str:
+        """Send (or, with ``replace_id``, edit) and return the platform's message id."""
+        ...
+
+
+@dataclass
+class Pacing:
+    """Rates to respect; defaults follow Telegram's published guidance."""
+
+    per_second: float = 29.0
+    chat_per_second: float = 1.0
+    chat_burst: int = 3
+    max_attempts: int = 8
+    max_backoff_seconds: float = 300.0
+
+
+@dataclass
+class _ChatQueue:
+    items: deque[OutboxMessage] = field(default_factory=deque)
+    tokens: float = 0.0
+    refilled_at: float = 0.0
+    ready_at: float = 0.0
+    busy: bool = False
+
+
+class Sender:
+    """Runs the outbox. ``wake()`` after enqueueing to send without waiting for the poll."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        transports: Mapping[str, Transport],
+        pacing: Pacing | None = None,
+        *,
+        poll_interval: float = 1.0,
+        batch_size: int = 500,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = sessions
+        self._transports = dict(transports)
+        self._pacing = pacing or Pacing()
+        self._poll_interval = poll_interval
+        self._batch_size = batch_size
+        self._monotonic = monotonic
+        self._queues: dict[tuple[str, str], _ChatQueue] = {}
+        self._known: set[int] = set()
+        # Ids finished recently: a load that started before their outcome was committed
+        # may still see them as pending, and must not queue them again.
+        self._finished: dict[int, float] = {}
+        self._queued = 0
+        self._wake = asyncio.Event()
+        self._next_global = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self.delivered = 0
+
+    def wake(self) -> None:
+        """New messages are in the outbox: look now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until cancelled."""
+        while not self._stopping:
+            await self._load()
+            delay = self._dispatch()
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=min(delay, self._poll_interval))
+            except TimeoutError:
+                pass
+
+    async def stop(self) -> None:
+        """Stop dispatching and let sends in flight finish (their outcome is recorded)."""
+        self._stopping = True
+        self._wake.set()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def drain(self, within: float = 30.0) -> None:
+        """Send until nothing due is left (for the console channel and tests)."""
+        deadline = self._monotonic() + within
+        while self._monotonic() < deadline:
+            await self._load()
+            delay = self._dispatch()
+            if not self._tasks and not any(q.items for q in self._queues.values()):
+                return
+            await asyncio.sleep(min(max(delay, 0.001), 0.05))
+        raise TimeoutError("outbox not drained in time")
+
+    async def _load(self) -> None:
+        above_priority = None
+        if self._queued >= self._batch_size:
+            # Memory is full of bulk work: only look for something more urgent.
+            above_priority = min(
+                (q.items[-1].priority for q in self._queues.values() if q.items), default=None
+            )
+        now = self._monotonic()
+        self._finished = {i: t for i, t in self._finished.items() if now - t < 60}
+        try:
+            async with self._sessions() as session:
+                rows = await outbox.pending(
+                    session,
+                    limit=self._batch_size,
+                    channels=list(self._transports),
+                    exclude=self._known | self._finished.keys(),
+                    above_priority=above_priority,
+                )
+        except SQLAlchemyError as error:
+            log.error("outbox: cannot read pending messages (%s); retrying", type(error).__name__)
+            return
+        wall_now = datetime.now(UTC)
+        for row in rows:
+            self._known.add(row.id)
+            self._queued += 1
+            queue = self._queues.setdefault((row.channel, row.address), self._new_queue(now))
+            queue.items.append(row)
+            if row.not_before > wall_now:
+                wait = (row.not_before - wall_now).total_seconds()
+                queue.ready_at = max(queue.ready_at, now + wait)
+
+    def _new_queue(self, now: float) -> _ChatQueue:
+        return _ChatQueue(tokens=float(self._pacing.chat_burst), refilled_at=now)
+
+    def _refill(self, queue: _ChatQueue, now: float) -> None:
+        elapsed = now - queue.refilled_at
+        queue.tokens = min(
+            float(self._pacing.chat_burst), queue.tokens + elapsed * self._pacing.chat_per_second
+        )
+        queue.refilled_at = now
+
+    def _dispatch(self) -> float:
+        """Start every send that pacing allows now; return seconds until the next could."""
+        now = self._monotonic()
+        soonest = self._poll_interval
+        candidates: list[tuple[int, int, tuple[str, str]]] = []
+        for chat, queue in self._queues.items():
+            if queue.busy or not queue.items:
+                continue
+            self._refill(queue, now)
+            token_wait = max(0.0, (1 - queue.tokens) / self._pacing.chat_per_second)
+            ready = max(queue.ready_at, now + token_wait)
+            if ready > now:
+                soonest = min(soonest, ready - now)
+                continue
+            head = queue.items[0]
+            candidates.append((-head.priority, head.id, chat))
+        candidates.sort()
+        interval = 1.0 / self._pacing.per_second
+        for _, _, chat in candidates:
+            if self._next_global > now:
+                soonest = min(soonest, self._next_global - now)
+                break
+            self._next_global = max(self._next_global, now - interval) + interval
+            queue = self._queues[chat]
+            queue.tokens -= 1
+            queue.busy = True
+            task = asyncio.create_task(self._send(chat, queue, queue.items[0]))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        self._forget_idle()
+        return max(soonest, 0.0)
+
+    def _forget_idle(self) -> None:
+        idle = [chat for chat, q in self._queues.items() if not q.items and not q.busy]
+        if len(idle) > 10_000:
+            for chat in idle:
+                del self._queues[chat]
+
+    async def _send(self, chat: tuple[str, str], queue: _ChatQueue, row: OutboxMessage) -> None:
+        channel, address = chat
+        transport = self._transports[channel]
+        message = OutgoingMessage.model_validate(row.payload)
+        try:
+            try:
+                replace_id = None
+                if message.replaces:
+                    async with self._sessions() as session:
+                        replace_id = await outbox.provider_id_for_key(
+                            session, channel, address, message.replaces
+                        )
+                provider_id = await transport.deliver(address, message, replace_id)
+            except RetryLater as error:
+                await self._retry(queue, row, error.seconds, f"throttled: {error}")
+            except RecipientUnreachable as error:
+                await self._unreachable(chat, queue, str(error))
+            except PermanentFailure as error:
+                log.warning("outbox %s: refused by %s: %s", row.id, channel, error)
+                await self._record(outbox.mark_failed, [row.id], f"refused: {error}")
+                self._finish(queue, row)
+            except (TransientFailure, OSError, TimeoutError) as error:
+                await self._retry(queue, row, self._backoff(row.attempts), f"transient: {error}")
+            except Exception as error:  # a transport bug must not kill the sender
+                log.exception("outbox %s: unexpected error from %s transport", row.id, channel)
+                await self._retry(
+                    queue, row, self._backoff(row.attempts), f"error: {type(error).__name__}"
+                )
+            else:
+                await self._record(outbox.mark_sent, row.id, provider_id)
+                self._finish(queue, row)
+                self.delivered += 1
+        finally:
+            queue.busy = False
+            self._wake.set()
+
+    def _backoff(self, attempts: int) -> float:
+        return float(min(self._pacing.max_backoff_seconds, 2 ** min(attempts, 12)))
+
+    async def _retry(
+        self, queue: _ChatQueue, row: OutboxMessage, seconds: float, error: str
+    ) -> None:
+        row.attempts += 1
+        if row.attempts >= self._pacing.max_attempts and not error.startswith("throttled"):
+            log.warning("outbox %s: giving up after %s attempts (%s)", row.id, row.attempts, error)
+            await self._record(outbox.mark_failed, [row.id], error)
+            self._finish(queue, row)
+            return
+        queue.ready_at = self._monotonic() + seconds
+        not_before = datetime.now(UTC) + timedelta(seconds=seconds)
+        await self._record(outbox.mark_retry, row.id, not_before, error)
+
+    async def _unreachable(self, chat: tuple[str, str], queue: _ChatQueue, error: str) -> None:
+        channel, address = chat
+        dropped = [item.id for item in queue.items]
+        log.info(
+            "outbox: %s chat is unreachable; dropping %s queued messages", channel, len(dropped)
+        )
+
+        async def record(session: AsyncSession) -> None:
+            await outbox.mark_failed(session, dropped, f"unreachable: {error}")
+            await outbox.mark_chat_unreachable(session, channel, address)
+
+        await self._transaction(record)
+        for item in list(queue.items):
+            self._finish(queue, item)
+
+    def _finish(self, queue: _ChatQueue, row: OutboxMessage) -> None:
+        if queue.items and queue.items[0].id == row.id:
+            queue.items.popleft()
+        else:
+            try:
+                queue.items.remove(row)
+            except ValueError:
+                return
+        self._queued -= 1
+        self._known.discard(row.id)
+        self._finished[row.id] = self._monotonic()
+
+    async def _record(self, action: Callable[..., object], *args: object) -> None:
+        async def run(session: AsyncSession) -> None:
+            await action(session, *args)  # type: ignore[misc]
+
+        await self._transaction(run)
+
+    async def _transaction(self, work: Callable[[AsyncSession], object]) -> None:
+        """Record an outcome, retrying while the database is unavailable."""
+        for attempt in range(20):
+            try:
+                async with self._sessions() as session, session.begin():
+                    await work(session)  # type: ignore[misc]
+                return
+            except SQLAlchemyError as error:
+                log.error(
+                    "outbox: cannot record a delivery outcome (%s), attempt %s",
+                    type(error).__name__,
+                    attempt + 1,
+                )
+                await asyncio.sleep(min(0.1 * 2**attempt, 5.0))
+        log.critical("outbox: delivery outcome lost; the message may be sent again after restart")

@@ -1,0 +1,134 @@
+"""Exports of a round's responses: JSON, CSV and XLSX, one row per response.
+
+Answers are the *effective* ones (questions asked given the other answers), in survey
+order, with stable question ids as keys, so files from different rounds line up.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.answers import format_answer
+from dialogs.model import AnswerValue, Survey
+from dialogs.state import ResponseState
+from services.surveys import SurveyCatalog
+from storage.orm import Contact, Organisation, Response, Round
+
+ExportFormat = Literal["json", "csv", "xlsx"]
+FIXED_COLUMNS = [
+    "org",
+    "org_name",
+    "county",
+    "contact_id",
+    "contact_name",
+    "status",
+    "started_at",
+    "submitted_at",
+]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+async def round_export(
+    session: AsyncSession, catalog: SurveyCatalog, round_id: int
+) -> tuple[Survey, list[dict[str, Any]]]:
+    """The round's survey and its responses as plain data (the JSON export's shape)."""
+    round_ = await session.get(Round, round_id)
+    if round_ is None:
+        raise LookupError(f"round {round_id} does not exist")
+    survey = await catalog.get(session, round_.survey_version_id)
+    rows = await session.execute(
+        select(Response, Organisation, Contact)
+        .join(Organisation, Response.organisation_id == Organisation.id)
+        .join(Contact, Response.contact_id == Contact.id)
+        .where(Response.round_id == round_id)
+        .order_by(Organisation.code)
+    )
+    documents = []
+    for response, organisation, contact in rows.tuples():
+        answers = survey.effective_answers(ResponseState.model_validate(response.state).answers)
+        documents.append(
+            {
+                "org": organisation.code,
+                "org_name": organisation.name,
+                "county": organisation.county_name,
+                "county_code": organisation.county_code,
+                "contact_id": contact.id,
+                "contact_name": contact.name,
+                "status": response.status,
+                "started_at": _iso(response.started_at),
+                "submitted_at": _iso(response.submitted_at),
+                "answers": [{"question": qid, "value": value} for qid, value in answers.items()],
+            }
+        )
+    return survey, documents
+
+
+def _cell(survey: Survey, question_id: str, value: AnswerValue) -> str | float | int | None:
+    question = survey.question(question_id)
+    if value is None or question is None:
+        return None
+    if isinstance(value, bool) or isinstance(value, list) or question.type == "single":
+        return format_answer(question, value)
+    return value
+
+
+def _table(survey: Survey, documents: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    question_ids = [q.id for q in survey.questions]
+    header = FIXED_COLUMNS + question_ids
+    table = []
+    for doc in documents:
+        answers = {a["question"]: a["value"] for a in doc["answers"]}
+        fixed = [doc["org"], doc["org_name"], doc["county"], doc["contact_id"], doc["contact_name"],
+                 doc["status"], doc["started_at"], doc["submitted_at"]]  # fmt: skip
+        table.append(fixed + [_cell(survey, qid, answers.get(qid)) for qid in question_ids])
+    return header, table
+
+
+def render(survey: Survey, documents: list[dict[str, Any]], fmt: ExportFormat) -> bytes:
+    """The export file's bytes in the requested format."""
+    if fmt == "json":
+        return (json.dumps(documents, ensure_ascii=False, indent=2) + "\n").encode()
+    header, table = _table(survey, documents)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(table)
+        return buffer.getvalue().encode("utf-8-sig")  # Excel reads UTF-8 with a BOM
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Svar"
+    sheet.append(header)
+    texts = [""] * len(FIXED_COLUMNS) + [q.label or q.text for q in survey.questions]
+    sheet.append(texts)
+    for row in table:
+        sheet.append(row)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "C3"
+    buffer_bytes = io.BytesIO()
+    workbook.save(buffer_bytes)
+    return buffer_bytes.getvalue()
+
+
+def write_export(data: bytes, out: Path | None) -> Path | None:
+    """Write to ``out`` (creating folders) or return None when printing to stdout."""
+    if out is None:
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    return out

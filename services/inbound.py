@@ -1,0 +1,215 @@
+"""Inbound events: recorded durably first, then processed one unit of work each.
+
+Adapters translate platform updates into ``Inbound`` and call ``record``; only after
+that commit do they acknowledge the platform. Processing then runs per chat in order
+(chats in parallel): load, step, save state, answers and replies, mark processed — one
+transaction. A crash at any point leaves either an unprocessed row (processed again on
+start) or a fully processed one; a redelivered update hits the unique key and is a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.orm import InboundEvent, utcnow
+from storage.upsert import insert_ignoring_conflicts
+
+log = logging.getLogger(__name__)
+
+# Longer input is cut here; the engine then tells the member their text is too long.
+MAX_INBOUND_TEXT = 20_000
+
+
+class Inbound(BaseModel):
+    """A channel-neutral inbound event: typed text, a button press, or something else."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: str
+    address: str
+    user_id: str
+    update_key: str
+    kind: Literal["text", "press", "other"]
+    text: str = ""
+    payload: str = ""
+    reference: dict[str, Any] | None = None  # a channel's conversation reference (Teams)
+
+    @field_validator("text")
+    @classmethod
+    def _cap_text(cls, value: str) -> str:
+        return value[:MAX_INBOUND_TEXT]
+
+    @field_validator("payload")
+    @classmethod
+    def _cap_payload(cls, value: str) -> str:
+        return value[:256]
+
+
+Handler = Callable[[AsyncSession, Inbound, int], Awaitable[None]]
+
+
+class InboundProcessor:
+    """Records inbound events and processes them, in order per chat."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        handler: Handler,
+        on_failure: Callable[[AsyncSession, Inbound, int], Awaitable[None]],
+        after_commit: Callable[[], None],
+        *,
+        concurrency: int = 4,
+    ) -> None:
+        self._sessions = sessions
+        self._handler = handler
+        self._on_failure = on_failure
+        self._after_commit = after_commit
+        self._limit = asyncio.Semaphore(concurrency)
+        self._queues: dict[tuple[str, str], deque[int]] = {}
+        self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self.processed = 0
+
+    async def record(self, events: Sequence[Inbound]) -> list[tuple[int, Inbound]]:
+        """Store events (duplicates ignored) and commit; returns the new rows.
+
+        Raises ``SQLAlchemyError`` if the database is unavailable: the caller must then
+        not acknowledge the platform, so the update is delivered again.
+        """
+        if not events:
+            return []
+        now = utcnow()
+        rows = [
+            {
+                "channel": event.channel,
+                "update_key": event.update_key,
+                "address": event.address,
+                "payload": event.model_dump(mode="json"),
+                "received_at": now,
+            }
+            for event in events
+        ]
+        async with self._sessions() as session, session.begin():
+            ids = await insert_ignoring_conflicts(
+                session,
+                InboundEvent.__table__,  # type: ignore[arg-type]
+                rows,
+                ["channel", "update_key"],
+                returning="id",
+            )
+        by_key = {event.update_key: event for event in events}
+        new: list[tuple[int, Inbound]] = []
+        if ids:
+            async with self._sessions() as session:
+                keys = await session.execute(
+                    select(InboundEvent.id, InboundEvent.update_key).where(InboundEvent.id.in_(ids))
+                )
+                new = [(row_id, by_key[key]) for row_id, key in keys.tuples()]
+        return sorted(new, key=lambda item: item[0])
+
+    def submit(self, rows: Sequence[tuple[int, Inbound]]) -> None:
+        """Process recorded rows in the background, in order per chat."""
+        for row_id, event in rows:
+            chat = (event.channel, event.address)
+            self._queues.setdefault(chat, deque()).append(row_id)
+            if chat not in self._workers:
+                self._workers[chat] = asyncio.create_task(self._work(chat))
+
+    async def idle(self) -> None:
+        """Wait until everything submitted so far is processed."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def recover(self) -> int:
+        """Submit rows left unprocessed by a crash or a database outage."""
+        async with self._sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(InboundEvent)
+                    .where(InboundEvent.processed_at.is_(None))
+                    .order_by(InboundEvent.id)
+                )
+            ).all()
+        pending = [
+            (row.id, Inbound.model_validate(row.payload))
+            for row in rows
+            if not self._queued(row.id, row.channel, row.address)
+        ]
+        self.submit(pending)
+        return len(pending)
+
+    def _queued(self, row_id: int, channel: str, address: str) -> bool:
+        return row_id in self._queues.get((channel, address), ())
+
+    async def _work(self, chat: tuple[str, str]) -> None:
+        queue = self._queues[chat]
+        try:
+            while queue:
+                row_id = queue[0]
+                async with self._limit:
+                    await self.process(row_id)
+                queue.popleft()
+        finally:
+            del self._workers[chat]
+            if not queue:
+                self._queues.pop(chat, None)
+
+    async def process(self, row_id: int) -> bool:
+        """Process one recorded event; True if it is done (processed or given up on)."""
+        for attempt in range(5):
+            try:
+                async with self._sessions() as session, session.begin():
+                    row = await session.get(InboundEvent, row_id)
+                    if row is None or row.processed_at is not None:
+                        return True
+                    event = Inbound.model_validate(row.payload)
+                    await self._handler(session, event, row_id)
+                    row.processed_at = utcnow()
+                self.processed += 1
+                self._after_commit()
+                return True
+            except IntegrityError:
+                # Another chat of the same organisation raced us; the retry sees its row.
+                log.warning("inbound %s: conflict, retrying", row_id)
+            except SQLAlchemyError as error:
+                log.error("inbound %s: database unavailable (%s)", row_id, type(error).__name__)
+                await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
+            except Exception:
+                log.exception("inbound %s: failed; marking it failed and apologising", row_id)
+                await self._give_up(row_id)
+                return True
+        log.error("inbound %s: left for the recovery sweep", row_id)
+        return False
+
+    async def _give_up(self, row_id: int) -> None:
+        try:
+            async with self._sessions() as session, session.begin():
+                row = await session.get(InboundEvent, row_id)
+                if row is None or row.processed_at is not None:
+                    return
+                row.processed_at = utcnow()
+                row.error = "handler failed; see log"
+                await self._on_failure(session, Inbound.model_validate(row.payload), row_id)
+            self._after_commit()
+        except SQLAlchemyError:
+            log.exception("inbound %s: could not mark as failed", row_id)
+
+
+async def sweep_forever(processor: InboundProcessor, interval: float = 30.0) -> None:
+    """Periodically pick up rows that a database outage left unprocessed."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            count = await processor.recover()
+            if count:
+                log.info("inbound: recovered %s unprocessed events", count)
+        except SQLAlchemyError as error:
+            log.error("inbound: recovery sweep failed (%s)", type(error).__name__)

@@ -1,0 +1,70 @@
+"""The /status overview: a member's rounds, their answers and the deadlines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.answers import answer_lines
+from dialogs.dates import format_date, format_datetime
+from dialogs.state import ResponseState
+from services.rounds import open_rounds_for
+from services.surveys import SurveyCatalog
+from storage.orm import Organisation, Response, Round
+
+RECENT_ROUNDS = 3
+
+
+async def status_lines(
+    session: AsyncSession,
+    catalog: SurveyCatalog,
+    organisation: Organisation,
+    now: datetime,
+    zone: ZoneInfo,
+) -> list[str]:
+    """Text lines describing open rounds and the organisation's latest responses."""
+    open_rounds = await open_rounds_for(session, organisation.id, now)
+    responses = {
+        r.round_id: r
+        for r in await session.scalars(
+            select(Response).where(Response.organisation_id == organisation.id)
+        )
+    }
+    recent = list(
+        await session.scalars(
+            select(Round)
+            .where(Round.id.in_(list(responses)), Round.status.in_(["closed", "open"]))
+            .order_by(Round.closes_at.desc())
+            .limit(RECENT_ROUNDS)
+        )
+    )
+    rounds = {r.id: r for r in open_rounds} | {r.id: r for r in recent}
+    if not rounds:
+        return [f"Status for {organisation.name}:", "Det er ingen åpne undersøkelser nå."]
+    lines = [f"Status for {organisation.name}:"]
+    for round_ in sorted(rounds.values(), key=lambda r: r.closes_at, reverse=True):
+        response = responses.get(round_.id)
+        is_open = round_.id in {r.id for r in open_rounds}
+        deadline = format_datetime(round_.closes_at, zone)
+        lines.append("")
+        lines.append(f"«{round_.title}» – {'åpen, frist ' + deadline if is_open else 'stengt'}")
+        if response is None:
+            lines.append("Ikke startet. Skriv /svar for å begynne." if is_open else "Ikke besvart.")
+            continue
+        survey = await catalog.get(session, round_.survey_version_id)
+        state = ResponseState.model_validate(response.state)
+        if response.status == "submitted" and response.submitted_at is not None:
+            lines.append(f"Sendt inn {format_date(response.submitted_at, zone)}. Dine svar:")
+            lines.extend(answer_lines(survey, state.answers))
+        elif is_open:
+            asked = survey.asked_questions(state.answers)
+            done = sum(1 for q in asked if q.id in state.answers)
+            lines.append(
+                f"Påbegynt: {done} av {len(asked)} spørsmål besvart. Skriv /svar for å fortsette."
+            )
+        else:
+            lines.append("Ikke sendt inn før fristen. Svarene som ble gitt, er lagret.")
+    return lines

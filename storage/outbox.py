@@ -1,0 +1,161 @@
+"""The outbox: every outgoing message is a row here before it is sent.
+
+Enqueueing happens in the same transaction as the state change that caused it, so a
+crash can never lose a reply nor send one for a change that was rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence, Set
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.messages import OutgoingMessage
+from storage.orm import Chat, OutboxMessage, utcnow
+from storage.upsert import insert_ignoring_conflicts
+
+# Higher goes first: a member in a dialog never waits behind a broadcast.
+PRIORITY_DIALOG = 100
+PRIORITY_INVITATION = 50
+PRIORITY_BULK = 10
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where a message goes: a chat on a channel, and who is behind it if known."""
+
+    channel: str
+    address: str
+    contact_id: int | None = None
+
+
+async def enqueue(
+    session: AsyncSession,
+    recipient: Recipient,
+    messages: Sequence[OutgoingMessage],
+    *,
+    kind: str,
+    priority: int,
+    dedupe_key: str | None = None,
+) -> int:
+    """Queue messages for one recipient; returns how many were newly queued.
+
+    With ``dedupe_key`` each message gets ``f"{dedupe_key}:{index}"``, so enqueueing
+    the same thing twice (a job that fires twice, a retried transaction) queues it once.
+    """
+    now = utcnow()
+    rows = [
+        {
+            "channel": recipient.channel,
+            "address": recipient.address,
+            "contact_id": recipient.contact_id,
+            "kind": kind,
+            "priority": priority,
+            "payload": message.model_dump(mode="json"),
+            "message_key": message.key,
+            "dedupe_key": f"{dedupe_key}:{index}" if dedupe_key else None,
+            "status": "pending",
+            "attempts": 0,
+            "not_before": now,
+            "created_at": now,
+        }
+        for index, message in enumerate(messages)
+    ]
+    if dedupe_key is None:
+        session.add_all(OutboxMessage(**row) for row in rows)
+        return len(rows)
+    inserted = await insert_ignoring_conflicts(
+        session,
+        OutboxMessage.__table__,
+        rows,
+        ["dedupe_key"],
+        returning="id",  # type: ignore[arg-type]
+    )
+    return len(inserted)
+
+
+async def pending(
+    session: AsyncSession,
+    *,
+    limit: int,
+    channels: Sequence[str],
+    exclude: set[int] | frozenset[int] | Set[int],
+    above_priority: int | None = None,
+) -> list[OutboxMessage]:
+    """Undelivered messages, highest priority first, then oldest first."""
+    statement = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.channel.in_(channels))
+        .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
+        .limit(limit + len(exclude))
+    )
+    if above_priority is not None:
+        statement = statement.where(OutboxMessage.priority > above_priority)
+    rows = (await session.scalars(statement)).all()
+    return [row for row in rows if row.id not in exclude][:limit]
+
+
+async def mark_sent(session: AsyncSession, message_id: int, provider_message_id: str) -> None:
+    """Record a delivery."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(
+            status="sent",
+            sent_at=utcnow(),
+            provider_message_id=provider_message_id,
+            attempts=OutboxMessage.attempts + 1,
+        )
+    )
+
+
+async def mark_retry(
+    session: AsyncSession, message_id: int, not_before: datetime, error: str
+) -> None:
+    """Keep a message pending until ``not_before``."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(not_before=not_before, last_error=error[:500], attempts=OutboxMessage.attempts + 1)
+    )
+
+
+async def mark_failed(session: AsyncSession, message_ids: Sequence[int], error: str) -> None:
+    """Give up on messages (permanent error, or the recipient is unreachable)."""
+    if not message_ids:
+        return
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(message_ids)))
+        .values(status="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1)
+    )
+
+
+async def mark_chat_unreachable(session: AsyncSession, channel: str, address: str) -> None:
+    """The member blocked the bot or removed it: stop trying until they write again."""
+    await session.execute(
+        update(Chat)
+        .where(Chat.channel == channel, Chat.address == address)
+        .values(unreachable_at=utcnow())
+    )
+
+
+async def provider_id_for_key(
+    session: AsyncSession, channel: str, address: str, key: str
+) -> str | None:
+    """The platform's id of the latest delivered message with this key in this chat."""
+    statement = (
+        select(OutboxMessage.provider_message_id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.address == address,
+            OutboxMessage.message_key == key,
+            OutboxMessage.status == "sent",
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

@@ -1,0 +1,43 @@
+"""Portable "insert, ignoring rows that already exist" for SQLite and PostgreSQL.
+
+Idempotency rests on unique keys (update ids, outbox dedupe keys); both backends
+support ``ON CONFLICT DO NOTHING``, but through dialect-specific constructs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def insert_ignoring_conflicts(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    conflict_columns: Sequence[str],
+    returning: str | None = None,
+) -> list[Any]:
+    """Insert rows, skipping those that clash on ``conflict_columns``.
+
+    Returns the ``returning`` column of the rows actually inserted (empty without it).
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))
+    if returning is None:
+        await session.execute(statement, list(rows))
+        return []
+    inserted: list[Any] = []
+    # RETURNING with executemany is not portable; insert one by one (batches are small).
+    for row in rows:
+        result = await session.execute(statement.values(**row).returning(table.c[returning]))
+        value = result.scalar_one_or_none()
+        if value is not None:
+            inserted.append(value)
+    return inserted
