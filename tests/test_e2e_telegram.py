@@ -1,0 +1,188 @@
+"""End to end: the real ``lyttepost run`` process against the Telegram Bot API stand-in.
+
+A chief executive registers with a code, gets the invitation when the round opens,
+answers the shipped survey with buttons and text, survives a SIGKILL of the bot in the
+middle, submits, checks /status, and the admin exports the response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.e2e_support import Deployment
+from tests.telegram_standin import TelegramStandIn
+
+pytestmark = pytest.mark.e2e
+
+CHAT = 424242
+NEED = "Vi trenger felles digitale løsninger for innbyggerdialog."
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[TelegramStandIn]:
+    async with TelegramStandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def deployment(tmp_path: Path, standin: TelegramStandIn) -> Deployment:
+    deployment = Deployment(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'lyttepost.db'}",
+        api_base_url=standin.base_url,
+        workdir=tmp_path,
+    )
+    yield deployment
+    deployment.stop()
+
+
+async def cli(deployment: Deployment, *args: str):
+    return await asyncio.to_thread(deployment.cli_json, *args)
+
+
+async def reply_to(standin: TelegramStandIn, action, *, timeout: float = 15.0):
+    """Do something as the member and wait until the bot has answered (new message or edit)."""
+    before = [
+        (m.message_id, m.text, tuple(map(tuple, m.buttons))) for m in standin.messages_for(CHAT)
+    ]
+    action()
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+        now = [
+            (m.message_id, m.text, tuple(map(tuple, m.buttons))) for m in standin.messages_for(CHAT)
+        ]
+        if now != before:
+            await asyncio.sleep(0.15)  # let a multi-message reply finish
+            return standin.messages_for(CHAT)
+    raise AssertionError("the bot did not answer in time")
+
+
+def last_with_buttons(standin: TelegramStandIn):
+    return next(m for m in reversed(standin.messages_for(CHAT)) if m.buttons)
+
+
+def press(standin: TelegramStandIn, message, data: str):
+    return lambda: standin.user_presses(CHAT, message.message_id, data)
+
+
+def say(standin: TelegramStandIn, text: str):
+    return lambda: standin.user_sends_text(CHAT, text, first_name="Kari")
+
+
+async def answer_current_question(standin: TelegramStandIn) -> str:
+    """Answer whatever question is on screen the way a member would; returns what was done."""
+    message = last_with_buttons(standin)
+    buttons = [button for row in message.buttons for button in row]
+    toggles = [(label, data) for label, data in buttons if data.startswith("t:")]
+    if toggles:
+        if sum(1 for label, _ in toggles if label.startswith("☑")) < 2:
+            label, data = next((lbl, d) for lbl, d in toggles if not lbl.startswith("☑"))
+        else:
+            label, data = next((lbl, d) for lbl, d in buttons if d.startswith("n:"))
+        await reply_to(standin, press(standin, message, data))
+        return label
+    answers = [(label, data) for label, data in buttons if data.startswith("a:")]
+    if answers:
+        label, data = answers[len(answers) // 2]
+        await reply_to(standin, press(standin, message, data))
+        return label
+    await reply_to(standin, say(standin, NEED))
+    return "text"
+
+
+async def test_a_chief_executive_answers_the_survey_end_to_end(
+    deployment: Deployment, standin: TelegramStandIn
+) -> None:
+    await asyncio.to_thread(deployment.cli, "db", "upgrade")
+    contact = await cli(
+        deployment,
+        "contacts",
+        "add",
+        "--org",
+        "3301",
+        "--name",
+        "Kari Nordmann",
+        "--role",
+        "kommunedirektor",
+        "--email",
+        "kari@example.no",
+    )
+    invites = await cli(deployment, "invites", "create", "--contact", str(contact["id"]))
+    code = invites[0]["code"]
+    assert invites[0]["link"] == f"https://t.me/lyttepost_test_bot?start={code}"
+
+    await asyncio.to_thread(deployment.start)
+
+    # Wrong code, then the deep link's /start CODE.
+    messages = await reply_to(standin, say(standin, "/start WRONGCODE9"))
+    assert "kjenner ikke igjen" in messages[-1].text
+    messages = await reply_to(standin, say(standin, f"/start {code}"))
+    assert any("Kari Nordmann" in m.text and "Drammen" in m.text for m in messages)
+
+    # The round opens: the registered contact is invited at once.
+    closes = (date.today() + timedelta(days=14)).isoformat()
+    count = len(standin.messages_for(CHAT))
+    created = await cli(
+        deployment,
+        "rounds",
+        "create",
+        "--survey",
+        "kvartalsvis-behov",
+        "--closes",
+        closes,
+        "--orgs",
+        "3301",
+    )
+    assert created["invitations_queued"] == 1
+    invitation = await standin.wait_for_message(
+        CHAT, lambda m: "Svarfrist" in m.text, timeout=15, after_count=count
+    )
+    start = next(data for row in invitation.buttons for _, data in row if data.startswith("r:"))
+    await reply_to(standin, press(standin, invitation, start))
+
+    # Answer half the survey, then kill the bot without warning.
+    for _ in range(5):
+        await answer_current_question(standin)
+    on_screen = last_with_buttons(standin).text
+    await asyncio.to_thread(deployment.kill)
+    await asyncio.to_thread(deployment.start)
+
+    # /svar shows exactly the question that was on screen.
+    messages = await reply_to(standin, say(standin, "/svar"))
+    assert last_with_buttons(standin).text.split("\n", 1)[0] == on_screen.split("\n", 1)[0]
+
+    for _ in range(40):
+        message = last_with_buttons(standin)
+        if any(data == "c:submit" for row in message.buttons for _, data in row):
+            break
+        await answer_current_question(standin)
+    else:
+        raise AssertionError("never reached the review")
+    messages = await reply_to(standin, press(standin, message, "c:submit"))
+    receipt = messages[-1].text
+    assert "Takk" in receipt or "takk" in receipt
+
+    messages = await reply_to(standin, say(standin, "/status"))
+    assert "Sendt inn" in messages[-1].text
+
+    exported = json.loads(
+        (
+            await asyncio.to_thread(
+                deployment.cli, "export", "--round", str(created["id"]), "--format", "json"
+            )
+        ).stdout
+    )
+    assert len(exported) == 1
+    response = exported[0]
+    assert response["org"] == "3301" and response["org_name"] == "Drammen"
+    assert response["status"] == "submitted" and response["submitted_at"]
+    answers = {a["question"]: a["value"] for a in response["answers"]}
+    assert len(answers["omrader"]) == 2
+    needs = [value for key, value in answers.items() if key.endswith(".behov")]
+    assert needs == [NEED, NEED]
