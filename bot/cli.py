@@ -429,7 +429,7 @@ def rounds_list(as_json: bool = JsonOption) -> None:
                 await session.execute(
                     select(Round, SurveyVersion).join(SurveyVersion).order_by(Round.id)
                 )
-            ).tuples():
+            ):
                 audience = await session.scalar(
                     select(func.count()).where(RoundOrganisation.round_id == round_.id)
                 )
@@ -441,7 +441,7 @@ def rounds_list(as_json: bool = JsonOption) -> None:
                             .group_by(Response.status)
                         )
                     )
-                    .tuples()
+
                     .all()
                 )
                 rows.append({

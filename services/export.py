@@ -57,7 +57,7 @@ async def round_export(
         .order_by(Organisation.code)
     )
     documents = []
-    for response, organisation, contact in rows.tuples():
+    for response, organisation, contact in rows:
         answers = survey.effective_answers(ResponseState.model_validate(response.state).answers)
         documents.append(
             {

@@ -112,7 +112,7 @@ class InboundProcessor:
                 keys = await session.execute(
                     select(InboundEvent.id, InboundEvent.update_key).where(InboundEvent.id.in_(ids))
                 )
-                new = [(row_id, by_key[key]) for row_id, key in keys.tuples()]
+                new = [(row_id, by_key[key]) for row_id, key in keys]
         return sorted(new, key=lambda item: item[0])
 
     def submit(self, rows: Sequence[tuple[int, Inbound]]) -> None:

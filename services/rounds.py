@@ -97,7 +97,7 @@ async def reachable_chats(
         .order_by(Contact.id, Chat.last_seen_at.desc().nulls_last(), Chat.id.desc())
     )
     chosen: dict[int, tuple[Chat, Contact, Organisation]] = {}
-    for chat, contact, organisation in rows.tuples():
+    for chat, contact, organisation in rows:
         chosen.setdefault(contact.id, (chat, contact, organisation))
     return list(chosen.values())
 

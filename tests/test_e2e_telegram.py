@@ -45,13 +45,13 @@ async def cli(deployment: Deployment, *args: str):
     return await asyncio.to_thread(deployment.cli_json, *args)
 
 
-async def reply_to(standin: TelegramStandIn, action, *, timeout: float = 15.0):
+async def reply_to(standin: TelegramStandIn, action, *, within: float = 15.0):
     """Do something as the member and wait until the bot has answered (new message or edit)."""
     before = [
         (m.message_id, m.text, tuple(map(tuple, m.buttons))) for m in standin.messages_for(CHAT)
     ]
     action()
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.02)
         now = [

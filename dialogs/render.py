@@ -1,0 +1,199 @@
+"""Questions and the review as channel-neutral messages.
+
+Kept apart from the engine's transitions so the wording and button layout can change
+without touching the state machine. Everything here is pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from dialogs import texts
+from dialogs.answers import format_answer
+from dialogs.messages import Button, OutgoingMessage
+from dialogs.model import AnswerValue, Question, Survey
+from dialogs.state import ResponseState
+
+if TYPE_CHECKING:
+    from dialogs.engine import StepContext
+
+# Only these three tokens are filled; any other braces in survey texts stay as written.
+_PLACEHOLDER = re.compile(r"\{(org_name|contact_name|closes)\}")
+
+REVIEW_KEY = "review"
+ANSWER_PREVIEW = 200  # characters of a text answer shown in the review
+LABEL_LIMIT = 60  # characters of a question shown in lists
+EDIT_BUTTONS_PER_ROW = 5
+SCALE_BUTTONS_PER_ROW = 7
+
+
+def fill(text: str, context: StepContext) -> str:
+    """Fill ``{org_name}``, ``{contact_name}`` and ``{closes}``; leave everything else."""
+    values = {
+        "org_name": context.org_name,
+        "contact_name": context.contact_name,
+        "closes": context.closes,
+    }
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
+
+
+def question_key(question_id: str) -> str:
+    """The message key of a question, so a toggle can replace it."""
+    return f"q:{question_id}"
+
+
+def needs_answer(question: Question, answers: dict[str, AnswerValue]) -> bool:
+    """Not answered yet; a skipped required question (only from old states) counts too."""
+    if question.id not in answers:
+        return True
+    return question.required and answers[question.id] is None
+
+
+def short_label(question: Question, context: StepContext) -> str:
+    """The question's label, or its text shortened, for lists."""
+    text = fill(question.label or question.text, context)
+    text = " ".join(text.split())
+    return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1].rstrip() + "…"
+
+
+def answer_text(question: Question, value: AnswerValue) -> str:
+    """An answer as the member reads it (text answers cut for previews)."""
+    if isinstance(value, list) and not value:
+        return texts.NONE_CHOSEN
+    return format_answer(question, value, limit=ANSWER_PREVIEW)
+
+
+def _hint(question: Question) -> str:
+    if question.type == "single":
+        return texts.HINT_SINGLE
+    if question.type == "multi":
+        return texts.hint_multi(question.min_select, question.max_select)
+    if question.type == "scale":
+        return texts.hint_scale(
+            question.scale_min,
+            question.scale_max,
+            question.scale_min_label,
+            question.scale_max_label,
+        )
+    if question.type == "yesno":
+        return texts.HINT_YESNO
+    if question.type == "text":
+        return texts.hint_text(question.min_length, question.max_length)
+    return texts.hint_number(
+        question.number_min, question.number_max, question.integer, question.unit
+    )
+
+
+def _rows(buttons: Sequence[Button], per_row: int) -> list[tuple[Button, ...]]:
+    return [tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def _answer_buttons(question: Question, selection: Sequence[str]) -> list[tuple[Button, ...]]:
+    qid = question.id
+    if question.type == "single":
+        return [(Button(label=o.label, payload=f"a:{qid}:{o.value}"),) for o in question.options]
+    if question.type == "multi":
+        rows = [
+            (
+                Button(
+                    label=f"{texts.CHECKED if o.value in selection else texts.UNCHECKED} {o.label}",
+                    payload=f"t:{qid}:{o.value}",
+                ),
+            )
+            for o in question.options
+        ]
+        rows.append((Button(label=texts.NEXT_BUTTON, payload=f"n:{qid}"),))
+        return rows
+    if question.type == "scale":
+        numbers = [
+            Button(label=str(n), payload=f"a:{qid}:{n}")
+            for n in range(question.scale_min, question.scale_max + 1)
+        ]
+        return _rows(numbers, SCALE_BUTTONS_PER_ROW) if len(numbers) > SCALE_BUTTONS_PER_ROW else [
+            tuple(numbers)
+        ]
+    if question.type == "yesno":
+        return [
+            (
+                Button(label=texts.YES, payload=f"a:{qid}:ja"),
+                Button(label=texts.NO, payload=f"a:{qid}:nei"),
+            )
+        ]
+    return []
+
+
+def question_message(
+    survey: Survey,
+    state: ResponseState,
+    question: Question,
+    context: StepContext,
+    *,
+    replace: bool = False,
+) -> OutgoingMessage:
+    """A question with progress, hint, current answer, answer buttons and controls."""
+    asked = [q.id for q in survey.asked_questions(state.answers)]
+    position = asked.index(question.id) + 1 if question.id in asked else len(asked)
+    lines = [f"({position}/{len(asked)}) {fill(question.text, context)}"]
+    if question.help:
+        lines.append(fill(question.help, context))
+    lines.append("")
+    lines.append(_hint(question))
+    if question.id in state.answers:
+        lines.append(texts.current_answer(answer_text(question, state.answers[question.id])))
+
+    controls: list[Button] = []
+    if position > 1:
+        controls.append(Button(label=texts.BACK_BUTTON, payload="c:back"))
+    if not question.required:
+        controls.append(Button(label=texts.SKIP_BUTTON, payload="c:skip"))
+    if state.editing:
+        controls.append(Button(label=texts.REVIEW_BUTTON, payload="c:review"))
+    controls.append(Button(label=texts.PAUSE_BUTTON, payload="c:pause"))
+
+    key = question_key(question.id)
+    return OutgoingMessage(
+        text="\n".join(lines),
+        buttons=(*_answer_buttons(question, state.selection), tuple(controls)),
+        key=key,
+        replaces=key if replace else None,
+    )
+
+
+def missing_questions(survey: Survey, answers: dict[str, AnswerValue]) -> list[Question]:
+    """Required asked questions without an answer: what blocks submission."""
+    return [
+        q for q in survey.asked_questions(answers) if q.required and needs_answer(q, answers)
+    ]
+
+
+def review_message(survey: Survey, state: ResponseState, context: StepContext) -> OutgoingMessage:
+    """Every asked question with its answer, edit buttons, and submit when complete."""
+    asked = survey.asked_questions(state.answers)
+    lines = [texts.REVIEW_HEADER, ""]
+    missing_numbers: list[int] = []
+    for number, question in enumerate(asked, start=1):
+        if needs_answer(question, state.answers):
+            shown = texts.NOT_ANSWERED
+            if question.required:
+                missing_numbers.append(number)
+        else:
+            shown = answer_text(question, state.answers[question.id])
+        lines.append(f"{number}. {short_label(question, context)}: {shown}")
+    lines.append("")
+    lines.append(texts.review_missing(missing_numbers) if missing_numbers else texts.REVIEW_READY)
+
+    edits = [
+        Button(label=texts.edit_button(number), payload=f"e:{question.id}")
+        for number, question in enumerate(asked, start=1)
+    ]
+    final: list[Button] = []
+    if not missing_numbers:
+        final.append(Button(label=texts.SUBMIT_BUTTON, payload="c:submit"))
+    final.append(Button(label=texts.PAUSE_BUTTON, payload="c:pause"))
+    return OutgoingMessage(
+        text="\n".join(lines),
+        buttons=(*_rows(edits, EDIT_BUTTONS_PER_ROW), tuple(final)),
+        key=REVIEW_KEY,
+    )
