@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dialogs import texts
 from dialogs.model import AnswerValue, Question, Survey
 
 SKIPPED = "(hoppet over)"
@@ -14,11 +15,13 @@ def format_answer(question: Question, value: AnswerValue, *, limit: int | None =
     if isinstance(value, bool):
         return "Ja" if value else "Nei"
     if isinstance(value, list):
+        if not value:
+            return texts.NONE_CHOSEN
         return ", ".join(_label(question, item) for item in value)
     if question.type in ("single",) and isinstance(value, str):
         return _label(question, value)
     if isinstance(value, int | float):
-        number = f"{value:g}".replace(".", ",")
+        number = texts.nb_number(value)
         return f"{number} {question.unit}" if question.unit else number
     text = str(value)
     if limit is not None and len(text) > limit:

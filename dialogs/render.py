@@ -60,8 +60,6 @@ def short_label(question: Question, context: StepContext) -> str:
 
 def answer_text(question: Question, value: AnswerValue) -> str:
     """An answer as the member reads it (text answers cut for previews)."""
-    if isinstance(value, list) and not value:
-        return texts.NONE_CHOSEN
     return format_answer(question, value, limit=ANSWER_PREVIEW)
 
 
@@ -111,9 +109,11 @@ def _answer_buttons(question: Question, selection: Sequence[str]) -> list[tuple[
             Button(label=str(n), payload=f"a:{qid}:{n}")
             for n in range(question.scale_min, question.scale_max + 1)
         ]
-        return _rows(numbers, SCALE_BUTTONS_PER_ROW) if len(numbers) > SCALE_BUTTONS_PER_ROW else [
-            tuple(numbers)
-        ]
+        return (
+            _rows(numbers, SCALE_BUTTONS_PER_ROW)
+            if len(numbers) > SCALE_BUTTONS_PER_ROW
+            else [tuple(numbers)]
+        )
     if question.type == "yesno":
         return [
             (
@@ -163,9 +163,7 @@ def question_message(
 
 def missing_questions(survey: Survey, answers: dict[str, AnswerValue]) -> list[Question]:
     """Required asked questions without an answer: what blocks submission."""
-    return [
-        q for q in survey.asked_questions(answers) if q.required and needs_answer(q, answers)
-    ]
+    return [q for q in survey.asked_questions(answers) if q.required and needs_answer(q, answers)]
 
 
 def review_message(survey: Survey, state: ResponseState, context: StepContext) -> OutgoingMessage:
@@ -180,7 +178,9 @@ def review_message(survey: Survey, state: ResponseState, context: StepContext) -
                 missing_numbers.append(number)
         else:
             shown = answer_text(question, state.answers[question.id])
-        lines.append(f"{number}. {short_label(question, context)}: {shown}")
+        label = short_label(question, context)
+        separator = " " if label.endswith(("?", ":", "!")) else ": "
+        lines.append(f"{number}. {label}{separator}{shown}")
     lines.append("")
     lines.append(texts.review_missing(missing_numbers) if missing_numbers else texts.REVIEW_READY)
 

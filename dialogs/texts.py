@@ -89,9 +89,7 @@ def _with_unit(number: str, unit: str | None) -> str:
     return f"{number} {unit}" if unit else number
 
 
-def hint_number(
-    low: float | None, high: float | None, integer: bool, unit: str | None
-) -> str:
+def hint_number(low: float | None, high: float | None, integer: bool, unit: str | None) -> str:
     """Which numbers a number question takes."""
     kind = "et helt tall" if integer else "et tall"
     if low is not None and high is not None:
@@ -145,7 +143,9 @@ def submit_missing(labels: list[str]) -> str:
 # Navigation
 FIRST_QUESTION = "Dette er det første spørsmålet, så du kan ikke gå lenger tilbake."
 MUST_ANSWER = "Dette spørsmålet må besvares, så det kan ikke hoppes over."
-NOT_APPLICABLE = "Det spørsmålet er ikke aktuelt ut fra svarene dine nå. Skriv /oversikt for å se svarene dine."
+NOT_APPLICABLE = (
+    "Det spørsmålet er ikke aktuelt ut fra svarene dine nå. Skriv /oversikt for å se svarene dine."
+)
 WELCOME_BACK = "Velkommen tilbake! Vi fortsetter der du slapp."
 WELCOME_BACK_REVIEW = "Velkommen tilbake! Her er oversikten over svarene dine."
 PAUSED_REMINDER = "Du har pause nå. Skriv /svar for å fortsette der du slapp."
@@ -163,9 +163,16 @@ STALE_ANSWERING = (
     "Den knappen hører til et tidligere spørsmål. Vil du endre et svar, "
     "trykk «Tilbake» eller skriv /oversikt."
 )
-STALE_REVIEWING = "Den knappen hører til et tidligere spørsmål. Trykk «Endre» i oversikten for å endre et svar."
-STALE_PAUSED = "Den knappen hører til et tidligere spørsmål. Skriv /svar for å fortsette der du slapp."
+STALE_REVIEWING = (
+    "Den knappen hører til et tidligere spørsmål. Trykk «Endre» i oversikten for å endre et svar."
+)
+STALE_PAUSED = (
+    "Den knappen hører til et tidligere spørsmål. Skriv /svar for å fortsette der du slapp."
+)
 UNKNOWN_BUTTON = "Den knappen kjenner jeg ikke igjen."
+HINT_ON_QUESTION = "Svar på spørsmålet, eller skriv /oversikt for å se svarene dine."
+HINT_IN_REVIEW = "Trykk «Endre» i oversikten for å endre et svar."
+HINT_WHILE_PAUSED = "Skriv /svar for å fortsette der du slapp."
 UNKNOWN_INPUT = "Det forstod jeg ikke. Skriv /svar for å fortsette."
 
 
@@ -206,12 +213,20 @@ def multi_invalid(count: int) -> str:
 
 def multi_too_few(min_select: int) -> str:
     """Fewer options than the question needs."""
-    return "Velg minst ett alternativ." if min_select == 1 else f"Velg minst {min_select} alternativer."
+    return (
+        "Velg minst ett alternativ."
+        if min_select == 1
+        else f"Velg minst {min_select} alternativer."
+    )
 
 
 def multi_too_many(max_select: int) -> str:
     """More options than the question allows."""
-    return "Du kan bare velge ett alternativ." if max_select == 1 else f"Du kan velge maks {max_select}."
+    return (
+        "Du kan bare velge ett alternativ."
+        if max_select == 1
+        else f"Du kan velge maks {max_select}."
+    )
 
 
 def multi_full(max_select: int) -> str:

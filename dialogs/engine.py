@@ -1,0 +1,676 @@
+"""The conversation engine: one event in, the next state and the replies out.
+
+``step`` is a pure function (no I/O, clock or randomness) so every path through a
+survey can be tested with plain calls, and so the services can store the state after
+every step. Member input never raises: anything unexpected becomes a transition that
+leaves the state as it was and answers with a helpful message.
+
+Button payloads (the engine owns them; question ids and option values never hold ':'):
+
+- ``a:{qid}:{value}`` answer a single, scale (the number) or yes/no (``ja``/``nei``) question
+- ``t:{qid}:{value}`` toggle an option of a multiple-choice question; ``n:{qid}`` confirms
+- ``c:back|skip|pause|review|submit`` navigation, the same as ``Control`` events
+- ``e:{qid}`` reopen an answer from the review
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import get_args
+
+from dialogs import texts
+from dialogs.events import Begin, Control, ControlName, Event, Pressed, RoundClosed, TextEntered
+from dialogs.messages import OutgoingMessage
+from dialogs.model import AnswerValue, Question, Survey
+from dialogs.render import (
+    fill,
+    missing_questions,
+    needs_answer,
+    question_message,
+    review_message,
+    short_label,
+)
+from dialogs.state import ResponseState
+
+ENGINE_PREFIXES = ("a", "t", "n", "c", "e")
+CONTROL_NAMES: frozenset[str] = frozenset(get_args(ControlName))
+MAX_PAYLOAD = 256  # longer payloads are never ours
+MAX_NUMBER_INPUT = 40  # characters; anything longer is not a number a person means
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """Who is answering and the deadline, for placeholders and reminders."""
+
+    org_name: str
+    contact_name: str
+    closes: str  # already formatted deadline, e.g. "15. desember 2026"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """The new state, the replies, and whether this step submitted the response."""
+
+    state: ResponseState
+    messages: list[OutgoingMessage]
+    submitted: bool = False
+
+
+def is_engine_payload(payload: str) -> bool:
+    """Whether a button payload belongs to the engine (services route others elsewhere)."""
+    return len(payload) >= 2 and payload[0] in ENGINE_PREFIXES and payload[1] == ":"
+
+
+def step(survey: Survey, state: ResponseState, event: Event, context: StepContext) -> StepResult:
+    """Apply one member event to a copy of ``state``."""
+    turn = _Turn(survey, state.model_copy(deep=True), context)
+    turn.handle(event)
+    return StepResult(state=turn.state, messages=turn.messages, submitted=turn.submitted)
+
+
+@dataclass(frozen=True)
+class _Press:
+    """A parsed engine payload."""
+
+    kind: str
+    target: str
+    value: str = ""
+
+
+def _parse_payload(payload: str) -> _Press | None:
+    if not is_engine_payload(payload) or len(payload) > MAX_PAYLOAD:
+        return None
+    kind, parts = payload[0], payload[2:].split(":")
+    if kind in ("a", "t"):
+        if len(parts) != 2 or not parts[0] or not parts[1]:
+            return None
+        return _Press(kind, parts[0], parts[1])
+    if len(parts) != 1 or not parts[0]:
+        return None
+    if kind == "c" and parts[0] not in CONTROL_NAMES:
+        return None
+    return _Press(kind, parts[0])
+
+
+@dataclass(frozen=True)
+class _Invalid:
+    """Member input that does not answer the question, with the reason to show."""
+
+    message: str
+
+
+@dataclass
+class _Turn:
+    """One step's work on a private copy of the state."""
+
+    survey: Survey
+    state: ResponseState
+    context: StepContext
+    messages: list[OutgoingMessage] = field(default_factory=list)
+    submitted: bool = False
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        self.messages.append(OutgoingMessage(text=text))
+
+    def order(self, question_id: str) -> int:
+        try:
+            return self.survey.index_of(question_id)
+        except ValueError:
+            return len(self.survey.questions)
+
+    def asked(self) -> list[Question]:
+        return self.survey.asked_questions(self.state.answers)
+
+    def current(self) -> Question | None:
+        if self.state.current is None:
+            return None
+        return self.survey.question(self.state.current)
+
+    def first_unanswered(self) -> Question | None:
+        return next((q for q in self.asked() if needs_answer(q, self.state.answers)), None)
+
+    def selection_from_answer(self, question: Question) -> list[str]:
+        value = self.state.answers.get(question.id)
+        return _in_option_order(question, value if isinstance(value, list) else [])
+
+    # -- repairs ----------------------------------------------------------------
+
+    def normalise(self) -> None:
+        """Make an old or odd state consistent with the survey before acting on it.
+
+        A no-op for every state the engine itself produces; it protects against a
+        survey that changed under a stored state, or a hand-edited row.
+        """
+        state = self.state
+        known = {q.id for q in self.survey.questions}
+        seen: set[str] = set()
+        history: list[str] = []
+        for qid in state.history:
+            if qid in known and qid not in seen:
+                seen.add(qid)
+                history.append(qid)
+        state.history = history
+        if state.phase == "paused" and state.paused_from is None:
+            state.paused_from = "answering"
+        on_question = state.phase == "answering" or (
+            state.phase == "paused" and state.paused_from == "answering"
+        )
+        if on_question:
+            asked_ids = {q.id for q in self.asked()}
+            if state.current not in asked_ids:
+                target = self.first_unanswered()
+                if target is not None:
+                    state.current = target.id
+                    state.selection = self.selection_from_answer(target)
+                elif state.phase == "answering":
+                    state.phase = "reviewing"
+                else:
+                    state.paused_from = "reviewing"
+        question = self.current()
+        if question is not None and question.type == "multi" and on_question:
+            state.selection = _in_option_order(question, state.selection)
+        else:
+            state.selection = []
+
+    # -- dispatch ---------------------------------------------------------------
+
+    def handle(self, event: Event) -> None:
+        self.normalise()
+        phase = self.state.phase
+        if phase == "submitted":
+            self.say(texts.already_submitted(self.context.org_name))
+        elif isinstance(event, RoundClosed):
+            self.close()
+        elif phase == "closed":
+            self.say(texts.round_closed(self.context.org_name))
+        elif phase == "not_started":
+            self.start()
+        elif isinstance(event, Begin):
+            self.resume()
+        elif isinstance(event, Control):
+            self.control(event.name)
+        elif isinstance(event, TextEntered):
+            self.typed(event.text)
+        elif isinstance(event, Pressed):
+            self.pressed(event.payload)
+        else:  # not a member event the engine knows
+            self.say(texts.UNKNOWN_INPUT)
+
+    def start(self) -> None:
+        self.messages.append(OutgoingMessage(text=fill(self.survey.intro, self.context)))
+        first = next(iter(self.asked()), None)
+        if first is None:
+            self.show_review()
+        else:
+            self.go_to(first)
+
+    def resume(self) -> None:
+        state = self.state
+        if state.phase == "paused":
+            resume_review = state.paused_from == "reviewing"
+            state.phase = "reviewing" if resume_review else "answering"
+            state.paused_from = None
+            self.say(texts.WELCOME_BACK_REVIEW if resume_review else texts.WELCOME_BACK)
+        if state.phase == "reviewing":
+            self.messages.append(review_message(self.survey, state, self.context))
+        else:
+            self.show_current()
+
+    def close(self) -> None:
+        self.state.phase = "closed"
+        self.state.paused_from = None
+        self.state.editing = False
+        self.state.selection = []
+        self.say(texts.round_closed(self.context.org_name))
+
+    # -- controls ---------------------------------------------------------------
+
+    def control(self, name: str) -> None:
+        if self.state.phase == "paused":
+            self.control_while_paused(name)
+        elif name == "back":
+            self.back()
+        elif name == "skip":
+            self.skip()
+        elif name == "pause":
+            self.pause()
+        elif name == "review":
+            self.show_review()
+        elif name == "submit":
+            self.submit()
+        else:
+            self.say(texts.UNKNOWN_BUTTON)
+
+    def control_while_paused(self, name: str) -> None:
+        """Review and submit resume where that is safe; the rest asks for /svar."""
+        state = self.state
+        if name == "pause":
+            self.say(texts.paused(self.context.closes))
+        elif name == "review":
+            state.paused_from = None
+            self.show_review()
+        elif name == "submit":
+            state.phase = state.paused_from or "answering"
+            state.paused_from = None
+            self.submit()
+        else:
+            self.say(texts.PAUSED_REMINDER)
+
+    def back(self) -> None:
+        """From the review: the last asked question. Otherwise: the one before."""
+        state = self.state
+        asked = self.asked()
+        if state.phase == "reviewing":
+            if not asked:
+                self.say(texts.FIRST_QUESTION)
+                return
+            state.editing = False
+            self.go_to(asked[-1])
+            return
+        # The previous asked question in survey order: in a straight walk that is the
+        # top of the history, and after an edit or a changed condition it is still the
+        # question the member expects, never one that is no longer asked.
+        before = self.order(state.current or "")
+        target = next((q for q in reversed(asked) if self.order(q.id) < before), None)
+        if target is None:
+            self.say(texts.FIRST_QUESTION)
+        else:
+            self.go_to(target)
+
+    def skip(self) -> None:
+        question = self.current()
+        if self.state.phase != "answering" or question is None:
+            self.say(texts.review_typed(not missing_questions(self.survey, self.state.answers)))
+            return
+        if question.required:
+            self.say(texts.MUST_ANSWER)
+            return
+        self.record(question, None)
+
+    def pause(self) -> None:
+        state = self.state
+        state.paused_from = "reviewing" if state.phase == "reviewing" else "answering"
+        state.phase = "paused"
+        self.say(texts.paused(self.context.closes))
+
+    def submit(self) -> None:
+        state = self.state
+        if state.phase != "reviewing":
+            self.show_review()
+            return
+        missing = missing_questions(self.survey, state.answers)
+        if missing:
+            self.say(texts.submit_missing([short_label(q, self.context) for q in missing]))
+            state.editing = True
+            self.go_to(missing[0])
+            return
+        state.answers = self.survey.effective_answers(state.answers)
+        state.phase = "submitted"
+        state.current = None
+        state.history = []
+        state.selection = []
+        state.editing = False
+        state.paused_from = None
+        self.submitted = True
+        self.messages.append(OutgoingMessage(text=fill(self.survey.receipt, self.context)))
+
+    # -- moving between questions -----------------------------------------------
+
+    def go_to(self, question: Question, *, push_current: bool = False) -> None:
+        """Put ``question`` on screen; history keeps only questions before it, in order."""
+        state = self.state
+        if push_current and state.current is not None:
+            state.history.append(state.current)
+        limit = self.order(question.id)
+        kept: list[str] = []
+        for qid in state.history:
+            if self.order(qid) < limit and qid not in kept:
+                kept.append(qid)
+        state.history = kept
+        state.current = question.id
+        state.phase = "answering"
+        state.paused_from = None
+        state.selection = self.selection_from_answer(question) if question.type == "multi" else []
+        self.show_current()
+
+    def show_current(self) -> None:
+        question = self.current()
+        if question is None:  # only an empty survey gets here
+            self.show_review()
+            return
+        self.messages.append(question_message(self.survey, self.state, question, self.context))
+
+    def show_review(self) -> None:
+        state = self.state
+        state.phase = "reviewing"
+        state.editing = False
+        state.selection = []
+        state.paused_from = None
+        self.messages.append(review_message(self.survey, state, self.context))
+
+    def record(self, question: Question, value: AnswerValue) -> None:
+        """Store an answer to the current question and move on."""
+        self.state.answers[question.id] = value
+        self.state.selection = []
+        self.advance(question)
+
+    def advance(self, question: Question) -> None:
+        """The next asked question; while editing, the first one still without an answer."""
+        state = self.state
+        if state.editing:
+            target = self.first_unanswered()
+        else:
+            position = self.order(question.id)
+            target = next((q for q in self.asked() if self.order(q.id) > position), None)
+        if target is None:
+            state.history.append(question.id)
+            state.history = list(dict.fromkeys(state.history))
+            self.show_review()
+        else:
+            self.go_to(target, push_current=True)
+
+    def edit(self, question_id: str) -> None:
+        """Reopen an answer; answering it returns to the review once nothing is missing."""
+        question = self.survey.question(question_id)
+        if question is None:
+            self.unknown_button()
+            return
+        if question.id not in {q.id for q in self.asked()}:
+            self.say(texts.NOT_APPLICABLE)
+            return
+        self.state.editing = True
+        self.go_to(question)
+
+    # -- buttons ----------------------------------------------------------------
+
+    def unknown_button(self) -> None:
+        self.say(texts.UNKNOWN_BUTTON + " " + self.where_hint())
+
+    def where_hint(self) -> str:
+        if self.state.phase == "reviewing":
+            return texts.HINT_IN_REVIEW
+        if self.state.phase == "paused":
+            return texts.HINT_WHILE_PAUSED
+        return texts.HINT_ON_QUESTION
+
+    def stale(self) -> None:
+        phase = self.state.phase
+        if phase == "reviewing":
+            self.say(texts.STALE_REVIEWING)
+        elif phase == "paused":
+            self.say(texts.STALE_PAUSED)
+        else:
+            self.say(texts.STALE_ANSWERING)
+
+    def pressed(self, payload: str) -> None:
+        """Answer buttons only count for the question on screen; others are stale."""
+        press = _parse_payload(payload)
+        if press is None:
+            self.unknown_button()
+            return
+        if press.kind == "c":
+            self.control(press.target)
+            return
+        if press.kind == "e":
+            self.edit(press.target)
+            return
+        question = self.survey.question(press.target)
+        if question is None:
+            self.unknown_button()
+            return
+        if self.state.phase != "answering" or self.state.current != question.id:
+            self.stale()
+            return
+        if press.kind == "t" and question.type == "multi":
+            self.toggle(question, press.value)
+        elif press.kind == "n" and question.type == "multi":
+            self.confirm(question)
+        elif press.kind == "a" and question.type in ("single", "scale", "yesno"):
+            value = _pressed_value(question, press.value)
+            if value is None:
+                self.unknown_button()
+            else:
+                self.record(question, value)
+        else:
+            self.unknown_button()
+
+    def toggle(self, question: Question, value: str) -> None:
+        if question.option(value) is None:
+            self.unknown_button()
+            return
+        selection = list(self.state.selection)
+        if value in selection:
+            selection.remove(value)
+        else:
+            if question.max_select is not None and len(selection) >= question.max_select:
+                self.say(texts.multi_full(question.max_select))
+                return
+            selection.append(value)
+        self.state.selection = _in_option_order(question, selection)
+        self.messages.append(
+            question_message(self.survey, self.state, question, self.context, replace=True)
+        )
+
+    def confirm(self, question: Question) -> None:
+        chosen = _in_option_order(question, self.state.selection)
+        problem = _count_problem(question, chosen)
+        if problem is not None:
+            self.say(problem)
+            return
+        self.record(question, chosen)
+
+    # -- typed text -------------------------------------------------------------
+
+    def typed(self, text: str) -> None:
+        state = self.state
+        if state.phase == "paused":
+            self.say(texts.PAUSED_REMINDER)
+            return
+        if state.phase == "reviewing":
+            self.say(texts.review_typed(not missing_questions(self.survey, state.answers)))
+            return
+        question = self.current()
+        if question is None:
+            self.show_review()
+            return
+        if question.type == "multi" and _normal(text) == "neste":
+            self.confirm(question)
+            return
+        value = _typed_value(question, text)
+        if isinstance(value, _Invalid):
+            self.say(value.message)
+        else:
+            self.record(question, value)
+
+
+# -- reading answers ------------------------------------------------------------
+
+_SCALE_VALUE = re.compile(r"[+-]?[0-9]{1,6}")
+_POSITION = re.compile(r"[0-9]{1,6}")
+_YES = {"ja", "j", "yes", "y", "jepp", "1"}
+_NO = {"nei", "n", "no", "2"}
+_MULTI_SEPARATORS = re.compile(r"[,;/\n]|\s+og\s+|\s*&\s*|\s+and\s+")
+_NUMBER_BODY = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
+
+
+def _in_option_order(question: Question, values: list[str]) -> list[str]:
+    """Known option values, each once, in the order the question lists them."""
+    chosen = set(values)
+    return [o.value for o in question.options if o.value in chosen]
+
+
+def _normal(text: str) -> str:
+    """Case-folded, whitespace collapsed, surrounding punctuation and quotes removed."""
+    return " ".join(text.casefold().split()).strip(" .!?«»\"'“”")
+
+
+def _pressed_value(question: Question, value: str) -> str | int | bool | None:
+    """The stored value of an answer button, or None if the payload does not fit it."""
+    if question.type == "single":
+        return value if question.option(value) is not None else None
+    if question.type == "yesno":
+        return {"ja": True, "nei": False}.get(value)
+    if _SCALE_VALUE.fullmatch(value):
+        number = int(value)
+        if question.scale_min <= number <= question.scale_max:
+            return number
+    return None
+
+
+def _typed_value(question: Question, text: str) -> AnswerValue | _Invalid:
+    if question.type == "single":
+        return _typed_option(question, text)
+    if question.type == "multi":
+        return _typed_options(question, text)
+    if question.type == "scale":
+        raw = text.strip()
+        if _SCALE_VALUE.fullmatch(raw) and question.scale_min <= int(raw) <= question.scale_max:
+            return int(raw)
+        return _Invalid(texts.scale_invalid(question.scale_min, question.scale_max))
+    if question.type == "yesno":
+        word = _normal(text)
+        if word in _YES:
+            return True
+        if word in _NO:
+            return False
+        return _Invalid(texts.YESNO_INVALID)
+    if question.type == "text":
+        return _typed_text(question, text)
+    return _typed_number(question, text)
+
+
+def _match_option(question: Question, word: str) -> str | None:
+    """An option by label, position (1-based) or stored value."""
+    for option in question.options:
+        if _normal(option.label) == word:
+            return option.value
+    if _POSITION.fullmatch(word) and 1 <= int(word) <= len(question.options):
+        return question.options[int(word) - 1].value
+    for option in question.options:
+        if option.value.casefold() == word:
+            return option.value
+    return None
+
+
+def _typed_option(question: Question, text: str) -> str | _Invalid:
+    value = _match_option(question, _normal(text))
+    if value is None:
+        return _Invalid(texts.single_invalid(len(question.options)))
+    return value
+
+
+def _typed_options(question: Question, text: str) -> list[str] | _Invalid:
+    invalid = _Invalid(texts.multi_invalid(len(question.options)))
+    whole = _match_option(question, _normal(text))
+    chosen: list[str] = [whole] if whole is not None else []
+    for part in [] if whole is not None else _MULTI_SEPARATORS.split(text):
+        word = _normal(part)
+        if not word:
+            continue
+        value = _match_option(question, word)
+        if value is not None:
+            chosen.append(value)
+            continue
+        for token in word.split():
+            value = _match_option(question, token) if _POSITION.fullmatch(token) else None
+            if value is None:
+                return invalid
+            chosen.append(value)
+    if not chosen:
+        return invalid
+    ordered = _in_option_order(question, chosen)
+    problem = _count_problem(question, ordered)
+    return _Invalid(problem) if problem is not None else ordered
+
+
+def _count_problem(question: Question, chosen: list[str]) -> str | None:
+    """Why this many options is not allowed, or None."""
+    if len(chosen) < question.min_select:
+        return texts.multi_too_few(question.min_select)
+    if question.max_select is not None and len(chosen) > question.max_select:
+        return texts.multi_too_many(question.max_select)
+    return None
+
+
+def _typed_text(question: Question, text: str) -> str | _Invalid:
+    value = text.strip()
+    if not value:
+        return _Invalid(texts.TEXT_EMPTY)
+    if len(value) < question.min_length:
+        return _Invalid(texts.text_too_short(len(value), question.min_length))
+    if len(value) > question.max_length:
+        return _Invalid(texts.text_too_long(len(value), question.max_length))
+    return value
+
+
+def parse_number(text: str, *, integer: bool, unit: str | None = None) -> Decimal | None:
+    """A number as people type it: "12", "12,5", "1 000", "-3", "1.000.000", "40 %".
+
+    Spaces group thousands. With both ',' and '.', the last one is the decimal mark.
+    A lone ',' is a decimal comma; a lone '.' followed by exactly three digits groups
+    thousands in whole-number questions ("1.000") and is a decimal point otherwise.
+    """
+    raw = text.strip()
+    if not raw or len(raw) > MAX_NUMBER_INPUT:
+        return None
+    raw = raw.replace("\u2212", "-").replace("\u2013", "-")
+    if unit and raw[-len(unit) :].casefold() == unit.casefold():
+        raw = raw[: -len(unit)]
+    raw = "".join(raw.split())
+    sign = ""
+    if raw[:1] in ("-", "+"):
+        sign, raw = raw[0].replace("+", ""), raw[1:]
+    if not _NUMBER_BODY.fullmatch(raw):
+        return None
+    whole, fraction = raw, ""
+    commas, dots = raw.count(","), raw.count(".")
+    if commas and dots:
+        decimal_mark = "," if raw.rfind(",") > raw.rfind(".") else "."
+        group_mark = "." if decimal_mark == "," else ","
+        if raw.count(decimal_mark) != 1:
+            return None
+        whole, fraction = raw.split(decimal_mark)
+        if not _grouped(whole, group_mark):
+            return None
+        whole = whole.replace(group_mark, "")
+    elif commas:
+        if commas != 1:
+            return None
+        whole, fraction = raw.split(",")
+    elif dots:
+        groups_thousands = _grouped(raw, ".") and (dots > 1 or integer)
+        if groups_thousands:
+            whole = raw.replace(".", "")
+        elif dots == 1:
+            whole, fraction = raw.split(".")
+        else:
+            return None
+    try:
+        return Decimal(f"{sign}{whole}.{fraction or '0'}")
+    except InvalidOperation:  # pragma: no cover - the patterns above rule it out
+        return None
+
+
+def _grouped(text: str, mark: str) -> bool:
+    """``1.000.000``: a first group of 1–3 digits, then groups of exactly three."""
+    groups = text.split(mark)
+    return 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+
+
+def _typed_number(question: Question, text: str) -> int | float | _Invalid:
+    number = parse_number(text, integer=question.integer, unit=question.unit)
+    if number is None:
+        return _Invalid(texts.number_invalid(question.integer))
+    whole = number == number.to_integral_value()
+    if question.integer and not whole:
+        return _Invalid(texts.NUMBER_NOT_INTEGER)
+    low, high = question.number_min, question.number_max
+    if (low is not None and number < Decimal(str(low))) or (
+        high is not None and number > Decimal(str(high))
+    ):
+        return _Invalid(texts.number_out_of_range(low, high, question.unit))
+    return int(number) if whole else float(number)
