@@ -57,14 +57,14 @@ def render(message: OutgoingMessage) -> str:
         for button in row:
             command = COMMAND_FOR_CONTROL_PAYLOAD.get(button.payload)
             if command is not None:
-                commands.append(f"/{command} ({button.label.split(' ', 1)[-1].lower()})")
+                commands.append(f"/{command}")
                 continue
             shown.append(f"[{number}] {button.label}")
             number += 1
         if shown:
             lines.append("   ".join(shown))
     if commands:
-        lines.append("   " + ", ".join(commands))
+        lines.append("   " + "   ".join(commands))
     for attachment in message.attachments:
         lines.append(f"(vedlegg: {attachment.filename})")
     return "\n".join(lines)

@@ -1,0 +1,526 @@
+"""Survey definition files: YAML in, a validated, compiled ``Survey`` out.
+
+Every problem is reported with the file, the line and the field (``questions[3].options``),
+all at once, so an author can fix a file in one go. Follow-ups declared per option are
+compiled into plain questions with conditions (see ``dialogs/model.py``).
+
+Format (see ``dialogs/surveys/kvartalsvis-behov.yaml`` for a full example)::
+
+    key: kvartalsvis-behov        # ^[a-z][a-z0-9-]{1,59}$
+    version: 1
+    title: / intro: / receipt:    # texts; may use {org_name} {contact_name} {closes}
+    language: nb                  # optional
+    questions:
+      - id: omrader               # ^[a-z][a-z0-9_]{0,29}$
+        type: multi               # single | multi | scale | yesno | text | number
+        text: ...                 # label:, help:, required: (default true), when: {condition}
+        options: [{value: digitalisering, label: Digitalisering, followups: [...]}]
+        min_select: 1             # multi; max_select
+        followups_each: [...]     # asked for every selected option; texts may use {option}
+        # scale: scale_min, scale_max, scale_min_label, scale_max_label
+        # text: min_length, max_length (<= 4000); number: number_min, number_max, integer, unit
+
+A follow-up ``sub`` of option ``opt`` of question ``q`` becomes question ``q.opt.sub``,
+asked when ``q`` includes (multi) or equals (single) ``opt``; inside follow-ups, ``when``
+may name sibling follow-ups by their short id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dialogs.messages import MAX_PAYLOAD_BYTES
+from dialogs.model import Condition, Option, Question, QuestionType, Survey
+
+SURVEY_DIR = Path(__file__).resolve().parent / "surveys"
+KEY = re.compile(r"^[a-z][a-z0-9-]{1,59}$")
+QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+OPTION_VALUE = re.compile(r"^[a-z0-9_]{1,20}$")
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+TEXT_PLACEHOLDERS = {"org_name", "contact_name", "closes"}
+CHOICE_TYPES = {"single", "multi"}
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class SurveyProblem:
+    """One thing wrong with a survey file."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field or '(file)'}: {self.message}"
+
+
+class SurveyDefinitionError(ValueError):
+    """A survey file that cannot be used; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[SurveyProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+# --- the file's shape -------------------------------------------------------------------
+
+_STRICT = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class _OptionSpec(BaseModel):
+    model_config = _STRICT
+    value: str
+    label: str = Field(min_length=1)
+    followups: list[_QuestionSpec] = Field(default_factory=list)
+
+
+class _QuestionSpec(BaseModel):
+    model_config = _STRICT
+    id: str
+    type: QuestionType
+    text: str = Field(min_length=1)
+    label: str | None = None
+    help: str | None = None
+    required: bool = True
+    when: dict[str, Any] | None = None
+    options: list[_OptionSpec] = Field(default_factory=list)
+    min_select: int | None = None
+    max_select: int | None = None
+    followups_each: list[_QuestionSpec] = Field(default_factory=list)
+    scale_min: int = 1
+    scale_max: int = 5
+    scale_min_label: str | None = None
+    scale_max_label: str | None = None
+    min_length: int = 1
+    max_length: int = 1000
+    number_min: float | None = None
+    number_max: float | None = None
+    integer: bool = True
+    unit: str | None = None
+
+
+class _SurveySpec(BaseModel):
+    model_config = _STRICT
+    key: str
+    version: int = Field(ge=1)
+    title: str = Field(min_length=1)
+    intro: str = Field(min_length=1)
+    receipt: str = Field(min_length=1)
+    language: str = "nb"
+    questions: list[_QuestionSpec]
+
+
+# --- YAML with line numbers -------------------------------------------------------------
+
+
+class _Reader:
+    """Turns a composed YAML node tree into plain data, remembering each path's line."""
+
+    def __init__(self, problems: list[SurveyProblem], source: str) -> None:
+        self.lines: dict[Path_, int] = {}
+        self.problems = problems
+        self.source = source
+        self._scalars = yaml.SafeLoader("")
+
+    def read(self, node: yaml.Node, path: Path_ = ()) -> Any:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                if key in result:
+                    self.problems.append(
+                        SurveyProblem(
+                            self.source,
+                            key_node.start_mark.line + 1,
+                            _field((*path, key)),
+                            "duplicate key",
+                        )
+                    )
+                result[key] = self.read(value_node, (*path, key))
+                self.lines[(*path, key)] = key_node.start_mark.line + 1
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.read(item, (*path, index)) for index, item in enumerate(node.value)]
+        return self._scalars.construct_object(node, deep=True)
+
+    def line(self, path: Path_) -> int | None:
+        """The line of a path, or of its nearest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return None
+
+
+def _field(path: Path_) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def definition_hash(text: str) -> str:
+    """Content hash used to version stored surveys."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def shipped_survey_files() -> list[Path]:
+    """The survey files that ship with Lyttepost."""
+    return sorted(SURVEY_DIR.glob("*.yaml"))
+
+
+def load_survey_file(path: str | Path) -> Survey:
+    """Load and validate a survey file."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SurveyDefinitionError(
+            [SurveyProblem(source, None, "", f"cannot read the file: {error}")]
+        ) from None
+    return load_survey_text(text, source)
+
+
+def load_survey_text(text: str, source_name: str) -> Survey:
+    """Load and validate survey YAML; ``source_name`` names it in error messages."""
+    problems: list[SurveyProblem] = []
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(error, "problem", None) or str(error)
+        raise SurveyDefinitionError(
+            [SurveyProblem(source_name, line, "", f"invalid YAML: {reason}")]
+        ) from None
+    if node is None:
+        raise SurveyDefinitionError([SurveyProblem(source_name, None, "", "the file is empty")])
+    reader = _Reader(problems, source_name)
+    data = reader.read(node)
+    if not isinstance(data, dict):
+        raise SurveyDefinitionError(
+            [SurveyProblem(source_name, 1, "", "a survey file is a mapping (key: value)")]
+        )
+    try:
+        spec = _SurveySpec.model_validate(data)
+    except ValidationError as error:
+        for item in error.errors():
+            path = tuple(part for part in item["loc"] if part not in _UNION_TAGS)
+            problems.append(
+                SurveyProblem(source_name, reader.line(path), _field(path), item["msg"])
+            )
+        raise SurveyDefinitionError(problems) from None
+    compiler = _Compiler(source_name, reader)
+    survey = compiler.compile(spec)
+    problems.extend(compiler.problems)
+    if problems or survey is None:
+        raise SurveyDefinitionError(problems)
+    return survey
+
+
+_UNION_TAGS = {"function-after", "function-before"}
+
+
+class _Compiler:
+    """Semantic checks and compilation of follow-ups into conditional questions."""
+
+    def __init__(self, source: str, reader: _Reader) -> None:
+        self.source = source
+        self.reader = reader
+        self.problems: list[SurveyProblem] = []
+        self.paths: dict[str, Path_] = {}
+
+    def problem(self, path: Path_, message: str) -> None:
+        self.problems.append(
+            SurveyProblem(self.source, self.reader.line(path), _field(path), message)
+        )
+
+    def compile(self, spec: _SurveySpec) -> Survey | None:
+        if not KEY.match(spec.key):
+            self.problem(
+                ("key",), "must be lower-case letters, digits and '-', starting with a letter"
+            )
+        for name in ("title", "intro", "receipt"):
+            self.check_placeholders((name,), getattr(spec, name), allow_option=False)
+        if not spec.questions:
+            self.problem(("questions",), "a survey needs at least one question")
+            return None
+        if spec.questions[0].when is not None:
+            self.problem(("questions", 0, "when"), "the first question cannot have a condition")
+        compiled: list[Question] = []
+        for index, question in enumerate(spec.questions):
+            compiled.extend(self.question(question, ("questions", index), compiled, parent=None))
+        seen: set[str] = set()
+        for question in compiled:
+            if question.id in seen:
+                self.problem(self.paths[question.id], f"duplicate question id {question.id!r}")
+            seen.add(question.id)
+        if self.problems:
+            return None
+        return Survey(
+            key=spec.key, version=spec.version, title=spec.title, intro=spec.intro,
+            receipt=spec.receipt, language=spec.language, questions=tuple(compiled),
+        )  # fmt: skip
+
+    def question(
+        self,
+        spec: _QuestionSpec,
+        path: Path_,
+        earlier: list[Question],
+        parent: tuple[Question, Option, dict[str, str], Path_] | None,
+    ) -> list[Question]:
+        if not QUESTION_ID.match(spec.id):
+            self.problem(
+                (*path, "id"),
+                "must be lower-case letters, digits and '_', starting with a letter, at most 30 characters",
+            )
+        option_label = parent[1].label if parent else None
+        siblings = parent[2] if parent else {}
+        question_id = f"{parent[0].id}.{parent[1].value}.{spec.id}" if parent else spec.id
+        self.paths.setdefault(question_id, (*path, "id"))
+        self.check_shape(spec, path)
+        if parent is not None and (spec.followups_each or any(o.followups for o in spec.options)):
+            self.problem(path, "follow-ups cannot have follow-ups of their own")
+        for name in ("text", "label", "help", "scale_min_label", "scale_max_label"):
+            value = getattr(spec, name)
+            if value:
+                self.check_placeholders((*path, name), value, allow_option=parent is not None)
+
+        def with_option(text: str | None) -> str | None:
+            return text.replace("{option}", option_label) if text and option_label else text
+
+        when = (
+            self.condition(spec.when, (*path, "when"), earlier, siblings, question_id)
+            if spec.when
+            else None
+        )
+        if parent is not None:
+            parent_question, option, _, _ = parent
+            inclusion = Condition(
+                question=parent_question.id,
+                **(
+                    {"includes": option.value}
+                    if parent_question.type == "multi"
+                    else {"equals": option.value}
+                ),
+            )
+            if parent_question.when is not None:
+                inclusion = Condition(all=[parent_question.when, inclusion])
+            when = Condition(all=[inclusion, when]) if when is not None else inclusion
+        options = tuple(Option(value=o.value, label=o.label) for o in spec.options)
+        try:
+            question = Question(
+                id=question_id, type=spec.type, text=with_option(spec.text) or "",
+                label=with_option(spec.label), help=with_option(spec.help), required=spec.required,
+                when=when, options=options,
+                min_select=spec.min_select if spec.min_select is not None else 1,
+                max_select=spec.max_select, scale_min=spec.scale_min, scale_max=spec.scale_max,
+                scale_min_label=with_option(spec.scale_min_label),
+                scale_max_label=with_option(spec.scale_max_label),
+                min_length=spec.min_length, max_length=spec.max_length,
+                number_min=spec.number_min, number_max=spec.number_max, integer=spec.integer,
+                unit=spec.unit, group=parent[1].value if parent else None,
+                template=spec.id if parent else None,
+            )  # fmt: skip
+        except ValidationError as error:
+            self.problem(path, str(error.errors()[0]["msg"]))
+            return []
+        self.check_payloads(question, path)
+        result = [question]
+        if parent is None and spec.type in CHOICE_TYPES:
+            for option_index, option_spec in enumerate(spec.options):
+                option = Option(value=option_spec.value, label=option_spec.label)
+                groups = (
+                    [("followups_each", index, f) for index, f in enumerate(spec.followups_each)]
+                    if spec.type == "multi"
+                    else []
+                )
+                groups += [
+                    (f"options[{option_index}].followups", index, f)
+                    for index, f in enumerate(option_spec.followups)
+                ]
+                if spec.type == "single" and spec.followups_each:
+                    self.problem(
+                        (*path, "followups_each"),
+                        "followups_each is for multi questions; use followups on an option",
+                    )
+                names = {f.id: f"{question.id}.{option.value}.{f.id}" for _, _, f in groups}
+                for group, index, followup in groups:
+                    sub_path: Path_ = (
+                        (*path, "followups_each", index) if group == "followups_each"
+                        else (*path, "options", option_index, "followups", index)
+                    )  # fmt: skip
+                    result.extend(
+                        self.question(
+                            followup,
+                            sub_path,
+                            earlier + result,
+                            (question, option, names, sub_path),
+                        )
+                    )
+        elif parent is None and spec.followups_each:
+            self.problem((*path, "followups_each"), "followups_each is for multi questions")
+        return result
+
+    def check_shape(self, spec: _QuestionSpec, path: Path_) -> None:
+        if spec.type in CHOICE_TYPES:
+            if len(spec.options) < 2:
+                self.problem((*path, "options"), f"a {spec.type} question needs at least 2 options")
+            values: set[str] = set()
+            for index, option in enumerate(spec.options):
+                if not OPTION_VALUE.match(option.value):
+                    self.problem(
+                        (*path, "options", index, "value"), "must be 1-20 of a-z, 0-9 and '_'"
+                    )
+                if option.value in values:
+                    self.problem(
+                        (*path, "options", index, "value"),
+                        f"duplicate option value {option.value!r}",
+                    )
+                values.add(option.value)
+        elif spec.options:
+            self.problem((*path, "options"), f"a {spec.type} question has no options")
+        if spec.type == "multi":
+            low = spec.min_select if spec.min_select is not None else 1
+            high = spec.max_select if spec.max_select is not None else len(spec.options)
+            if not 0 <= low <= high <= max(len(spec.options), 1):
+                self.problem((*path, "max_select" if spec.max_select is not None else "min_select"),
+                             f"need 0 <= min_select <= max_select <= {len(spec.options)} (number of options)")  # fmt: skip
+        elif spec.min_select is not None or spec.max_select is not None:
+            self.problem((*path, "min_select"), "min_select/max_select are for multi questions")
+        if spec.type == "scale" and not (spec.scale_min < spec.scale_max <= spec.scale_min + 10):
+            self.problem((*path, "scale_max"), "need scale_min < scale_max, at most 10 steps apart")
+        if spec.type == "text" and not (1 <= spec.min_length <= spec.max_length <= 4000):
+            self.problem((*path, "max_length"), "need 1 <= min_length <= max_length <= 4000")
+        if (
+            spec.type == "number"
+            and spec.number_min is not None
+            and spec.number_max is not None
+            and spec.number_min > spec.number_max
+        ):
+            self.problem((*path, "number_max"), "number_min is larger than number_max")
+
+    def check_placeholders(self, path: Path_, text: str, *, allow_option: bool) -> None:
+        allowed = TEXT_PLACEHOLDERS | ({"option"} if allow_option else set())
+        for name in PLACEHOLDER.findall(text):
+            if name not in allowed:
+                self.problem(
+                    path,
+                    f"unknown placeholder {{{name}}}; allowed: "
+                    + ", ".join(f"{{{a}}}" for a in sorted(allowed)),
+                )
+
+    def check_payloads(self, question: Question, path: Path_) -> None:
+        values: list[str] = []
+        if question.type in CHOICE_TYPES:
+            values = [o.value for o in question.options]
+        elif question.type == "scale":
+            values = [str(question.scale_min), str(question.scale_max)]
+        elif question.type == "yesno":
+            values = ["ja", "nei"]
+        payloads = [f"e:{question.id}"] + [
+            f"{p}:{question.id}:{v}" for v in values for p in ("a", "t")
+        ]
+        longest = max(payloads, key=lambda p: len(p.encode()))
+        if len(longest.encode()) > MAX_PAYLOAD_BYTES:
+            self.problem(
+                (*path, "id"),
+                f"button payload {longest!r} is longer than {MAX_PAYLOAD_BYTES} bytes; shorten ids or option values",
+            )
+
+    def condition(
+        self,
+        raw: dict[str, Any],
+        path: Path_,
+        earlier: list[Question],
+        siblings: dict[str, str],
+        own_id: str,
+    ) -> Condition | None:
+        renamed = _rename(raw, siblings)
+        try:
+            condition = Condition.model_validate(renamed)
+        except ValidationError as error:
+            self.problem(
+                path,
+                "; ".join(sorted({e["msg"].removeprefix("Value error, ") for e in error.errors()})),
+            )
+            return None
+        known = {q.id: q for q in earlier}
+        self.check_leaves(condition, path, known, own_id)
+        return condition
+
+    def check_leaves(
+        self, condition: Condition, path: Path_, known: dict[str, Question], own_id: str
+    ) -> None:
+        for child in (
+            (condition.all or [])
+            + (condition.any or [])
+            + ([condition.not_] if condition.not_ else [])
+        ):
+            self.check_leaves(child, path, known, own_id)
+        if condition.question is None:
+            return
+        target = known.get(condition.question)
+        if target is None:
+            if condition.question == own_id:
+                self.problem(path, "a question cannot depend on itself")
+            else:
+                self.problem(
+                    path,
+                    f"condition refers to {condition.question!r}, which is not an earlier question",
+                )
+            return
+        kind = target.type
+        option_values = {o.value for o in target.options}
+        if condition.includes is not None:
+            if kind != "multi":
+                self.problem(path, f"'includes' needs a multi question; {target.id!r} is {kind}")
+            elif condition.includes not in option_values:
+                self.problem(path, f"{condition.includes!r} is not an option of {target.id!r}")
+        if condition.equals is not None:
+            if kind == "single" and condition.equals not in option_values:
+                self.problem(path, f"{condition.equals!r} is not an option of {target.id!r}")
+            elif kind == "yesno" and not isinstance(condition.equals, bool):
+                self.problem(path, f"{target.id!r} is yes/no: compare with true or false")
+            elif kind == "multi":
+                self.problem(path, f"{target.id!r} is multi: use 'includes'")
+        if condition.one_of is not None and kind in CHOICE_TYPES:
+            bad = [v for v in condition.one_of if v not in option_values]
+            if bad:
+                self.problem(path, f"{bad!r} not options of {target.id!r}")
+        if (condition.at_least is not None or condition.at_most is not None) and kind not in (
+            "scale",
+            "number",
+        ):
+            self.problem(
+                path, f"at_least/at_most need a scale or number question; {target.id!r} is {kind}"
+            )
+
+
+def _rename(raw: Any, siblings: dict[str, str]) -> Any:
+    """Rewrite sibling follow-up ids in a condition to their compiled ids."""
+    if isinstance(raw, dict):
+        return {
+            k: (
+                siblings.get(v, v)
+                if k == "question" and isinstance(v, str)
+                else _rename(v, siblings)
+            )
+            for k, v in raw.items()
+        }
+    if isinstance(raw, list):
+        return [_rename(item, siblings) for item in raw]
+    return raw
