@@ -241,7 +241,7 @@ class _Compiler:
         self.source = source
         self.reader = reader
         self.problems: list[SurveyProblem] = []
-        self.paths: dict[str, Path_] = {}
+        self.paths: list[Path_] = []  # where each compiled question was declared, in order
 
     def problem(self, path: Path_, message: str) -> None:
         self.problems.append(
@@ -264,9 +264,9 @@ class _Compiler:
         for index, question in enumerate(spec.questions):
             compiled.extend(self.question(question, ("questions", index), compiled, parent=None))
         seen: set[str] = set()
-        for question in compiled:
+        for question, declared in zip(compiled, self.paths, strict=True):
             if question.id in seen:
-                self.problem(self.paths[question.id], f"duplicate question id {question.id!r}")
+                self.problem(declared, f"duplicate question id {question.id!r}")
             seen.add(question.id)
         if self.problems:
             return None
@@ -290,7 +290,6 @@ class _Compiler:
         option_label = parent[1].label if parent else None
         siblings = parent[2] if parent else {}
         question_id = f"{parent[0].id}.{parent[1].value}.{spec.id}" if parent else spec.id
-        self.paths.setdefault(question_id, (*path, "id"))
         self.check_shape(spec, path)
         if parent is not None and (spec.followups_each or any(o.followups for o in spec.options)):
             self.problem(path, "follow-ups cannot have follow-ups of their own")
@@ -339,6 +338,7 @@ class _Compiler:
             self.problem(path, str(error.errors()[0]["msg"]))
             return []
         self.check_payloads(question, path)
+        self.paths.append((*path, "id"))
         result = [question]
         if parent is None and spec.type in CHOICE_TYPES:
             for option_index, option_spec in enumerate(spec.options):
