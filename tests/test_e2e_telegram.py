@@ -121,7 +121,7 @@ async def test_a_chief_executive_answers_the_survey_end_to_end(
 
     # Wrong code, then the deep link's /start CODE.
     messages = await reply_to(standin, say(standin, "/start WRONGCODE9"))
-    assert "kjenner ikke igjen" in messages[-1].text
+    assert "kjenner jeg ikke igjen" in messages[-1].text
     messages = await reply_to(standin, say(standin, f"/start {code}"))
     assert any("Kari Nordmann" in m.text and "Drammen" in m.text for m in messages)
 

@@ -1,0 +1,277 @@
+"""The conversation use case on both databases: registration, commands, the survey, idempotency.
+
+Events go through the real InboundProcessor (record, then process in one transaction);
+replies are read from the outbox, exactly as a channel would receive them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from itertools import count
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from dialogs.dates import format_datetime
+from dialogs.messages import OutgoingMessage
+from services.contacts import add_contact
+from services.conversation import Conversation
+from services.inbound import Inbound, InboundProcessor
+from services.invites import issue_code
+from services.rounds import Audience, create_round, open_round
+from services.surveys import SurveyCatalog, latest_version, register_shipped_surveys
+from storage.orm import Answer, InboundEvent, OutboxMessage, Response, utcnow
+
+ZONE = ZoneInfo("Europe/Oslo")
+_keys = count(1)
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Member:
+    """A chat, typing and pressing; ``inbox`` is what the bot queued for it."""
+
+    def __init__(self, harness: Harness, address: str) -> None:
+        self.harness = harness
+        self.address = address
+
+    async def say(self, text: str) -> list[OutgoingMessage]:
+        return await self.harness.send(
+            Inbound(
+                channel="telegram",
+                address=self.address,
+                user_id=self.address,
+                update_key=str(next(_keys)),
+                kind="text",
+                text=text,
+            )
+        )
+
+    async def press(self, payload: str) -> list[OutgoingMessage]:
+        return await self.harness.send(
+            Inbound(
+                channel="telegram",
+                address=self.address,
+                user_id=self.address,
+                update_key=str(next(_keys)),
+                kind="press",
+                payload=payload,
+            )
+        )
+
+    def buttons(self) -> list[str]:
+        last = next(m for m in reversed(self.harness.sent[self.address]) if m.buttons)
+        return [b.payload for b in last.all_buttons()]
+
+
+class Harness:
+    def __init__(self, sessions) -> None:
+        self.sessions = sessions
+        self.clock = Clock()
+        self.conversation = Conversation(catalog=SurveyCatalog(), zone=ZONE, clock=self.clock)
+        self.processor = InboundProcessor(
+            sessions, self.conversation.handle, self.conversation.apologise, lambda: None
+        )
+        self.sent: dict[str, list[OutgoingMessage]] = {}
+        self.seen_outbox = 0
+
+    async def send(self, event: Inbound) -> list[OutgoingMessage]:
+        for row_id, _ in await self.processor.record([event]):
+            await self.processor.process(row_id)
+        return await self.collect(event.address)
+
+    async def collect(self, address: str) -> list[OutgoingMessage]:
+        async with self.sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.id > self.seen_outbox)
+                    .order_by(OutboxMessage.id)
+                )
+            ).all()
+        new: list[OutgoingMessage] = []
+        for row in rows:
+            self.seen_outbox = row.id
+            message = OutgoingMessage.model_validate(row.payload)
+            self.sent.setdefault(row.address, []).append(message)
+            if row.address == address:
+                new.append(message)
+        return new
+
+
+@pytest.fixture
+async def world(sessions):
+    harness = Harness(sessions)
+    async with sessions() as session, session.begin():
+        await register_shipped_surveys(session)
+        kari = await add_contact(session, "3301", "Kari Nordmann", "kommunedirektor", None)
+        per = await add_contact(session, "3301", "Per Hansen", "assistent", None)
+        code_kari = (await issue_code(session, kari.id, harness.clock.now, timedelta(days=60))).code
+        code_per = (await issue_code(session, per.id, harness.clock.now, timedelta(days=60))).code
+    return harness, code_kari, code_per
+
+
+async def open_new_round(harness: Harness, days: int = 14) -> int:
+    async with harness.sessions() as session, session.begin():
+        version = await latest_version(session, "kvartalsvis-behov")
+        round_ = await create_round(
+            session,
+            survey_version_id=version.id,
+            title="Behov Q4",
+            audience=Audience(org_codes=("3301",)),
+            opens_at=harness.clock.now,
+            closes_at=harness.clock.now + timedelta(days=days),
+        )
+        await open_round(
+            session, round_, harness.clock.now, format_datetime(round_.closes_at, ZONE)
+        )
+        return round_.id
+
+
+def text_of(messages: list[OutgoingMessage]) -> str:
+    return "\n".join(m.text for m in messages)
+
+
+async def test_registration_by_deep_link_and_by_typing_the_code(world) -> None:
+    harness, code_kari, code_per = world
+    kari = Member(harness, "100")
+    replies = await kari.say(f"/start {code_kari}")
+    assert "Velkommen, Kari Nordmann" in text_of(replies) and "Drammen" in text_of(replies)
+    assert "ingen åpne undersøkelser" in text_of(replies)
+    per = Member(harness, "200")
+    assert "invitasjonskoden" in text_of(await per.say("/start"))
+    assert "Velkommen, Per Hansen" in text_of(await per.say(code_per.lower()))
+
+
+async def test_unregistered_chats_get_guidance_not_errors(world) -> None:
+    harness, *_ = world
+    stranger = Member(harness, "999")
+    assert "ikke registrert" in text_of(await stranger.say("hei"))
+    assert "ikke registrert" in text_of(await stranger.press("a:omrader:x"))
+    assert "ikke registrert" in text_of(await stranger.say("/svar"))
+    assert "kjenner jeg ikke igjen" in text_of(await stranger.say("/start NOPE"))
+
+
+async def test_invitation_start_answer_and_submit(world) -> None:
+    harness, code_kari, _ = world
+    kari = Member(harness, "100")
+    await kari.say(f"/start {code_kari}")
+    round_id = await open_new_round(harness)
+    invitation = text_of(await harness.collect("100"))
+    assert "Behov Q4" in invitation and "Svarfrist" in invitation
+    replies = await kari.press(f"r:{round_id}")
+    assert "Hei, Kari Nordmann" in replies[0].text and "(1/" in replies[-1].text
+    await kari.press("t:omrader:helse")
+    await kari.press("n:omrader")
+    await kari.say("Flere sykepleiere")
+    await kari.press("a:omrader.helse.haster:5")
+    await kari.press("a:omrader.helse.alene:ja")
+    await kari.press("t:fra_ks:kunnskap")
+    await kari.press("n:fra_ks")
+    await kari.press("a:fornoyd:4")
+    await kari.press("a:kontakt:ja")
+    await kari.press("a:navngi:nei")
+    review = await kari.press("c:skip")
+    assert "c:submit" in kari.buttons(), text_of(review)
+    receipt = text_of(await kari.press("c:submit"))
+    assert "Takk, Kari Nordmann" in receipt
+    async with harness.sessions() as session:
+        response = await session.scalar(select(Response))
+        answers = {a.question_id: a.value for a in await session.scalars(select(Answer))}
+    assert response.status == "submitted" and response.submitted_at is not None
+    assert answers["omrader"] == ["helse"] and answers["omrader.helse.behov"] == "Flere sykepleiere"
+    assert answers["annet"] is None
+    status = text_of(await kari.say("/status"))
+    assert "Sendt inn" in status and "Flere sykepleiere" in status
+    assert "ingen åpne undersøkelser" in text_of(await kari.say("/svar"))
+
+
+async def test_a_redelivered_update_changes_nothing(world) -> None:
+    harness, code_kari, _ = world
+    event = Inbound(
+        channel="telegram",
+        address="100",
+        user_id="100",
+        update_key="77",
+        kind="text",
+        text=f"/start {code_kari}",
+    )
+    first = await harness.send(event)
+    second = await harness.send(event)
+    assert first and second == []
+    async with harness.sessions() as session:
+        assert len((await session.scalars(select(InboundEvent))).all()) == 1
+
+
+async def test_one_response_per_organisation(world) -> None:
+    harness, code_kari, code_per = world
+    kari, per = Member(harness, "100"), Member(harness, "200")
+    await kari.say(f"/start {code_kari}")
+    await per.say(f"/start {code_per}")
+    round_id = await open_new_round(harness)
+    await kari.press(f"r:{round_id}")
+    assert "Kari Nordmann har allerede begynt" in text_of(await per.press(f"r:{round_id}"))
+
+
+async def test_pause_and_resume_days_later_where_they_left_off(world) -> None:
+    harness, code_kari, _ = world
+    kari = Member(harness, "100")
+    await kari.say(f"/start {code_kari}")
+    await kari.press(f"r:{await open_new_round(harness)}")
+    await kari.press("t:omrader:okonomi")
+    await kari.press("n:omrader")
+    assert "lagret" in text_of(await kari.say("/pause"))
+    harness.clock.now += timedelta(days=3)
+    resumed = text_of(await kari.say("/svar"))
+    assert "Økonomi og handlingsrom: Hva er det viktigste behovet" in resumed
+
+
+async def test_the_deadline_closes_an_unfinished_response(world) -> None:
+    harness, code_kari, _ = world
+    kari = Member(harness, "100")
+    await kari.say(f"/start {code_kari}")
+    await kari.press(f"r:{await open_new_round(harness, days=1)}")
+    await kari.press("t:omrader:okonomi")
+    harness.clock.now += timedelta(days=2)
+    replies = text_of(await kari.press("n:omrader"))
+    assert "stengt" in replies
+    async with harness.sessions() as session:
+        response = await session.scalar(select(Response))
+    assert response.status == "incomplete"
+
+
+async def test_unknown_commands_other_content_and_bad_payloads(world) -> None:
+    harness, code_kari, _ = world
+    kari = Member(harness, "100")
+    await kari.say(f"/start {code_kari}")
+    assert "kjenner ikke kommandoen /foo" in text_of(await kari.say("/foo"))
+    assert "ikke midt i en undersøkelse" in text_of(await kari.say("bare tekst"))
+    assert text_of(await kari.press("zzz" * 100))
+    photo = await harness.send(
+        Inbound(channel="telegram", address="100", user_id="100", update_key="p1", kind="other")
+    )
+    assert "tekst og knapper" in text_of(photo)
+    assert "/svar" in text_of(await kari.say("/hjelp"))
+
+
+async def test_a_handler_failure_is_logged_and_apologised_for(world, monkeypatch) -> None:
+    harness, *_ = world
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(harness.processor, "_handler", broken)
+    replies = await Member(harness, "100").say("hei")
+    assert "noe gikk galt" in text_of(replies)
+    async with harness.sessions() as session:
+        row = await session.scalar(select(InboundEvent))
+    assert row.processed_at is not None and row.error
