@@ -40,6 +40,7 @@ class Deployment:
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     http_port: int = field(default_factory=free_port)
+    _log: Any = None
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
@@ -79,10 +80,10 @@ class Deployment:
     def start(self) -> None:
         """Start ``lyttepost run`` and wait until its health check answers."""
         assert self.process is None
-        log = open(self.workdir / "run.log", "ab")  # noqa: SIM115 - closed with the process
+        self._log = open(self.workdir / "run.log", "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             [*lyttepost_command(), "run"], env=self.env(), cwd=self.workdir,
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -101,6 +102,7 @@ class Deployment:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
             self.process = None
+        self._close_log()
 
     def stop(self) -> None:
         """SIGTERM and wait for a clean exit."""
@@ -112,6 +114,12 @@ class Deployment:
                 self.process.kill()
                 self.process.wait()
             self.process = None
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def log(self) -> str:
         path = self.workdir / "run.log"
