@@ -425,10 +425,8 @@ def rounds_list(as_json: bool = JsonOption) -> None:
     async def work() -> list[dict[str, Any]]:
         async with _sessions(settings()) as sessions, sessions() as session:
             rows = []
-            for round_, version in (
-                await session.execute(
-                    select(Round, SurveyVersion).join(SurveyVersion).order_by(Round.id)
-                )
+            for round_, version in await session.execute(
+                select(Round, SurveyVersion).join(SurveyVersion).order_by(Round.id)
             ):
                 audience = await session.scalar(
                     select(func.count()).where(RoundOrganisation.round_id == round_.id)
@@ -440,9 +438,7 @@ def rounds_list(as_json: bool = JsonOption) -> None:
                             .where(Response.round_id == round_.id)
                             .group_by(Response.status)
                         )
-                    )
-
-                    .all()
+                    ).all()
                 )
                 rows.append({
                     "id": round_.id, "title": round_.title, "survey": version.key,

@@ -30,6 +30,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.warnings import PTBUserWarning
 
 from dialogs.messages import OutgoingMessage
 from services.delivery import PermanentFailure, RecipientUnreachable, RetryLater, TransientFailure
@@ -201,6 +202,8 @@ class TelegramIntake:
         self._processor = processor
         self._poll_timeout = poll_timeout
         self._offset: int | None = None
+        # Raw getUpdates is deliberate (one bad update must not fail the batch); PTB warns.
+        warnings.filterwarnings("ignore", message=".*Bot.getUpdates.*", category=PTBUserWarning)
 
     async def accept(self, raws: Sequence[Any]) -> bool:
         """Translate, record and hand over a batch; False if it could not be recorded."""
@@ -208,8 +211,10 @@ class TelegramIntake:
         for raw in raws:
             try:
                 event = translate_update(raw)
-            except (ValueError, TypeError, KeyError) as error:
-                log.warning("telegram: skipping malformed update (%s)", error)
+            except Exception as error:  # any shape we cannot read: log it, never stall the batch
+                log.warning(
+                    "telegram: skipping malformed update (%s: %s)", type(error).__name__, error
+                )
                 continue
             if event is not None:
                 events.append(event)
@@ -255,13 +260,23 @@ class TelegramIntake:
                 log.critical("telegram: the bot token was refused; check TELEGRAM_BOT_TOKEN")
                 await asyncio.sleep(30)
                 continue
+            except TelegramError as error:
+                log.error("telegram: getUpdates refused (%s); retrying in %.0fs", error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
             backoff = 1.0
             if not isinstance(raws, list):
                 log.warning("telegram: getUpdates returned %s, not a list", type(raws).__name__)
                 continue
             if not raws:
                 continue
-            if not await self.accept(raws):
+            try:
+                accepted = await self.accept(raws)
+            except Exception:  # a bug here must not stop polling for everyone
+                log.exception("telegram: failed to accept a batch; retrying it")
+                accepted = False
+            if not accepted:
                 await asyncio.sleep(2.0)  # database down: ask for the same batch again
                 continue
             ids = [

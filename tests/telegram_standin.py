@@ -218,9 +218,9 @@ class TelegramStandIn:
         self,
         chat_id: int,
         predicate: Any = None,
-        timeout: float = 10.0,
+        timeout: float = 10.0,  # noqa: ASYNC109 - mirrors the familiar test-helper signature
         after_count: int | None = None,
-    ) -> SentMessage:  # noqa: ASYNC109 - a test helper
+    ) -> SentMessage:
         """The first message (new, or edited) after ``after_count`` satisfying ``predicate``."""
         deadline = time.monotonic() + timeout
         start = after_count or 0

@@ -186,3 +186,78 @@ async def test_a_chief_executive_answers_the_survey_end_to_end(
     assert len(answers["omrader"]) == 2
     needs = [value for key, value in answers.items() if key.endswith(".behov")]
     assert needs == [NEED, NEED]
+
+
+async def test_webhook_mode_refuses_forged_requests_and_ignores_redelivery(
+    tmp_path: Path, standin: TelegramStandIn
+) -> None:
+    """Webhook: the secret header is required; a redelivered update is answered once."""
+    import aiohttp
+
+    deployment = Deployment(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'lyttepost.db'}",
+        api_base_url=standin.base_url,
+        workdir=tmp_path,
+    )
+    deployment.extra_env = {
+        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{deployment.http_port}/telegram/hook",
+        "TELEGRAM_WEBHOOK_SECRET": "s3cret_token-1",
+        "HTTP_HOST": "127.0.0.1",
+    }
+    await asyncio.to_thread(deployment.cli, "db", "upgrade")
+    try:
+        await asyncio.to_thread(deployment.start)
+        for _ in range(100):
+            if standin.webhook_url:
+                break
+            await asyncio.sleep(0.05)
+        assert standin.webhook_url == deployment.extra_env["TELEGRAM_WEBHOOK_URL"]
+        update = {
+            "update_id": 5000,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": CHAT, "type": "private"},
+                "from": {"id": CHAT, "is_bot": False, "first_name": "K"},
+                "text": "/hjelp",
+            },
+        }
+        async with aiohttp.ClientSession() as client:
+            url = standin.webhook_url
+            async with client.post(url, json=update) as response:
+                assert response.status == 401
+            async with client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            ) as response:
+                assert response.status == 401
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret_token-1"}
+            for _ in range(2):  # Telegram redelivers when it did not see our 200 in time
+                async with client.post(url, json=update, headers=headers) as response:
+                    assert response.status == 200
+            async with client.post(url, data=b"not json", headers=headers) as response:
+                assert response.status == 400
+            malformed = {"update_id": 5001, "message": "garbage"}
+            async with client.post(url, json=malformed, headers=headers) as response:
+                assert response.status == 200
+        first = await standin.wait_for_message(CHAT, timeout=15)
+        assert "ikke registrert" in first.text
+        standin.user_sends_text(CHAT, "/start")  # pushed through the webhook by the stand-in
+        await standin.wait_for_message(CHAT, lambda m: "invitasjonskoden" in m.text, timeout=15)
+        await asyncio.sleep(1.0)
+        assert len(standin.messages_for(CHAT)) == 2  # the redelivered /hjelp was answered once
+    finally:
+        await asyncio.to_thread(deployment.stop)
+
+
+async def test_polling_survives_malformed_updates(
+    deployment: Deployment, standin: TelegramStandIn
+) -> None:
+    await asyncio.to_thread(deployment.cli, "db", "upgrade")
+    await asyncio.to_thread(deployment.start)
+    standin.inject_raw_update({"message": {"chat": "not a chat"}})
+    standin.inject_raw_update({"edited_message": {"text": "x"}})
+    standin.inject_raw_update({"callback_query": {"id": "1", "data": "a:b:c"}})
+    standin.user_sends_text(CHAT, "/start")
+    message = await standin.wait_for_message(CHAT, timeout=15)
+    assert "invitasjonskoden" in message.text
+    assert deployment.process is not None and deployment.process.poll() is None

@@ -1,0 +1,114 @@
+"""The Telegram adapter in isolation: update translation, text splitting, error translation."""
+
+from __future__ import annotations
+
+import pytest
+from telegram import Bot
+
+from bot.telegram import TelegramTransport, split_text, translate_update
+from dialogs.messages import Button, OutgoingMessage
+from services.delivery import PermanentFailure, RecipientUnreachable, RetryLater
+from tests.telegram_standin import TelegramStandIn
+
+
+def test_text_and_button_updates_translate_to_neutral_events() -> None:
+    text = translate_update(
+        {
+            "update_id": 7,
+            "message": {"chat": {"id": 5, "type": "private"}, "from": {"id": 5}, "text": "/svar"},
+        }
+    )
+    assert text is not None and (text.kind, text.text, text.address, text.update_key) == (
+        "text",
+        "/svar",
+        "5",
+        "7",
+    )
+    press = translate_update(
+        {
+            "update_id": 8,
+            "callback_query": {
+                "id": "q",
+                "data": "a:x:1",
+                "from": {"id": 5},
+                "message": {"chat": {"id": 5, "type": "private"}},
+            },
+        }
+    )
+    assert press is not None and (press.kind, press.payload) == ("press", "a:x:1")
+    sticker = translate_update(
+        {"update_id": 9, "message": {"chat": {"id": 5, "type": "private"}, "sticker": {}}}
+    )
+    assert sticker is not None and sticker.kind == "other"
+
+
+def test_group_chats_and_other_update_kinds_are_ignored() -> None:
+    assert (
+        translate_update(
+            {"update_id": 1, "message": {"chat": {"id": -5, "type": "group"}, "text": "hi"}}
+        )
+        is None
+    )
+    assert translate_update({"update_id": 2, "edited_message": {"text": "x"}}) is None
+
+
+@pytest.mark.parametrize("raw", [None, [], {"message": {}}, {"update_id": "1"}])
+def test_updates_without_an_id_are_malformed(raw) -> None:
+    with pytest.raises(ValueError):
+        translate_update(raw)
+
+
+def test_long_text_is_split_on_boundaries_within_the_limit() -> None:
+    paragraph = ("ord " * 300).strip()
+    text = "\n\n".join([paragraph] * 6)
+    parts = split_text(text)
+    assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
+    assert " ".join(" ".join(parts).split()) == " ".join(text.split())
+    assert all(not p.startswith(" ") and not p.endswith(" ") for p in parts)
+    assert split_text("x" * 5000) == ["x" * 4096, "x" * 904]
+    assert split_text("kort") == ["kort"]
+
+
+@pytest.fixture
+async def transport():
+    async with TelegramStandIn() as standin:
+        bot = Bot("1:T", base_url=standin.base_url)
+        async with bot:
+            yield standin, TelegramTransport(bot)
+
+
+async def test_messages_render_as_text_with_inline_keyboards_and_edits(transport) -> None:
+    standin, telegram = transport
+    message = OutgoingMessage(
+        text="Velg <b>",
+        buttons=((Button(label="Ja", payload="a:q:ja"), Button(label="Nei", payload="a:q:nei")),),
+    )
+    sent_id = await telegram.deliver("5", message, None)
+    stored = standin.last_message(5)
+    assert stored.text == "Velg <b>" and stored.buttons == [[("Ja", "a:q:ja"), ("Nei", "a:q:nei")]]
+    edited = OutgoingMessage(text="Velg ☑", buttons=message.buttons)
+    assert await telegram.deliver("5", edited, sent_id) == sent_id
+    assert standin.last_message(5).text == "Velg ☑" and len(standin.messages_for(5)) == 1
+    # Editing a message that is gone falls back to sending a new one.
+    assert await telegram.deliver("5", edited, "999999") != sent_id
+    long_id = await telegram.deliver("6", OutgoingMessage(text="a " * 3000), None)
+    assert len(standin.messages_for(6)) == 2 and long_id == str(
+        standin.messages_for(6)[-1].message_id
+    )
+
+
+async def test_platform_errors_become_delivery_errors(transport) -> None:
+    standin, telegram = transport
+    standin.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
+    with pytest.raises(RetryLater) as throttled:
+        await telegram.deliver("5", OutgoingMessage(text="x"), None)
+    assert throttled.value.seconds == 3
+    standin.block(7)
+    with pytest.raises(RecipientUnreachable):
+        await telegram.deliver("7", OutgoingMessage(text="x"), None)
+    standin.fail_next("sendMessage", 400, "Bad Request: chat not found")
+    with pytest.raises(RecipientUnreachable):
+        await telegram.deliver("8", OutgoingMessage(text="x"), None)
+    standin.fail_next("sendMessage", 400, "Bad Request: can't parse entities")
+    with pytest.raises(PermanentFailure):
+        await telegram.deliver("8", OutgoingMessage(text="x"), None)
