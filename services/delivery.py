@@ -125,9 +125,9 @@ class Sender:
     async def run(self) -> None:
         """Deliver until cancelled."""
         while not self._stopping:
+            self._wake.clear()  # before loading: a wake during the load must not be lost
             await self._load()
             delay = self._dispatch()
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=min(delay, self._poll_interval))
             except TimeoutError:

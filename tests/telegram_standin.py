@@ -82,6 +82,7 @@ class TelegramStandIn:
         self._next_message = 1
         self._confirmed = 0
         self._changed = asyncio.Condition()
+        self._chat_changed: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
         self._window: deque[float] = deque()
         self._buckets: dict[int, tuple[float, float]] = {}
         self._runner: web.AppRunner | None = None
@@ -237,6 +238,24 @@ class TelegramStandIn:
                 except TimeoutError:
                     pass
 
+    async def wait_for_change(self, chat_id: int, since: float, within: float = 10.0) -> float:
+        """Wait until a message in the chat is sent or edited after ``since`` (monotonic);
+        returns when that happened. Wakes only this chat's waiter, so benchmarks scale."""
+        deadline = time.monotonic() + within
+        event = self._chat_changed[chat_id]
+        while True:
+            changed = [m.changed_at for m in self.messages[chat_id] if m.changed_at > since]
+            if changed:
+                return min(changed)
+            event.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no reply in chat {chat_id}")
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                pass
+
     @staticmethod
     def button(message: SentMessage, label_substring: str) -> str:
         return next(
@@ -287,8 +306,10 @@ class TelegramStandIn:
                 error.status,
             )
         if lowered in SEND_METHODS:
+            chat_id = int(params["chat_id"])
             self.stats["sent"] += 1
-            self.stats["per_chat"][int(params["chat_id"])] += 1
+            self.stats["per_chat"][chat_id] += 1
+            self._chat_changed[chat_id].set()
             async with self._changed:
                 self._changed.notify_all()
         return self._answer(method, params, {"ok": True, "result": result}, 200)

@@ -1,0 +1,187 @@
+"""Dialog latency: N simulated chief executives answer the survey at once, through Telegram.
+
+Runs the real ``lyttepost run`` process against the Bot API stand-in (no flood limits
+on the stand-in: Telegram's own pacing is not counted). Each respondent registers with
+its code, presses "Start" on the invitation and answers the whole survey, waiting a
+random think time between answers. Latency is from the moment an update is available
+in getUpdates to the moment the bot's first reply (message or edit) reaches the
+stand-in. Prints p50/p95/p99 and the bot process's RSS.
+
+    .venv/bin/python bench/dialog_latency.py [--respondents 371] [--think 1.5] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.e2e_support import Deployment  # noqa: E402
+from tests.telegram_standin import TelegramStandIn  # noqa: E402
+
+NEED = "Vi trenger felles digitale løsninger og mer kapasitet i helse og omsorg."
+
+
+def rss_kib(pid: int) -> dict[str, int]:
+    """Current and peak resident memory of a process, from /proc."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0])
+    return values
+
+
+class Respondent:
+    """One chat answering the survey like a person: buttons where there are buttons."""
+
+    def __init__(
+        self, api: TelegramStandIn, chat_id: int, code: str, think: float, rng: random.Random
+    ) -> None:
+        self.api, self.chat_id, self.code, self.think, self.rng = api, chat_id, code, think, rng
+        self.latencies: list[float] = []
+
+    async def act(self, action) -> None:
+        since = time.monotonic()
+        action()
+        replied = await self.api.wait_for_change(self.chat_id, since, within=60)
+        self.latencies.append(replied - since)
+
+    def last_with_buttons(self):
+        return next(m for m in reversed(self.api.messages_for(self.chat_id)) if m.buttons)
+
+    def press(self, message, data: str):
+        return lambda: self.api.user_presses(self.chat_id, message.message_id, data)
+
+    async def register(self) -> None:
+        await self.act(lambda: self.api.user_sends_text(self.chat_id, f"/start {self.code}"))
+
+    async def answer_survey(self) -> bool:
+        invitation = await self.api.wait_for_message(
+            self.chat_id,
+            lambda m: any(d.startswith("r:") for row in m.buttons for _, d in row),
+            timeout=120,
+        )
+        start = next(d for row in invitation.buttons for _, d in row if d.startswith("r:"))
+        await self.pause()
+        await self.act(self.press(invitation, start))
+        for _ in range(60):
+            await self.pause()
+            message = self.last_with_buttons()
+            buttons = [b for row in message.buttons for b in row]
+            if any(d == "c:submit" for _, d in buttons):
+                await self.act(self.press(message, "c:submit"))
+                return True
+            toggles = [(label, d) for label, d in buttons if d.startswith("t:")]
+            answers = [d for _, d in buttons if d.startswith("a:")]
+            if toggles:
+                chosen = sum(1 for label, _ in toggles if label.startswith("☑"))
+                if chosen < 2:
+                    pick = self.rng.choice([d for label, d in toggles if not label.startswith("☑")])
+                else:
+                    pick = next(d for _, d in buttons if d.startswith("n:"))
+                await self.act(self.press(message, pick))
+            elif answers:
+                await self.act(self.press(message, self.rng.choice(answers)))
+            else:
+                await self.act(lambda: self.api.user_sends_text(self.chat_id, NEED))
+        return False
+
+    async def pause(self) -> None:
+        await asyncio.sleep(self.rng.uniform(0.3 * self.think, 1.7 * self.think))
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+async def main(args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="lyttepost-bench-"))
+    async with TelegramStandIn() as api:
+        url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+        deployment = Deployment(
+            database_url=url,
+            api_base_url=api.base_url,
+            workdir=workdir,
+            extra_env={"LOG_LEVEL": "WARNING", **dict(kv.split("=", 1) for kv in args.env)},
+        )
+        await asyncio.to_thread(deployment.cli, "db", "upgrade")
+        members = await asyncio.to_thread(deployment.cli_json, "members", "list")
+        chosen = members[: args.respondents]
+        with (workdir / "contacts.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["org", "name", "role", "email"])
+            for member in chosen:
+                writer.writerow([member["org"], f"Leder {member['org']}", "kommunedirektor", ""])
+        await asyncio.to_thread(deployment.cli, "contacts", "import", str(workdir / "contacts.csv"))
+        invites = await asyncio.to_thread(deployment.cli_json, "invites", "create", "--all-pending")
+        await asyncio.to_thread(deployment.start)
+        rng = random.Random(7)
+        respondents = [
+            Respondent(api, 100_000 + i, invite["code"], args.think, random.Random(rng.random()))
+            for i, invite in enumerate(invites)
+        ]
+        print(f"{len(respondents)} respondents registering ...", file=sys.stderr)
+        await asyncio.gather(*(r.register() for r in respondents))
+        orgs = ",".join(m["org"] for m in chosen)
+        closes = time.strftime("%Y-%m-%d", time.localtime(time.time() + 14 * 86400))
+        started = time.monotonic()
+        await asyncio.to_thread(
+            deployment.cli,
+            "rounds",
+            "create",
+            "--survey",
+            "kvartalsvis-behov",
+            "--closes",
+            closes,
+            "--orgs",
+            orgs,
+        )
+        print("round open; answering ...", file=sys.stderr)
+        finished = await asyncio.gather(*(r.answer_survey() for r in respondents))
+        wall = time.monotonic() - started
+        assert deployment.process is not None
+        memory = rss_kib(deployment.process.pid)
+        deployment.stop()
+    latencies = [value for r in respondents for value in r.latencies]
+    result = {
+        "respondents": len(respondents),
+        "submitted": sum(finished),
+        "replies_measured": len(latencies),
+        "think_time_mean_s": args.think,
+        "database": url.split(":")[0],
+        "latency_ms": {
+            "p50": round(percentile(latencies, 0.50) * 1000, 1),
+            "p95": round(percentile(latencies, 0.95) * 1000, 1),
+            "p99": round(percentile(latencies, 0.99) * 1000, 1),
+            "mean": round(statistics.fmean(latencies) * 1000, 1),
+            "max": round(max(latencies) * 1000, 1),
+        },
+        "bot_rss_mib": round(memory.get("VmRSS", 0) / 1024, 1),
+        "bot_peak_rss_mib": round(memory.get("VmHWM", 0) / 1024, 1),
+        "wall_s": round(wall, 1),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--respondents", type=int, default=371)
+    parser.add_argument("--think", type=float, default=1.5, help="mean seconds between answers")
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--env", action="append", default=[], help="extra NAME=VALUE for the bot process"
+    )
+    asyncio.run(main(parser.parse_args()))
