@@ -148,7 +148,15 @@ async def main(args: argparse.Namespace) -> None:
             orgs,
         )
         print("round open; answering ...", file=sys.stderr)
-        finished = await asyncio.gather(*(r.answer_survey() for r in respondents))
+        tasks = [asyncio.create_task(r.answer_survey()) for r in respondents]
+        while not all(t.done() for t in tasks):
+            await asyncio.sleep(10)
+            done = sum(1 for r in respondents if r.latencies and len(r.latencies) > 14)
+            print(
+                f"  {time.monotonic() - started:5.0f}s: {sum(t.done() for t in tasks)} finished, {done} past question 13",
+                file=sys.stderr,
+            )
+        finished = [t.result() for t in tasks]
         wall = time.monotonic() - started
         assert deployment.process is not None
         memory = rss_kib(deployment.process.pid)

@@ -32,6 +32,8 @@ from storage.orm import OutboxMessage
 
 log = logging.getLogger(__name__)
 
+FAIR_SHARE_EVERY = 5  # one send slot in five goes to the oldest message, so nothing starves
+
 
 class DeliveryError(Exception):
     """Root of what a transport may raise; adapters translate platform errors into these."""
@@ -112,6 +114,7 @@ class Sender:
         # may still see them as pending, and must not queue them again.
         self._finished: dict[int, float] = {}
         self._queued = 0
+        self._slots = 0
         self._wake = asyncio.Event()
         self._next_global = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -210,11 +213,18 @@ class Sender:
             candidates.append((-head.priority, head.id, chat))
         candidates.sort()
         interval = 1.0 / self._pacing.per_second
+        if len(candidates) > 1 and self._slots % FAIR_SHARE_EVERY == FAIR_SHARE_EVERY - 1:
+            # Strict priority would starve bulk work while dialogs use every slot: one
+            # slot in FAIR_SHARE_EVERY goes to the oldest waiting message, whatever its priority.
+            oldest = min(candidates, key=lambda c: c[1])
+            candidates.remove(oldest)
+            candidates.insert(0, oldest)
         for _, _, chat in candidates:
             if self._next_global > now:
                 soonest = min(soonest, self._next_global - now)
                 break
             self._next_global = max(self._next_global, now - interval) + interval
+            self._slots += 1
             queue = self._queues[chat]
             queue.tokens -= 1
             queue.busy = True

@@ -251,3 +251,18 @@ async def test_pending_messages_survive_a_new_sender(sessions) -> None:
         Pacing(per_second=1000, chat_per_second=100, chat_burst=5, max_backoff_seconds=0),
     ).drain(within=10)
     assert [text for _, text, _ in second.sent] == ["a", "b"]
+
+
+async def test_bulk_messages_are_not_starved_by_a_steady_stream_of_dialog_replies(sessions) -> None:
+    transport = RecordingTransport()
+    await queue(sessions, "bulk", ["bulk"], priority=outbox.PRIORITY_BULK)
+    for chat in range(30):
+        await queue(sessions, f"member{chat}", ["reply"], priority=outbox.PRIORITY_DIALOG)
+    sender = Sender(
+        sessions,
+        {"telegram": transport},
+        Pacing(per_second=1000, chat_per_second=100, chat_burst=5),
+    )
+    await sender.drain(within=10)
+    order = [address for address, _, _ in transport.sent]
+    assert order.index("bulk") < 5  # within the first fair-share slot, not after all 30 replies
