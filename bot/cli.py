@@ -80,9 +80,14 @@ def run_async(work: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine, turning a dead database into a clear message."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from services.setup import SchemaNotReady
+
     try:
         return asyncio.run(work())  # type: ignore[arg-type]
-    except SQLAlchemyError as error:
+    except SchemaNotReady as error:
+        fail(str(error))
+        raise  # unreachable
+    except (SQLAlchemyError, OSError) as error:
         fail(f"database error ({type(error).__name__}): {str(error).splitlines()[0][:300]}")
         raise  # unreachable
 
@@ -520,10 +525,14 @@ def run() -> None:
             "TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET, so forged updates can be refused",
             2,
         )
+    from services.setup import SchemaNotReady
+
     try:
         asyncio.run(serve(config))
     except KeyboardInterrupt:
         pass
+    except SchemaNotReady as error:
+        fail(str(error))
 
 
 @app.command("chat")

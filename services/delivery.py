@@ -119,17 +119,29 @@ class Sender:
         self._next_global = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._new_work = True
+        self._pruned_at = 0.0
         self.delivered = 0
 
     def wake(self) -> None:
         """New messages are in the outbox: look now."""
+        self._new_work = True
         self._wake.set()
 
     async def run(self) -> None:
-        """Deliver until cancelled."""
+        """Deliver until cancelled.
+
+        The outbox is read when something new was queued, or once per poll interval
+        (other processes may queue too); a finished send only dispatches from memory.
+        """
+        last_load = -self._poll_interval
         while not self._stopping:
             self._wake.clear()  # before loading: a wake during the load must not be lost
-            await self._load()
+            now = self._monotonic()
+            if self._new_work or now - last_load >= self._poll_interval:
+                self._new_work = False
+                last_load = now
+                await self._load()
             delay = self._dispatch()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=min(delay, self._poll_interval))
@@ -162,7 +174,9 @@ class Sender:
                 (q.items[-1].priority for q in self._queues.values() if q.items), default=None
             )
         now = self._monotonic()
-        self._finished = {i: t for i, t in self._finished.items() if now - t < 60}
+        if now - self._pruned_at > 5:
+            self._finished = {i: t for i, t in self._finished.items() if now - t < 60}
+            self._pruned_at = now
         try:
             async with self._sessions() as session:
                 rows = await outbox.pending(
@@ -235,8 +249,10 @@ class Sender:
         return max(soonest, 0.0)
 
     def _forget_idle(self) -> None:
+        if len(self._queues) <= 10_000:
+            return
         idle = [chat for chat, q in self._queues.items() if not q.items and not q.busy]
-        if len(idle) > 10_000:
+        if idle:
             for chat in idle:
                 del self._queues[chat]
 

@@ -1,0 +1,161 @@
+"""The command-line contract: exit codes, one JSON document with --json, clear errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.e2e_support import Deployment
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    workdir = tmp_path_factory.mktemp("cli")
+    deployment = Deployment(
+        database_url=f"sqlite+aiosqlite:///{workdir / 'cli.db'}",
+        api_base_url="http://127.0.0.1:9/bot",
+        workdir=workdir,
+    )
+    first = deployment.cli_json("db", "upgrade")
+    again = deployment.cli_json("db", "upgrade")
+    assert first["organisations"] == again["organisations"] == 371
+    assert again["organisations_inserted"] == 0 and again["surveys"][0]["created"] is False
+    return deployment
+
+
+def test_members_list_and_county_filter(deployment: Deployment) -> None:
+    members = deployment.cli_json("members", "list")
+    assert len(members) == 371
+    vestland = deployment.cli_json("members", "list", "--county", "46")
+    assert {m["county"] for m in vestland} == {"46"} and any(
+        m["kind"] == "fylkeskommune" for m in vestland
+    )
+
+
+def test_contacts_invites_round_and_empty_export(deployment: Deployment, tmp_path: Path) -> None:
+    added = deployment.cli_json(
+        "contacts", "add", "--org", "4601", "--name", "Bergen Leder", "--role", "byradsleder"
+    )
+    assert isinstance(added["id"], int)
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "org,name,role,email\n1103,Stavanger Leder,kommunedirektor,leder@stavanger.kommune.no\n",
+        encoding="utf-8",
+    )
+    imported = deployment.cli_json("contacts", "import", str(path))
+    assert len(imported["added"]) == 1 and imported["errors"] == []
+    invites = deployment.cli_json("invites", "create", "--all-pending")
+    assert {i["org"] for i in invites} >= {"4601", "1103"}
+    assert all(i["link"].endswith(i["code"]) for i in invites)
+    assert deployment.cli_json("invites", "create", "--all-pending") == []  # live codes are kept
+    created = deployment.cli_json(
+        "rounds",
+        "create",
+        "--survey",
+        "kvartalsvis-behov",
+        "--closes",
+        "2099-12-31",
+        "--county",
+        "11",
+    )
+    rounds = deployment.cli_json("rounds", "list")
+    assert (
+        rounds[-1]["id"] == created["id"] and rounds[-1]["organisations"] == 24
+    )  # 23 municipalities and Rogaland fylkeskommune
+    assert (
+        json.loads(
+            deployment.cli("export", "--round", str(created["id"]), "--format", "json").stdout
+        )
+        == []
+    )
+    header = next(
+        csv.reader(
+            io.StringIO(
+                deployment.cli(
+                    "export", "--round", str(created["id"]), "--format", "csv"
+                ).stdout.lstrip("\ufeff")
+            )
+        )
+    )
+    assert header[:3] == ["org", "org_name", "county"] and "omrader" in header
+    out = tmp_path / "round.xlsx"
+    deployment.cli("export", "--round", str(created["id"]), "--format", "xlsx", "--out", str(out))
+    assert load_workbook(out).active["A1"].value == "org"
+
+
+def test_errors_are_clear_and_non_zero(deployment: Deployment, tmp_path: Path) -> None:
+    unknown = deployment.cli(
+        "contacts", "add", "--org", "9999", "--name", "X", "--role", "radmann", check=False
+    )
+    assert unknown.returncode == 1 and "unknown organisation code" in unknown.stderr
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("org,name,role\n9999,X,radmann\n", encoding="utf-8")
+    result = deployment.cli("contacts", "import", str(bad_csv), check=False)
+    assert result.returncode == 1 and "line 2: unknown organisation code" in result.stderr
+    past = deployment.cli(
+        "rounds", "create", "--survey", "kvartalsvis-behov", "--closes", "2001-01-01", check=False
+    )
+    assert past.returncode == 1 and "passed" in past.stderr
+    missing = deployment.cli("export", "--round", "999", "--format", "json", check=False)
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    dead = Deployment(
+        database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none",
+        api_base_url="",
+        workdir=tmp_path,
+    )
+    down = dead.cli("members", "list", check=False)
+    assert (
+        down.returncode == 1 and "database error" in down.stderr and "Traceback" not in down.stderr
+    )
+
+
+def test_run_refuses_an_unmigrated_database_and_a_missing_token(tmp_path: Path) -> None:
+    fresh = Deployment(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'new.db'}",
+        api_base_url="http://127.0.0.1:9/bot",
+        workdir=tmp_path,
+    )
+    result = fresh.cli("run", check=False)
+    assert result.returncode != 0 and "lyttepost db upgrade" in result.stderr
+    fresh.extra_env = {"TELEGRAM_BOT_TOKEN": ""}
+    result = fresh.cli("run", check=False)
+    assert result.returncode == 2 and "TELEGRAM_BOT_TOKEN" in result.stderr
+
+
+def test_surveys_validate_reports_file_line_and_field(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    shipped = (
+        Path(__file__).resolve().parent.parent / "dialogs" / "surveys" / "kvartalsvis-behov.yaml"
+    )
+    ok = deployment.cli("surveys", "validate", str(shipped))
+    assert ok.returncode == 0 and "OK" in ok.stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "key: x1\nversion: 1\ntitle: T\nintro: I\nreceipt: R\nquestions:\n  - {id: a, type: scale, text: A, scale_min: 4, scale_max: 2}\n",
+        encoding="utf-8",
+    )
+    result = deployment.cli("surveys", "validate", str(broken), check=False)
+    assert result.returncode == 1 and f"{broken}:7: questions[0].scale_max:" in result.stderr
+    assert deployment.cli_json("surveys", "list")[0]["key"] == "kvartalsvis-behov"
+
+
+def test_demo_runs_unattended_and_writes_the_export(tmp_path: Path) -> None:
+    demo = Deployment(database_url="", api_base_url="", workdir=tmp_path)
+    result = demo.cli(
+        "demo",
+        "--auto",
+        "--database",
+        str(tmp_path / "demo.db"),
+        "--exports",
+        str(tmp_path / "exports"),
+    )
+    assert "Takk, Kari Nordmann" in result.stdout
+    exported = json.loads((tmp_path / "exports" / "demo-round-1.json").read_text(encoding="utf-8"))
+    assert exported[0]["status"] == "submitted" and exported[0]["org_name"] == "Drammen"
+    assert (tmp_path / "exports" / "demo-round-1.xlsx").stat().st_size > 0
