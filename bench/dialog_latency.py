@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.console_session import choose_answer  # noqa: E402
 from tests.e2e_support import Deployment  # noqa: E402
 from tests.telegram_standin import TelegramStandIn  # noqa: E402
 
@@ -81,19 +82,11 @@ class Respondent:
             if any(d == "c:submit" for _, d in buttons):
                 await self.act(self.press(message, "c:submit"))
                 return True
-            toggles = [(label, d) for label, d in buttons if d.startswith("t:")]
-            answers = [d for _, d in buttons if d.startswith("a:")]
-            if toggles:
-                chosen = sum(1 for label, _ in toggles if label.startswith("☑"))
-                if chosen < 2:
-                    pick = self.rng.choice([d for label, d in toggles if not label.startswith("☑")])
-                else:
-                    pick = next(d for _, d in buttons if d.startswith("n:"))
-                await self.act(self.press(message, pick))
-            elif answers:
-                await self.act(self.press(message, self.rng.choice(answers)))
-            else:
+            payload = choose_answer(buttons, self.rng.choice)
+            if payload is None:
                 await self.act(lambda: self.api.user_sends_text(self.chat_id, NEED))
+            else:
+                await self.act(self.press(message, payload))
         return False
 
     async def pause(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -123,8 +123,28 @@ async def run_console(
         await runtime.close()
 
 
+def choose_answer(
+    buttons: Sequence[tuple[str, str]], pick: Callable[[list[str]], str]
+) -> str | None:
+    """What a member would press for the question on screen, as (label, payload) pairs:
+    two options of a multiple choice, then "Neste"; one answer button (``pick`` chooses);
+    None when the question wants typed text. Shared by the demo, tests and benchmarks."""
+    toggles = [(label, payload) for label, payload in buttons if payload.startswith("t:")]
+    if toggles:
+        if sum(1 for label, _ in toggles if label.startswith("☑")) < min(2, len(toggles)):
+            return pick([payload for label, payload in toggles if not label.startswith("☑")])
+        return next(payload for _, payload in buttons if payload.startswith("n:"))
+    answers = [payload for _, payload in buttons if payload.startswith("a:")]
+    return pick(answers) if answers else None
+
+
+def middle(choices: list[str]) -> str:
+    """A deterministic pick: the middle choice."""
+    return choices[len(choices) // 2]
+
+
 class AutoAnswerer:
-    """Answers whatever is on screen, for ``lyttepost demo --auto``: two areas, mixed answers."""
+    """Answers whatever is on screen, for ``lyttepost demo --auto``."""
 
     def __init__(self, transport: ConsoleTransport, write: Callable[[str], None]) -> None:
         self.transport = transport
@@ -132,22 +152,14 @@ class AutoAnswerer:
 
     def next_input(self) -> str:
         message: OutgoingMessage | None = self.transport.last_message
-        buttons = message.all_buttons() if message else []
-        numbered = self.transport.buttons
-        toggles = [b for b in buttons if b.payload.startswith("t:")]
-        if toggles:
-            chosen = sum(1 for b in toggles if b.label.startswith("☑"))
-            if chosen < min(2, len(toggles)):
-                target = next(b for b in toggles if not b.label.startswith("☑"))
-            else:
-                target = next(b for b in buttons if b.payload.startswith("n:"))
-            return str(numbered.index(target) + 1)
-        answers = [b for b in buttons if b.payload.startswith("a:")]
-        if answers:
-            return str(numbered.index(answers[len(answers) // 2]) + 1)
-        if any(b.payload == "c:submit" for b in buttons):
+        buttons = [(b.label, b.payload) for b in message.all_buttons()] if message else []
+        if any(payload == "c:submit" for _, payload in buttons):
             return "/send"
-        return DEMO_NEED
+        payload = choose_answer(buttons, middle)
+        if payload is None:
+            return DEMO_NEED
+        numbered = [b.payload for b in self.transport.buttons]
+        return str(numbered.index(payload) + 1)
 
     async def lines(self) -> AsyncIterator[str]:
         for _ in range(200):  # a survey path is far shorter; this bounds a runaway loop

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.console_session import choose_answer, middle
 from tests.e2e_support import Deployment
 from tests.telegram_standin import TelegramStandIn
 
@@ -75,25 +76,14 @@ def say(standin: TelegramStandIn, text: str):
     return lambda: standin.user_sends_text(CHAT, text, first_name="Kari")
 
 
-async def answer_current_question(standin: TelegramStandIn) -> str:
-    """Answer whatever question is on screen the way a member would; returns what was done."""
+async def answer_current_question(standin: TelegramStandIn) -> None:
+    """Answer whatever question is on screen the way a member would."""
     message = last_with_buttons(standin)
-    buttons = [button for row in message.buttons for button in row]
-    toggles = [(label, data) for label, data in buttons if data.startswith("t:")]
-    if toggles:
-        if sum(1 for label, _ in toggles if label.startswith("☑")) < 2:
-            label, data = next((lbl, d) for lbl, d in toggles if not lbl.startswith("☑"))
-        else:
-            label, data = next((lbl, d) for lbl, d in buttons if d.startswith("n:"))
-        await reply_to(standin, press(standin, message, data))
-        return label
-    answers = [(label, data) for label, data in buttons if data.startswith("a:")]
-    if answers:
-        label, data = answers[len(answers) // 2]
-        await reply_to(standin, press(standin, message, data))
-        return label
-    await reply_to(standin, say(standin, NEED))
-    return "text"
+    payload = choose_answer([b for row in message.buttons for b in row], middle)
+    if payload is None:
+        await reply_to(standin, say(standin, NEED))
+    else:
+        await reply_to(standin, press(standin, message, payload))
 
 
 async def test_a_chief_executive_answers_the_survey_end_to_end(
