@@ -29,15 +29,22 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dialogs.messages import MAX_PAYLOAD_BYTES
 from dialogs.model import Condition, Option, Question, QuestionType, Survey
+from dialogs.yamlsource import (
+    LineReader,
+    Path_,
+    SourceError,
+    SourceProblem,
+    compose,
+    field_name,
+    read_text_file,
+)
 
 SURVEY_DIR = Path(__file__).resolve().parent / "surveys"
 KEY = re.compile(r"^[a-z][a-z0-9-]{1,59}$")
@@ -47,29 +54,12 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 TEXT_PLACEHOLDERS = {"org_name", "contact_name", "closes"}
 CHOICE_TYPES = {"single", "multi"}
 
-Path_ = tuple[str | int, ...]
+
+SurveyProblem = SourceProblem
 
 
-@dataclass(frozen=True)
-class SurveyProblem:
-    """One thing wrong with a survey file."""
-
-    file: str
-    line: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.field or '(file)'}: {self.message}"
-
-
-class SurveyDefinitionError(ValueError):
+class SurveyDefinitionError(SourceError):
     """A survey file that cannot be used; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: list[SurveyProblem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
 
 
 # --- the file's shape -------------------------------------------------------------------
@@ -120,55 +110,6 @@ class _SurveySpec(BaseModel):
     questions: list[_QuestionSpec]
 
 
-# --- YAML with line numbers -------------------------------------------------------------
-
-
-class _Reader:
-    """Turns a composed YAML node tree into plain data, remembering each path's line."""
-
-    def __init__(self, problems: list[SurveyProblem], source: str) -> None:
-        self.lines: dict[Path_, int] = {}
-        self.problems = problems
-        self.source = source
-        self._scalars = yaml.SafeLoader("")
-
-    def read(self, node: yaml.Node, path: Path_ = ()) -> Any:
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = str(key_node.value)
-                if key in result:
-                    self.problems.append(
-                        SurveyProblem(
-                            self.source,
-                            key_node.start_mark.line + 1,
-                            _field((*path, key)),
-                            "duplicate key",
-                        )
-                    )
-                result[key] = self.read(value_node, (*path, key))
-                self.lines[(*path, key)] = key_node.start_mark.line + 1
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            return [self.read(item, (*path, index)) for index, item in enumerate(node.value)]
-        return self._scalars.construct_object(node, deep=True)
-
-    def line(self, path: Path_) -> int | None:
-        """The line of a path, or of its nearest ancestor that has one."""
-        for end in range(len(path), -1, -1):
-            if path[:end] in self.lines:
-                return self.lines[path[:end]]
-        return None
-
-
-def _field(path: Path_) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
 # --- loading ------------------------------------------------------------------------------
 
 
@@ -184,31 +125,21 @@ def shipped_survey_files() -> list[Path]:
 
 def load_survey_file(path: str | Path) -> Survey:
     """Load and validate a survey file."""
-    source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SurveyDefinitionError(
-            [SurveyProblem(source, None, "", f"cannot read the file: {error}")]
-        ) from None
-    return load_survey_text(text, source)
+        text = read_text_file(path)
+    except SourceError as error:
+        raise SurveyDefinitionError(error.problems) from None
+    return load_survey_text(text, str(path))
 
 
 def load_survey_text(text: str, source_name: str) -> Survey:
     """Load and validate survey YAML; ``source_name`` names it in error messages."""
     problems: list[SurveyProblem] = []
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(error, "problem", None) or str(error)
-        raise SurveyDefinitionError(
-            [SurveyProblem(source_name, line, "", f"invalid YAML: {reason}")]
-        ) from None
-    if node is None:
-        raise SurveyDefinitionError([SurveyProblem(source_name, None, "", "the file is empty")])
-    reader = _Reader(problems, source_name)
+        node = compose(text, source_name)
+    except SourceError as error:
+        raise SurveyDefinitionError(error.problems) from None
+    reader = LineReader(problems, source_name)
     data = reader.read(node)
     if not isinstance(data, dict):
         raise SurveyDefinitionError(
@@ -220,7 +151,7 @@ def load_survey_text(text: str, source_name: str) -> Survey:
         for item in error.errors():
             path = tuple(part for part in item["loc"] if part not in _UNION_TAGS)
             problems.append(
-                SurveyProblem(source_name, reader.line(path), _field(path), item["msg"])
+                SurveyProblem(source_name, reader.line(path), field_name(path), item["msg"])
             )
         raise SurveyDefinitionError(problems) from None
     compiler = _Compiler(source_name, reader)
@@ -237,7 +168,7 @@ _UNION_TAGS = {"function-after", "function-before"}
 class _Compiler:
     """Semantic checks and compilation of follow-ups into conditional questions."""
 
-    def __init__(self, source: str, reader: _Reader) -> None:
+    def __init__(self, source: str, reader: LineReader) -> None:
         self.source = source
         self.reader = reader
         self.problems: list[SurveyProblem] = []
@@ -245,7 +176,7 @@ class _Compiler:
 
     def problem(self, path: Path_, message: str) -> None:
         self.problems.append(
-            SurveyProblem(self.source, self.reader.line(path), _field(path), message)
+            SurveyProblem(self.source, self.reader.line(path), field_name(path), message)
         )
 
     def compile(self, spec: _SurveySpec) -> Survey | None:
