@@ -18,20 +18,19 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.settings import Settings
 from bot.telegram import TelegramIntake, TelegramTransport, webhook_handler
+from scheduler.cycle import Cycle
+from scheduler.service import CycleScheduler
 from services.conversation import Conversation
 from services.delivery import Pacing, Sender, Transport
 from services.inbound import InboundProcessor, sweep_forever
-from services.rounds import open_due_rounds
 from services.surveys import SurveyCatalog
 from storage.db import create_engine, session_factory
-from storage.orm import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +47,8 @@ class Runtime:
     processor: InboundProcessor
     sender: Sender
     transports: dict[str, Transport]
+    cycle: Cycle
+    cycle_scheduler: CycleScheduler | None = None
     telegram_bot: Bot | None = None
     telegram_intake: TelegramIntake | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -59,20 +60,13 @@ class Runtime:
             log.info("resuming %s inbound events left unprocessed", recovered)
         self.tasks.append(asyncio.create_task(self.sender.run(), name="sender"))
         self.tasks.append(asyncio.create_task(sweep_forever(self.processor), name="inbound-sweep"))
-        self.tasks.append(asyncio.create_task(self.open_due_rounds_forever(), name="rounds"))
+        if self.cycle_scheduler is not None:
+            self.tasks.append(asyncio.create_task(self.cycle_scheduler.run(), name="scheduler"))
 
-    async def open_due_rounds_forever(self, interval: float = 30.0) -> None:
-        """Open rounds planned for now (a stop-gap until the scheduler runs the cycle)."""
-        while True:
-            try:
-                async with self.sessions() as session, session.begin():
-                    opened = await open_due_rounds(session, utcnow(), self.conversation.closes_text)
-                if opened:
-                    log.info("opened rounds %s", opened)
-                    self.sender.wake()
-            except SQLAlchemyError as error:
-                log.error("rounds: cannot check for due rounds (%s)", type(error).__name__)
-            await asyncio.sleep(interval)
+    def rounds_changed(self) -> None:
+        """A round was changed in this process: the scheduler looks again now."""
+        if self.cycle_scheduler is not None:
+            self.cycle_scheduler.poke()
 
     async def close(self) -> None:
         """Stop background work and release connections."""
@@ -111,7 +105,8 @@ def build_runtime(
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     catalog = SurveyCatalog()
-    conversation = Conversation(catalog=catalog, zone=ZoneInfo(settings.timezone))
+    zone = ZoneInfo(settings.timezone)
+    conversation = Conversation(catalog=catalog, zone=zone)
     chosen: dict[str, Transport] = {}
     bot: Bot | None = None
     use_telegram = bool(settings.telegram_bot_token) if with_telegram is None else with_telegram
@@ -133,6 +128,18 @@ def build_runtime(
         concurrency=1 if engine.dialect.name == "sqlite" else 8,
     )
     intake = TelegramIntake(bot, processor) if bot is not None else None
+    cycle = Cycle(sessions, catalog, zone, conversation.clock, on_queued=sender.wake)
+    cycle_scheduler = (
+        CycleScheduler(
+            cycle,
+            sessions,
+            settings.database_url,
+            lease_ttl=settings.scheduler_lease_seconds,
+            sync_interval=settings.scheduler_sync_seconds,
+        )
+        if settings.scheduler_enabled
+        else None
+    )
     return Runtime(
         settings=settings,
         engine=engine,
@@ -142,6 +149,8 @@ def build_runtime(
         processor=processor,
         sender=sender,
         transports=chosen,
+        cycle=cycle,
+        cycle_scheduler=cycle_scheduler,
         telegram_bot=bot,
         telegram_intake=intake,
     )

@@ -371,8 +371,8 @@ def rounds_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Create a round; opening now sends invitations to registered contacts at once."""
-    from dialogs.dates import format_datetime
-    from services.rounds import Audience, RoundError, create_round, open_round
+    from services.lifecycle import open_round
+    from services.rounds import Audience, RoundError, create_round
     from services.surveys import latest_version
     from storage.orm import utcnow
 
@@ -408,7 +408,7 @@ def rounds_create(
                 fail(str(error))
             invited = 0
             if opens_at <= now:
-                invited = await open_round(session, round_, now, format_datetime(closes_at, zone))
+                invited = await open_round(session, round_, now, zone, actor="cli")
             return {"id": round_.id, "status": round_.status, "survey": version.key,
                     "survey_version": version.version, "invitations_queued": invited}  # fmt: skip
 

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from bot.app import Runtime, build_runtime
 from bot.console import CHANNEL, ConsoleTransport
 from bot.settings import Settings
-from dialogs.dates import format_datetime
 from dialogs.messages import OutgoingMessage
 from services.inbound import Inbound
 from storage.orm import Chat, Contact, Response, utcnow
@@ -179,7 +178,8 @@ async def run_demo(
     """Set up a fresh demo database, answer the survey in the terminal, export it."""
     from services.contacts import add_contact
     from services.export import render, round_export
-    from services.rounds import Audience, create_round, open_round
+    from services.lifecycle import open_round
+    from services.rounds import Audience, create_round
     from services.setup import setup_database
     from services.surveys import latest_version
 
@@ -202,7 +202,7 @@ async def run_demo(
                 opens_at=now,
                 closes_at=now + timedelta(days=14),
             )
-            await open_round(db, round_, now, format_datetime(round_.closes_at, zone))
+            await open_round(db, round_, now, zone, actor="demo")
             contact_id, round_id = contact.id, round_.id
         write(
             "Lyttepost – lokal demo. Du er Kari Nordmann, kommunedirektør i Drammen.\n"

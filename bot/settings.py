@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     send_chat_rate_per_second: float = Field(default=1.0, gt=0)
     send_chat_burst: int = Field(default=3, ge=1)
 
+    # The annual cycle: one process per database runs it (see README, "Several processes").
+    scheduler_enabled: bool = True
+    scheduler_sync_seconds: float = Field(default=10.0, gt=0)
+    scheduler_lease_seconds: float = Field(default=30.0, ge=3)
+
     @field_validator("log_level")
     @classmethod
     def _upper(cls, value: str) -> str:

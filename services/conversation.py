@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import notices
@@ -33,11 +33,12 @@ from dialogs.messages import OutgoingMessage
 from dialogs.state import ResponseState
 from services.inbound import Inbound
 from services.invites import redeem_code
+from services.responses import save_state
 from services.rounds import open_rounds_for
 from services.status import status_lines
 from services.surveys import SurveyCatalog
 from storage import outbox
-from storage.orm import Answer, Chat, Contact, Organisation, Response, Round, utcnow
+from storage.orm import Chat, Contact, Organisation, Response, Round, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -338,42 +339,3 @@ class _Turn:
         result = step(survey, state, event, context)
         self.reply(*result.messages)
         await save_state(self.session, response, result.state, self.now, submitted=result.submitted)
-
-
-async def save_state(
-    session: AsyncSession,
-    response: Response,
-    state: ResponseState,
-    now: datetime,
-    *,
-    submitted: bool,
-) -> None:
-    """Store the engine state and mirror its answers into the answers table."""
-    response.state = state.model_dump(mode="json")
-    response.updated_at = now
-    if submitted:
-        response.status = "submitted"
-        response.submitted_at = now
-    elif state.phase == "closed":
-        response.status = "incomplete"
-    existing = {
-        answer.question_id: answer
-        for answer in await session.scalars(select(Answer).where(Answer.response_id == response.id))
-    }
-    for question_id, value in state.answers.items():
-        row = existing.pop(question_id, None)
-        if row is None:
-            session.add(
-                Answer(
-                    response_id=response.id, question_id=question_id, value=value, answered_at=now
-                )
-            )
-        elif row.value != value:
-            row.value = value
-            row.answered_at = now
-    if existing:
-        await session.execute(
-            delete(Answer).where(
-                Answer.response_id == response.id, Answer.question_id.in_(list(existing))
-            )
-        )

@@ -261,6 +261,14 @@ class Sender:
         transport = self._transports[channel]
         message = OutgoingMessage.model_validate(row.payload)
         try:
+            if row.round_id is not None:
+                pending = await self._still_pending(row)
+                if pending is None:  # the database is unavailable: try again shortly
+                    queue.ready_at = self._monotonic() + 5.0
+                    return
+                if not pending:  # its round was paused, cancelled or closed meanwhile
+                    self._finish(queue, row)
+                    return
             try:
                 replace_id = None
                 if message.replaces:
@@ -291,6 +299,15 @@ class Sender:
         finally:
             queue.busy = False
             self._wake.set()
+
+    async def _still_pending(self, row: OutboxMessage) -> bool | None:
+        """Whether a round's message may still go out; None if the database cannot say."""
+        try:
+            async with self._sessions() as session:
+                return await outbox.is_pending(session, row.id)
+        except SQLAlchemyError as error:
+            log.error("outbox %s: cannot check status (%s)", row.id, type(error).__name__)
+            return None
 
     def _backoff(self, attempts: int) -> float:
         return float(min(self._pacing.max_backoff_seconds, 2 ** min(attempts, 12)))

@@ -1,17 +1,16 @@
-"""Collection rounds: who is asked, when, and the invitations that go out on opening."""
+"""Collection rounds: who is asked and when; the transitions are in ``services.lifecycle``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs import notices
-from storage import outbox
+from dialogs.reminders import DEFAULT_REMINDERS, QuietRules, ReminderRule
 from storage.orm import Chat, Contact, Organisation, Response, Round, RoundOrganisation
 from storage.seed import resolve_org_code
 
@@ -20,20 +19,44 @@ class RoundError(ValueError):
     """A round cannot be made as asked (unknown survey, empty audience, bad dates)."""
 
 
+MEMBER_KINDS = {
+    "kommune": ("kommune", "kommune_og_fylkeskommune"),
+    "fylkeskommune": ("fylkeskommune", "kommune_og_fylkeskommune"),
+}
+
+
 @dataclass(frozen=True)
 class Audience:
-    """Who a round asks: everyone, a county, or a list of organisation codes."""
+    """Who a round asks: everyone, a county, a member type, or a list of organisation codes.
+
+    ``kind`` is ``kommune`` or ``fylkeskommune``; Oslo, being both, belongs to either.
+    """
 
     county: str | None = None
     org_codes: tuple[str, ...] = ()
+    kind: str | None = None
 
     def describe(self) -> dict[str, Any]:
         """The stored description of this audience."""
         if self.org_codes:
             return {"kind": "orgs", "codes": list(self.org_codes)}
         if self.county:
-            return {"kind": "county", "county": self.county}
+            return {"kind": "county", "county": self.county.zfill(2)}
+        if self.kind:
+            return {"kind": "member_type", "member_type": self.kind}
         return {"kind": "all"}
+
+    @classmethod
+    def from_description(cls, stored: dict[str, Any]) -> Audience:
+        """Read a stored description back."""
+        kind = stored.get("kind")
+        if kind == "orgs":
+            return cls(org_codes=tuple(stored.get("codes", ())))
+        if kind == "county":
+            return cls(county=str(stored["county"]))
+        if kind == "member_type":
+            return cls(kind=str(stored["member_type"]))
+        return cls()
 
 
 async def resolve_audience(session: AsyncSession, audience: Audience) -> list[Organisation]:
@@ -52,6 +75,11 @@ async def resolve_audience(session: AsyncSession, audience: Audience) -> list[Or
         if not found:
             raise RoundError(f"no members in county {county}")
         return found
+    if audience.kind:
+        if audience.kind not in MEMBER_KINDS:
+            raise RoundError(f"unknown member type {audience.kind!r}: kommune or fylkeskommune")
+        kinds = MEMBER_KINDS[audience.kind]
+        return list(await session.scalars(statement.where(Organisation.kind.in_(kinds))))
     return list(await session.scalars(statement))
 
 
@@ -63,6 +91,9 @@ async def create_round(
     audience: Audience,
     opens_at: datetime,
     closes_at: datetime,
+    reminders: Sequence[ReminderRule] = DEFAULT_REMINDERS,
+    quiet: QuietRules | None = None,
+    plan_key: str | None = None,
 ) -> Round:
     """Create a planned round with its audience fixed now."""
     if closes_at <= opens_at:
@@ -75,14 +106,45 @@ async def create_round(
         audience=audience.describe(),
         opens_at=opens_at,
         closes_at=closes_at,
+        reminder_rules=[rule.to_json() for rule in reminders],
+        quiet_rules=(quiet or QuietRules()).to_json(),
+        plan_key=plan_key,
     )
     session.add(round_)
     await session.flush()
+    await set_audience(session, round_, organisations)
+    return round_
+
+
+async def set_audience(
+    session: AsyncSession, round_: Round, organisations: Sequence[Organisation]
+) -> None:
+    """Fix the organisations a round asks (replacing any earlier audience)."""
+    await session.execute(delete(RoundOrganisation).where(RoundOrganisation.round_id == round_.id))
     session.add_all(
         RoundOrganisation(round_id=round_.id, organisation_id=org.id) for org in organisations
     )
     await session.flush()
-    return round_
+
+
+async def audience_ids(session: AsyncSession, round_id: int) -> list[int]:
+    """The organisation ids in a round's audience."""
+    return list(
+        await session.scalars(
+            select(RoundOrganisation.organisation_id).where(RoundOrganisation.round_id == round_id)
+        )
+    )
+
+
+async def submitted_ids(session: AsyncSession, round_id: int) -> set[int]:
+    """Organisations that have submitted their response to a round."""
+    return set(
+        await session.scalars(
+            select(Response.organisation_id).where(
+                Response.round_id == round_id, Response.status == "submitted"
+            )
+        )
+    )
 
 
 async def reachable_chats(
@@ -102,52 +164,6 @@ async def reachable_chats(
     return list(chosen.values())
 
 
-async def open_round(session: AsyncSession, round_: Round, now: datetime, closes_text: str) -> int:
-    """Open a round and queue one invitation per reachable contact; idempotent.
-
-    The dedupe key (round, contact) means opening twice, or a crash halfway through
-    queueing, never invites anyone twice. Returns how many invitations were queued now.
-    """
-    if round_.status in ("closed", "cancelled"):
-        return 0
-    if round_.status == "planned":
-        round_.status = "open"
-        round_.opened_at = now
-    organisation_ids = list(
-        await session.scalars(
-            select(RoundOrganisation.organisation_id).where(RoundOrganisation.round_id == round_.id)
-        )
-    )
-    submitted = set(
-        await session.scalars(
-            select(Response.organisation_id).where(
-                Response.round_id == round_.id, Response.status == "submitted"
-            )
-        )
-    )
-    queued = 0
-    for chat, contact, organisation in await reachable_chats(session, organisation_ids):
-        if organisation.id in submitted:
-            continue
-        message = notices.invitation(
-            contact_name=contact.name,
-            org_name=organisation.name,
-            title=round_.title,
-            closes=closes_text,
-            round_id=round_.id,
-        )
-        queued += await outbox.enqueue(
-            session,
-            outbox.Recipient(chat.channel, chat.address, contact.id),
-            [message],
-            kind="invitation",
-            priority=outbox.PRIORITY_INVITATION,
-            dedupe_key=f"invitation:{round_.id}:{contact.id}",
-        )
-    round_.invitations_queued_at = now
-    return queued
-
-
 async def open_rounds_for(
     session: AsyncSession, organisation_id: int, now: datetime
 ) -> list[Round]:
@@ -164,23 +180,3 @@ async def open_rounds_for(
         .order_by(Round.closes_at, Round.id)
     )
     return list(await session.scalars(statement))
-
-
-async def open_due_rounds(
-    session: AsyncSession, now: datetime, closes_text: Callable[[Round], str]
-) -> list[int]:
-    """Open planned rounds whose opening time has come (idempotent; safe to run often).
-
-    A stop-gap until the scheduler owns the annual cycle: it keeps ``--opens`` in the
-    future meaningful for a running process.
-    """
-    due = list(
-        await session.scalars(
-            select(Round).where(
-                Round.status == "planned", Round.opens_at <= now, Round.closes_at > now
-            )
-        )
-    )
-    for round_ in due:
-        await open_round(session, round_, now, closes_text(round_))
-    return [round_.id for round_ in due]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -48,3 +49,30 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+
+
+def create_sync_engine(url: str, **kwargs: Any) -> Engine:
+    """A synchronous engine on the same database, for libraries that need one (APScheduler).
+
+    SQLite gets the same pragmas but a short busy timeout: these calls run on the event
+    loop's thread, so waiting long for a lock would stall everything else.
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    sync = parsed.set(drivername=SYNC_DRIVERS.get(backend, backend))
+    if backend == "sqlite":
+        engine = sa_create_engine(sync, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _short_busy_timeout)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa_create_engine(sync, **kwargs)
+
+
+def _short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=1000")
+    cursor.close()

@@ -170,7 +170,14 @@ class SurveyVersion(Base):
 
 
 class Round(Base):
-    """A collection round: one survey version, an audience and a period."""
+    """A collection round: one survey version, an audience, a period and a reminder plan.
+
+    ``status`` moves planned -> open -> closed (ready for reporting), or to cancelled;
+    ``paused_at`` holds the round's outreach without changing its status. The markers
+    (``invitations_queued_at``, ``last_reminder_for``, ``closed_notices_at``) make every
+    transition idempotent: a scheduler job that fires twice or late changes nothing it
+    should not. ``version`` is an optimistic lock against concurrent changes.
+    """
 
     __tablename__ = "rounds"
 
@@ -185,6 +192,52 @@ class Round(Base):
     closed_at: Mapped[datetime | None]
     invitations_queued_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    plan_key: Mapped[str | None] = mapped_column(String(60), unique=True)
+    reminder_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    quiet_rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    paused_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    last_reminder_for: Mapped[datetime | None]
+    closed_notices_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class RoundInvitee(Base):
+    """A contact invited to a round: written when the invitation is queued, never twice."""
+
+    __tablename__ = "round_invitees"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoundEvent(Base):
+    """The history of a round: what happened, when, and who or what did it."""
+
+    __tablename__ = "round_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Lease(Base):
+    """A named, expiring lease: who runs the scheduler when several processes share a database."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(200))
+    acquired_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
 
 
 class RoundOrganisation(Base):
@@ -215,6 +268,9 @@ class Response(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Answer(Base):
@@ -256,9 +312,11 @@ class InboundEvent(Base):
 class OutboxMessage(Base):
     """A message waiting to be delivered, or delivered. Every send goes through here.
 
-    ``dedupe_key`` (unique) makes enqueueing idempotent, e.g. one invitation per
-    contact and round. ``message_key`` copies the payload's key so a later message can
-    replace (edit) the one delivered under ``provider_message_id``.
+    ``status`` is pending, sent, failed, held (its round is paused) or cancelled (its
+    round was cancelled or closed first). ``dedupe_key`` (unique) makes enqueueing
+    idempotent, e.g. one invitation per contact and round. ``message_key`` copies the
+    payload's key so a later message can replace (edit) the one delivered under
+    ``provider_message_id``. ``round_id`` ties invitations and reminders to their round.
     """
 
     __tablename__ = "outbox"
@@ -271,6 +329,7 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(200))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     priority: Mapped[int] = mapped_column(Integer, default=0)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -40,6 +40,7 @@ async def enqueue(
     kind: str,
     priority: int,
     dedupe_key: str | None = None,
+    round_id: int | None = None,
 ) -> int:
     """Queue messages for one recipient; returns how many were newly queued.
 
@@ -52,6 +53,7 @@ async def enqueue(
             "channel": recipient.channel,
             "address": recipient.address,
             "contact_id": recipient.contact_id,
+            "round_id": round_id,
             "kind": kind,
             "priority": priority,
             "payload": message.model_dump(mode="json"),
@@ -132,6 +134,31 @@ async def mark_failed(session: AsyncSession, message_ids: Sequence[int], error: 
         .where(OutboxMessage.id.in_(list(message_ids)))
         .values(status="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1)
     )
+
+
+async def move_round_messages(
+    session: AsyncSession, round_id: int, from_statuses: Sequence[str], to_status: str
+) -> int:
+    """Hold, release or withdraw a round's undelivered messages; returns how many moved.
+
+    A paused round's pending messages are ``held``, released back to ``pending`` on
+    resume, and ``cancelled`` when the round is cancelled or closes first.
+    """
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.round_id == round_id, OutboxMessage.status.in_(list(from_statuses)))
+        .values(status=to_status)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def is_pending(session: AsyncSession, message_id: int) -> bool:
+    """Whether a message is still to be sent (its round may have been paused or cancelled)."""
+    status = await session.scalar(
+        select(OutboxMessage.status).where(OutboxMessage.id == message_id)
+    )
+    return status == "pending"
 
 
 async def mark_chat_unreachable(session: AsyncSession, channel: str, address: str) -> None:

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from dialogs.dates import format_datetime
 from dialogs.messages import OutgoingMessage
 from services.contacts import add_contact
 from services.conversation import Conversation
 from services.inbound import Inbound, InboundProcessor
 from services.invites import issue_code
-from services.rounds import Audience, create_round, open_round
+from services.lifecycle import open_round
+from services.rounds import Audience, create_round
 from services.surveys import SurveyCatalog, latest_version, register_shipped_surveys
 from storage.orm import Answer, InboundEvent, OutboxMessage, Response, utcnow
 
@@ -131,9 +131,7 @@ async def open_new_round(harness: Harness, days: int = 14) -> int:
             opens_at=harness.clock.now,
             closes_at=harness.clock.now + timedelta(days=days),
         )
-        await open_round(
-            session, round_, harness.clock.now, format_datetime(round_.closes_at, ZONE)
-        )
+        await open_round(session, round_, harness.clock.now, ZONE, actor="test")
         return round_.id
 
 

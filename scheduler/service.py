@@ -1,0 +1,216 @@
+"""Runs the cycle on APScheduler 3, in exactly one process per database.
+
+Leadership: processes sharing a database compete for the ``scheduler`` lease
+(``storage/leases.py``). The holder renews it every ``ttl / 3``; the others retry at the
+same pace and take over once it expires (a crashed holder is replaced within about
+``ttl``). Only the holder runs APScheduler. A holder that cannot renew in time stops
+its scheduler before its lease can run out, so two never run at once, and the steps
+themselves are idempotent should a stalled process ever overlap.
+
+Jobs: APScheduler (AsyncIOScheduler, Europe/Oslo) keeps one date job per trigger in its
+SQLAlchemy job store, in the project's database. The rounds table is the source of
+truth: on taking the lease, and then every ``sync_interval``, the job store is synced
+to ``Cycle.triggers()`` (jobs added, moved or removed), and due work is caught up.
+Jobs never run late by a grace period: ``misfire_grace_time=None`` runs a missed job as
+soon as the process is back, ``coalesce=True`` runs it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from scheduler import jobs
+from scheduler.cycle import Cycle
+from storage import leases
+from storage.db import create_sync_engine
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "scheduler"
+JOBSTORE = "rounds"
+JOB_TABLE = "apscheduler_jobs"
+
+
+def process_identity() -> str:
+    """Who holds the lease, as shown by ``lyttepost scheduler status``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class CycleScheduler:
+    """Competes for the lease; while holding it, runs APScheduler and keeps it in sync."""
+
+    def __init__(
+        self,
+        cycle: Cycle,
+        sessions: async_sessionmaker[AsyncSession],
+        database_url: str,
+        *,
+        lease_ttl: float = 30.0,
+        sync_interval: float = 10.0,
+        holder: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.cycle = cycle
+        self.sessions = sessions
+        self.database_url = database_url
+        self.lease_ttl = lease_ttl
+        self.sync_interval = sync_interval
+        self.holder = holder or process_identity()
+        self.monotonic = monotonic
+        self.scheduler: AsyncIOScheduler | None = None
+        self._engine: Engine | None = None
+        self._renewed_at = float("-inf")
+        self._synced_at = float("-inf")
+        self._poke = asyncio.Event()
+
+    @property
+    def leading(self) -> bool:
+        """Whether this process runs the scheduler now."""
+        return self.scheduler is not None
+
+    def poke(self) -> None:
+        """Rounds changed in this process: sync the jobs now rather than at the next interval."""
+        self._poke.set()
+
+    async def run(self) -> None:
+        """Hold or wait for the lease until cancelled; lead while holding it."""
+        try:
+            while True:
+                self._poke.clear()
+                await self.tick()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._poke.wait(), timeout=self._pause())
+        finally:
+            await self.stop()
+
+    def _pause(self) -> float:
+        return min(self.lease_ttl / 3, self.sync_interval)
+
+    async def tick(self) -> None:
+        """Renew (or try to take) the lease; lead or step down; sync when due."""
+        now = self.monotonic()
+        if now - self._renewed_at >= self.lease_ttl / 3 or not self.leading:
+            held = await self._renew()
+            if held and not self.leading:
+                await self._lead()
+            elif (
+                not held
+                and self.leading
+                and self.monotonic() - self._renewed_at > self.lease_ttl * 0.8
+            ):
+                log.warning("scheduler: lease not renewed in time; stepping down")
+                self._step_down()
+        if self.leading and (
+            self._poke.is_set() or self.monotonic() - self._synced_at >= self.sync_interval
+        ):
+            await self.sync()
+
+    async def _renew(self) -> bool:
+        try:
+            async with self.sessions() as session, session.begin():
+                held = await leases.try_acquire(
+                    session,
+                    LEASE_NAME,
+                    self.holder,
+                    self.cycle.clock(),
+                    timedelta(seconds=self.lease_ttl),
+                )
+        except SQLAlchemyError as error:
+            log.error(
+                "scheduler: cannot reach the database for the lease (%s)", type(error).__name__
+            )
+            return False
+        if held:
+            self._renewed_at = self.monotonic()
+        return held
+
+    async def _lead(self) -> None:
+        log.info("scheduler: this process (%s) now runs the annual cycle", self.holder)
+        self._engine = create_sync_engine(self.database_url)
+        scheduler = AsyncIOScheduler(
+            timezone=self.cycle.zone,
+            jobstores={
+                "default": MemoryJobStore(),
+                JOBSTORE: SQLAlchemyJobStore(engine=self._engine, tablename=JOB_TABLE),
+            },
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+        )
+        jobs.bind(self.cycle)
+        scheduler.start()
+        self.scheduler = scheduler
+        await self.cycle.catch_up()
+        await self.sync()
+
+    def _step_down(self) -> None:
+        if self.scheduler is not None:
+            with contextlib.suppress(Exception):
+                self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        jobs.unbind(self.cycle)
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    async def sync(self) -> dict[str, int]:
+        """Make the job store hold exactly the jobs the rounds need now."""
+        scheduler = self.scheduler
+        if scheduler is None:
+            return {}
+        try:
+            wanted = {t.job_id: t for t in await self.cycle.triggers()}
+            existing = {job.id: job for job in scheduler.get_jobs(jobstore=JOBSTORE)}
+            counts = {"added": 0, "moved": 0, "removed": 0}
+            for job_id in existing:
+                if job_id not in wanted:
+                    scheduler.remove_job(job_id, jobstore=JOBSTORE)
+                    counts["removed"] += 1
+            for job_id, trigger in wanted.items():
+                job = existing.get(job_id)
+                if job is None:
+                    scheduler.add_job(
+                        jobs.advance_round, "date", run_date=trigger.at, args=[trigger.round_id],
+                        id=job_id, jobstore=JOBSTORE, replace_existing=True,
+                    )  # fmt: skip
+                    counts["added"] += 1
+                elif not _same_time(job.next_run_time, trigger.at):
+                    scheduler.reschedule_job(
+                        job_id, jobstore=JOBSTORE, trigger="date", run_date=trigger.at
+                    )
+                    counts["moved"] += 1
+        except SQLAlchemyError as error:
+            log.error("scheduler: cannot sync jobs (%s); retrying", type(error).__name__)
+            return {}
+        self._synced_at = self.monotonic()
+        scheduler.wakeup()
+        if any(counts.values()):
+            log.info("scheduler: jobs synced: %s", counts)
+        return counts
+
+    async def stop(self) -> None:
+        """Stop leading and give the lease up so another process can take over at once."""
+        was_leading = self.leading
+        self._step_down()
+        if not was_leading:
+            return
+        with contextlib.suppress(SQLAlchemyError):
+            async with self.sessions() as session, session.begin():
+                await leases.release(session, LEASE_NAME, self.holder)
+
+
+def _same_time(a: datetime | None, b: datetime) -> bool:
+    return a is not None and abs((a - b).total_seconds()) < 1

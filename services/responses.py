@@ -1,0 +1,50 @@
+"""Saving a response: the engine's state, and its answers mirrored row by row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.state import ResponseState
+from storage.orm import Answer, Response
+
+
+async def save_state(
+    session: AsyncSession,
+    response: Response,
+    state: ResponseState,
+    now: datetime,
+    *,
+    submitted: bool,
+) -> None:
+    """Store the engine state and mirror its answers into the answers table."""
+    response.state = state.model_dump(mode="json")
+    response.updated_at = now
+    if submitted:
+        response.status = "submitted"
+        response.submitted_at = now
+    elif state.phase == "closed":
+        response.status = "incomplete"
+    existing = {
+        answer.question_id: answer
+        for answer in await session.scalars(select(Answer).where(Answer.response_id == response.id))
+    }
+    for question_id, value in state.answers.items():
+        row = existing.pop(question_id, None)
+        if row is None:
+            session.add(
+                Answer(
+                    response_id=response.id, question_id=question_id, value=value, answered_at=now
+                )
+            )
+        elif row.value != value:
+            row.value = value
+            row.answered_at = now
+    if existing:
+        await session.execute(
+            delete(Answer).where(
+                Answer.response_id == response.id, Answer.question_id.in_(list(existing))
+            )
+        )
