@@ -140,6 +140,8 @@ def build_runtime(
         if settings.scheduler_enabled
         else None
     )
+    if cycle_scheduler is not None:
+        conversation.on_rounds_changed = cycle_scheduler.poke_after_commit
     return Runtime(
         settings=settings,
         engine=engine,

@@ -22,6 +22,7 @@ START_COMMANDS = {"start"}
 ANSWER_COMMANDS = {"svar", "answer", "fortsett"}
 STATUS_COMMANDS = {"status"}
 HELP_COMMANDS = {"hjelp", "help"}
+WHEEL_COMMANDS = {"arshjul", "årshjul", "aarshjul"}
 
 
 @dataclass(frozen=True)

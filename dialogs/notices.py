@@ -171,7 +171,7 @@ def not_registered() -> OutgoingMessage:
     )
 
 
-def help_text(registered: bool) -> OutgoingMessage:
+def help_text(registered: bool, admin: bool = False) -> OutgoingMessage:
     """What a member can do."""
     if not registered:
         return not_registered()
@@ -184,7 +184,9 @@ def help_text(registered: bool) -> OutgoingMessage:
             "/oversikt – se alle svarene dine og endre dem\n"
             "/pause – ta pause (svarene er lagret)\n"
             "/send – send inn når du er ferdig\n"
+            "/arshjul – årets runder og om dere har svart\n"
             "/hjelp – denne hjelpen"
+            + ("\n\nDu er administrator: skriv /adminhjelp for kommandoene dine." if admin else "")
         )
     )
 

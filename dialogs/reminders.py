@@ -30,8 +30,8 @@ class ReminderRule:
     before: timedelta | None = None
 
     def __post_init__(self) -> None:
-        calendar_rule = self.days_before is not None and self.at is not None
-        if calendar_rule == (self.before is not None):
+        given = (self.days_before is not None, self.at is not None, self.before is not None)
+        if given not in ((True, True, False), (False, False, True)):
             raise ValueError("a reminder is either days_before + at, or before")
         if self.days_before is not None and self.days_before < 0:
             raise ValueError("days_before cannot be negative")
@@ -41,7 +41,7 @@ class ReminderRule:
     def moment(self, closes_at: datetime, zone: ZoneInfo) -> datetime:
         """The reminder's nominal time for a round closing at ``closes_at``."""
         if self.before is not None:
-            return closes_at - self.before
+            return closes_at.astimezone(UTC) - self.before  # elapsed time, not wall clock
         assert self.days_before is not None and self.at is not None
         day = closes_at.astimezone(zone).date() - timedelta(days=self.days_before)
         return local_moment(day, self.at, zone)
@@ -212,8 +212,8 @@ def _allowed_before(
     moment: datetime, closes_at: datetime, quiet: QuietRules, zone: ZoneInfo
 ) -> datetime | None:
     forward = quiet.next_allowed(moment, zone)
-    if forward < closes_at:
-        return forward
+    if forward < closes_at or quiet.allows(moment, zone):
+        return forward  # an allowed moment is never moved (past the deadline: dropped)
     local = moment.astimezone(zone)
     clocks = [local.time()] + ([quiet.quiet_end] if quiet.quiet_end is not None else [])
     for back in range(8):

@@ -87,6 +87,11 @@ class CycleScheduler:
         """Rounds changed in this process: sync the jobs now rather than at the next interval."""
         self._poke.set()
 
+    def poke_after_commit(self) -> None:
+        """Like ``poke``, for a change whose transaction is still committing."""
+        with contextlib.suppress(RuntimeError):  # no running loop: the next interval syncs
+            asyncio.get_running_loop().call_later(0.5, self._poke.set)
+
     async def run(self) -> None:
         """Hold or wait for the lease until cancelled; lead while holding it."""
         try:

@@ -17,13 +17,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs import notices
+from dialogs import admin, notices
 from dialogs.commands import (
     ANSWER_COMMANDS,
     CONTROL_COMMANDS,
     HELP_COMMANDS,
     START_COMMANDS,
     STATUS_COMMANDS,
+    WHEEL_COMMANDS,
+    Command,
     parse_command,
 )
 from dialogs.dates import format_datetime
@@ -31,6 +33,9 @@ from dialogs.engine import StepContext, is_engine_payload, step
 from dialogs.events import Begin, Control, Event, Pressed, RoundClosed, TextEntered
 from dialogs.messages import OutgoingMessage
 from dialogs.state import ResponseState
+from dialogs.wheel import wheel_message
+from services import admin_chat
+from services.annual_wheel import wheel_rounds
 from services.inbound import Inbound
 from services.invites import redeem_code
 from services.responses import save_state
@@ -50,6 +55,7 @@ class Conversation:
     catalog: SurveyCatalog
     zone: ZoneInfo
     clock: Callable[[], datetime] = utcnow
+    on_rounds_changed: Callable[[], None] = lambda: None
 
     def now(self) -> datetime:
         """The current time (injectable, so tests can move it)."""
@@ -133,11 +139,13 @@ class _Turn:
             await self.unregistered(event, command)
             return
         if command is not None:
-            await self.command(contact, command.name)
+            await self.command(contact, command)
             return
         if event.kind == "press":
             round_id = notices.parse_start_payload(event.payload)
-            if round_id is not None:
+            if event.payload.startswith(admin.PAYLOAD_PREFIX):
+                await self.admin_press(contact, event.payload)
+            elif round_id is not None:
                 await self.begin(contact, round_id)
             elif is_engine_payload(event.payload):
                 await self.survey_input(Pressed(event.payload))
@@ -179,12 +187,15 @@ class _Turn:
             )
         )
 
-    async def unregistered(self, event: Inbound, command: object) -> None:
+    async def unregistered(self, event: Inbound, command: Command | None) -> None:
         if command is None and event.kind == "text" and self.chat.awaiting_code:
             await self.redeem(event.text)
             return
-        if command is not None and getattr(command, "name", "") in HELP_COMMANDS:
+        if command is not None and command.name in HELP_COMMANDS:
             self.reply(notices.help_text(registered=False))
+            return
+        if command is not None and command.name in admin.ADMIN_COMMANDS:
+            self.refuse_admin(None, command.name)
             return
         self.reply(notices.not_registered())
 
@@ -232,7 +243,8 @@ class _Turn:
             if r.id not in submitted
         ]
 
-    async def command(self, contact: Contact, name: str) -> None:
+    async def command(self, contact: Contact, command: Command) -> None:
+        name = command.name
         if name in ANSWER_COMMANDS:
             await self.begin(contact, None)
         elif name in STATUS_COMMANDS:
@@ -241,12 +253,56 @@ class _Turn:
                 self.session, self.owner.catalog, organisation, self.now, self.owner.zone
             )
             self.reply(notices.status(lines))
+        elif name in WHEEL_COMMANDS:
+            organisation = await self.organisation(contact)
+            rounds = await wheel_rounds(self.session, organisation, self.now)
+            self.reply(wheel_message(organisation.name, rounds, self.now, self.owner.zone))
         elif name in HELP_COMMANDS:
-            self.reply(notices.help_text(registered=True))
+            self.reply(notices.help_text(registered=True, admin=contact.is_admin))
         elif name in CONTROL_COMMANDS:
             await self.survey_input(Control(CONTROL_COMMANDS[name]))
+        elif name in admin.ADMIN_COMMANDS:
+            await self.admin_command(contact, command)
         else:
             self.reply(notices.unknown_command(name))
+
+    def refuse_admin(self, contact: Contact | None, what: str) -> None:
+        """Default deny: a polite no, and a line in the log for whoever watches it."""
+        log.warning(
+            "admin command %r refused: chat %s (%s), contact %s is not an admin",
+            what[:40],
+            self.chat.id,
+            self.chat.channel,
+            contact.id if contact else "none",
+        )
+        self.reply(admin.refused())
+
+    async def admin_command(self, contact: Contact, command: Command) -> None:
+        if not contact.is_admin:
+            self.refuse_admin(contact, command.name)
+            return
+        request = admin.parse_admin(command.name, command.argument, self.owner.zone)
+        if isinstance(request, str):
+            self.reply(admin.done(request))
+            return
+        log.info("admin command /%s by contact %s", command.name, contact.id)
+        self.reply(
+            *await admin_chat.carry_out(self.session, contact, request, self.now, self.owner.zone)
+        )
+        if request.action not in ("list", "status", "help"):
+            self.owner.on_rounds_changed()
+
+    async def admin_press(self, contact: Contact, payload: str) -> None:
+        if not contact.is_admin:
+            self.refuse_admin(contact, payload)
+            return
+        round_id = admin.parse_cancel_payload(payload)
+        if round_id is None:
+            self.reply(admin.kept())
+            return
+        log.info("admin: contact %s confirmed cancelling round %s", contact.id, round_id)
+        self.reply(*await admin_chat.confirm_cancel(self.session, contact, round_id, self.now))
+        self.owner.on_rounds_changed()
 
     async def begin(self, contact: Contact, round_id: int | None) -> None:
         """Start or resume a round: the one asked for, the one in progress, or the only one."""

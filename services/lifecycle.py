@@ -116,7 +116,7 @@ async def queue_invitations(
             closes=closes,
             round_id=round_.id,
         )
-        queued += await _send(session, round_, chat, contact, [message], "invitation", "")
+        queued += await _send(session, now, round_, chat, contact, [message], "invitation", "")
         invitees.append(
             {"round_id": round_.id, "contact_id": contact.id,
              "organisation_id": organisation.id, "invited_at": now}
@@ -166,7 +166,7 @@ async def send_reminders(
             started=organisation.id in started,
         )
         key = f"{int(due_for.timestamp())}"
-        queued += await _send(session, round_, chat, contact, [message], "reminder", key)
+        queued += await _send(session, now, round_, chat, contact, [message], "reminder", key)
     round_.last_reminder_for = due_for
     await record_event(
         session, round_, now, "scheduler", "reminded", due_for=due_for.isoformat(), queued=queued
@@ -265,7 +265,7 @@ async def notify_closed(session: AsyncSession, round_: Round, now: datetime, zon
             org_name=organisation.name, title=round_.title, closes=closes
         )
         queued += await _send(
-            session, round_, chat, contact, [message], "round_closed", str(response.id)
+            session, now, round_, chat, contact, [message], "round_closed", str(response.id)
         )
     round_.closed_notices_at = now
     await record_event(session, round_, now, "scheduler", "closed_notified", queued=queued)
@@ -286,7 +286,7 @@ class ChangeResult:
     released: int = 0
 
 
-def _require_active(round_: Round, what: str) -> None:
+def require_active(round_: Round, what: str) -> None:
     if round_.status not in ACTIVE:
         state = {"closed": "er stengt", "cancelled": "er avlyst"}.get(round_.status, round_.status)
         raise LifecycleError(f"runde {round_.id} {state} og kan ikke {what}")
@@ -296,7 +296,7 @@ async def cancel_round(
     session: AsyncSession, round_: Round, now: datetime, *, actor: str
 ) -> ChangeResult:
     """Cancel a round: nothing more goes out, and members who were told of it are told it is off."""
-    _require_active(round_, "avlyses")
+    require_active(round_, "avlyses")
     round_.status = "cancelled"
     round_.cancelled_at = now
     withdrawn = await outbox.move_round_messages(
@@ -327,7 +327,9 @@ async def cancel_round(
         organisation = await session.get(Organisation, contact.organisation_id)
         assert organisation is not None
         message = cycle_texts.round_cancelled(org_name=organisation.name, title=round_.title)
-        notified += await _send(session, round_, chat, contact, [message], "round_cancelled", "")
+        notified += await _send(
+            session, now, round_, chat, contact, [message], "round_cancelled", ""
+        )
     await record_event(
         session, round_, now, actor, "cancelled", withdrawn=withdrawn, notified=notified
     )
@@ -341,7 +343,7 @@ async def pause_round(
 
     Members can still answer an open round, and the deadline still closes it.
     """
-    _require_active(round_, "settes på pause")
+    require_active(round_, "settes på pause")
     if round_.paused_at is not None:
         return ChangeResult(round_.id, round_.status)
     round_.paused_at = now
@@ -354,7 +356,7 @@ async def resume_round(
     session: AsyncSession, round_: Round, now: datetime, *, actor: str
 ) -> ChangeResult:
     """Release a paused round: held messages go out, and the cycle catches up."""
-    _require_active(round_, "gjenopptas")
+    require_active(round_, "gjenopptas")
     if round_.paused_at is None:
         return ChangeResult(round_.id, round_.status)
     round_.paused_at = None
@@ -377,7 +379,7 @@ async def change_dates(
 
     Organisations of an open round that have not submitted are told the new deadline.
     """
-    _require_active(round_, "endres")
+    require_active(round_, "endres")
     if opens_at is not None and opens_at != round_.opens_at:
         if round_.status != "planned":
             raise LifecycleError(f"runde {round_.id} er allerede åpnet; bare fristen kan endres")
@@ -391,7 +393,7 @@ async def change_dates(
     changed_deadline = new_closes != round_.closes_at
     round_.closes_at = new_closes
     if changed_deadline and round_.status == "open":
-        notified = await _tell_new_deadline(session, round_, zone)
+        notified = await _tell_new_deadline(session, round_, now, zone)
     await record_event(
         session, round_, now, actor, "rescheduled",
         opens_at=round_.opens_at.isoformat(), closes_at=round_.closes_at.isoformat(),
@@ -400,7 +402,9 @@ async def change_dates(
     return ChangeResult(round_.id, round_.status, notified=notified)
 
 
-async def _tell_new_deadline(session: AsyncSession, round_: Round, zone: ZoneInfo) -> int:
+async def _tell_new_deadline(
+    session: AsyncSession, round_: Round, now: datetime, zone: ZoneInfo
+) -> int:
     submitted = await submitted_ids(session, round_.id)
     invited = set(
         await session.scalars(
@@ -418,7 +422,9 @@ async def _tell_new_deadline(session: AsyncSession, round_: Round, zone: ZoneInf
             org_name=organisation.name, title=round_.title, closes=closes, round_id=round_.id
         )
         key = f"{int(round_.closes_at.timestamp())}"
-        notified += await _send(session, round_, chat, contact, [message], "deadline_changed", key)
+        notified += await _send(
+            session, now, round_, chat, contact, [message], "deadline_changed", key
+        )
     return notified
 
 
@@ -427,6 +433,7 @@ async def _tell_new_deadline(session: AsyncSession, round_: Round, zone: ZoneInf
 
 async def _send(
     session: AsyncSession,
+    now: datetime,
     round_: Round,
     chat: Chat,
     contact: Contact,
@@ -444,6 +451,7 @@ async def _send(
         priority=outbox.PRIORITY_INVITATION,
         dedupe_key=f"{kind}:{round_.id}:{suffix}{contact.id}",
         round_id=round_.id,
+        now=now,
     )
 
 

@@ -41,13 +41,15 @@ async def enqueue(
     priority: int,
     dedupe_key: str | None = None,
     round_id: int | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Queue messages for one recipient; returns how many were newly queued.
 
     With ``dedupe_key`` each message gets ``f"{dedupe_key}:{index}"``, so enqueueing
     the same thing twice (a job that fires twice, a retried transaction) queues it once.
+    ``now`` is when it is queued (the cycle passes its own, possibly simulated, clock).
     """
-    now = utcnow()
+    now = now or utcnow()
     rows = [
         {
             "channel": recipient.channel,

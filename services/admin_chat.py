@@ -1,0 +1,150 @@
+"""Admins' chat commands, carried out: the same lifecycle steps as the CLI's ``rounds`` commands.
+
+The caller has checked the admin role against the database; this runs the request in
+the caller's transaction and returns the replies.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs import admin
+from dialogs.dates import format_datetime
+from dialogs.messages import OutgoingMessage
+from services import lifecycle
+from services.response_rate import progress_lines, round_progress
+from storage.orm import Contact, Response, Round, RoundInvitee, RoundOrganisation
+
+STATUS_NB = {"planned": "planlagt", "open": "åpen", "closed": "stengt", "cancelled": "avlyst"}
+LIST_LIMIT = 30  # organisations listed in chat; the CLI lists all
+
+
+def actor_for(contact: Contact) -> str:
+    """How a chat admin is named in a round's history."""
+    return f"contact:{contact.id}"
+
+
+async def rounds_overview(session: AsyncSession, zone: ZoneInfo) -> OutgoingMessage:
+    """Every round that is not cancelled, newest first, with submitted / audience."""
+    audience = (
+        select(RoundOrganisation.round_id, func.count().label("n"))
+        .group_by(RoundOrganisation.round_id)
+        .subquery()
+    )
+    submitted = (
+        select(Response.round_id, func.count().label("n"))
+        .where(Response.status == "submitted")
+        .group_by(Response.round_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Round, audience.c.n, submitted.c.n)
+        .outerjoin(audience, audience.c.round_id == Round.id)
+        .outerjoin(submitted, submitted.c.round_id == Round.id)
+        .where(Round.status != "cancelled")
+        .order_by(Round.opens_at.desc())
+        .limit(20)
+    )
+    lines = ["Runder (nyeste først):"]
+    for round_, organisations, answered in rows:
+        status = STATUS_NB.get(round_.status, round_.status)
+        if round_.paused_at is not None:
+            status += ", på pause"
+        lines.append(
+            f"{round_.id}. «{round_.title}» – {status}\n"
+            f"   åpner {format_datetime(round_.opens_at, zone)}, frist "
+            f"{format_datetime(round_.closes_at, zone)}; svar {answered or 0}/{organisations or 0}"
+        )
+    if len(lines) == 1:
+        lines.append("Ingen runder ennå. Planlegg året med lyttepost plan apply.")
+    return OutgoingMessage(text="\n".join(lines))
+
+
+async def carry_out(
+    session: AsyncSession,
+    contact: Contact,
+    request: admin.AdminRequest,
+    now: datetime,
+    zone: ZoneInfo,
+) -> list[OutgoingMessage]:
+    """Run one admin request; errors come back as a reply, never as an exception."""
+    if request.action == "help":
+        return [admin.help_text()]
+    if request.action == "list":
+        return [await rounds_overview(session, zone)]
+    assert request.round_id is not None
+    try:
+        return await _on_round(session, contact, request, request.round_id, now, zone)
+    except LookupError:
+        return [admin.done(f"Fant ingen runde {request.round_id}. Skriv /runder for å se rundene.")]
+    except lifecycle.LifecycleError as error:
+        return [admin.done(f"Det gikk ikke: {error}.")]
+
+
+async def _on_round(
+    session: AsyncSession,
+    contact: Contact,
+    request: admin.AdminRequest,
+    round_id: int,
+    now: datetime,
+    zone: ZoneInfo,
+) -> list[OutgoingMessage]:
+    actor = actor_for(contact)
+    if request.action == "status":
+        progress = await round_progress(session, round_id)
+        return [admin.done("\n".join(progress_lines(progress, list_limit=LIST_LIMIT)))]
+    round_ = await lifecycle.load_round(session, round_id)
+    if request.action == "cancel":
+        lifecycle.require_active(round_, "avlyses")
+        invited = await session.scalar(
+            select(func.count()).where(RoundInvitee.round_id == round_id)
+        )
+        return [admin.confirm_cancel(round_id, round_.title, invited or 0)]
+    if request.action == "pause":
+        result = await lifecycle.pause_round(session, round_, now, actor=actor)
+        return [
+            admin.done(
+                f"Runde {round_id} er satt på pause; {result.withdrawn} meldinger holdes tilbake. Skriv /fortsettrunde {round_id} for å gjenoppta."
+            )
+        ]
+    if request.action == "resume":
+        result = await lifecycle.resume_round(session, round_, now, actor=actor)
+        return [admin.done(f"Runde {round_id} går videre; {result.released} meldinger sendes nå.")]
+    assert request.moment is not None
+    if request.action == "reschedule":
+        await lifecycle.change_dates(
+            session, round_, now, zone, actor=actor, opens_at=request.moment
+        )
+        return [admin.done(f"Runde {round_id} åpner nå {format_datetime(round_.opens_at, zone)}.")]
+    result = await lifecycle.change_dates(
+        session, round_, now, zone, actor=actor, closes_at=request.moment
+    )
+    told = f" {result.notified} som ikke har svart, får beskjed." if result.notified else ""
+    return [
+        admin.done(
+            f"Ny frist for runde {round_id}: {format_datetime(round_.closes_at, zone)}.{told}"
+        )
+    ]
+
+
+async def confirm_cancel(
+    session: AsyncSession, contact: Contact, round_id: int, now: datetime
+) -> list[OutgoingMessage]:
+    """The admin pressed "Ja, avlys runden"."""
+    try:
+        round_ = await lifecycle.load_round(session, round_id)
+        result = await lifecycle.cancel_round(session, round_, now, actor=actor_for(contact))
+    except LookupError:
+        return [admin.done(f"Fant ingen runde {round_id}.")]
+    except lifecycle.LifecycleError as error:
+        return [admin.done(f"Det gikk ikke: {error}.")]
+    return [
+        admin.done(
+            f"Runde {round_id} «{round_.title}» er avlyst. {result.withdrawn} meldinger ble "
+            f"trukket tilbake, og {result.notified} får beskjed om avlysningen."
+        )
+    ]

@@ -1,0 +1,54 @@
+"""Gathers the rounds of the year that concern one member organisation, for ``/arshjul``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.wheel import Answered, WheelRound
+from storage.orm import Organisation, Response, Round, RoundOrganisation
+
+WINDOW = timedelta(days=366)  # a year back and a year ahead
+
+
+async def wheel_rounds(
+    session: AsyncSession, organisation: Organisation, now: datetime
+) -> list[WheelRound]:
+    """Rounds the organisation is asked in, from a year ago to a year ahead; not cancelled ones."""
+    rows = await session.execute(
+        select(Round, Response.status)
+        .join(RoundOrganisation, RoundOrganisation.round_id == Round.id)
+        .outerjoin(
+            Response,
+            (Response.round_id == Round.id) & (Response.organisation_id == organisation.id),
+        )
+        .where(
+            RoundOrganisation.organisation_id == organisation.id,
+            Round.status.in_(["planned", "open", "closed"]),
+            Round.closes_at >= now - WINDOW,
+            Round.opens_at <= now + WINDOW,
+        )
+        .order_by(Round.opens_at)
+    )
+    return [
+        WheelRound(
+            title=round_.title,
+            status=round_.status,
+            opens_at=round_.opens_at,
+            closes_at=round_.closes_at,
+            answered=_answered(status),
+        )
+        for round_, status in rows
+    ]
+
+
+def _answered(status: str | None) -> Answered:
+    if status is None:
+        return "no"
+    if status == "submitted":
+        return "submitted"
+    if status == "incomplete":
+        return "incomplete"
+    return "started"
