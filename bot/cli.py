@@ -7,21 +7,27 @@ stdout; logs and human messages go to stderr. Errors exit non-zero with a messag
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
 import sys
-from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy import func, select
 
+from bot.cli_cycle import admins_app, plan_app, register_round_commands, scheduler_app
+from bot.cli_support import (
+    JsonOption,
+    configure_logging,
+    emit,
+    fail,
+    parse_moment,
+    run_async,
+    sessions_for,
+    settings,
+)
 from bot.settings import Settings
-
-T = TypeVar("T")
 
 app = typer.Typer(
     help="Lyttepost – KS sin lyttepost i chat.", no_args_is_help=True, add_completion=False
@@ -39,74 +45,12 @@ for sub, name in (
     (invites_app, "invites"),
     (surveys_app, "surveys"),
     (rounds_app, "rounds"),
+    (plan_app, "plan"),
+    (admins_app, "admins"),
+    (scheduler_app, "scheduler"),
 ):
     app.add_typer(sub, name=name)
-
-JsonOption = typer.Option(False, "--json", help="Print one JSON document on stdout.")
-
-
-def settings() -> Settings:
-    """Settings from the environment, with a readable error instead of a traceback."""
-    try:
-        return Settings()
-    except Exception as error:  # pydantic's ValidationError, bad .env
-        fail(f"invalid configuration: {error}")
-
-
-def fail(message: str, code: int = 1) -> Any:
-    """Print an error to stderr and exit."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def emit(document: Any, as_json: bool, human: Callable[[], None]) -> None:
-    """Either exactly one JSON document on stdout, or the human rendering."""
-    if as_json:
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, default=str) + "\n")
-    else:
-        human()
-
-
-def configure_logging(level: str) -> None:
-    """Logs go to stderr so ``--json`` output stays clean."""
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("httpx", "httpcore", "aiosqlite", "apscheduler.executors.default"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def run_async(work: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine, turning a dead database into a clear message."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from services.setup import SchemaNotReady
-
-    try:
-        return asyncio.run(work())  # type: ignore[arg-type]
-    except SchemaNotReady as error:
-        fail(str(error))
-        raise  # unreachable
-    except (SQLAlchemyError, OSError) as error:
-        fail(f"database error ({type(error).__name__}): {str(error).splitlines()[0][:300]}")
-        raise  # unreachable
-
-
-def parse_moment(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
-    """A date (``2026-12-15``; end of day for deadlines) or date-time; naive means Oslo time."""
-    text = text.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day, time(23, 59) if end_of_day else time(8, 0))
-        else:
-            moment = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"cannot read {text!r} as a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
-
+register_round_commands(rounds_app)
 
 # --- db ---------------------------------------------------------------------------------
 
@@ -145,7 +89,7 @@ def members_list(
     from storage.orm import Organisation
 
     async def work() -> list[dict[str, Any]]:
-        async with _sessions(settings()) as sessions, sessions() as session:
+        async with sessions_for(settings()) as sessions, sessions() as session:
             statement = select(Organisation).order_by(Organisation.code)
             if county:
                 statement = statement.where(Organisation.county_code == county.zfill(2))
@@ -186,7 +130,7 @@ def contacts_add(
     from services.contacts import ContactError, add_contact
 
     async def work() -> dict[str, Any]:
-        async with _sessions(settings()) as sessions, sessions() as session, session.begin():
+        async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
             try:
                 contact = await add_contact(session, org, name, role, email)
             except ContactError as error:
@@ -210,7 +154,7 @@ def contacts_import(
         fail(f"{file}: not UTF-8 text")
 
     async def work() -> dict[str, Any]:
-        async with _sessions(settings()) as sessions, sessions() as session, session.begin():
+        async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
             result = await import_contacts(session, text)
             return {"added": result.added, "skipped": result.skipped, "errors": result.errors}
 
@@ -253,7 +197,7 @@ def invites_create(
 
     async def work() -> list[dict[str, Any]]:
         username = await _bot_username(config)
-        async with _sessions(config) as sessions, sessions() as session, session.begin():
+        async with sessions_for(config) as sessions, sessions() as session, session.begin():
             now = utcnow()
             if contact is not None:
                 row = await session.get(Contact, contact)
@@ -320,7 +264,7 @@ def surveys_list(as_json: bool = JsonOption) -> None:
     from storage.orm import SurveyVersion
 
     async def work() -> list[dict[str, Any]]:
-        async with _sessions(settings()) as sessions, sessions() as session:
+        async with sessions_for(settings()) as sessions, sessions() as session:
             rows = await session.scalars(
                 select(SurveyVersion).order_by(SurveyVersion.key, SurveyVersion.version)
             )
@@ -393,7 +337,7 @@ def rounds_create(
     )
 
     async def work() -> dict[str, Any]:
-        async with _sessions(config) as sessions, sessions() as session, session.begin():
+        async with sessions_for(config) as sessions, sessions() as session, session.begin():
             version = await latest_version(session, survey)
             if version is None:
                 fail(
@@ -428,7 +372,7 @@ def rounds_list(as_json: bool = JsonOption) -> None:
     from storage.orm import Response, Round, RoundOrganisation, SurveyVersion
 
     async def work() -> list[dict[str, Any]]:
-        async with _sessions(settings()) as sessions, sessions() as session:
+        async with sessions_for(settings()) as sessions, sessions() as session:
             rows = []
             for round_, version in await session.execute(
                 select(Round, SurveyVersion).join(SurveyVersion).order_by(Round.id)
@@ -489,7 +433,7 @@ def export(
         fail("xlsx is binary: give --out FILE.xlsx")
 
     async def work() -> bytes:
-        async with _sessions(settings()) as sessions, sessions() as session:
+        async with sessions_for(settings()) as sessions, sessions() as session:
             try:
                 survey, documents = await round_export(session, SurveyCatalog(), round_id)
             except LookupError as error:
@@ -563,26 +507,6 @@ def demo(
     config = settings().model_copy(update={"database_url": f"sqlite+aiosqlite:///{database}"})
     configure_logging("WARNING")
     run_async(lambda: run_demo(config, database, auto=auto, exports=exports))
-
-
-class _SessionScope:
-    """``async with _sessions(settings) as sessions``: an engine for one CLI command."""
-
-    def __init__(self, config: Settings) -> None:
-        from storage.db import create_engine, session_factory
-
-        self._engine = create_engine(config.database_url)
-        self._factory = session_factory(self._engine)
-
-    async def __aenter__(self) -> Any:
-        return self._factory
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._engine.dispose()
-
-
-def _sessions(config: Settings) -> _SessionScope:
-    return _SessionScope(config)
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from dialogs.events import RoundClosed
 from dialogs.state import ResponseState
 from services.responses import save_state
 from services.rounds import RoundError, audience_ids, reachable_chats, submitted_ids
-from services.surveys import SurveyCatalog
+from services.surveys import SurveyCatalog, latest_version
 from storage import outbox
 from storage.orm import (
     Chat,
@@ -35,6 +35,7 @@ from storage.orm import (
     Round,
     RoundEvent,
     RoundInvitee,
+    SurveyVersion,
 )
 from storage.upsert import insert_ignoring_conflicts
 
@@ -79,11 +80,21 @@ async def open_round(
     actor: str,
     invite: bool = True,
 ) -> int:
-    """Open a planned round; with ``invite``, queue its invitations now. Returns how many."""
+    """Open a planned round; with ``invite``, queue its invitations now. Returns how many.
+
+    The round takes the newest version of its survey now and keeps it from then on, so
+    a survey file corrected after planning is the one members answer.
+    """
     if round_.status == "planned":
         round_.status = "open"
         round_.opened_at = now
-        await record_event(session, round_, now, actor, "opened")
+        pinned = await session.get(SurveyVersion, round_.survey_version_id)
+        newest = await latest_version(session, pinned.key) if pinned else None
+        if newest is not None:
+            round_.survey_version_id = newest.id
+        await record_event(
+            session, round_, now, actor, "opened", survey_version=round_.survey_version_id
+        )
     if round_.status != "open" or not invite:
         return 0
     return await queue_invitations(session, round_, now, zone, actor=actor)

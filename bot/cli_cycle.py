@@ -1,0 +1,498 @@
+"""``lyttepost plan``, ``rounds`` lifecycle commands, ``admins`` and ``scheduler``: the annual cycle.
+
+The CLI only changes the database; the process running the scheduler picks the
+changes up within SCHEDULER_SYNC_SECONDS (or at once when it starts).
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import typer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cli_support import (
+    JsonOption,
+    emit,
+    fail,
+    parse_moment,
+    run_async,
+    sessions_for,
+    settings,
+)
+from bot.settings import Settings
+
+plan_app = typer.Typer(help="The annual plan (årshjul): the year's rounds.", no_args_is_help=True)
+admins_app = typer.Typer(help="Who may use the admin commands in chat.", no_args_is_help=True)
+scheduler_app = typer.Typer(help="The process that runs the annual cycle.", no_args_is_help=True)
+
+RoundArgument = typer.Argument(..., help="The round's id (see lyttepost rounds list).")
+
+
+def cli_actor() -> str:
+    """How a CLI user is named in a round's history."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+# --- plan --------------------------------------------------------------------------------
+
+
+def _load_plan(file: Path, zone: ZoneInfo) -> Any:
+    from scheduler.plan import PlanError, load_plan_file
+
+    try:
+        plan = load_plan_file(file, zone)
+    except PlanError as error:
+        for problem in error.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(1) from None
+    for warning in plan.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    return plan
+
+
+@plan_app.command("apply")
+def plan_apply(
+    file: Path = typer.Argument(..., help="The plan (YAML), e.g. docs/examples/arshjul-2027.yaml."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Check against the database, change nothing."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Validate a plan and schedule every round in it (again: updates rounds by their key)."""
+    from scheduler.plan import PlanError
+    from scheduler.plan_apply import apply_plan
+    from storage.orm import utcnow
+
+    config = settings()
+    zone = ZoneInfo(config.timezone)
+    plan = _load_plan(file, zone)
+
+    async def work() -> dict[str, Any]:
+        async with sessions_for(config) as sessions, sessions() as session:
+            transaction = await session.begin()
+            try:
+                result = await apply_plan(session, plan, utcnow(), zone, actor=cli_actor())
+            except PlanError as error:
+                await transaction.rollback()
+                for problem in error.problems:
+                    typer.echo(str(problem), err=True)
+                raise typer.Exit(1) from None
+            if dry_run:
+                await transaction.rollback()
+            else:
+                await transaction.commit()
+            return {**result.to_json(), "dry_run": dry_run}
+
+    document = run_async(work)
+
+    def human() -> None:
+        for r in document["rounds"]:
+            changes = f" ({', '.join(r['changes'])})" if r["changes"] else ""
+            typer.echo(f"{r['key']:<12} round {r['id']:>3} {r['status']:<9} {r['action']}{changes}")
+        for orphan in document["not_in_file"]:
+            typer.echo(
+                f"note: round {orphan['id']} ({orphan['key']}, {orphan['status']}) is not in the "
+                "file; it is left as it is (lyttepost rounds cancel ID to cancel it)",
+                err=True,
+            )
+        typer.echo("dry run: nothing was changed" if dry_run else "plan applied", err=True)
+
+    emit(document, as_json, human)
+
+
+@plan_app.command("show")
+def plan_show(
+    file: Path | None = typer.Argument(None, help="Show this plan file instead of the database."),
+    year: int | None = typer.Option(None, "--year", help="The year to show (default: this year)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Print the year as a calendar: month grids with openings, reminders and deadlines."""
+    from scheduler.calendar_view import render_year
+    from storage.orm import utcnow
+
+    config = settings()
+    zone = ZoneInfo(config.timezone)
+    today = utcnow().astimezone(zone).date()
+    if file is not None:
+        rounds = _calendar_from_plan(_load_plan(file, zone), zone)
+    else:
+        rounds = run_async(lambda: _calendar_from_database(config, zone))
+    shown = year or _default_year(rounds, today, zone)
+    document = [_calendar_json(r) for r in rounds]
+    emit(document, as_json, lambda: typer.echo(render_year(shown, rounds, zone, today=today)))
+
+
+def _default_year(rounds: list[Any], today: date, zone: ZoneInfo) -> int:
+    """This year, or the plan's year when every round lies in another one."""
+    years = {r.opens_at.astimezone(zone).year for r in rounds}
+    return today.year if not years or today.year in years else min(years)
+
+
+def _calendar_json(round_: Any) -> dict[str, Any]:
+    return {
+        "id": round_.round_id, "key": round_.key, "title": round_.title,
+        "status": round_.status, "paused": round_.paused,
+        "opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat(),
+        "reminders": [moment.isoformat() for moment in round_.reminders],
+        "audience": round_.audience,
+    }  # fmt: skip
+
+
+def _calendar_from_plan(plan: Any, zone: ZoneInfo) -> list[Any]:
+    from dialogs.reminders import reminder_times
+    from scheduler.calendar_view import CalendarRound
+
+    return [
+        CalendarRound(
+            round_id=0, key=p.key, title=p.title or p.survey, status="planned", paused=False,
+            opens_at=p.opens_at, closes_at=p.closes_at,
+            reminders=tuple(reminder_times(p.reminders, opens_at=p.opens_at,
+                                           closes_at=p.closes_at, quiet=p.quiet, zone=zone)),
+            audience=describe_audience(p.audience.describe(), None),
+        )
+        for p in plan.rounds
+    ]  # fmt: skip
+
+
+async def _calendar_from_database(config: Settings, zone: ZoneInfo) -> list[Any]:
+    from scheduler.calendar_view import CalendarRound
+    from scheduler.cycle import timing_of
+    from storage.orm import Round, RoundOrganisation
+
+    async with sessions_for(config) as sessions, sessions() as session:
+        sizes = dict(
+            (
+                await session.execute(
+                    select(RoundOrganisation.round_id, func.count()).group_by(
+                        RoundOrganisation.round_id
+                    )
+                )
+            ).all()
+        )
+        rounds = list(await session.scalars(select(Round).order_by(Round.opens_at)))
+    return [
+        CalendarRound(
+            round_id=r.id, key=r.plan_key, title=r.title, status=r.status,
+            paused=r.paused_at is not None, opens_at=r.opens_at, closes_at=r.closes_at,
+            reminders=tuple(timing_of(r).reminder_moments(zone)),
+            audience=describe_audience(r.audience, sizes.get(r.id, 0)),
+        )
+        for r in rounds
+    ]  # fmt: skip
+
+
+def describe_audience(stored: dict[str, Any], size: int | None) -> str:
+    """``alle medlemmer (371)``, ``fylke 46 (44)``, ``kommuner (357)``, ``3 medlemmer``."""
+    kind = stored.get("kind")
+    if kind == "county":
+        text = f"fylke {stored.get('county')}"
+    elif kind == "member_type":
+        text = {"kommune": "kommuner", "fylkeskommune": "fylkeskommuner"}.get(
+            str(stored.get("member_type")), str(stored.get("member_type"))
+        )
+    elif kind == "orgs":
+        codes = stored.get("codes", [])
+        text = f"{len(codes)} utvalgte medlemmer ({', '.join(codes[:5])}{' …' if len(codes) > 5 else ''})"
+        return text
+    else:
+        text = "alle medlemmer"
+    return f"{text} ({size})" if size is not None else text
+
+
+# --- rounds: status and admins' changes -----------------------------------------------------
+
+
+def rounds_status(
+    round_id: int = RoundArgument,
+    as_json: bool = JsonOption,
+) -> None:
+    """Response rate: invited / started / submitted, per county, and who has not answered."""
+    from services.response_rate import progress_lines, round_progress
+
+    async def work() -> Any:
+        async with sessions_for(settings()) as sessions, sessions() as session:
+            try:
+                return await round_progress(session, round_id)
+            except LookupError as error:
+                fail(str(error))
+
+    progress = run_async(work)
+    emit(progress.to_json(), as_json, lambda: typer.echo("\n".join(progress_lines(progress))))
+
+
+def rounds_history(round_id: int = RoundArgument, as_json: bool = JsonOption) -> None:
+    """What happened to a round, when, and who or what did it."""
+    from storage.orm import RoundEvent
+
+    config = settings()
+    zone = ZoneInfo(config.timezone)
+
+    async def work() -> list[dict[str, Any]]:
+        async with sessions_for(config) as sessions, sessions() as session:
+            rows = await session.scalars(
+                select(RoundEvent).where(RoundEvent.round_id == round_id).order_by(RoundEvent.id)
+            )
+            return [
+                {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "detail": e.detail}
+                for e in rows
+            ]
+
+    events = run_async(work)
+    if not events and not as_json:
+        fail(f"no history for round {round_id}")
+    emit(
+        events,
+        as_json,
+        lambda: [
+            typer.echo(
+                f"{datetime.fromisoformat(e['at']).astimezone(zone):%Y-%m-%d %H:%M}  "
+                f"{e['action']:<16} {e['actor']:<18} "
+                + ", ".join(f"{k}={v}" for k, v in e["detail"].items())
+            )
+            for e in events
+        ],
+    )
+
+
+def _change(
+    round_id: int,
+    as_json: bool,
+    action: Callable[[AsyncSession, Any, datetime, ZoneInfo], Awaitable[Any]],
+    describe: Callable[[Any, Any, ZoneInfo], str],
+) -> None:
+    """Run one lifecycle change on a round in one transaction, with clear errors."""
+    from services import lifecycle
+    from storage.orm import utcnow
+
+    config = settings()
+    zone = ZoneInfo(config.timezone)
+
+    async def work() -> tuple[Any, Any]:
+        async with sessions_for(config) as sessions, sessions() as session, session.begin():
+            try:
+                round_ = await lifecycle.load_round(session, round_id)
+                result = await action(session, round_, utcnow(), zone)
+            except (LookupError, lifecycle.LifecycleError) as error:
+                fail(str(error))
+            return round_, result
+
+    round_, result = run_async(work)
+    document = {
+        "id": round_.id, "status": round_.status, "paused": round_.paused_at is not None,
+        "opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat(),
+        "withdrawn": getattr(result, "withdrawn", 0), "notified": getattr(result, "notified", 0),
+        "released": getattr(result, "released", 0),
+    }  # fmt: skip
+    emit(document, as_json, lambda: typer.echo(describe(round_, result, zone)))
+
+
+def rounds_reschedule(
+    round_id: int = RoundArgument,
+    opens: str | None = typer.Option(
+        None, "--opens", help="New opening (planned rounds), Oslo time."
+    ),
+    closes: str | None = typer.Option(
+        None, "--closes", help="New deadline: YYYY-MM-DD (23:59) or YYYY-MM-DDTHH:MM."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Move a planned round's opening and/or any active round's deadline."""
+    from dialogs.dates import format_datetime
+    from services import lifecycle
+
+    if opens is None and closes is None:
+        fail("give --opens and/or --closes")
+    zone = ZoneInfo(settings().timezone)
+    opens_at = parse_moment(opens, zone, end_of_day=False) if opens else None
+    closes_at = parse_moment(closes, zone, end_of_day=True) if closes else None
+    _change(
+        round_id, as_json,
+        lambda s, r, now, z: lifecycle.change_dates(
+            s, r, now, z, actor=cli_actor(), opens_at=opens_at, closes_at=closes_at
+        ),
+        lambda r, res, z: (
+            f"round {r.id}: opens {format_datetime(r.opens_at, z)}, closes "
+            f"{format_datetime(r.closes_at, z)}; {res.notified} members told of the new deadline"
+        ),
+    )  # fmt: skip
+
+
+def rounds_extend(
+    round_id: int = RoundArgument,
+    closes: str = typer.Option(
+        ..., "--closes", help="New deadline: YYYY-MM-DD (23:59) or YYYY-MM-DDTHH:MM."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Extend (or move) a round's deadline; members who have not answered are told."""
+    rounds_reschedule(round_id, None, closes, as_json)
+
+
+def rounds_pause(round_id: int = RoundArgument, as_json: bool = JsonOption) -> None:
+    """Hold a round's invitations and reminders (members can still answer; the deadline holds)."""
+    from services import lifecycle
+
+    _change(
+        round_id, as_json,
+        lambda s, r, now, z: lifecycle.pause_round(s, r, now, actor=cli_actor()),
+        lambda r, res, z: f"round {r.id} paused; {res.withdrawn} undelivered messages held",
+    )  # fmt: skip
+
+
+def rounds_resume(round_id: int = RoundArgument, as_json: bool = JsonOption) -> None:
+    """Resume a paused round: held messages go out and the cycle catches up."""
+    from services import lifecycle
+
+    _change(
+        round_id, as_json,
+        lambda s, r, now, z: lifecycle.resume_round(s, r, now, actor=cli_actor()),
+        lambda r, res, z: f"round {r.id} resumed; {res.released} held messages released",
+    )  # fmt: skip
+
+
+def rounds_cancel(
+    round_id: int = RoundArgument,
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Cancel a round: undelivered messages are withdrawn; those invited are told."""
+    from services import lifecycle
+
+    if not yes and not typer.confirm(f"Cancel round {round_id}? This cannot be undone", err=True):
+        raise typer.Exit(1)
+    _change(
+        round_id, as_json,
+        lambda s, r, now, z: lifecycle.cancel_round(s, r, now, actor=cli_actor()),
+        lambda r, res, z: (
+            f"round {r.id} cancelled; {res.withdrawn} undelivered messages withdrawn, "
+            f"{res.notified} members told"
+        ),
+    )  # fmt: skip
+
+
+def register_round_commands(rounds_app: typer.Typer) -> None:
+    """Add the lifecycle commands to ``lyttepost rounds``."""
+    for name, command in (
+        ("status", rounds_status), ("history", rounds_history),
+        ("reschedule", rounds_reschedule), ("extend", rounds_extend),
+        ("pause", rounds_pause), ("resume", rounds_resume), ("cancel", rounds_cancel),
+    ):  # fmt: skip
+        rounds_app.command(name)(command)
+
+
+# --- admins ---------------------------------------------------------------------------------
+
+
+def _set_admin(contact_id: int, value: bool, as_json: bool) -> None:
+    from storage.orm import Contact
+
+    async def work() -> dict[str, Any]:
+        async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
+            contact = await session.get(Contact, contact_id)
+            if contact is None:
+                fail(f"no contact with id {contact_id}")
+            contact.is_admin = value
+            return {"id": contact.id, "name": contact.name, "admin": value}
+
+    result = run_async(work)
+    verb = "is now an admin" if value else "is no longer an admin"
+    emit(result, as_json, lambda: typer.echo(f"contact {result['id']} ({result['name']}) {verb}"))
+
+
+@admins_app.command("grant")
+def admins_grant(
+    contact: int = typer.Option(..., "--contact", help="The contact's id."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Give a contact the admin role: the admin commands in chat (/runder, /frist ...)."""
+    _set_admin(contact, True, as_json)
+
+
+@admins_app.command("revoke")
+def admins_revoke(
+    contact: int = typer.Option(..., "--contact", help="The contact's id."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Take the admin role away."""
+    _set_admin(contact, False, as_json)
+
+
+@admins_app.command("list")
+def admins_list(as_json: bool = JsonOption) -> None:
+    """Contacts with the admin role."""
+    from storage.orm import Contact, Organisation
+
+    async def work() -> list[dict[str, Any]]:
+        async with sessions_for(settings()) as sessions, sessions() as session:
+            rows = await session.execute(
+                select(Contact, Organisation)
+                .join(Organisation, Contact.organisation_id == Organisation.id)
+                .where(Contact.is_admin.is_(True))
+                .order_by(Contact.id)
+            )
+            return [
+                {"id": c.id, "name": c.name, "org": o.code, "org_name": o.name} for c, o in rows
+            ]
+
+    rows = run_async(work)
+    emit(
+        rows,
+        as_json,
+        lambda: (
+            [typer.echo(f"{r['id']:>5} {r['name']:<30} {r['org_name']}") for r in rows]
+            or typer.echo("no admins yet: lyttepost admins grant --contact ID", err=True)
+        ),
+    )
+
+
+# --- scheduler ------------------------------------------------------------------------------
+
+
+@scheduler_app.command("status")
+def scheduler_status(as_json: bool = JsonOption) -> None:
+    """Which process runs the annual cycle, and the jobs it should be holding."""
+    from scheduler.cycle import Cycle
+    from scheduler.service import LEASE_NAME
+    from services.surveys import SurveyCatalog
+    from storage import leases
+    from storage.orm import utcnow
+
+    config = settings()
+    zone = ZoneInfo(config.timezone)
+
+    async def work() -> dict[str, Any]:
+        async with sessions_for(config) as sessions:
+            async with sessions() as session:
+                lease = await leases.lease_state(session, LEASE_NAME)
+            triggers = await Cycle(sessions, SurveyCatalog(), zone, utcnow).triggers()
+        now = utcnow()
+        live = lease is not None and lease.holder is not None and lease.expires_at > now
+        return {
+            "holder": lease.holder if live and lease else None,
+            "expires_at": lease.expires_at.isoformat() if live and lease else None,
+            "jobs": [
+                {"id": t.job_id, "at": t.at.isoformat()}
+                for t in sorted(triggers, key=lambda t: t.at)
+            ],
+        }
+
+    document = run_async(work)
+
+    def human() -> None:
+        holder = document["holder"]
+        typer.echo(f"scheduler: {'run by ' + holder if holder else 'no process runs it now'}")
+        for job in document["jobs"]:
+            at = datetime.fromisoformat(job["at"]).astimezone(zone)
+            typer.echo(f"  {at:%Y-%m-%d %H:%M}  {job['id']}")
+
+    emit(document, as_json, human)

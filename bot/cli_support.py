@@ -1,0 +1,104 @@
+"""What every ``lyttepost`` command shares: settings, errors, output, the event loop, sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import typer
+
+from bot.settings import Settings
+
+T = TypeVar("T")
+
+JsonOption = typer.Option(False, "--json", help="Print one JSON document on stdout.")
+
+
+def settings() -> Settings:
+    """Settings from the environment, with a readable error instead of a traceback."""
+    try:
+        return Settings()
+    except Exception as error:  # pydantic's ValidationError, bad .env
+        fail(f"invalid configuration: {error}")
+
+
+def fail(message: str, code: int = 1) -> Any:
+    """Print an error to stderr and exit."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def emit(document: Any, as_json: bool, human: Callable[[], None]) -> None:
+    """Either exactly one JSON document on stdout, or the human rendering."""
+    if as_json:
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, default=str) + "\n")
+    else:
+        human()
+
+
+def configure_logging(level: str) -> None:
+    """Logs go to stderr so ``--json`` output stays clean."""
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("httpx", "httpcore", "aiosqlite", "apscheduler.executors.default"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def run_async(work: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine, turning a dead database into a clear message."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.setup import SchemaNotReady
+
+    try:
+        return asyncio.run(work())  # type: ignore[arg-type]
+    except SchemaNotReady as error:
+        fail(str(error))
+        raise  # unreachable
+    except (SQLAlchemyError, OSError) as error:
+        fail(f"database error ({type(error).__name__}): {str(error).splitlines()[0][:300]}")
+        raise  # unreachable
+
+
+def parse_moment(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
+    """A date (``2026-12-15``; end of day for deadlines) or date-time; naive means Oslo time."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, time(23, 59) if end_of_day else time(8, 0))
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"cannot read {text!r} as a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+class SessionScope:
+    """``async with _sessions(settings) as sessions``: an engine for one CLI command."""
+
+    def __init__(self, config: Settings) -> None:
+        from storage.db import create_engine, session_factory
+
+        self._engine = create_engine(config.database_url)
+        self._factory = session_factory(self._engine)
+
+    async def __aenter__(self) -> Any:
+        return self._factory
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._engine.dispose()
+
+
+def sessions_for(config: Settings) -> SessionScope:
+    """An engine and session factory for one CLI command."""
+    return SessionScope(config)

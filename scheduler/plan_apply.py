@@ -1,0 +1,188 @@
+"""Applying an annual plan to the database: create, update or leave each round, all or nothing.
+
+A round is matched by its plan key, so applying the same file twice changes nothing
+and applying an edited file updates the rounds it describes. What may change depends
+on how far a round has come: a planned round may change in every way; an open round
+only in its deadline, reminders and quiet hours (its invitations have gone out); a
+closed or cancelled round not at all. Problems found against the database (an unknown
+survey or organisation, a change an open round cannot take) point at the plan's lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.yamlsource import SourceProblem
+from scheduler.plan import Plan, PlanError, PlannedRound
+from services import lifecycle
+from services.rounds import RoundError, create_round, resolve_audience, set_audience
+from services.surveys import latest_version
+from storage.orm import Round, SurveyVersion
+
+
+@dataclass(frozen=True)
+class AppliedRound:
+    """What applying the plan did to one round."""
+
+    key: str
+    round_id: int
+    action: str  # created | updated | unchanged
+    status: str
+    changes: tuple[str, ...] = ()
+
+
+@dataclass
+class ApplyResult:
+    """The outcome of ``apply_plan``; ``orphans`` are planned rounds no longer in the file."""
+
+    rounds: list[AppliedRound] = field(default_factory=list)
+    orphans: list[tuple[str, int, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` document."""
+        return {
+            "rounds": [
+                {"key": r.key, "id": r.round_id, "action": r.action, "status": r.status,
+                 "changes": list(r.changes)}
+                for r in self.rounds
+            ],
+            "not_in_file": [{"key": k, "id": i, "status": s} for k, i, s in self.orphans],
+        }  # fmt: skip
+
+
+async def apply_plan(
+    session: AsyncSession, plan: Plan, now: datetime, zone: ZoneInfo, *, actor: str
+) -> ApplyResult:
+    """Apply every round of the plan in the caller's transaction; ``PlanError`` if any cannot be."""
+    problems: list[SourceProblem] = []
+    result = ApplyResult()
+    for planned in plan.rounds:
+        try:
+            applied = await _apply_round(session, plan, planned, now, zone, actor)
+        except _RoundProblem as problem:
+            problems.append(planned.problem(plan.source, problem.field, problem.message))
+            continue
+        result.rounds.append(applied)
+    if problems:
+        raise PlanError(problems)
+    keys = {planned.key for planned in plan.rounds}
+    for round_ in await session.scalars(
+        select(Round).where(Round.plan_key.is_not(None)).order_by(Round.opens_at)
+    ):
+        if round_.plan_key not in keys and round_.status in lifecycle.ACTIVE:
+            result.orphans.append((round_.plan_key or "", round_.id, round_.status))
+    return result
+
+
+class _RoundProblem(Exception):
+    def __init__(self, field_: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_
+        self.message = message
+
+
+async def _apply_round(
+    session: AsyncSession,
+    plan: Plan,
+    planned: PlannedRound,
+    now: datetime,
+    zone: ZoneInfo,
+    actor: str,
+) -> AppliedRound:
+    version = await latest_version(session, planned.survey)
+    if version is None:
+        raise _RoundProblem(
+            "survey", f"no survey {planned.survey!r} in the database (see lyttepost surveys list)"
+        )
+    try:
+        organisations = await resolve_audience(session, planned.audience)
+    except RoundError as error:
+        raise _RoundProblem("audience", str(error)) from None
+    title = planned.title or version.title
+    existing = await session.scalar(
+        select(Round).where(Round.plan_key == planned.key).with_for_update()
+    )
+    if existing is None:
+        if planned.closes_at <= now:
+            raise _RoundProblem("closes", "the deadline has already passed")
+        round_ = await create_round(
+            session, survey_version_id=version.id, title=title, audience=planned.audience,
+            opens_at=planned.opens_at, closes_at=planned.closes_at,
+            reminders=planned.reminders, quiet=planned.quiet, plan_key=planned.key,
+        )  # fmt: skip
+        await lifecycle.record_event(session, round_, now, actor, "planned", source=plan.source)
+        return AppliedRound(planned.key, round_.id, "created", round_.status)
+    pinned = await session.get(SurveyVersion, existing.survey_version_id)
+    wanted = _wanted(planned, title)
+    current = _current(existing, pinned.key if pinned else "")
+    changes = [name for name, value in wanted.items() if current[name] != value]
+    if not changes:
+        return AppliedRound(planned.key, existing.id, "unchanged", existing.status)
+    if existing.status not in lifecycle.ACTIVE:
+        raise _RoundProblem(
+            _field(changes[0]), f"round {existing.id} is {existing.status}; it can no longer change"
+        )
+    if existing.status == "open":
+        frozen = [name for name in changes if name not in ("closes", "reminders", "quiet")]
+        if frozen:
+            raise _RoundProblem(
+                _field(frozen[0]),
+                f"round {existing.id} is open: only closes, reminders, quiet_hours and weekends can change",
+            )
+    if "closes" in changes or "opens" in changes:
+        if planned.closes_at <= now:
+            raise _RoundProblem("closes", "the new deadline has already passed")
+        try:
+            await lifecycle.change_dates(
+                session, existing, now, zone, actor=actor,
+                opens_at=planned.opens_at, closes_at=planned.closes_at,
+            )  # fmt: skip
+        except lifecycle.LifecycleError as error:
+            raise _RoundProblem("closes", str(error)) from None
+    existing.title = title
+    if existing.status == "planned":  # an open round keeps the version it opened with
+        existing.survey_version_id = version.id
+    existing.reminder_rules = wanted["reminders"]
+    existing.quiet_rules = wanted["quiet"]
+    if "audience" in changes:
+        existing.audience = wanted["audience"]
+        await set_audience(session, existing, organisations)
+    await lifecycle.record_event(
+        session, existing, now, actor, "replanned", source=plan.source, changes=changes
+    )
+    return AppliedRound(planned.key, existing.id, "updated", existing.status, tuple(changes))
+
+
+def _wanted(planned: PlannedRound, title: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "survey": planned.survey,
+        "opens": planned.opens_at,
+        "closes": planned.closes_at,
+        "audience": planned.audience.describe(),
+        "reminders": [rule.to_json() for rule in planned.reminders],
+        "quiet": planned.quiet.to_json(),
+    }
+
+
+def _current(round_: Round, survey_key: str) -> dict[str, Any]:
+    return {
+        "title": round_.title,
+        "survey": survey_key,
+        "opens": round_.opens_at,
+        "closes": round_.closes_at,
+        "audience": round_.audience,
+        "reminders": round_.reminder_rules,
+        "quiet": round_.quiet_rules,
+    }
+
+
+def _field(change: str) -> str:
+    """The plan file's name for a changed property."""
+    return "quiet_hours" if change == "quiet" else change
