@@ -146,8 +146,9 @@ def progress_lines(progress: RoundProgress, *, list_limit: int | None = None) ->
         lines.append(f"  {name}: {tally.submitted}/{tally.organisations} ({tally.rate:.0%})")
     missing = progress.not_answered
     if missing:
-        lines += ["", f"Ikke svart ({len(missing)}):"]
-        shown = missing if list_limit is None else missing[:list_limit]
+        lines += ["", f"Ikke svart ({len(missing)}; påbegynte og inviterte først):"]
+        ordered = sorted(missing, key=lambda m: (not m.started, not m.invited, m.county, m.org))
+        shown = ordered if list_limit is None else ordered[:list_limit]
         for m in shown:
             note = "påbegynt" if m.started else ("invitert" if m.invited else "ikke nådd")
             lines.append(f"  {m.org} {m.name} – {note}")
