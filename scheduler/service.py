@@ -77,6 +77,7 @@ class CycleScheduler:
         self._renewed_at = float("-inf")
         self._synced_at = float("-inf")
         self._poke = asyncio.Event()
+        self._stopped = False
 
     @property
     def leading(self) -> bool:
@@ -95,9 +96,13 @@ class CycleScheduler:
     async def run(self) -> None:
         """Hold or wait for the lease until cancelled; lead while holding it."""
         try:
-            while True:
+            while not self._stopped:
                 self._poke.clear()
-                await self.tick()
+                try:
+                    await self.tick()
+                except Exception:  # never let one bad tick end the cycle for good
+                    log.exception("scheduler: unexpected error; stepping down and retrying")
+                    self._step_down()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._poke.wait(), timeout=self._pause())
         finally:
@@ -207,7 +212,9 @@ class CycleScheduler:
         return counts
 
     async def stop(self) -> None:
-        """Stop leading and give the lease up so another process can take over at once."""
+        """Stop for good: stop leading and give the lease up so another process takes over at once."""
+        self._stopped = True
+        self._poke.set()
         was_leading = self.leading
         self._step_down()
         if not was_leading:

@@ -49,6 +49,20 @@ class FakeClock:
         self.now = moment
 
 
+class RealClock:
+    """The wall clock, for tests that run the real APScheduler."""
+
+    @property
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, moment: datetime) -> None:
+        raise AssertionError("the real clock cannot be set")
+
+
 @dataclass
 class Sent:
     """One outbox row as the test sees it."""
@@ -65,9 +79,13 @@ class Sent:
 class World:
     """Members, a conversation and a cycle on one database and one fake clock."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], start: datetime) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        start: datetime | None = None,
+    ) -> None:
         self.sessions = sessions
-        self.clock = FakeClock(start)
+        self.clock: FakeClock | RealClock = FakeClock(start) if start else RealClock()
         self.catalog = SurveyCatalog()
         self.conversation = Conversation(catalog=self.catalog, zone=ZONE, clock=self.clock)
         self.processor = InboundProcessor(
