@@ -134,6 +134,7 @@ class Sender:
         The outbox is read when something new was queued, or once per poll interval
         (other processes may queue too); a finished send only dispatches from memory.
         """
+        await self._release_stale_claims()
         last_load = -self._poll_interval
         while not self._stopping:
             self._wake.clear()  # before loading: a wake during the load must not be lost
@@ -147,6 +148,18 @@ class Sender:
                 await asyncio.wait_for(self._wake.wait(), timeout=min(delay, self._poll_interval))
             except TimeoutError:
                 pass
+
+    async def _release_stale_claims(self) -> None:
+        try:
+            async with self._sessions() as session, session.begin():
+                released = await outbox.release_stale_claims(session, datetime.now(UTC))
+        except SQLAlchemyError as error:
+            log.error("outbox: cannot release stale claims (%s)", type(error).__name__)
+            return
+        if released:
+            log.warning(
+                "outbox: %s messages were mid-send at a crash; sending them again", released
+            )
 
     async def stop(self) -> None:
         """Stop dispatching and let sends in flight finish (their outcome is recorded)."""
@@ -262,11 +275,11 @@ class Sender:
         message = OutgoingMessage.model_validate(row.payload)
         try:
             if row.round_id is not None:
-                pending = await self._still_pending(row)
-                if pending is None:  # the database is unavailable: try again shortly
+                claimed = await self._claim(row)
+                if claimed is None:  # the database is unavailable: try again shortly
                     queue.ready_at = self._monotonic() + 5.0
                     return
-                if not pending:  # its round was paused, cancelled or closed meanwhile
+                if not claimed:  # its round was paused, cancelled or closed meanwhile
                     self._finish(queue, row)
                     return
             try:
@@ -300,14 +313,16 @@ class Sender:
             queue.busy = False
             self._wake.set()
 
-    async def _still_pending(self, row: OutboxMessage) -> bool | None:
-        """Whether a round's message may still go out; None if the database cannot say."""
+    async def _claim(self, row: OutboxMessage) -> bool | None:
+        """Claim a round's message; False if its round no longer wants it sent, None if the
+        database cannot say."""
         try:
-            async with self._sessions() as session:
-                return await outbox.is_pending(session, row.id)
+            async with self._sessions() as session, session.begin():
+                outcome = await outbox.claim(session, row.id, datetime.now(UTC))
         except SQLAlchemyError as error:
-            log.error("outbox %s: cannot check status (%s)", row.id, type(error).__name__)
+            log.error("outbox %s: cannot claim (%s)", row.id, type(error).__name__)
             return None
+        return outcome == "claimed"
 
     def _backoff(self, attempts: int) -> float:
         return float(min(self._pacing.max_backoff_seconds, 2 ** min(attempts, 12)))

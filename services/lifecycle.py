@@ -40,7 +40,6 @@ from storage.orm import (
 from storage.upsert import insert_ignoring_conflicts
 
 ACTIVE = ("planned", "open")
-OUTREACH_KINDS = ("invitation", "reminder")
 
 
 class LifecycleError(RoundError):
@@ -324,8 +323,8 @@ async def cancel_round(
     # Those who got an invitation, or answered, hear that it is off; nobody else.
     told = select(OutboxMessage.contact_id).where(
         OutboxMessage.round_id == round_.id,
-        OutboxMessage.kind.in_(OUTREACH_KINDS),
-        OutboxMessage.status == "sent",
+        OutboxMessage.kind.in_(outbox.OUTREACH_KINDS),
+        OutboxMessage.status.in_(["sent", "sending"]),  # sending: in flight, will arrive
     )
     answered = select(Response.contact_id).where(Response.round_id == round_.id)
     contact_ids = set(await session.scalars(told)) | set(await session.scalars(answered))

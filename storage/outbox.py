@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.messages import OutgoingMessage
-from storage.orm import Chat, OutboxMessage, utcnow
+from storage.orm import Chat, OutboxMessage, Round, utcnow
 from storage.upsert import insert_ignoring_conflicts
 
 # Higher goes first: a member in a dialog never waits behind a broadcast.
@@ -119,11 +119,16 @@ async def mark_sent(session: AsyncSession, message_id: int, provider_message_id:
 async def mark_retry(
     session: AsyncSession, message_id: int, not_before: datetime, error: str
 ) -> None:
-    """Keep a message pending until ``not_before``."""
+    """Keep a message pending until ``not_before`` (a claimed one is unclaimed)."""
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(not_before=not_before, last_error=error[:500], attempts=OutboxMessage.attempts + 1)
+        .values(
+            status="pending",
+            not_before=not_before,
+            last_error=error[:500],
+            attempts=OutboxMessage.attempts + 1,
+        )
     )
 
 
@@ -155,12 +160,47 @@ async def move_round_messages(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def is_pending(session: AsyncSession, message_id: int) -> bool:
-    """Whether a message is still to be sent (its round may have been paused or cancelled)."""
-    status = await session.scalar(
-        select(OutboxMessage.status).where(OutboxMessage.id == message_id)
+# A round's outreach goes out only while its round is open and not paused; the notices
+# that a round closed or was cancelled go out whatever the round's state.
+OUTREACH_KINDS = ("invitation", "reminder", "deadline_changed")
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+async def claim(session: AsyncSession, message_id: int, now: datetime) -> str:
+    """Take a round's message for sending; returns ``claimed`` or the status it has instead.
+
+    The row is locked while its round is checked, and a claimed row is ``sending``, which
+    pausing, closing and cancelling leave alone: a message either goes out (and counts as
+    delivered, so a cancellation notice follows it) or is held or withdrawn, never both.
+    """
+    row = await session.get(OutboxMessage, message_id, with_for_update=True)
+    if row is None:
+        return "missing"
+    if row.status != "pending":
+        return row.status
+    if row.kind in OUTREACH_KINDS and row.round_id is not None:
+        round_ = await session.get(Round, row.round_id)
+        if round_ is not None and round_.status in ("closed", "cancelled"):
+            row.status = "cancelled"
+            return row.status
+        if round_ is not None and round_.paused_at is not None:
+            row.status = "held"
+            return row.status
+    row.status = "sending"
+    row.not_before = now
+    return "claimed"
+
+
+async def release_stale_claims(session: AsyncSession, now: datetime) -> int:
+    """Claims left by a crash mid-send go back to pending (the message may be sent twice,
+    as any message whose outcome was not recorded; see docs/decisions/0002)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "sending", OutboxMessage.not_before < now - CLAIM_TIMEOUT)
+        .values(status="pending")
+        .execution_options(synchronize_session=False)
     )
-    return status == "pending"
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def mark_chat_unreachable(session: AsyncSession, channel: str, address: str) -> None:

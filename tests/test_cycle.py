@@ -8,6 +8,7 @@ closing at the deadline with half-done answers kept, and members told. Restarts
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
 
@@ -381,3 +382,56 @@ async def test_triggers_are_rebuilt_from_the_database(world: World) -> None:
 
     round_ = await round_row(world, round_id)
     assert round_triggers(timing_of(round_), world.clock.now, ZONE) == triggers
+
+
+async def test_a_round_cancelled_with_invitations_half_sent(sessions) -> None:
+    """The sender is delivering invitations when an admin cancels: the rest are never sent,
+    and exactly those who got one are told it is off. (In the past, so the real sender,
+    which reads the wall clock, finds the messages due.)"""
+    from services.delivery import Pacing, Sender
+    from tests.test_delivery import RecordingTransport
+
+    world = World(sessions, oslo("2026-01-05 08:00"))
+    await world.setup(ORGS)
+    round_id = await world.make_round("Q1 2026", "2026-01-12 09:00", "2026-01-30 23:59")
+    await world.run_until(oslo("2026-01-12 09:00"))
+    halfway = asyncio.Event()
+
+    class HalfwayTransport(RecordingTransport):
+        expected_notices = -1
+        notices_done = asyncio.Event()
+
+        async def deliver(self, address, message, replace_id):
+            provider_id = await super().deliver(address, message, replace_id)
+            if len(self.sent) >= 5:
+                halfway.set()
+            notices = sum("har avlyst" in text for _, text, _ in self.sent)
+            if notices == self.expected_notices:
+                self.notices_done.set()
+            return provider_id
+
+    transport = HalfwayTransport()
+    sender = Sender(
+        world.sessions, {"telegram": transport}, Pacing(per_second=20.0), poll_interval=0.05
+    )
+    task = asyncio.create_task(sender.run())
+    await asyncio.wait_for(halfway.wait(), timeout=10)
+    async with world.sessions() as session, session.begin():
+        round_ = await lifecycle.load_round(session, round_id)
+        result = await lifecycle.cancel_round(session, round_, world.clock.now, actor="test")
+    transport.expected_notices = result.notified
+    if sum("har avlyst" in text for _, text, _ in transport.sent) == result.notified:
+        transport.notices_done.set()
+    await asyncio.wait_for(transport.notices_done.wait(), timeout=10)
+    await asyncio.sleep(0.3)  # nothing more arrives
+    await sender.stop()
+    task.cancel()
+    invited = {a for a, text, _ in transport.sent if "har åpnet" in text}
+    told = {a for a, text, _ in transport.sent if "har avlyst" in text}
+    assert 5 <= len(invited) < len(ORGS), "cancelled halfway"
+    assert told == invited and result.notified == len(invited)
+    assert result.withdrawn == len(ORGS) - len(invited)
+    assert {s.status for s in await world.of_kind("invitation", round_id)} == {"sent", "cancelled"}
+    world.clock.set(oslo("2026-01-29 12:00"))
+    assert await world.new_cycle().catch_up() == {}  # nothing more for a cancelled round
+    assert await world.of_kind("reminder", round_id) == []
