@@ -17,7 +17,7 @@ Format (a full example is ``docs/examples/arshjul-2027.yaml``)::
                                         # the file again updates the round with this key
         title: Behovsinnhenting 1. kvartal 2027   # optional, 1-200 characters; default: the survey's title
         survey: kvartalsvis-behov       # required here or in defaults
-        opens: 2027-01-11 09:00         # or 2027-01-11T09:00; a bare date opens at 08:00
+        opens: 2027-01-11 09:00         # or 2027-01-11T09:00 (seconds allowed); a bare date opens at 08:00
         closes: 2027-01-29              # a bare date closes at 23:59 that day
         audience: all                   # default; or {county: "46"}, {kind: kommune | fylkeskommune},
                                         # {orgs: ["3301", "46"]} or {orgs: "3301, 46"}
@@ -79,7 +79,7 @@ ROUND_FIELDS = ("key", "title", "opens", "closes", *DEFAULTABLE)
 REMINDER_FIELDS = ("days_before", "at", "before")
 AUDIENCE_FIELDS = ("county", "orgs", "kind")
 
-MOMENT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2}))?$")
+MOMENT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 OFFSET = re.compile(r"\d:\d{2}(?::\d{2})?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 QUIET_HOURS = re.compile(r"^(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})$")
@@ -468,7 +468,7 @@ class _Checker:
                     f"{self.zone.key} local time",
                 )
             return None
-        year, month, day, hour, minute = match.groups()
+        year, month, day, hour, minute, second = match.groups()
         try:
             moment_day = date(int(year), int(month), int(day))
         except ValueError:
@@ -480,7 +480,10 @@ class _Checker:
             if parsed is None:
                 self.problem(path, f"{text!r}: there is no such time of day (00:00-23:59)")
                 return None
-            clock = parsed
+            if second is not None and int(second) > 59:
+                self.problem(path, f"{text!r}: there is no such time of day (00:00-23:59)")
+                return None
+            clock = parsed.replace(second=int(second or 0))
         dst = local_time_problem(moment_day, clock, self.zone)
         if dst is not None:
             self.problem(path, f"{dst}; choose another time")

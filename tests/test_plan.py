@@ -555,3 +555,14 @@ def test_planned_round_problems_point_at_the_written_line() -> None:
     assert (whole.line, whole.field) == (4, "rounds[0]")
     built_in = planned.problem(plan.source, "reminders", "x")
     assert (built_in.line, built_in.field) == (4, "rounds[0].reminders")
+
+
+def test_times_may_have_seconds() -> None:
+    plan = load_plan_text(
+        "rounds:\n  - key: k\n    survey: kvartalsvis-behov\n    opens: 2027-01-11 09:00:30\n"
+        "    closes: 2027-01-11T09:05:15\n    reminders: []\n",
+        "plan.yaml",
+        OSLO,
+    )
+    assert plan.rounds[0].opens_at == datetime(2027, 1, 11, 8, 0, 30, tzinfo=UTC)
+    assert plan.rounds[0].closes_at == datetime(2027, 1, 11, 8, 5, 15, tzinfo=UTC)
