@@ -159,3 +159,81 @@ def test_demo_runs_unattended_and_writes_the_export(tmp_path: Path) -> None:
     exported = json.loads((tmp_path / "exports" / "demo-round-1.json").read_text(encoding="utf-8"))
     assert exported[0]["status"] == "submitted" and exported[0]["org_name"] == "Drammen"
     assert (tmp_path / "exports" / "demo-round-1.xlsx").stat().st_size > 0
+
+
+EXAMPLE_PLAN = Path(__file__).resolve().parent.parent / "docs" / "examples" / "arshjul-2027.yaml"
+
+
+def test_plan_apply_show_and_the_round_commands(deployment: Deployment, tmp_path: Path) -> None:
+    dry = deployment.cli_json("plan", "apply", str(EXAMPLE_PLAN), "--dry-run")
+    assert dry["dry_run"] and [r["action"] for r in dry["rounds"]] == ["created"] * 4
+    applied = deployment.cli_json("plan", "apply", str(EXAMPLE_PLAN))
+    assert [r["key"] for r in applied["rounds"]] == ["2027-1", "2027-2", "2027-3", "2027-4"]
+    again = deployment.cli_json("plan", "apply", str(EXAMPLE_PLAN))
+    assert [r["action"] for r in again["rounds"]] == ["unchanged"] * 4
+    shown = deployment.cli("plan", "show", "--year", "2027").stdout
+    assert "Årshjul 2027" in shown and "Behovsinnhenting 1. kvartal 2027" in shown
+    assert "januar" in shown and "desember" in shown
+    calendar = deployment.cli_json("plan", "show")
+    assert {r["key"] for r in calendar} >= {"2027-1", "2027-4"}
+
+    first = applied["rounds"][0]["id"]
+    status = deployment.cli_json("rounds", "status", str(first))
+    assert (status["organisations"], status["invited"], status["submitted"]) == (371, 0, 0)
+    assert len(status["by_county"]) == 15 and len(status["not_answered"]) == 371
+    moved = deployment.cli_json("rounds", "extend", str(first), "--closes", "2027-02-05")
+    assert moved["closes_at"].startswith("2027-02-05T22:59")
+    assert deployment.cli_json("rounds", "pause", str(first))["paused"] is True
+    assert deployment.cli_json("rounds", "resume", str(first))["paused"] is False
+    refused = deployment.cli("rounds", "cancel", str(first), check=False)
+    assert refused.returncode == 1  # no --yes and no terminal to confirm on
+    cancelled = deployment.cli_json("rounds", "cancel", str(first), "--yes")
+    assert cancelled["status"] == "cancelled"
+    again = deployment.cli("rounds", "pause", str(first), check=False)
+    assert again.returncode == 1 and "er avlyst" in again.stderr
+    history = deployment.cli_json("rounds", "history", str(first))
+    assert [e["action"] for e in history] == [
+        "planned",
+        "rescheduled",
+        "paused",
+        "resumed",
+        "cancelled",
+    ]
+    assert all(e["actor"].startswith("cli") for e in history)
+    scheduler = deployment.cli_json("scheduler", "status")
+    assert scheduler["holder"] is None
+    assert f"round:{first + 1}:open" in {job["id"] for job in scheduler["jobs"]}
+
+
+def test_plan_errors_name_file_line_and_field(deployment: Deployment, tmp_path: Path) -> None:
+    broken = tmp_path / "plan.yaml"
+    broken.write_text(
+        "rounds:\n  - key: x\n    survey: kvartalsvis-behov\n    opens: 2027-13-01\n"
+        "    closes: 2027-01-29\n    weekends: sometimes\n",
+        encoding="utf-8",
+    )
+    result = deployment.cli("plan", "apply", str(broken), check=False)
+    assert result.returncode == 1
+    assert f"{broken}:4: rounds[0].opens:" in result.stderr
+    assert f"{broken}:6: rounds[0].weekends:" in result.stderr
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text(
+        "rounds:\n  - key: y\n    survey: finnes-ikke\n    opens: 2030-01-14 09:00\n"
+        "    closes: 2030-01-29\n",
+        encoding="utf-8",
+    )
+    result = deployment.cli("plan", "apply", str(unknown), check=False)
+    assert result.returncode == 1 and f"{unknown}:3: rounds[0].survey: no survey" in result.stderr
+
+
+def test_admins_grant_list_revoke(deployment: Deployment) -> None:
+    contact = deployment.cli_json(
+        "contacts", "add", "--org", "0301", "--name", "Admin Person", "--role", "ks"
+    )
+    granted = deployment.cli_json("admins", "grant", "--contact", str(contact["id"]))
+    assert granted == {"id": contact["id"], "name": "Admin Person", "admin": True}
+    assert [a["id"] for a in deployment.cli_json("admins", "list")] == [contact["id"]]
+    deployment.cli_json("admins", "revoke", "--contact", str(contact["id"]))
+    assert deployment.cli_json("admins", "list") == []
+    missing = deployment.cli("admins", "grant", "--contact", "99999", check=False)
+    assert missing.returncode == 1 and "no contact" in missing.stderr

@@ -125,3 +125,48 @@ async def test_foreign_keys_are_enforced(sessions) -> None:
         session.add(Contact(organisation_id=999_999, name="A", role="radmann"))
         with pytest.raises(IntegrityError):
             await session.flush()
+
+
+async def test_rounds_made_before_the_annual_cycle_upgrade_cleanly(tmp_path: Path) -> None:
+    """0001 -> 0002 on a database with data: old rounds get an empty reminder plan and
+    default quiet hours, and carry on as before."""
+    import asyncio
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from scheduler.cycle import timing_of
+    from storage.migrate import alembic_config
+    from storage.orm import Round
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "0001")
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO survey_versions (id, key, version, content_hash, source_name, definition,"
+                " title, created_at) VALUES (1, 'k', 1, 'h', 's', 'd', 't', '2026-11-01 10:00:00')"
+            )
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO rounds (id, survey_version_id, title, status, audience, opens_at,"
+                " closes_at, created_at) VALUES (1, 1, 'Gammel', 'open', '{\"kind\": \"all\"}',"
+                " '2026-11-01 10:00:00', '2026-12-15 22:59:00', '2026-11-01 09:00:00')"
+            )
+        )
+    await engine.dispose()
+    await prepare_database(url)
+    assert await current_revision(url) == head_revision()
+    engine = create_engine(url)
+    async with session_factory(engine)() as session, session.begin():
+        round_ = await session.get(Round, 1)
+        assert round_ is not None
+        assert (round_.reminder_rules, round_.quiet_rules, round_.version) == ([], {}, 1)
+        assert round_.updated_at is not None and round_.paused_at is None
+        assert timing_of(round_).reminders == ()
+        round_.title = "Gammel, endret"  # the optimistic lock works on old rows too
+    async with session_factory(engine)() as session:
+        assert (await session.get(Round, 1)).version == 2
+    await engine.dispose()
