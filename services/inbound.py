@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from storage.orm import InboundEvent, utcnow
 from storage.upsert import insert_ignoring_conflicts
@@ -176,8 +177,9 @@ class InboundProcessor:
                 self.processed += 1
                 self._after_commit()
                 return True
-            except IntegrityError:
-                # Another chat of the same organisation raced us; the retry sees its row.
+            except (IntegrityError, StaleDataError):
+                # Another chat of the same organisation, or the scheduler closing the round,
+                # changed the same rows; the retry sees what they did.
                 log.warning("inbound %s: conflict, retrying", row_id)
             except SQLAlchemyError as error:
                 log.error("inbound %s: database unavailable (%s)", row_id, type(error).__name__)

@@ -110,15 +110,10 @@ async def queue_invitations(
     """
     if round_.status != "open" or round_.invitations_queued_at is not None:
         return 0
-    submitted = await submitted_ids(session, round_.id)
     closes = format_datetime(round_.closes_at, zone)
     queued = 0
     invitees = []
-    for chat, contact, organisation in await reachable_chats(
-        session, await audience_ids(session, round_.id)
-    ):
-        if organisation.id in submitted:
-            continue
+    for chat, contact, organisation in await _waiting_for(session, round_):
         message = notices.invitation(
             contact_name=contact.name,
             org_name=organisation.name,
@@ -154,7 +149,6 @@ async def send_reminders(
         return 0
     if round_.last_reminder_for is not None and due_for <= round_.last_reminder_for:
         return 0
-    submitted = await submitted_ids(session, round_.id)
     started = set(
         await session.scalars(
             select(Response.organisation_id).where(Response.round_id == round_.id)
@@ -162,11 +156,7 @@ async def send_reminders(
     )
     closes = format_datetime(round_.closes_at, zone)
     queued = 0
-    for chat, contact, organisation in await reachable_chats(
-        session, await audience_ids(session, round_.id)
-    ):
-        if organisation.id in submitted:
-            continue
+    for chat, contact, organisation in await _waiting_for(session, round_):
         message = cycle_texts.reminder(
             contact_name=contact.name,
             org_name=organisation.name,
@@ -415,7 +405,6 @@ async def change_dates(
 async def _tell_new_deadline(
     session: AsyncSession, round_: Round, now: datetime, zone: ZoneInfo
 ) -> int:
-    submitted = await submitted_ids(session, round_.id)
     invited = set(
         await session.scalars(
             select(RoundInvitee.contact_id).where(RoundInvitee.round_id == round_.id)
@@ -423,10 +412,8 @@ async def _tell_new_deadline(
     )
     closes = format_datetime(round_.closes_at, zone)
     notified = 0
-    for chat, contact, organisation in await reachable_chats(
-        session, await audience_ids(session, round_.id)
-    ):
-        if organisation.id in submitted or contact.id not in invited:
+    for chat, contact, organisation in await _waiting_for(session, round_):
+        if contact.id not in invited:
             continue
         message = cycle_texts.deadline_changed(
             org_name=organisation.name, title=round_.title, closes=closes, round_id=round_.id
@@ -439,6 +426,20 @@ async def _tell_new_deadline(
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+async def _waiting_for(
+    session: AsyncSession, round_: Round
+) -> list[tuple[Chat, Contact, Organisation]]:
+    """Each reachable contact of every organisation in the audience that has not submitted."""
+    submitted = await submitted_ids(session, round_.id)
+    return [
+        (chat, contact, organisation)
+        for chat, contact, organisation in await reachable_chats(
+            session, await audience_ids(session, round_.id)
+        )
+        if organisation.id not in submitted
+    ]
 
 
 async def _send(
