@@ -28,13 +28,11 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import select  # noqa: E402
 
 from scheduler.plan import load_plan_text  # noqa: E402
 from scheduler.plan_apply import apply_plan  # noqa: E402
 from storage.db import create_engine, session_factory  # noqa: E402
-from storage.orm import Chat, Contact, Organisation  # noqa: E402
-from tests.e2e_support import Deployment  # noqa: E402
+from tests.e2e_support import Deployment, bind_contacts  # noqa: E402
 from tests.telegram_standin import TelegramStandIn  # noqa: E402
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -48,28 +46,6 @@ rounds:
   - {key: q3, opens: "2030-09-09 09:00", closes: "2030-09-27"}
   - {key: q4, opens: "2030-11-04 09:00", closes: "2030-11-22"}
 """
-
-
-async def register_everyone(url: str, count: int) -> dict[int, str]:
-    """One contact per member with a Telegram chat, as if all had redeemed their codes."""
-    engine = create_engine(url)
-    chats: dict[int, str] = {}
-    async with session_factory(engine)() as session, session.begin():
-        organisations = list(
-            await session.scalars(select(Organisation.id).order_by(Organisation.code).limit(count))
-        )
-        for index, org_id in enumerate(organisations):
-            contact = Contact(organisation_id=org_id, name=f"Leder {index}", role="kommunedirektor")
-            session.add(contact)
-            await session.flush()
-            chat_id = FIRST_CHAT + index
-            session.add(
-                Chat(channel="telegram", address=str(chat_id), user_id=str(chat_id),
-                     contact_id=contact.id, last_seen_at=datetime.now(UTC))
-            )  # fmt: skip
-            chats[chat_id] = str(org_id)
-    await engine.dispose()
-    return chats
 
 
 async def time_plan_in_process(url: str) -> dict[str, float]:
@@ -95,7 +71,7 @@ async def main(args: argparse.Namespace) -> None:
             extra_env={"LOG_LEVEL": "WARNING", "SCHEDULER_SYNC_SECONDS": "1"},
         )  # fmt: skip
         await asyncio.to_thread(deployment.cli, "db", "upgrade")
-        chats = await register_everyone(url, args.members)
+        chats = await bind_contacts(url, args.members, FIRST_CHAT)
         print(f"{len(chats)} members with a registered contact", file=sys.stderr)
 
         in_process = await time_plan_in_process(url)

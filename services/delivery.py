@@ -32,6 +32,7 @@ from storage.orm import OutboxMessage
 
 log = logging.getLogger(__name__)
 
+CLAIM_SETTLE_SECONDS = 30.0  # how often claims left by a crashed sender are looked for
 FAIR_SHARE_EVERY = 5  # one send slot in five goes to the oldest message, so nothing starves
 
 
@@ -134,11 +135,14 @@ class Sender:
         The outbox is read when something new was queued, or once per poll interval
         (other processes may queue too); a finished send only dispatches from memory.
         """
-        await self._release_stale_claims()
         last_load = -self._poll_interval
+        last_settle = float("-inf")
         while not self._stopping:
             self._wake.clear()  # before loading: a wake during the load must not be lost
             now = self._monotonic()
+            if now - last_settle >= CLAIM_SETTLE_SECONDS:
+                last_settle = now
+                await self._release_stale_claims()
             if self._new_work or now - last_load >= self._poll_interval:
                 self._new_work = False
                 last_load = now
@@ -152,13 +156,17 @@ class Sender:
     async def _release_stale_claims(self) -> None:
         try:
             async with self._sessions() as session, session.begin():
-                released = await outbox.release_stale_claims(session, datetime.now(UTC))
+                resent, interrupted = await outbox.release_stale_claims(session, datetime.now(UTC))
         except SQLAlchemyError as error:
-            log.error("outbox: cannot release stale claims (%s)", type(error).__name__)
+            log.error("outbox: cannot settle stale claims (%s)", type(error).__name__)
             return
-        if released:
+        if resent or interrupted:
             log.warning(
-                "outbox: %s messages were mid-send at a crash; sending them again", released
+                "outbox: %s messages were mid-send when a sender stopped: %s sent again, "
+                "%s invitations/reminders not repeated",
+                resent + interrupted,
+                resent,
+                interrupted,
             )
 
     async def stop(self) -> None:

@@ -163,7 +163,7 @@ async def move_round_messages(
 # A round's outreach goes out only while its round is open and not paused; the notices
 # that a round closed or was cancelled go out whatever the round's state.
 OUTREACH_KINDS = ("invitation", "reminder", "deadline_changed")
-CLAIM_TIMEOUT = timedelta(minutes=5)
+CLAIM_TIMEOUT = timedelta(seconds=60)  # far beyond any send's HTTP timeouts
 
 
 async def claim(session: AsyncSession, message_id: int, now: datetime) -> str:
@@ -191,16 +191,28 @@ async def claim(session: AsyncSession, message_id: int, now: datetime) -> str:
     return "claimed"
 
 
-async def release_stale_claims(session: AsyncSession, now: datetime) -> int:
-    """Claims left by a crash mid-send go back to pending (the message may be sent twice,
-    as any message whose outcome was not recorded; see docs/decisions/0002)."""
-    result = await session.execute(
+async def release_stale_claims(session: AsyncSession, now: datetime) -> tuple[int, int]:
+    """Settle claims left by a crash mid-send; returns (sent again, given up).
+
+    Nobody can tell whether such a message reached the platform (no idempotency key).
+    A notice goes back to pending: better twice than never (docs/decisions/0002). A round's
+    invitation or reminder is marked ``interrupted`` instead and not sent again: a member
+    must never get the same invitation twice, and the next reminder reaches them anyway.
+    """
+    stale = (OutboxMessage.status == "sending", OutboxMessage.not_before < now - CLAIM_TIMEOUT)
+    interrupted = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == "sending", OutboxMessage.not_before < now - CLAIM_TIMEOUT)
+        .where(*stale, OutboxMessage.kind.in_(OUTREACH_KINDS))
+        .values(status="interrupted", last_error="interrupted mid-send; not sent again")
+        .execution_options(synchronize_session=False)
+    )
+    resent = await session.execute(
+        update(OutboxMessage)
+        .where(*stale)
         .values(status="pending")
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(resent.rowcount), int(interrupted.rowcount)  # type: ignore[attr-defined]
 
 
 async def mark_chat_unreachable(session: AsyncSession, channel: str, address: str) -> None:

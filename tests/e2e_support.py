@@ -124,3 +124,41 @@ class Deployment:
     def log(self) -> str:
         path = self.workdir / "run.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+
+async def bind_contacts(database_url: str, count: int, first_chat: int) -> dict[int, str]:
+    """One contact per member (the first ``count`` by code) with a Telegram chat, as if each
+    had redeemed their invitation code; returns {chat id: organisation code}."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from storage.db import create_engine, session_factory
+    from storage.orm import Chat, Contact, Organisation
+
+    engine = create_engine(database_url)
+    chats: dict[int, str] = {}
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            organisations = (
+                await session.execute(
+                    select(Organisation.id, Organisation.code)
+                    .order_by(Organisation.code)
+                    .limit(count)
+                )
+            ).all()
+            for index, (org_id, code) in enumerate(organisations):
+                contact = Contact(
+                    organisation_id=org_id, name=f"Leder {code}", role="kommunedirektor"
+                )
+                session.add(contact)
+                await session.flush()
+                chat_id = first_chat + index
+                session.add(
+                    Chat(channel="telegram", address=str(chat_id), user_id=str(chat_id),
+                         contact_id=contact.id, last_seen_at=datetime.now(UTC))
+                )  # fmt: skip
+                chats[chat_id] = code
+    finally:
+        await engine.dispose()
+    return chats

@@ -266,3 +266,33 @@ async def test_bulk_messages_are_not_starved_by_a_steady_stream_of_dialog_replie
     await sender.drain(within=10)
     order = [address for address, _, _ in transport.sent]
     assert order.index("bulk") < 5  # within the first fair-share slot, not after all 30 replies
+
+
+async def test_claims_left_by_a_crash_are_settled_without_repeating_invitations(sessions) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    async with sessions() as session, session.begin():
+        for kind in ("invitation", "reminder", "round_closed"):
+            await outbox.enqueue(
+                session, outbox.Recipient("telegram", kind), [OutgoingMessage(text=kind)],
+                kind=kind, priority=50,
+            )  # fmt: skip
+        await outbox.enqueue(
+            session, outbox.Recipient("telegram", "fresh"), [OutgoingMessage(text="x")],
+            kind="invitation", priority=50,
+        )  # fmt: skip
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        for row in rows:
+            row.status = "sending"
+            row.not_before = now - (
+                timedelta(seconds=5) if row.address == "fresh" else timedelta(minutes=2)
+            )
+    async with sessions() as session, session.begin():
+        assert await outbox.release_stale_claims(session, now) == (1, 2)
+    async with sessions() as session:
+        states = {r.address: r.status for r in await session.scalars(select(OutboxMessage))}
+    assert states == {
+        "invitation": "interrupted", "reminder": "interrupted",
+        "round_closed": "pending", "fresh": "sending",  # another sender may still be on it
+    }  # fmt: skip
