@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -193,9 +194,13 @@ class World:
 
     # --- what was sent -----------------------------------------------------------------
 
-    async def outbox(self) -> list[Sent]:
+    async def outbox(self, *conditions: Any) -> list[Sent]:
         async with self.sessions() as session:
-            rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage).where(*conditions).order_by(OutboxMessage.id)
+                )
+            ).all()
         return [
             Sent(r.address, r.contact_id, r.round_id, r.kind, r.status, r.created_at,
                  OutgoingMessage.model_validate(r.payload))
@@ -203,13 +208,12 @@ class World:
         ]  # fmt: skip
 
     async def messages(self, code: str) -> list[Sent]:
-        return [s for s in await self.outbox() if s.address == f"chat-{code}"]
+        return await self.outbox(OutboxMessage.address == f"chat-{code}")
 
     async def of_kind(self, kind: str, round_id: int | None = None) -> list[Sent]:
-        return [
-            s for s in await self.outbox()
-            if s.kind == kind and (round_id is None or s.round_id == round_id)
-        ]  # fmt: skip
+        if round_id is None:
+            return await self.outbox(OutboxMessage.kind == kind)
+        return await self.outbox(OutboxMessage.kind == kind, OutboxMessage.round_id == round_id)
 
     async def org_ids(self, codes: list[str]) -> list[int]:
         async with self.sessions() as session:
