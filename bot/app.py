@@ -31,6 +31,7 @@ from services.delivery import Pacing, Sender, Transport
 from services.inbound import InboundProcessor, sweep_forever
 from services.surveys import SurveyCatalog
 from storage.db import create_engine, session_factory
+from storage.files import FileStore
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def build_runtime(
     use_telegram = bool(settings.telegram_bot_token) if with_telegram is None else with_telegram
     if use_telegram:
         bot = telegram_bot(settings)
-        chosen["telegram"] = TelegramTransport(bot)
+        chosen["telegram"] = TelegramTransport(bot, FileStore(sessions))
     chosen.update(transports or {})
     pacing = Pacing(
         per_second=settings.send_rate_per_second,

@@ -14,12 +14,11 @@ import hmac
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import (
     BadRequest,
     Conflict,
@@ -32,9 +31,11 @@ from telegram.error import (
 )
 from telegram.warnings import PTBUserWarning
 
-from dialogs.messages import OutgoingMessage
+from dialogs.messages import Attachment, OutgoingMessage
+from dialogs.messages import split_text as split_messages_text
 from services.delivery import PermanentFailure, RecipientUnreachable, RetryLater, TransientFailure
 from services.inbound import Inbound, InboundProcessor
+from storage.files import FileStore
 
 log = logging.getLogger(__name__)
 
@@ -45,25 +46,8 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Split long text at paragraph, line or word boundaries (mid-word only as a last resort)."""
-    if len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = max(window.rfind("\n\n"), 0)
-        if cut < limit // 2:
-            cut = window.rfind("\n")
-        if cut < limit // 2:
-            cut = window.rfind(" ")
-        if cut < limit // 2:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        parts.append(rest)
-    return [part for part in parts if part]
+    """Telegram-sized parts of a text (the outbox splits already; this is the safety net)."""
+    return split_messages_text(text, limit)
 
 
 def translate_update(raw: Any) -> Inbound | None:
@@ -139,8 +123,9 @@ class TelegramTransport:
 
     channel = CHANNEL
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, files: FileStore | None = None) -> None:
         self._bot = bot
+        self._files = files
 
     async def deliver(self, address: str, message: OutgoingMessage, replace_id: str | None) -> str:
         try:
@@ -159,8 +144,20 @@ class TelegramTransport:
             raise TransientFailure("invalid bot token") from error
         except TelegramError as error:
             raise TransientFailure(str(error)) from error
+        except LookupError as error:  # a stored file that is gone
+            raise PermanentFailure(str(error)) from error
 
     async def _deliver(self, chat_id: int, message: OutgoingMessage, replace_id: str | None) -> str:
+        last_id = ""
+        if message.text:
+            last_id = await self._send_text(chat_id, message, replace_id)
+        for attachment in message.attachments:
+            last_id = await self._send_file(chat_id, attachment)
+        return last_id
+
+    async def _send_text(
+        self, chat_id: int, message: OutgoingMessage, replace_id: str | None
+    ) -> str:
         chunks = split_text(message.text)
         markup = _keyboard(message)
         if replace_id is not None and len(chunks) == 1:
@@ -181,17 +178,39 @@ class TelegramTransport:
                 reply_markup=markup if index == len(chunks) - 1 else None,
             )
             last_id = str(sent.message_id)
-        for attachment in message.attachments:
-            caption = (attachment.caption or "")[:MAX_CAPTION] or None
-            content = await asyncio.to_thread(Path(attachment.path).read_bytes)
-            if attachment.kind == "photo":
-                sent = await self._bot.send_photo(chat_id=chat_id, photo=content, caption=caption)
-            else:
-                sent = await self._bot.send_document(
-                    chat_id=chat_id, document=content, filename=attachment.filename, caption=caption
-                )
-            last_id = str(sent.message_id)
         return last_id
+
+    async def _send_file(self, chat_id: int, attachment: Attachment) -> str:
+        """A photo or document: by Telegram's file id when it has one, else uploaded once."""
+        if self._files is None:
+            raise PermanentFailure("this transport has no file store")
+        stored = await self._files.load(attachment.file_id)
+        caption = (attachment.caption or "")[:MAX_CAPTION] or None
+        if stored.telegram_file_id:
+            try:
+                return await self._send_file_as(
+                    chat_id, attachment, stored.telegram_file_id, caption
+                )
+            except BadRequest as error:  # an id Telegram forgot: upload again
+                log.info("telegram: stored file id refused (%s); uploading", error.message)
+        upload = InputFile(stored.content, filename=attachment.filename)
+        sent_id = await self._send_file_as(chat_id, attachment, upload, caption)
+        return sent_id
+
+    async def _send_file_as(
+        self, chat_id: int, attachment: Attachment, file: str | InputFile, caption: str | None
+    ) -> str:
+        if attachment.kind == "photo":
+            sent = await self._bot.send_photo(chat_id=chat_id, photo=file, caption=caption)
+            telegram_id = sent.photo[-1].file_id if sent.photo else None
+        else:
+            sent = await self._bot.send_document(
+                chat_id=chat_id, document=file, filename=attachment.filename, caption=caption
+            )
+            telegram_id = sent.document.file_id if sent.document else None
+        if isinstance(file, InputFile) and telegram_id and self._files is not None:
+            await self._files.remember_telegram_id(attachment.file_id, telegram_id)
+        return str(sent.message_id)
 
 
 class TelegramIntake:

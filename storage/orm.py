@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -331,6 +332,7 @@ class OutboxMessage(Base):
     address: Mapped[str] = mapped_column(String(200))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
+    publication_id: Mapped[int | None] = mapped_column(ForeignKey("publications.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     priority: Mapped[int] = mapped_column(Integer, default=0)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -343,3 +345,53 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class StoredFile(Base):
+    """A file sent to members (a chart, a report), kept in the database.
+
+    Every process can send it, and a crash never loses it. ``telegram_file_id`` is the
+    id Telegram gave it on the first upload, so later sends reuse it instead of
+    uploading the same bytes once per member.
+    """
+
+    __tablename__ = "files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    telegram_file_id: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Publication(Base):
+    """Something KS sends to many members: a round's summary, a dissemination notice about
+    what KS does with the input, or any broadcast.
+
+    A draft until published: staff edit ``text`` and preview it in their own chat.
+    ``attachments`` lists stored files ({kind, file_id, filename, caption}); ``segment``
+    says who gets it. Its deliveries are the outbox rows with its id.
+    """
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # summary | notice | broadcast
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    segment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | published
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+    published_by: Mapped[str | None] = mapped_column(String(100))
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}

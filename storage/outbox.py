@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.messages import OutgoingMessage
+from dialogs.messages import OutgoingMessage, one_call_each
 from storage.orm import Chat, OutboxMessage, Round, utcnow
 from storage.upsert import insert_ignoring_conflicts
 
@@ -41,21 +41,28 @@ async def enqueue(
     priority: int,
     dedupe_key: str | None = None,
     round_id: int | None = None,
+    publication_id: int | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Queue messages for one recipient; returns how many were newly queued.
+    """Queue messages for one recipient; returns how many rows were newly queued.
+
+    Each message is stored as the parts that take one platform call each (long text
+    split, every attachment on its own; see ``one_call_each``), so the sender's pacing
+    counts every call.
 
     With ``dedupe_key`` each message gets ``f"{dedupe_key}:{index}"``, so enqueueing
     the same thing twice (a job that fires twice, a retried transaction) queues it once.
     ``now`` is when it is queued (the cycle passes its own, possibly simulated, clock).
     """
     now = now or utcnow()
+    parts = [part for message in messages for part in one_call_each(message, recipient.channel)]
     rows = [
         {
             "channel": recipient.channel,
             "address": recipient.address,
             "contact_id": recipient.contact_id,
             "round_id": round_id,
+            "publication_id": publication_id,
             "kind": kind,
             "priority": priority,
             "payload": message.model_dump(mode="json"),
@@ -66,7 +73,7 @@ async def enqueue(
             "not_before": now,
             "created_at": now,
         }
-        for index, message in enumerate(messages)
+        for index, message in enumerate(parts)
     ]
     if dedupe_key is None:
         session.add_all(OutboxMessage(**row) for row in rows)
