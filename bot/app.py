@@ -25,10 +25,11 @@ from telegram.request import HTTPXRequest
 from bot.settings import Settings
 from bot.telegram import TelegramIntake, TelegramTransport, webhook_handler
 from scheduler.cycle import Cycle
-from scheduler.service import CycleScheduler
+from scheduler.service import CycleScheduler, process_identity
 from services.conversation import Conversation
 from services.delivery import Pacing, Sender, Transport
 from services.inbound import InboundProcessor, sweep_forever
+from services.senders import SenderMembership
 from services.surveys import SurveyCatalog
 from storage.db import create_engine, session_factory
 from storage.files import FileStore
@@ -120,7 +121,8 @@ def build_runtime(
         chat_per_second=settings.send_chat_rate_per_second,
         chat_burst=settings.send_chat_burst,
     )
-    sender = Sender(sessions, chosen, pacing)
+    holder = process_identity()
+    sender = Sender(sessions, chosen, pacing, membership=SenderMembership(sessions, holder))
     processor = InboundProcessor(
         sessions,
         conversation.handle,
@@ -137,6 +139,7 @@ def build_runtime(
             settings.database_url,
             lease_ttl=settings.scheduler_lease_seconds,
             sync_interval=settings.scheduler_sync_seconds,
+            holder=holder,
         )
         if settings.scheduler_enabled
         else None

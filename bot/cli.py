@@ -17,6 +17,7 @@ import typer
 from sqlalchemy import func, select
 
 from bot.cli_cycle import admins_app, plan_app, register_round_commands, scheduler_app
+from bot.cli_publish import broadcast_app, notice_app, publications_app, report_app
 from bot.cli_support import (
     JsonOption,
     configure_logging,
@@ -48,6 +49,10 @@ for sub, name in (
     (plan_app, "plan"),
     (admins_app, "admins"),
     (scheduler_app, "scheduler"),
+    (publications_app, "publications"),
+    (broadcast_app, "broadcast"),
+    (notice_app, "notice"),
+    (report_app, "report"),
 ):
     app.add_typer(sub, name=name)
 register_round_commands(rounds_app)

@@ -14,7 +14,10 @@ from zoneinfo import ZoneInfo
 
 from dialogs.messages import Button, OutgoingMessage
 
-Action = Literal["list", "status", "reschedule", "deadline", "pause", "resume", "cancel", "help"]
+Action = Literal[
+    "list", "status", "reschedule", "deadline", "pause", "resume", "cancel", "help",
+    "report", "preview", "edit", "publish", "notice", "broadcast",
+]  # fmt: skip
 
 ADMIN_COMMANDS: dict[str, Action] = {
     "runder": "list",
@@ -25,13 +28,26 @@ ADMIN_COMMANDS: dict[str, Action] = {
     "fortsettrunde": "resume",
     "avlys": "cancel",
     "adminhjelp": "help",
+    "rapport": "report",
+    "forhandsvis": "preview",
+    "rediger": "edit",
+    "publiser": "publish",
+    "kunngjoring": "notice",
+    "melding": "broadcast",
 }
-NEEDS_ROUND: set[Action] = {"status", "reschedule", "deadline", "pause", "resume", "cancel"}
+NEEDS_ROUND: set[Action] = {
+    "status", "reschedule", "deadline", "pause", "resume", "cancel", "report", "notice",
+}  # fmt: skip
+NEEDS_PUBLICATION: set[Action] = {"preview", "edit", "publish"}
 NEEDS_MOMENT: set[Action] = {"reschedule", "deadline"}
+NEEDS_TEXT: set[Action] = {"edit", "notice", "broadcast"}
+# /publiser N [who]: the words an admin may use, and the segment each means.
+PUBLISH_TO = {"inviterte": "invited", "svarte": "respondents", "alle": "all"}
 
 PAYLOAD_PREFIX = "adm:"  # engine payloads use "a:" and "c:", round starts "r:"
 CANCEL_PREFIX = "adm:cancel:"
 KEEP_PAYLOAD = "adm:keep"
+PUBLISH_PREFIX = "adm:pub:"
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$|^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _TIME = re.compile(r"^(?:kl\.?)?(\d{1,2})[:.](\d{2})$")
@@ -44,23 +60,42 @@ class AdminRequest:
     action: Action
     round_id: int | None = None
     moment: datetime | None = None  # aware UTC
+    publication_id: int | None = None
+    text: str | None = None  # a draft's new text, a notice or a broadcast
+    segment: str | None = None  # /publiser N svarte, /melding fylke:46 ...
 
 
 def parse_admin(name: str, argument: str, zone: ZoneInfo) -> AdminRequest | str:
     """The request, or a Norwegian usage text saying what was wrong."""
     action = ADMIN_COMMANDS[name]
-    words = argument.split()
-    if action not in NEEDS_ROUND:
+    head, _, rest = argument.strip().partition(" ")
+    rest = rest.strip()
+    if action == "broadcast":
+        return AdminRequest(action, segment=head, text=rest) if head and rest else usage(name)
+    if action not in NEEDS_ROUND | NEEDS_PUBLICATION:
         return AdminRequest(action)
-    if not words or not words[0].isdigit() or len(words[0]) > 9:
+    if not head.isdigit() or len(head) > 9:
         return usage(name)
-    round_id = int(words[0])
+    number = int(head)
+    if action in NEEDS_TEXT:
+        if not rest:
+            return usage(name)
+        if action == "edit":
+            return AdminRequest(action, publication_id=number, text=rest)
+        return AdminRequest(action, round_id=number, text=rest)
+    if action == "publish":
+        who = rest.lower() or "inviterte"
+        if who not in PUBLISH_TO:
+            return usage(name)
+        return AdminRequest(action, publication_id=number, segment=PUBLISH_TO[who])
+    if action in NEEDS_PUBLICATION:
+        return AdminRequest(action, publication_id=number)
     if action not in NEEDS_MOMENT:
-        return AdminRequest(action, round_id)
-    moment = _moment(words[1:], zone, end_of_day=action == "deadline")
+        return AdminRequest(action, round_id=number)
+    moment = _moment(rest.split(), zone, end_of_day=action == "deadline")
     if moment is None:
         return usage(name)
-    return AdminRequest(action, round_id, moment)
+    return AdminRequest(action, round_id=number, moment=moment)
 
 
 def _moment(words: list[str], zone: ZoneInfo, *, end_of_day: bool) -> datetime | None:
@@ -98,6 +133,12 @@ USAGES = {
     "pauserunde": "/pauserunde RUNDE – stopp invitasjoner og påminnelser midlertidig",
     "fortsettrunde": "/fortsettrunde RUNDE – gjenoppta en runde på pause",
     "avlys": "/avlys RUNDE – avlys en runde (du blir bedt om å bekrefte)",
+    "rapport": "/rapport RUNDE – lag et utkast til oppsummering av en stengt runde og se det her",
+    "forhandsvis": "/forhandsvis UTKAST – se et utkast akkurat slik medlemmene får det",
+    "rediger": "/rediger UTKAST ny tekst – bytt ut teksten i et utkast",
+    "publiser": "/publiser UTKAST [inviterte|svarte|alle] – send et utkast (du blir bedt om å bekrefte)",
+    "kunngjoring": "/kunngjoring RUNDE tekst – utkast til melding om hva KS gjør med innspillene",
+    "melding": "/melding HVEM tekst – utkast til melding til alle, fylke:46, kommune, fylkeskommune …",
 }
 
 
@@ -142,6 +183,41 @@ def confirm_cancel(round_id: int, title: str, invited: int) -> OutgoingMessage:
     )
 
 
+def confirm_publish(
+    publication_id: int,
+    title: str,
+    who: str,
+    reachable: int,
+    organisations: int,
+    unreachable: int,
+    segment: str,
+) -> OutgoingMessage:
+    """Publishing reaches many: say how many, and ask first."""
+    return OutgoingMessage(
+        text=(
+            f"Sende «{title}» til {who}? Det går til {reachable} kontaktpersoner i "
+            f"{organisations} organisasjoner; {unreachable} kan ikke nås i chat."
+        ),
+        buttons=(
+            (
+                Button(
+                    label=f"Ja, send til {reachable}",
+                    payload=f"{PUBLISH_PREFIX}{publication_id}:{segment}"[:64],
+                ),
+                Button(label="Nei, ikke nå", payload=KEEP_PAYLOAD),
+            ),
+        ),
+    )
+
+
+def parse_publish_payload(payload: str) -> tuple[int, str] | None:
+    """(publication id, segment) of a confirmed publish button, or None."""
+    if not payload.startswith(PUBLISH_PREFIX):
+        return None
+    number, _, segment = payload[len(PUBLISH_PREFIX) :].partition(":")
+    return (int(number), segment) if number.isdigit() and len(number) < 10 and segment else None
+
+
 def parse_cancel_payload(payload: str) -> int | None:
     """The round id of a confirmed cancel button, or None."""
     if not payload.startswith(CANCEL_PREFIX):
@@ -151,8 +227,8 @@ def parse_cancel_payload(payload: str) -> int | None:
 
 
 def kept() -> OutgoingMessage:
-    """The admin chose not to cancel."""
-    return OutgoingMessage(text="Greit, runden er ikke avlyst.")
+    """The admin chose not to go ahead."""
+    return OutgoingMessage(text="Greit, da lar vi det være.")
 
 
 def done(text: str) -> OutgoingMessage:

@@ -19,6 +19,14 @@ Answered = Literal["submitted", "started", "incomplete", "no"]
 
 
 @dataclass(frozen=True)
+class WheelNotice:
+    """Something KS published about a round: its summary, or what KS does with the input."""
+
+    title: str
+    published_at: datetime
+
+
+@dataclass(frozen=True)
 class WheelRound:
     """One round of the year, from the member organisation's point of view."""
 
@@ -27,6 +35,7 @@ class WheelRound:
     opens_at: datetime
     closes_at: datetime
     answered: Answered
+    notices: tuple[WheelNotice, ...] = ()
 
 
 def wheel_message(
@@ -55,6 +64,8 @@ def wheel_message(
             lines.append(
                 f"• «{r.title}» – stengte {format_date(r.closes_at, zone)}: {_held_state(r.answered)}"
             )
+            for notice in sorted(r.notices, key=lambda n: n.published_at):
+                lines.append(f"  – {notice.title} ({format_date(notice.published_at, zone)})")
     if not rounds:
         lines += ["", "Det er ingen runder i årshjulet akkurat nå."]
     lines += ["", "KS deler oppsummeringen av hver runde med alle medlemmene."]

@@ -100,6 +100,9 @@ class CycleScheduler:
                 self._poke.clear()
                 try:
                     await self.tick()
+                except SQLAlchemyError as error:  # a busy or unreachable database: try again
+                    log.warning("scheduler: database error (%s); stepping down and retrying", error)
+                    self._step_down()
                 except Exception:  # never let one bad tick end the cycle for good
                     log.exception("scheduler: unexpected error; stepping down and retrying")
                     self._step_down()
@@ -152,12 +155,11 @@ class CycleScheduler:
     async def _lead(self) -> None:
         log.info("scheduler: this process (%s) now runs the annual cycle", self.holder)
         self._engine = create_sync_engine(self.database_url)
+        store = SQLAlchemyJobStore(engine=self._engine, tablename=JOB_TABLE)
+        await asyncio.to_thread(self._create_job_table, store)
         scheduler = AsyncIOScheduler(
             timezone=self.cycle.zone,
-            jobstores={
-                "default": MemoryJobStore(),
-                JOBSTORE: SQLAlchemyJobStore(engine=self._engine, tablename=JOB_TABLE),
-            },
+            jobstores={"default": MemoryJobStore(), JOBSTORE: store},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )
         jobs.bind(self.cycle)
@@ -165,6 +167,15 @@ class CycleScheduler:
         self.scheduler = scheduler
         await self.cycle.catch_up()
         await self.sync()
+
+    def _create_job_table(self, store: SQLAlchemyJobStore) -> None:
+        """APScheduler creates its table on start, on the loop's thread with a short wait for
+        locks; creating it first, here in a worker thread, spares that wait a busy database."""
+        engine = create_sync_engine(self.database_url, patient=True)
+        try:
+            store.jobs_t.create(engine, checkfirst=True)
+        finally:
+            engine.dispose()
 
     def _step_down(self) -> None:
         if self.scheduler is not None:

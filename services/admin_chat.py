@@ -15,10 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs import admin
 from dialogs.dates import format_datetime
 from dialogs.messages import OutgoingMessage
-from services import lifecycle
+from services import lifecycle, publications
+from services.personal import personalise_for
 from services.response_rate import progress_lines, round_progress
-from storage.orm import Contact, Response, Round, RoundInvitee, RoundOrganisation
+from services.segments import Segment, SegmentError
+from storage.orm import Contact, Publication, Response, Round, RoundInvitee, RoundOrganisation
 
+PUBLICATION_ACTIONS = {"report", "preview", "edit", "publish", "notice", "broadcast"}
 STATUS_NB = {"planned": "planlagt", "open": "åpen", "closed": "stengt", "cancelled": "avlyst"}
 LIST_LIMIT = 30  # organisations listed in chat; the CLI lists all
 
@@ -76,12 +79,14 @@ async def carry_out(
         return [admin.help_text()]
     if request.action == "list":
         return [await rounds_overview(session, zone)]
-    assert request.round_id is not None
     try:
+        if request.action in PUBLICATION_ACTIONS:
+            return await _on_publication(session, contact, request, now, zone)
+        assert request.round_id is not None
         return await _on_round(session, contact, request, request.round_id, now, zone)
     except LookupError:
         return [admin.done(f"Fant ingen runde {request.round_id}. Skriv /runder for å se rundene.")]
-    except lifecycle.LifecycleError as error:
+    except (lifecycle.LifecycleError, publications.PublicationError, SegmentError) as error:
         return [admin.done(f"Det gikk ikke: {error}.")]
 
 
@@ -146,5 +151,101 @@ async def confirm_cancel(
         admin.done(
             f"Runde {round_id} «{round_.title}» er avlyst. {result.withdrawn} meldinger ble "
             f"trukket tilbake, og {result.notified} får beskjed om avlysningen."
+        )
+    ]
+
+
+async def _on_publication(
+    session: AsyncSession,
+    contact: Contact,
+    request: admin.AdminRequest,
+    now: datetime,
+    zone: ZoneInfo,
+) -> list[OutgoingMessage]:
+    """Summaries, notices and broadcasts from chat: draft, preview here, then publish."""
+    actor = actor_for(contact)
+    personalise = personalise_for(zone)
+    if request.action == "report":
+        from services.summaries import draft_summary
+
+        assert request.round_id is not None
+        draft = await draft_summary(session, request.round_id, zone, actor=actor, now=now)
+    elif request.action == "notice":
+        assert request.round_id is not None and request.text is not None
+        if await session.get(Round, request.round_id) is None:
+            raise LookupError(request.round_id)
+        draft = await publications.create(
+            session, kind="notice", title="Dette gjør KS med innspillene deres",
+            text=request.text, actor=actor, now=now, round_id=request.round_id,
+        )  # fmt: skip
+    elif request.action == "broadcast":
+        assert request.text is not None and request.segment is not None
+        segment = Segment.parse(request.segment)
+        draft = await publications.create(
+            session, kind="broadcast", title="Melding fra KS", text=request.text,
+            actor=actor, now=now, segment=segment,
+        )  # fmt: skip
+    elif request.action == "edit":
+        assert request.publication_id is not None and request.text is not None
+        draft = await publications.edit_text(
+            session, request.publication_id, request.text, actor=actor, now=now
+        )
+    elif request.action == "preview":
+        assert request.publication_id is not None
+        draft = await publications.load(session, request.publication_id)
+    else:
+        assert request.publication_id is not None and request.segment is not None
+        return [await _confirm_publish(session, request.publication_id, request.segment)]
+    await publications.preview(session, draft.id, contact.id, now=now, personalise=personalise)
+    return [
+        admin.done(
+            f"Utkast {draft.id} («{draft.title}») kommer her, slik medlemmene får det. "
+            f"Rett teksten med /rediger {draft.id} ny tekst, og send med /publiser {draft.id}"
+            + (" [inviterte|svarte|alle]." if draft.round_id else " alle.")
+        )
+    ]
+
+
+async def _confirm_publish(
+    session: AsyncSession, publication_id: int, segment_kind: str
+) -> OutgoingMessage:
+    draft = await publications.load(session, publication_id)
+    if draft.status != "draft":
+        raise publications.PublicationError(f"utkast {publication_id} er allerede sendt")
+    segment = _segment_for(draft, segment_kind)
+    reached = await publications.audience(session, segment)
+    return admin.confirm_publish(
+        publication_id, draft.title, segment.describe(), len(reached.reachable),
+        reached.organisations, len(reached.unreachable), segment_kind,
+    )  # fmt: skip
+
+
+def _segment_for(draft: Publication, segment_kind: str) -> Segment:
+    """``all``, or the round's invitees or respondents; a broadcast keeps its own segment."""
+    if draft.kind == "broadcast" and draft.segment and segment_kind == "all":
+        return Segment.from_json(draft.segment)
+    if segment_kind == "all" or draft.round_id is None:
+        return Segment("all")
+    return Segment(segment_kind, str(draft.round_id))
+
+
+async def confirm_publish(
+    session: AsyncSession, contact: Contact, publication_id: int, segment_kind: str,
+    now: datetime, zone: ZoneInfo,
+) -> list[OutgoingMessage]:  # fmt: skip
+    """The admin pressed "Ja, send"."""
+    try:
+        draft = await publications.load(session, publication_id)
+        segment = _segment_for(draft, segment_kind)
+        reached = await publications.publish(
+            session, publication_id, segment, actor=actor_for(contact), now=now,
+            personalise=personalise_for(zone),
+        )  # fmt: skip
+    except (publications.PublicationError, SegmentError) as error:
+        return [admin.done(f"Det gikk ikke: {error}.")]
+    return [
+        admin.done(
+            f"«{draft.title}» sendes nå til {len(reached.reachable)} kontaktpersoner. "
+            f"Leveringsrapport: lyttepost publications report {publication_id}."
         )
     ]

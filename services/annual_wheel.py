@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.wheel import Answered, WheelRound
-from storage.orm import Organisation, Response, Round, RoundOrganisation
+from dialogs.wheel import Answered, WheelNotice, WheelRound
+from storage.orm import Organisation, Publication, Response, Round, RoundOrganisation
 
 WINDOW = timedelta(days=366)  # a year back and a year ahead
 
@@ -32,6 +32,16 @@ async def wheel_rounds(
         )
         .order_by(Round.opens_at)
     )
+    found = list(rows)
+    notices: dict[int, list[WheelNotice]] = {}
+    for round_id, title, published_at in await session.execute(
+        select(Publication.round_id, Publication.title, Publication.published_at).where(
+            Publication.round_id.in_([round_.id for round_, _ in found]),
+            Publication.status == "published",
+            Publication.kind.in_(["summary", "notice"]),
+        )
+    ):
+        notices.setdefault(round_id, []).append(WheelNotice(title, published_at))
     return [
         WheelRound(
             title=round_.title,
@@ -39,8 +49,9 @@ async def wheel_rounds(
             opens_at=round_.opens_at,
             closes_at=round_.closes_at,
             answered=_answered(status),
+            notices=tuple(notices.get(round_.id, ())),
         )
-        for round_, status in rows
+        for round_, status in found
     ]
 
 

@@ -296,6 +296,15 @@ class _Turn:
         if not contact.is_admin:
             self.refuse_admin(contact, payload)
             return
+        publish = admin.parse_publish_payload(payload)
+        if publish is not None:
+            log.info("admin: contact %s confirmed publishing %s", contact.id, publish[0])
+            self.reply(
+                *await admin_chat.confirm_publish(
+                    self.session, contact, publish[0], publish[1], self.now, self.owner.zone
+                )
+            )
+            return
         round_id = admin.parse_cancel_payload(payload)
         if round_id is None:
             self.reply(admin.kept())

@@ -27,11 +27,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.messages import OutgoingMessage
+from services.senders import SenderMembership
 from storage import outbox
 from storage.orm import OutboxMessage
 
 log = logging.getLogger(__name__)
 
+MEMBERSHIP_SECONDS = 2.0  # how often a sender renews its share (its lease lives 3x that)
 CLAIM_SETTLE_SECONDS = 30.0  # how often claims left by a crashed sender are looked for
 FAIR_SHARE_EVERY = 5  # one send slot in five goes to the oldest message, so nothing starves
 
@@ -81,6 +83,35 @@ class Pacing:
     max_backoff_seconds: float = 300.0
 
 
+class CallWindow:
+    """At most ``per_second`` platform calls *started* in any rolling second.
+
+    The dispatcher paces when sends begin, but a send first claims its row in the
+    database; a slow claim followed by a fast one would put two calls closer together
+    than the pace allows. This last check, right before the call, absorbs that, so the
+    platform never sees more than its limit in any one second.
+    """
+
+    def __init__(self, per_second: float, monotonic: Callable[[], float]) -> None:
+        self._per_second = per_second
+        self._monotonic = monotonic
+        self._starts: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self, share: int = 1) -> None:
+        """Wait until one more call fits in this sender's share of the window, and count it."""
+        limit = max(1, int(self._per_second / share))
+        async with self._lock:
+            while True:
+                now = self._monotonic()
+                while self._starts and now - self._starts[0] >= 1.0:
+                    self._starts.popleft()
+                if len(self._starts) < limit:
+                    self._starts.append(now)
+                    return
+                await asyncio.sleep(1.0 - (now - self._starts[0]) + 0.001)
+
+
 @dataclass
 class _ChatQueue:
     items: deque[OutboxMessage] = field(default_factory=deque)
@@ -102,6 +133,7 @@ class Sender:
         poll_interval: float = 1.0,
         batch_size: int = 500,
         monotonic: Callable[[], float] = time.monotonic,
+        membership: SenderMembership | None = None,
     ) -> None:
         self._sessions = sessions
         self._transports = dict(transports)
@@ -123,6 +155,9 @@ class Sender:
         self._new_work = True
         self._pruned_at = 0.0
         self.delivered = 0
+        self._membership = membership
+        self._shard = (0, 1)  # (this sender's index, live senders)
+        self._window = CallWindow(self._pacing.per_second, monotonic)
 
     def wake(self) -> None:
         """New messages are in the outbox: look now."""
@@ -137,12 +172,16 @@ class Sender:
         """
         last_load = -self._poll_interval
         last_settle = float("-inf")
+        last_membership = float("-inf")
         while not self._stopping:
             self._wake.clear()  # before loading: a wake during the load must not be lost
             now = self._monotonic()
             if now - last_settle >= CLAIM_SETTLE_SECONDS:
                 last_settle = now
                 await self._release_stale_claims()
+            if self._membership is not None and now - last_membership >= MEMBERSHIP_SECONDS:
+                last_membership = now
+                await self._refresh_membership()
             if self._new_work or now - last_load >= self._poll_interval:
                 self._new_work = False
                 last_load = now
@@ -169,12 +208,34 @@ class Sender:
                 interrupted,
             )
 
+    async def _refresh_membership(self) -> None:
+        assert self._membership is not None
+        shard = await self._membership.refresh()
+        if shard is None or shard == self._shard:
+            return
+        log.info(
+            "outbox: this sender is %s of %s; it sends to its share of the chats",
+            shard[0] + 1,
+            shard[1],
+        )
+        self._shard = shard
+        index, count = shard
+        for queue in self._queues.values():
+            if queue.busy:
+                continue  # its message in flight finishes; the rest is dropped below
+            for row in [r for r in queue.items if r.shard % count != index]:
+                queue.items.remove(row)
+                self._queued -= 1
+                self._known.discard(row.id)
+
     async def stop(self) -> None:
         """Stop dispatching and let sends in flight finish (their outcome is recorded)."""
         self._stopping = True
         self._wake.set()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._membership is not None:
+            await self._membership.leave()
 
     async def drain(self, within: float = 30.0) -> None:
         """Send until nothing due is left (for the console channel and tests)."""
@@ -206,6 +267,7 @@ class Sender:
                     channels=list(self._transports),
                     exclude=self._known | self._finished.keys(),
                     above_priority=above_priority,
+                    shard=self._shard,
                 )
         except SQLAlchemyError as error:
             log.error("outbox: cannot read pending messages (%s); retrying", type(error).__name__)
@@ -247,7 +309,7 @@ class Sender:
             head = queue.items[0]
             candidates.append((-head.priority, head.id, chat))
         candidates.sort()
-        interval = 1.0 / self._pacing.per_second
+        interval = self._shard[1] / self._pacing.per_second  # our share of the overall rate
         if len(candidates) > 1 and self._slots % FAIR_SHARE_EVERY == FAIR_SHARE_EVERY - 1:
             # Strict priority would starve bulk work while dialogs use every slot: one
             # slot in FAIR_SHARE_EVERY goes to the oldest waiting message, whatever its priority.
@@ -258,7 +320,9 @@ class Sender:
             if self._next_global > now:
                 soonest = min(soonest, self._next_global - now)
                 break
-            self._next_global = max(self._next_global, now - interval) + interval
+            # A loop that woke a little late may catch up a quarter slot, never a whole one:
+            # two sends back to back after an idle moment are how a 31st call lands in a second.
+            self._next_global = max(self._next_global, now - interval / 4) + interval
             self._slots += 1
             queue = self._queues[chat]
             queue.tokens -= 1
@@ -282,7 +346,7 @@ class Sender:
         transport = self._transports[channel]
         message = OutgoingMessage.model_validate(row.payload)
         try:
-            if row.round_id is not None:
+            if row.round_id is not None or row.publication_id is not None or self._shard[1] > 1:
                 claimed = await self._claim(row)
                 if claimed is None:  # the database is unavailable: try again shortly
                     queue.ready_at = self._monotonic() + 5.0
@@ -297,6 +361,7 @@ class Sender:
                         replace_id = await outbox.provider_id_for_key(
                             session, channel, address, message.replaces
                         )
+                await self._window.acquire(self._shard[1])
                 provider_id = await transport.deliver(address, message, replace_id)
             except RetryLater as error:
                 await self._retry(queue, row, error.seconds, f"throttled: {error}")
@@ -326,6 +391,8 @@ class Sender:
         database cannot say."""
         try:
             async with self._sessions() as session, session.begin():
+                if row.round_id is None and row.publication_id is None:
+                    return await outbox.claim_plain(session, row.id, datetime.now(UTC))
                 outcome = await outbox.claim(session, row.id, datetime.now(UTC))
         except SQLAlchemyError as error:
             log.error("outbox %s: cannot claim (%s)", row.id, type(error).__name__)

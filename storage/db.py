@@ -54,11 +54,12 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
 
 
-def create_sync_engine(url: str, **kwargs: Any) -> Engine:
+def create_sync_engine(url: str, *, patient: bool = False, **kwargs: Any) -> Engine:
     """A synchronous engine on the same database, for libraries that need one (APScheduler).
 
     SQLite gets the same pragmas but a short busy timeout: these calls run on the event
-    loop's thread, so waiting long for a lock would stall everything else.
+    loop's thread, so waiting long for a lock would stall everything else. ``patient``
+    keeps the usual ten seconds, for calls made from a worker thread.
     """
     parsed = make_url(url)
     backend = parsed.get_backend_name()
@@ -66,7 +67,8 @@ def create_sync_engine(url: str, **kwargs: Any) -> Engine:
     if backend == "sqlite":
         engine = sa_create_engine(sync, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "connect", _short_busy_timeout)
+        if not patient:
+            event.listen(engine, "connect", _short_busy_timeout)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return sa_create_engine(sync, **kwargs)

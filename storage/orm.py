@@ -333,6 +333,8 @@ class OutboxMessage(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
     publication_id: Mapped[int | None] = mapped_column(ForeignKey("publications.id"), index=True)
+    # Which sender owns the chat when several processes send (see storage.outbox.shard_of).
+    shard: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     kind: Mapped[str] = mapped_column(String(30))
     priority: Mapped[int] = mapped_column(Integer, default=0)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -392,6 +394,8 @@ class Publication(Base):
     published_at: Mapped[datetime | None]
     published_by: Mapped[str | None] = mapped_column(String(100))
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # Contacts the segment named but Lyttepost could not reach when it was sent (no chat).
+    unreached: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}

@@ -6,6 +6,7 @@ crash can never lose a reply nor send one for a change that was rolled back.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.messages import OutgoingMessage, one_call_each
 from storage.orm import Chat, OutboxMessage, Round, utcnow
 from storage.upsert import insert_ignoring_conflicts
+
+SHARDS = 1024  # chats are spread over this many shards; each sender owns some of them
+
+
+def shard_of(channel: str, address: str) -> int:
+    """The chat's shard: stable across processes and restarts (not Python's salted hash)."""
+    return zlib.crc32(f"{channel}:{address}".encode()) % SHARDS
+
 
 # Higher goes first: a member in a dialog never waits behind a broadcast.
 PRIORITY_DIALOG = 100
@@ -63,6 +72,7 @@ async def enqueue(
             "contact_id": recipient.contact_id,
             "round_id": round_id,
             "publication_id": publication_id,
+            "shard": shard_of(recipient.channel, recipient.address),
             "kind": kind,
             "priority": priority,
             "payload": message.model_dump(mode="json"),
@@ -95,8 +105,12 @@ async def pending(
     channels: Sequence[str],
     exclude: set[int] | frozenset[int] | Set[int],
     above_priority: int | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> list[OutboxMessage]:
-    """Undelivered messages, highest priority first, then oldest first."""
+    """Undelivered messages, highest priority first, then oldest first.
+
+    ``shard`` = (index, count): only chats whose shard falls to sender ``index`` of ``count``.
+    """
     statement = (
         select(OutboxMessage)
         .where(OutboxMessage.status == "pending", OutboxMessage.channel.in_(channels))
@@ -105,6 +119,8 @@ async def pending(
     )
     if above_priority is not None:
         statement = statement.where(OutboxMessage.priority > above_priority)
+    if shard is not None and shard[1] > 1:
+        statement = statement.where(OutboxMessage.shard % shard[1] == shard[0])
     rows = (await session.scalars(statement)).all()
     return [row for row in rows if row.id not in exclude][:limit]
 
@@ -170,46 +186,72 @@ async def move_round_messages(
 # A round's outreach goes out only while its round is open and not paused; the notices
 # that a round closed or was cancelled go out whatever the round's state.
 OUTREACH_KINDS = ("invitation", "reminder", "deadline_changed")
+# Bulk messages a crash mid-send must never repeat (see ``release_stale_claims``).
+NOT_REPEATED_KINDS = (*OUTREACH_KINDS, "summary", "notice", "broadcast")
 CLAIM_TIMEOUT = timedelta(seconds=60)  # far beyond any send's HTTP timeouts
 
 
 async def claim(session: AsyncSession, message_id: int, now: datetime) -> str:
-    """Take a round's message for sending; returns ``claimed`` or the status it has instead.
+    """Take a round's or a publication's message for sending; returns ``claimed`` or the
+    status it has instead.
 
-    The row is locked while its round is checked, and a claimed row is ``sending``, which
-    pausing, closing and cancelling leave alone: a message either goes out (and counts as
-    delivered, so a cancellation notice follows it) or is held or withdrawn, never both.
+    A claimed row is ``sending``, which pausing, closing and cancelling leave alone: a
+    message either goes out (and counts as delivered, so a cancellation notice follows
+    it) or is held or withdrawn, never both. Every change is one conditional UPDATE on
+    ``status = 'pending'``, so a cancel that commits in between always wins or loses
+    cleanly, on SQLite (no row locks) as on PostgreSQL.
     """
-    row = await session.get(OutboxMessage, message_id, with_for_update=True)
+    row = await session.get(OutboxMessage, message_id, populate_existing=True)
     if row is None:
         return "missing"
     if row.status != "pending":
         return row.status
+    outcome = "sending"
     if row.kind in OUTREACH_KINDS and row.round_id is not None:
         round_ = await session.get(Round, row.round_id)
         if round_ is not None and round_.status in ("closed", "cancelled"):
-            row.status = "cancelled"
-            return row.status
-        if round_ is not None and round_.paused_at is not None:
-            row.status = "held"
-            return row.status
-    row.status = "sending"
-    row.not_before = now
-    return "claimed"
+            outcome = "cancelled"
+        elif round_ is not None and round_.paused_at is not None:
+            outcome = "held"
+    values: dict[str, object] = {"status": outcome}
+    if outcome == "sending":
+        values["not_before"] = now
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if int(result.rowcount) != 1:  # type: ignore[attr-defined]
+        return "taken"  # changed meanwhile (cancelled, or claimed by another sender)
+    return "claimed" if outcome == "sending" else outcome
+
+
+async def claim_plain(session: AsyncSession, message_id: int, now: datetime) -> bool:
+    """Claim a message that no round or publication rules (several senders at once):
+    one conditional UPDATE, so exactly one sender wins it."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+        .values(status="sending", not_before=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 async def release_stale_claims(session: AsyncSession, now: datetime) -> tuple[int, int]:
     """Settle claims left by a crash mid-send; returns (sent again, given up).
 
     Nobody can tell whether such a message reached the platform (no idempotency key).
-    A notice goes back to pending: better twice than never (docs/decisions/0002). A round's
-    invitation or reminder is marked ``interrupted`` instead and not sent again: a member
-    must never get the same invitation twice, and the next reminder reaches them anyway.
+    A notice about a round goes back to pending: better twice than never (docs/decisions/
+    0002). Bulk messages (invitations, reminders, summaries, broadcasts) are marked
+    ``interrupted`` instead and not sent again: nobody gets the same broadcast twice, and
+    the delivery report lists them as uncertain.
     """
     stale = (OutboxMessage.status == "sending", OutboxMessage.not_before < now - CLAIM_TIMEOUT)
     interrupted = await session.execute(
         update(OutboxMessage)
-        .where(*stale, OutboxMessage.kind.in_(OUTREACH_KINDS))
+        .where(*stale, OutboxMessage.kind.in_(NOT_REPEATED_KINDS))
         .values(status="interrupted", last_error="interrupted mid-send; not sent again")
         .execution_options(synchronize_session=False)
     )

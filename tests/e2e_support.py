@@ -126,9 +126,13 @@ class Deployment:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-async def bind_contacts(database_url: str, count: int, first_chat: int) -> dict[int, str]:
-    """One contact per member (the first ``count`` by code) with a Telegram chat, as if each
-    had redeemed their invitation code; returns {chat id: organisation code}."""
+async def bind_contacts(
+    database_url: str, count: int, first_chat: int, *, per_organisation: int = 1
+) -> dict[int, str]:
+    """``per_organisation`` contacts per member (the first ``count`` by code), each with its
+    own Telegram chat, as if each had redeemed their invitation code; returns {chat id:
+    organisation code}. Chat ids are consecutive from ``first_chat``: organisation by
+    organisation, its contacts in turn. The first contact of each is "Leder CODE"."""
     from datetime import UTC, datetime
 
     from sqlalchemy import select
@@ -136,6 +140,8 @@ async def bind_contacts(database_url: str, count: int, first_chat: int) -> dict[
     from storage.db import create_engine, session_factory
     from storage.orm import Chat, Contact, Organisation
 
+    if per_organisation < 1:
+        raise ValueError("per_organisation must be at least 1")
     engine = create_engine(database_url)
     chats: dict[int, str] = {}
     try:
@@ -147,16 +153,22 @@ async def bind_contacts(database_url: str, count: int, first_chat: int) -> dict[
                     .limit(count)
                 )
             ).all()
+            contacts: list[tuple[int, str, Contact]] = []
             for index, (org_id, code) in enumerate(organisations):
-                contact = Contact(
-                    organisation_id=org_id, name=f"Leder {code}", role="kommunedirektor"
-                )
-                session.add(contact)
-                await session.flush()
-                chat_id = first_chat + index
+                for nth in range(per_organisation):
+                    contact = Contact(
+                        organisation_id=org_id,
+                        name=f"Leder {code}" if nth == 0 else f"Kontakt {nth + 1} {code}",
+                        role="kommunedirektor" if nth == 0 else "radgiver",
+                    )
+                    session.add(contact)
+                    contacts.append((first_chat + index * per_organisation + nth, code, contact))
+            await session.flush()  # one round of INSERTs gives every contact its id
+            now = datetime.now(UTC)
+            for chat_id, code, contact in contacts:
                 session.add(
                     Chat(channel="telegram", address=str(chat_id), user_id=str(chat_id),
-                         contact_id=contact.id, last_seen_at=datetime.now(UTC))
+                         contact_id=contact.id, last_seen_at=now)
                 )  # fmt: skip
                 chats[chat_id] = code
     finally:

@@ -1,4 +1,5 @@
-"""publications: round summaries, dissemination notices and broadcasts; stored files
+"""publications: round summaries, dissemination notices and broadcasts; stored files;
+outbox shards for several senders
 
 Revision ID: 0003
 Revises: 0002
@@ -47,6 +48,7 @@ def upgrade() -> None:
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("published_by", sa.String(length=100), nullable=True),
         sa.Column("recipients", sa.Integer(), nullable=False),
+        sa.Column("unreached", sa.JSON(), nullable=False),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.ForeignKeyConstraint(
             ["round_id"], ["rounds.id"], name=op.f("fk_publications_round_id_rounds")
@@ -58,6 +60,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("publication_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("shard", sa.Integer(), server_default="0", nullable=False))
         batch_op.create_index(
             batch_op.f("ix_outbox_publication_id"), ["publication_id"], unique=False
         )
@@ -77,6 +80,7 @@ def downgrade() -> None:
         )
         batch_op.drop_index(batch_op.f("ix_outbox_publication_id"))
         batch_op.drop_column("publication_id")
+        batch_op.drop_column("shard")
 
     with op.batch_alter_table("publications", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_publications_round_id"))

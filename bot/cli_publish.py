@@ -1,0 +1,475 @@
+"""``lyttepost publications``, ``broadcast`` and ``notice``: results and news back to members.
+
+Everything sent to many members is a publication: created as a draft, edited and
+previewed, then sent to a segment after a confirmation that says how many it reaches.
+Sending is done by the running bot (``lyttepost run``); the CLI shows its progress and
+the delivery report.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import typer
+from sqlalchemy import select
+
+from bot.cli_cycle import cli_actor
+from bot.cli_support import JsonOption, emit, fail, run_async, sessions_for, settings
+from bot.settings import Settings
+
+publications_app = typer.Typer(
+    help="Summaries, notices and broadcasts: drafts, previews, sending, delivery reports.",
+    no_args_is_help=True,
+)
+broadcast_app = typer.Typer(help="Any message to any segment of the members.", no_args_is_help=True)
+notice_app = typer.Typer(
+    help="Dissemination notices: what KS does with a round's input.", no_args_is_help=True
+)
+
+report_app = typer.Typer(
+    help="A round's summary: figures, charts, workbook, PDF.", no_args_is_help=True
+)
+
+SEGMENT_HELP = (
+    "all | county:NN | kind:kommune|fylkeskommune | role:ROLE | respondents:ROUND | "
+    "non-respondents:ROUND | invited:ROUND | orgs:NNNN,NN"
+)
+IdArgument = typer.Argument(..., help="The publication's id (see lyttepost publications list).")
+
+
+def _text(text: str | None, text_file: Path | None) -> str:
+    if (text is None) == (text_file is None):
+        fail("give --text or --text-file")
+    if text_file is not None:
+        try:
+            return text_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            fail(f"{text_file}: cannot read it as UTF-8 text ({error})")
+    return (text or "").strip()
+
+
+def _segment(text: str) -> Any:
+    from services.segments import Segment, SegmentError
+
+    try:
+        return Segment.parse(text)
+    except SegmentError as error:
+        fail(str(error))
+
+
+async def _store_attachments(session: Any, image: Path | None, document: Path | None) -> list[Any]:
+    from dialogs.messages import Attachment
+    from storage.files import store_file
+
+    attachments = []
+    for path, kind in ((image, "photo"), (document, "document")):
+        if path is None:
+            continue
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            fail(f"{path}: {error.strerror or error}")
+        if kind == "photo" and not content.startswith((b"\x89PNG", b"\xff\xd8")):
+            fail(f"{path}: an image must be PNG or JPEG")
+        try:
+            file_id = await store_file(session, path.name, content)
+        except ValueError as error:
+            fail(str(error))
+        attachments.append(Attachment(kind=kind, file_id=file_id, filename=path.name))  # type: ignore[arg-type]
+    return attachments
+
+
+def _create(
+    kind: str, title: str, text: str, image: Path | None, document: Path | None,
+    segment: Any, round_id: int | None, as_json: bool,
+) -> None:  # fmt: skip
+    from services import publications
+    from services.segments import SegmentError
+    from storage.orm import Round, utcnow
+
+    async def work() -> dict[str, Any]:
+        async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
+            if round_id is not None and await session.get(Round, round_id) is None:
+                fail(f"no round with id {round_id}")
+            attachments = await _store_attachments(session, image, document)
+            try:
+                publication = await publications.create(
+                    session, kind=kind, title=title, text=text, actor=cli_actor(), now=utcnow(),
+                    round_id=round_id, attachments=attachments, segment=segment,
+                )  # fmt: skip
+                reached = await publications.audience(session, segment) if segment else None
+            except (publications.PublicationError, SegmentError) as error:
+                fail(str(error))
+            return {
+                "id": publication.id, "kind": kind, "status": publication.status,
+                "recipients": len(reached.reachable) if reached else None,
+                "unreachable": len(reached.unreachable) if reached else None,
+            }  # fmt: skip
+
+    result = run_async(work)
+    reach = (
+        f"; it would reach {result['recipients']} contacts ({result['unreachable']} unreachable)"
+        if result["recipients"] is not None
+        else ""
+    )
+    emit(
+        result,
+        as_json,
+        lambda: typer.echo(
+            f"draft {result['id']} created{reach}. Next: lyttepost publications preview "
+            f"{result['id']} --contact ID, then lyttepost publications send {result['id']}"
+        ),
+    )
+
+
+@broadcast_app.command("create")
+def broadcast_create(
+    to: str = typer.Option(..., "--to", help=SEGMENT_HELP),
+    text: str | None = typer.Option(None, "--text"),
+    text_file: Path | None = typer.Option(None, "--text-file", help="UTF-8 text file."),
+    title: str = typer.Option("Melding fra KS", "--title", help="For lists and reports."),
+    image: Path | None = typer.Option(None, "--image", help="A PNG or JPEG to send with it."),
+    document: Path | None = typer.Option(None, "--document", help="A file to send with it."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Draft a broadcast to a segment (send it with lyttepost publications send)."""
+    _create(
+        "broadcast", title, _text(text, text_file), image, document, _segment(to), None, as_json
+    )
+
+
+@notice_app.command("create")
+def notice_create(
+    round_id: int = typer.Option(..., "--round", help="The round the notice is about."),
+    text: str | None = typer.Option(None, "--text"),
+    text_file: Path | None = typer.Option(None, "--text-file", help="UTF-8 text file."),
+    title: str = typer.Option(
+        "Dette gjør KS med innspillene deres", "--title", help="Shown under the round in /arshjul."
+    ),
+    image: Path | None = typer.Option(None, "--image"),
+    document: Path | None = typer.Option(None, "--document"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Draft a dissemination notice tied to a round (listed under it in /arshjul)."""
+    _create("notice", title, _text(text, text_file), image, document, None, round_id, as_json)
+
+
+@publications_app.command("list")
+def publications_list(as_json: bool = JsonOption) -> None:
+    """Drafts and published summaries, notices and broadcasts."""
+    from storage.orm import Publication
+
+    async def work() -> list[dict[str, Any]]:
+        async with sessions_for(settings()) as sessions, sessions() as session:
+            rows = await session.scalars(select(Publication).order_by(Publication.id))
+            return [
+                {"id": p.id, "kind": p.kind, "title": p.title, "status": p.status,
+                 "round": p.round_id, "recipients": p.recipients,
+                 "published_at": p.published_at.isoformat() if p.published_at else None}
+                for p in rows
+            ]  # fmt: skip
+
+    rows = run_async(work)
+    emit(
+        rows,
+        as_json,
+        lambda: (
+            [
+                typer.echo(
+                    f"{r['id']:>4} {r['kind']:<9} {r['status']:<9} {r['title']}"
+                    + (f" (round {r['round']})" if r["round"] else "")
+                    + (f", {r['recipients']} recipients" if r["status"] == "published" else "")
+                )
+                for r in rows
+            ]
+            or typer.echo("no publications yet", err=True)
+        ),
+    )
+
+
+@publications_app.command("show")
+def publications_show(publication_id: int = IdArgument, as_json: bool = JsonOption) -> None:
+    """A publication's text, files and state."""
+    from services import publications
+
+    async def work() -> dict[str, Any]:
+        async with sessions_for(settings()) as sessions, sessions() as session:
+            try:
+                p = await publications.load(session, publication_id)
+            except publications.PublicationError as error:
+                fail(str(error))
+            return {"id": p.id, "kind": p.kind, "title": p.title, "status": p.status,
+                    "round": p.round_id, "text": p.text, "attachments": p.attachments,
+                    "segment": p.segment, "recipients": p.recipients}  # fmt: skip
+
+    document = run_async(work)
+
+    def human() -> None:
+        typer.echo(
+            f"#{document['id']} {document['kind']} «{document['title']}» – {document['status']}\n"
+        )
+        typer.echo(document["text"])
+        for attachment in document["attachments"]:
+            typer.echo(f"[{attachment['kind']}: {attachment['filename']}]")
+
+    emit(document, as_json, human)
+
+
+@publications_app.command("edit")
+def publications_edit(
+    publication_id: int = IdArgument,
+    text: str | None = typer.Option(None, "--text"),
+    text_file: Path | None = typer.Option(None, "--text-file", help="UTF-8 text file."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Replace a draft's text."""
+    from services import publications
+    from storage.orm import utcnow
+
+    new_text = _text(text, text_file)
+
+    async def work() -> dict[str, Any]:
+        async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
+            try:
+                p = await publications.edit_text(
+                    session, publication_id, new_text, actor=cli_actor(), now=utcnow()
+                )
+            except publications.PublicationError as error:
+                fail(str(error))
+            return {"id": p.id, "characters": len(p.text)}
+
+    result = run_async(work)
+    emit(
+        result,
+        as_json,
+        lambda: typer.echo(
+            f"draft {result['id']}: text replaced ({result['characters']} characters)"
+        ),
+    )
+
+
+@publications_app.command("preview")
+def publications_preview(
+    publication_id: int = IdArgument,
+    contact: int = typer.Option(..., "--contact", help="Send the preview to this contact's chat."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Send a draft to one contact's own chat, exactly as members will get it."""
+    from services import publications
+    from services.personal import personalise_for
+    from storage.orm import utcnow
+
+    config = settings()
+
+    async def work() -> dict[str, Any]:
+        async with sessions_for(config) as sessions, sessions() as session, session.begin():
+            try:
+                queued = await publications.preview(
+                    session, publication_id, contact, now=utcnow(),
+                    personalise=personalise_for(ZoneInfo(config.timezone)),
+                )  # fmt: skip
+            except publications.PublicationError as error:
+                fail(str(error))
+            if queued == 0:
+                fail(f"contact {contact} has no chat Lyttepost can reach")
+            return {"id": publication_id, "contact": contact, "messages": queued}
+
+    result = run_async(work)
+    emit(
+        result,
+        as_json,
+        lambda: typer.echo(f"preview queued: {result['messages']} messages to contact {contact}"),
+    )
+
+
+@publications_app.command("send")
+def publications_send(
+    publication_id: int = IdArgument,
+    to: str | None = typer.Option(None, "--to", help=SEGMENT_HELP + " (default: the draft's own)"),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Show progress until delivered."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Send a draft: shows how many it reaches, asks, queues, then shows progress and the report."""
+    from services import publications
+    from services.personal import personalise_for
+    from storage.orm import utcnow
+
+    config = settings()
+    chosen = _segment(to) if to else None
+
+    async def reach() -> tuple[Any, Any]:
+        from services.segments import Segment, SegmentError
+
+        async with sessions_for(config) as sessions, sessions() as session:
+            try:
+                draft = await publications.load(session, publication_id)
+            except publications.PublicationError as error:
+                fail(str(error))
+            if draft.status != "draft":
+                fail(f"publication {publication_id} is already published")
+            segment = chosen or (Segment.from_json(draft.segment) if draft.segment else None)
+            if segment is None:
+                fail("say who gets it: --to " + SEGMENT_HELP)
+            try:
+                return segment, await publications.audience(session, segment)
+            except SegmentError as error:
+                fail(str(error))
+
+    segment, audience = run_async(reach)
+    typer.echo(
+        f"«{segment.describe()}»: {len(audience.reachable)} contacts in "
+        f"{audience.organisations} organisations will get it; {len(audience.unreachable)} "
+        "contacts have no chat Lyttepost can reach.",
+        err=True,
+    )
+    if not audience.reachable:
+        fail("nobody to send to")
+    if not yes and not typer.confirm("Send it now?", err=True):
+        raise typer.Exit(1)
+
+    async def send() -> None:
+        async with sessions_for(config) as sessions, sessions() as session, session.begin():
+            try:
+                await publications.publish(
+                    session, publication_id, segment, actor=cli_actor(), now=utcnow(),
+                    personalise=personalise_for(ZoneInfo(config.timezone)),
+                )  # fmt: skip
+            except publications.PublicationError as error:
+                fail(str(error))
+
+    run_async(send)
+    typer.echo(
+        f"queued for {len(audience.reachable)} contacts; lyttepost run delivers it", err=True
+    )
+    if wait:
+        _follow(config, publication_id, len(audience.reachable))
+    _print_report(config, publication_id, as_json)
+
+
+def _follow(config: Settings, publication_id: int, total: int, stall_hint: float = 15.0) -> None:
+    """A progress bar over delivered recipients until nothing is pending (Ctrl-C stops watching)."""
+    from services import publications
+
+    async def poll() -> Any:
+        async with sessions_for(config) as sessions, sessions() as session:
+            return await publications.delivery_report(session, publication_id)
+
+    done_before, last_change, hinted = 0, time.monotonic(), False
+    try:
+        with typer.progressbar(length=total, label="delivering", file=None) as bar:
+            while True:
+                report = run_async(poll)
+                finished = total - report.pending
+                if finished > done_before:
+                    bar.update(finished - done_before)
+                    done_before, last_change = finished, time.monotonic()
+                if report.done:
+                    break
+                if not hinted and time.monotonic() - last_change > stall_hint:
+                    typer.echo("\nno progress: is 'lyttepost run' running?", err=True)
+                    hinted = True
+                time.sleep(1.0)
+    except KeyboardInterrupt:
+        typer.echo(
+            "\nstopped watching; the bot keeps sending (lyttepost publications report ID)", err=True
+        )
+
+
+def _print_report(config: Settings, publication_id: int, as_json: bool) -> None:
+    from services import publications
+
+    async def work() -> Any:
+        async with sessions_for(config) as sessions, sessions() as session:
+            try:
+                return await publications.delivery_report(session, publication_id)
+            except publications.PublicationError as error:
+                fail(str(error))
+
+    report = run_async(work)
+
+    def human() -> None:
+        typer.echo(
+            f"publication {report.publication_id}: {report.delivered} of {report.recipients} "
+            f"delivered, {report.pending} pending, {len(report.unreachable)} unreachable, "
+            f"{len(report.failed)} failed, {len(report.uncertain)} uncertain"
+        )
+        for who in report.unreachable:
+            typer.echo(
+                f"  unreachable: {who.get('org', '')} {who.get('org_name', '')} – {who.get('name', '')}"
+            )
+        for who in report.failed:
+            typer.echo(
+                f"  failed: {who.get('org', '')} {who.get('org_name', '')} – {who.get('reason', '')}"
+            )
+        for who in report.uncertain:
+            typer.echo(
+                f"  uncertain ({who.get('status')}): {who.get('org', '')} {who.get('org_name', '')}"
+            )
+
+    emit(report.to_json(), as_json, human)
+
+
+@publications_app.command("report")
+def publications_report(publication_id: int = IdArgument, as_json: bool = JsonOption) -> None:
+    """The delivery report: delivered, pending, unreachable (who), failed (why)."""
+    _print_report(settings(), publication_id, as_json)
+
+
+@report_app.command("build")
+def report_build(
+    round_id: int = typer.Argument(..., help="A closed round's id."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for the files (default exports/round-ID-report)."
+    ),
+    draft: bool = typer.Option(
+        True, "--draft/--no-draft", help="Also make it a publication draft."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Build a round's summary (text, charts, XLSX, PDF) and make it a draft to preview and send."""
+    from reports.build import build_report
+    from services import publications
+    from services.summaries import draft_summary
+    from services.surveys import SurveyCatalog
+    from storage.orm import utcnow
+
+    config = settings()
+    zone = ZoneInfo(config.timezone)
+    folder = out or Path("exports") / f"round-{round_id}-report"
+
+    async def work() -> dict[str, Any]:
+        async with sessions_for(config) as sessions, sessions() as session, session.begin():
+            try:
+                if draft:
+                    publication = await draft_summary(
+                        session, round_id, zone, actor=cli_actor(), now=utcnow(),
+                        keep_files_in=folder,
+                    )  # fmt: skip
+                    draft_id: int | None = publication.id
+                else:
+                    await build_report(session, SurveyCatalog(), round_id, folder, zone)
+                    draft_id = None
+            except LookupError:
+                fail(f"no round with id {round_id}")
+            except publications.PublicationError as error:
+                fail(str(error))
+            files = sorted(str(p) for p in folder.iterdir())
+            return {"round": round_id, "draft": draft_id, "files": files}
+
+    result = run_async(work)
+
+    def human() -> None:
+        for name in result["files"]:
+            typer.echo(name)
+        if result["draft"] is not None:
+            typer.echo(
+                f"draft {result['draft']} made: lyttepost publications show {result['draft']}, "
+                f"preview {result['draft']} --contact ID, send {result['draft']} --to invited:{round_id}",
+                err=True,
+            )
+
+    emit(result, as_json, human)

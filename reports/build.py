@@ -1,0 +1,84 @@
+"""Build every file of a round's report into one folder: what ``lyttepost report build`` runs.
+
+The database is read once (``build_summary``); the files are then written from the
+summary in a worker thread, since drawing charts takes CPU time the event loop should not
+wait on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reports.charts import Chart, render_charts
+from reports.pdf import write_pdf
+from reports.summary import DEFAULT_MIN_GROUP, RoundSummary, build_summary
+from reports.text import summary_text
+from reports.workbook import write_workbook
+from services.surveys import SurveyCatalog
+
+SUMMARY_JSON = "summary.json"
+SUMMARY_TEXT = "summary.txt"
+WORKBOOK = "report.xlsx"
+PDF = "report.pdf"
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """The files of one report."""
+
+    directory: Path
+    summary_json: Path
+    summary_text: Path
+    charts: tuple[Chart, ...]
+    workbook: Path
+    pdf: Path | None
+
+    def paths(self) -> list[Path]:
+        """Every file written, in a stable order."""
+        files = [
+            self.summary_json,
+            self.summary_text,
+            *(c.path for c in self.charts),
+            self.workbook,
+        ]
+        return files + ([self.pdf] if self.pdf else [])
+
+
+def write_summary_json(summary: RoundSummary, path: Path) -> Path:
+    """The summary as pretty-printed UTF-8 JSON."""
+    document = json.dumps(summary.to_json(), ensure_ascii=False, indent=2)
+    path.write_text(document + "\n", encoding="utf-8")
+    return path
+
+
+def write_report(summary: RoundSummary, directory: Path, zone: ZoneInfo) -> ReportFiles:
+    """Write every file of the report for a summary (synchronous; no database)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    json_path = write_summary_json(summary, directory / SUMMARY_JSON)
+    text = summary_text(summary, zone)
+    text_path = directory / SUMMARY_TEXT
+    text_path.write_text(text + "\n", encoding="utf-8")
+    charts = render_charts(summary, directory)
+    workbook = write_workbook(summary, directory / WORKBOOK, zone=zone)
+    pdf = write_pdf(summary, directory / PDF, text=text, charts=charts)
+    return ReportFiles(directory, json_path, text_path, tuple(charts), workbook, pdf)
+
+
+async def build_report(
+    session: AsyncSession,
+    catalog: SurveyCatalog,
+    round_id: int,
+    directory: Path,
+    zone: ZoneInfo,
+    *,
+    min_group: int = DEFAULT_MIN_GROUP,
+) -> ReportFiles:
+    """Summarise a round and write its report into ``directory``; ``LookupError`` if no round."""
+    summary = await build_summary(session, catalog, round_id, min_group=min_group)
+    return await asyncio.to_thread(write_report, summary, directory, zone)

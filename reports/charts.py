@@ -1,0 +1,235 @@
+"""Charts of the summary as PNG files that read well on a phone.
+
+1080 px wide, large type, horizontal bars with the figure written at the end of each bar
+and the category written above it (long Norwegian labels need the full width). Drawn with
+matplotlib's object API on the Agg canvas: no ``pyplot``, so no global figure state and
+nothing to close, and safe to call from a worker thread. Pillow (a matplotlib
+dependency) writes the PNG with a small palette to keep files small.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from reports.format import nb_count, nb_decimal, nb_percent
+from reports.summary import AreaGroup, QuestionSummary, RoundSummary
+
+WIDTH_IN = 10.8
+DPI = 100  # 1080 px wide
+BAR_COLOUR = "#1f5c99"
+TEXT_COLOUR = "#1a1a1a"
+MUTED_COLOUR = "#555555"
+TITLE_SIZE = 28
+SUBTITLE_SIZE = 18
+LABEL_SIZE = 21
+VALUE_SIZE = 21
+NOTE_SIZE = 15
+LABEL_WRAP = 52
+TITLE_WRAP = 40
+SUBTITLE_WRAP = 70
+PNG_COLOURS = 64
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart written to disk: where, what it shows (Norwegian title), and a stable key."""
+
+    path: Path
+    title: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar: the category, its length and the figure written next to it."""
+
+    label: str
+    value: float
+    text: str
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """What one chart shows, before it is drawn."""
+
+    key: str
+    title: str
+    subtitle: str
+    bars: tuple[Bar, ...]
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_long_words=True) or [""]
+
+
+def draw(spec: ChartSpec, note: str) -> Figure:
+    """The chart as a figure on the Agg canvas; all positions are laid out in inches."""
+    title = _wrap(spec.title, TITLE_WRAP)
+    subtitle = _wrap(spec.subtitle, SUBTITLE_WRAP)
+    labels = [_wrap(bar.label, LABEL_WRAP) for bar in spec.bars]
+    header = 0.35 + 0.48 * len(title) + 0.33 * len(subtitle) + 0.3
+    rows = [0.36 * len(lines) + 0.62 for lines in labels]
+    footer = 0.6
+    height = header + sum(rows) + footer
+    figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(figure)
+
+    y = height - 0.35
+    for line in title:
+        figure.text(0.4 / WIDTH_IN, y / height, line, fontsize=TITLE_SIZE, weight="bold",
+                    color=TEXT_COLOUR, va="top")  # fmt: skip
+        y -= 0.48
+    for line in subtitle:
+        figure.text(0.4 / WIDTH_IN, y / height, line, fontsize=SUBTITLE_SIZE,
+                    color=MUTED_COLOUR, va="top")  # fmt: skip
+        y -= 0.33
+    figure.text(0.4 / WIDTH_IN, 0.25 / height, note, fontsize=NOTE_SIZE, color=MUTED_COLOUR)
+
+    plot_height = sum(rows)
+    axes = figure.add_axes(
+        (0.4 / WIDTH_IN, footer / height, (WIDTH_IN - 0.8) / WIDTH_IN, plot_height / height)
+    )
+    axes.set_axis_off()
+    largest = max((bar.value for bar in spec.bars), default=0.0) or 1.0
+    axes.set_xlim(0, largest / 0.66)
+    axes.set_ylim(0, plot_height)
+    top = plot_height
+    for bar, lines, row in zip(spec.bars, labels, rows, strict=True):
+        label_height = 0.36 * len(lines)
+        axes.text(0, top - 0.08, "\n".join(lines), fontsize=LABEL_SIZE, color=TEXT_COLOUR,
+                  va="top", ha="left", linespacing=1.05)  # fmt: skip
+        centre = top - label_height - 0.27
+        axes.barh(centre, bar.value, height=0.42, color=BAR_COLOUR)
+        axes.text(bar.value + largest * 0.015, centre, bar.text, fontsize=VALUE_SIZE,
+                  color=TEXT_COLOUR, va="center", ha="left", weight="bold")  # fmt: skip
+        top -= row
+    return figure
+
+
+def _area_specs(group: AreaGroup, respondents: int) -> list[ChartSpec]:
+    bars = []
+    for area in group.areas:
+        text = nb_percent(area.share)
+        if area.mean_urgency is not None:
+            text += f" · haster {nb_decimal(area.mean_urgency)}"
+        bars.append(Bar(area.label, area.share, text))
+    subtitle = f"Andel av de {nb_count(respondents)} medlemmene som svarte, som valgte området"
+    scale = next((a.urgency.distribution for a in group.areas if a.urgency), ())
+    if scale:
+        ends = ", ".join(p.label.replace(" – ", " = ", 1) for p in (scale[0], scale[-1]))
+        subtitle += f", og hvor mye det haster i snitt ({ends})"
+    chosen = ChartSpec(
+        key=group.question_id,
+        title=group.label,
+        subtitle=subtitle + ".",
+        bars=tuple(bars),
+    )
+    cooperation = ChartSpec(
+        key=f"{group.question_id}-samarbeid",
+        title="Behov for samarbeid per område",
+        subtitle=(
+            "Antall medlemmer som ikke kan løse behovet på egen hånd, og andelen av dem "
+            "som valgte området."
+        ),
+        bars=tuple(
+            Bar(
+                rank.label,
+                rank.needs_cooperation,
+                f"{nb_count(rank.needs_cooperation)}"
+                + (f" ({nb_percent(rank.share)})" if rank.share is not None else ""),
+            )
+            for rank in group.cooperation
+        ),
+    )
+    return [chosen, cooperation]
+
+
+def _choice_spec(question: QuestionSummary) -> ChartSpec:
+    options = sorted(question.options, key=lambda o: -o.count)
+    several = " Flere valg var mulig." if question.type == "multi" else ""
+    return ChartSpec(
+        key=question.id,
+        title=question.label,
+        subtitle=f"Andel av de {nb_count(question.asked)} som fikk spørsmålet.{several}",
+        bars=tuple(Bar(o.label, o.share, nb_percent(o.share)) for o in options),
+    )
+
+
+def _scale_spec(question: QuestionSummary) -> ChartSpec | None:
+    stats = question.stats
+    if stats is None or not stats.distribution or stats.mean is None:
+        return None
+    return ChartSpec(
+        key=question.id,
+        title=question.label,
+        subtitle=f"Fordeling av svarene (n = {nb_count(stats.n)}). Snitt {nb_decimal(stats.mean)}.",
+        bars=tuple(
+            Bar(p.label, p.share, f"{nb_percent(p.share)} ({nb_count(p.count)})")
+            for p in stats.distribution
+        ),
+    )
+
+
+def _participation_spec(summary: RoundSummary) -> ChartSpec:
+    p = summary.participation
+    return ChartSpec(
+        key="deltakelse",
+        title="Deltakelse per fylke",
+        subtitle=f"Andel av medlemmene i fylket som svarte. Hele landet: {nb_percent(p.rate)}.",
+        bars=tuple(
+            Bar(c.name, c.rate, f"{nb_percent(c.rate)} ({c.submitted} av {c.audience})")
+            for c in p.counties
+        ),
+    )
+
+
+def chart_specs(summary: RoundSummary) -> list[ChartSpec]:
+    """The charts a summary gets, in reading order: areas, choices, scales, participation."""
+    specs: list[ChartSpec] = []
+    if summary.participation.submitted > 0:
+        groups = {g.question_id: g for g in summary.area_groups}
+        for question in summary.questions:
+            if question.id in groups:
+                specs += _area_specs(groups[question.id], summary.participation.submitted)
+            elif question.type in ("single", "multi"):
+                specs.append(_choice_spec(question))
+            elif question.type == "scale":
+                spec = _scale_spec(question)
+                specs += [spec] if spec else []
+    specs.append(_participation_spec(summary))
+    return specs
+
+
+def save_png(figure: Figure, path: Path) -> None:
+    """Write a figure as a 64-colour palette PNG: flat bars and text look the same and the
+    file is about a third of full colour, which matters on a phone connection."""
+    canvas = figure.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    canvas.draw()
+    width, height = canvas.get_width_height()
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    palette = image.convert("RGB").quantize(colors=PNG_COLOURS, method=Image.Quantize.MEDIANCUT)
+    palette.save(path, format="PNG", optimize=True)
+
+
+def _file_name(index: int, key: str) -> str:
+    return f"{index:02d}-{re.sub(r'[^a-z0-9_-]+', '-', key.lower())}.png"
+
+
+def render_charts(summary: RoundSummary, directory: Path) -> list[Chart]:
+    """Write every chart as ``NN-key.png`` into ``directory``; the same summary, the same names."""
+    directory.mkdir(parents=True, exist_ok=True)
+    note = f"Kilde: KS Lyttepost, {summary.title}."
+    charts = []
+    for index, spec in enumerate(chart_specs(summary), start=1):
+        path = directory / _file_name(index, spec.key)
+        save_png(draw(spec, note), path)
+        charts.append(Chart(path=path, title=spec.title, key=spec.key))
+    return charts

@@ -1,0 +1,733 @@
+"""The round summary: what members said, in figures KS can review and publish back to them.
+
+Gathering (one query for the audience and its responses) is kept apart from computing
+(``summarise``, a pure function), so every figure can be checked without a database.
+
+Rules that hold everywhere in the summary:
+
+* Only *submitted* responses of organisations in the round's audience count, and only
+  their *effective* answers (questions actually asked given the other answers), so an
+  answer left behind by an edit never shows up.
+* An organisation is shown next to its free text (needs, other comments) only when that
+  response answered ``navngi`` (``NAMED_CONSENT_QUESTION``) with yes; otherwise neither its
+  name nor its county is shown. Needs and comments are ordered by content, never by
+  organisation, so the order cannot place an anonymous text between two named ones.
+* Per-county answer breakdowns follow the small-group rule: a cell with fewer than
+  ``min_group`` answers (but not zero) is suppressed, and a county with fewer than
+  ``min_group`` answers to the question is suppressed entirely, so no one can be singled
+  out by county. Participation per county is shown as is: it says who took part, not
+  what anyone answered.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.model import AnswerValue, Question, Survey
+from dialogs.state import ResponseState
+from services.surveys import SurveyCatalog
+from storage.orm import Organisation, Response, Round, RoundOrganisation
+
+NAMED_CONSENT_QUESTION = "navngi"
+SUBMITTED = "submitted"
+DEFAULT_MIN_GROUP = 3
+YES_LABEL = "Ja"
+NO_LABEL = "Nei"
+
+OptionValue = str | bool | int
+
+
+# --- input facts ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrgFacts:
+    """A member organisation in the round's audience."""
+
+    code: str
+    name: str
+    county_code: str
+    county_name: str
+
+
+@dataclass(frozen=True)
+class ResponseFacts:
+    """One organisation's response: its status and the answers as stored in its state."""
+
+    org: OrgFacts
+    status: str
+    answers: Mapping[str, AnswerValue]
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    """What the summary says about the round itself."""
+
+    id: int
+    title: str
+    status: str
+    closes_at: datetime
+
+
+# --- the summary ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountyParticipation:
+    """Audience and submitted responses in one county."""
+
+    code: str
+    name: str
+    audience: int
+    submitted: int
+    rate: float
+
+
+@dataclass(frozen=True)
+class Participation:
+    """How many members were asked and how many submitted, overall and per county."""
+
+    audience: int
+    submitted: int
+    rate: float
+    counties: tuple[CountyParticipation, ...]
+
+
+@dataclass(frozen=True)
+class OptionCount:
+    """How many chose one option (or scale point) and their share.
+
+    For choices the share is of those who were asked the question (multi: shares may sum
+    to more than 1); for a scale distribution it is of those who answered.
+    """
+
+    value: OptionValue
+    label: str
+    count: int
+    share: float
+
+
+@dataclass(frozen=True)
+class NumericStats:
+    """Scale or number answers: ``std_dev`` is the sample one (n-1), None below two answers."""
+
+    n: int
+    mean: float | None
+    std_dev: float | None
+    median: float | None
+    minimum: float | None
+    maximum: float | None
+    distribution: tuple[OptionCount, ...]
+
+
+@dataclass(frozen=True)
+class QuestionSummary:
+    """The national picture of one question: options for choices, stats for numbers."""
+
+    id: str
+    type: str
+    label: str
+    text: str
+    asked: int
+    answered: int
+    options: tuple[OptionCount, ...] = ()
+    stats: NumericStats | None = None
+
+
+@dataclass(frozen=True)
+class Need:
+    """One need described in free text, with the answers given about it.
+
+    ``org_name`` and ``county_name`` are set only when the organisation consented.
+    """
+
+    area: str
+    area_label: str
+    question_id: str
+    text: str
+    urgency: float | None
+    can_solve_alone: bool | None
+    help_from: tuple[str, ...]
+    org_name: str | None
+    county_name: str | None
+
+    @property
+    def named(self) -> bool:
+        """Whether the organisation may be shown with this need."""
+        return self.org_name is not None
+
+
+@dataclass(frozen=True)
+class AreaSummary:
+    """One area (an option of a multi question with follow-ups) and what was said about it."""
+
+    value: str
+    label: str
+    chosen: int
+    share: float
+    urgency: NumericStats | None
+    alone_answered: int
+    needs_cooperation: int
+    cooperation_share: float | None
+    help_from: tuple[OptionCount, ...]
+    needs: tuple[Need, ...]
+
+    @property
+    def mean_urgency(self) -> float | None:
+        """The mean urgency, if the area has an urgency follow-up with answers."""
+        return self.urgency.mean if self.urgency else None
+
+
+@dataclass(frozen=True)
+class CooperationRank:
+    """An area ranked by how many organisations cannot solve it alone."""
+
+    value: str
+    label: str
+    needs_cooperation: int
+    answered: int
+    share: float | None
+
+
+@dataclass(frozen=True)
+class AreaGroup:
+    """A multi question with per-option follow-ups, e.g. the priority areas."""
+
+    question_id: str
+    label: str
+    asked: int
+    areas: tuple[AreaSummary, ...]
+    cooperation: tuple[CooperationRank, ...]
+    help_from_labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CountyRow:
+    """One county's counts for one question; None marks a suppressed figure."""
+
+    county_code: str
+    county_name: str
+    answered: int | None
+    cells: tuple[int | None, ...]
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class CountyBreakdown:
+    """Counts per county for one question, with the small-group rule applied."""
+
+    question_id: str
+    label: str
+    columns: tuple[str, ...]
+    rows: tuple[CountyRow, ...]
+
+
+@dataclass(frozen=True)
+class FreeTextEntry:
+    """One free-text answer; named only with consent."""
+
+    text: str
+    org_name: str | None
+    county_name: str | None
+
+
+@dataclass(frozen=True)
+class FreeTextQuestion:
+    """The answers to a free-text question that is not a need."""
+
+    question_id: str
+    label: str
+    entries: tuple[FreeTextEntry, ...]
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    """Everything the report shows about one round."""
+
+    round_id: int
+    title: str
+    status: str
+    closes_at: datetime
+    survey_key: str
+    survey_version: int
+    survey_title: str
+    min_group: int
+    participation: Participation
+    questions: tuple[QuestionSummary, ...]
+    area_groups: tuple[AreaGroup, ...]
+    county_breakdowns: tuple[CountyBreakdown, ...]
+    free_texts: tuple[FreeTextQuestion, ...]
+
+    def question(self, question_id: str) -> QuestionSummary | None:
+        """The national summary of a question, if it has one."""
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def area_group(self, question_id: str) -> AreaGroup | None:
+        """The area summary built from a multi question's follow-ups, if any."""
+        return next((g for g in self.area_groups if g.question_id == question_id), None)
+
+    def breakdown(self, question_id: str) -> CountyBreakdown | None:
+        """The per-county breakdown of a question, if it has one."""
+        return next((b for b in self.county_breakdowns if b.question_id == question_id), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready document (datetimes as ISO 8601, shares rounded to 4 decimals)."""
+        document = _jsonable(self)
+        assert isinstance(document, dict)
+        return document
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+# --- gathering --------------------------------------------------------------------------
+
+
+async def build_summary(
+    session: AsyncSession,
+    catalog: SurveyCatalog,
+    round_id: int,
+    *,
+    min_group: int = DEFAULT_MIN_GROUP,
+) -> RoundSummary:
+    """The summary of one round; ``LookupError`` if there is no such round."""
+    round_ = await session.get(Round, round_id)
+    if round_ is None:
+        raise LookupError(f"no round with id {round_id}")
+    survey = await catalog.get(session, round_.survey_version_id)
+    audience, responses = await _round_facts(session, round_id)
+    info = RoundInfo(round_.id, round_.title, round_.status, round_.closes_at)
+    return summarise(survey, info, responses, audience, min_group)
+
+
+async def _round_facts(
+    session: AsyncSession, round_id: int
+) -> tuple[list[OrgFacts], list[ResponseFacts]]:
+    """The audience and every response of it, in one query (responses by outer join)."""
+    rows = await session.execute(
+        select(
+            Organisation.code,
+            Organisation.name,
+            Organisation.county_code,
+            Organisation.county_name,
+            Response.status,
+            Response.state,
+        )
+        .select_from(RoundOrganisation)
+        .join(Organisation, Organisation.id == RoundOrganisation.organisation_id)
+        .outerjoin(
+            Response,
+            and_(
+                Response.round_id == RoundOrganisation.round_id,
+                Response.organisation_id == RoundOrganisation.organisation_id,
+            ),
+        )
+        .where(RoundOrganisation.round_id == round_id)
+        .order_by(Organisation.code)
+    )
+    audience: list[OrgFacts] = []
+    responses: list[ResponseFacts] = []
+    for code, name, county_code, county_name, status, state in rows:
+        org = OrgFacts(code, name, county_code, county_name)
+        audience.append(org)
+        if status is not None:
+            answers = ResponseState.model_validate(state).answers
+            responses.append(ResponseFacts(org, status, answers))
+    return audience, responses
+
+
+# --- computing --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """A submitted response reduced to what the figures need."""
+
+    org: OrgFacts
+    asked: frozenset[str]
+    answers: dict[str, AnswerValue]
+    named: bool
+
+
+@dataclass(frozen=True)
+class AreaSpec:
+    """Which follow-ups of a multi question play which part in the area summary."""
+
+    question: Question
+    needs: dict[str, tuple[Question, ...]]
+    urgency: dict[str, Question]
+    alone: dict[str, Question]
+    help_from: dict[str, Question]
+
+    def consumed(self) -> set[str]:
+        ids = {q.id for group in self.needs.values() for q in group}
+        for part in (self.urgency, self.alone, self.help_from):
+            ids |= {q.id for q in part.values()}
+        return ids
+
+
+def summarise(
+    survey: Survey,
+    round_info: RoundInfo,
+    responses: Sequence[ResponseFacts],
+    audience: Sequence[OrgFacts],
+    min_group: int = DEFAULT_MIN_GROUP,
+) -> RoundSummary:
+    """Compute the summary from plain facts (pure; see the module docstring for the rules)."""
+    if min_group < 1:
+        raise ValueError("min_group must be at least 1")
+    members = {org.code for org in audience}
+    counted = [
+        _count(survey, r) for r in responses if r.status == SUBMITTED and r.org.code in members
+    ]
+    specs = area_specs(survey)
+    consumed = set().union(*(spec.consumed() for spec in specs)) if specs else set()
+    figures = [q for q in survey.questions if q.type != "text" and q.id not in consumed]
+    texts = [q for q in survey.questions if q.type == "text" and q.id not in consumed]
+    return RoundSummary(
+        round_id=round_info.id,
+        title=round_info.title,
+        status=round_info.status,
+        closes_at=round_info.closes_at,
+        survey_key=survey.key,
+        survey_version=survey.version,
+        survey_title=survey.title,
+        min_group=min_group,
+        participation=_participation(audience, counted),
+        questions=tuple(_question_summary(q, counted) for q in figures),
+        area_groups=tuple(_area_group(spec, counted) for spec in specs),
+        county_breakdowns=tuple(_breakdown(q, counted, audience, min_group) for q in figures),
+        free_texts=tuple(_free_text(q, counted) for q in texts),
+    )
+
+
+def _count(survey: Survey, response: ResponseFacts) -> _Counted:
+    answers = dict(response.answers)
+    asked = survey.asked_questions(answers)
+    effective = {q.id: answers[q.id] for q in asked if q.id in answers}
+    named = effective.get(NAMED_CONSENT_QUESTION) is True
+    return _Counted(response.org, frozenset(q.id for q in asked), effective, named)
+
+
+def question_label(question: Question) -> str:
+    """A question's short name for tables and charts (its label, or its text)."""
+    return question.label or question.text.replace("{org_name}", "kommunen/fylkeskommunen")
+
+
+def area_specs(survey: Survey) -> list[AreaSpec]:
+    """Multi questions with per-option follow-ups (``<id>.<option>.<follow-up>``).
+
+    Text follow-ups are the needs; the first scale, yes/no and multi follow-up of an
+    option are its urgency, "can solve it alone" and "who is needed". Any other
+    follow-up is summarised as a question of its own.
+    """
+    specs = []
+    for question in survey.questions:
+        if question.type != "multi":
+            continue
+        values = {option.value for option in question.options}
+        followups = [
+            q for q in survey.questions if q.group in values and q.id.startswith(question.id + ".")
+        ]
+        if not followups:
+            continue
+        needs: dict[str, list[Question]] = {}
+        roles: dict[str, dict[str, Question]] = {"scale": {}, "yesno": {}, "multi": {}}
+        for followup in followups:
+            area = followup.group
+            assert area is not None
+            if followup.type == "text":
+                needs.setdefault(area, []).append(followup)
+            elif followup.type in roles:
+                roles[followup.type].setdefault(area, followup)
+        specs.append(
+            AreaSpec(
+                question=question,
+                needs={area: tuple(qs) for area, qs in needs.items()},
+                urgency=roles["scale"],
+                alone=roles["yesno"],
+                help_from=roles["multi"],
+            )
+        )
+    return specs
+
+
+def _participation(audience: Sequence[OrgFacts], counted: Sequence[_Counted]) -> Participation:
+    submitted_codes = {c.org.code for c in counted}
+    counties: dict[str, list[int]] = {}
+    names: dict[str, str] = {}
+    for org in audience:
+        tally = counties.setdefault(org.county_code, [0, 0])
+        names[org.county_code] = org.county_name
+        tally[0] += 1
+        tally[1] += org.code in submitted_codes
+    return Participation(
+        audience=len(audience),
+        submitted=len(counted),
+        rate=_share(len(counted), len(audience)) or 0.0,
+        counties=tuple(
+            CountyParticipation(code, names[code], total, done, _share(done, total) or 0.0)
+            for code, (total, done) in sorted(counties.items())
+        ),
+    )
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _columns(question: Question) -> list[tuple[OptionValue, str]]:
+    """The values a choice or scale question is counted over, with their labels."""
+    if question.type in ("single", "multi"):
+        return [(option.value, option.label) for option in question.options]
+    if question.type == "yesno":
+        return [(True, YES_LABEL), (False, NO_LABEL)]
+    if question.type == "scale":
+        points: list[tuple[OptionValue, str]] = []
+        for point in range(question.scale_min, question.scale_max + 1):
+            end = (
+                question.scale_min_label
+                if point == question.scale_min
+                else question.scale_max_label
+                if point == question.scale_max
+                else None
+            )
+            points.append((point, f"{point} – {end}" if end else str(point)))
+        return points
+    return []
+
+
+def _matches(question: Question, answer: AnswerValue, value: OptionValue) -> bool:
+    if question.type == "multi":
+        return isinstance(answer, list) and value in answer
+    if isinstance(value, bool) or isinstance(answer, bool):
+        return isinstance(answer, bool) and isinstance(value, bool) and answer is value
+    return answer == value
+
+
+def _numbers(values: Sequence[AnswerValue]) -> list[float]:
+    return [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+
+
+def numeric_stats(question: Question, values: Sequence[AnswerValue]) -> NumericStats:
+    """Mean, sample standard deviation, median and (for scales) the distribution."""
+    numbers = _numbers(values)
+    n = len(numbers)
+    distribution = tuple(
+        OptionCount(value, label, count, _share(count, n) or 0.0)
+        for value, label in _columns(question)
+        for count in [sum(1 for x in numbers if x == value)]
+    )
+    return NumericStats(
+        n=n,
+        mean=statistics.fmean(numbers) if n else None,
+        std_dev=statistics.stdev(numbers) if n >= 2 else None,
+        median=float(statistics.median(numbers)) if n else None,
+        minimum=min(numbers) if n else None,
+        maximum=max(numbers) if n else None,
+        distribution=distribution if question.type == "scale" else (),
+    )
+
+
+def _question_summary(question: Question, counted: Sequence[_Counted]) -> QuestionSummary:
+    asked = [c for c in counted if question.id in c.asked]
+    values = [c.answers[question.id] for c in asked if c.answers.get(question.id) is not None]
+    options: tuple[OptionCount, ...] = ()
+    stats = None
+    if question.type in ("scale", "number"):
+        stats = numeric_stats(question, values)
+    else:
+        options = tuple(
+            OptionCount(value, label, count, _share(count, len(asked)) or 0.0)
+            for value, label in _columns(question)
+            for count in [sum(1 for v in values if _matches(question, v, value))]
+        )
+    return QuestionSummary(
+        id=question.id,
+        type=question.type,
+        label=question_label(question),
+        text=question.text,
+        asked=len(asked),
+        answered=len(values),
+        options=options,
+        stats=stats,
+    )
+
+
+def _need_order(need: Need, code: str) -> tuple[bool, float, str, str]:
+    urgency = need.urgency if need.urgency is not None else -math.inf
+    return (need.urgency is None, -urgency, need.text.casefold(), code)
+
+
+def _area_group(spec: AreaSpec, counted: Sequence[_Counted]) -> AreaGroup:
+    question = spec.question
+    asked = [c for c in counted if question.id in c.asked]
+    areas = []
+    help_labels: list[str] = []
+    for index, option in enumerate(question.options):
+        area = option.value
+        chose = [c for c in asked if _matches(question, c.answers.get(question.id), area)]
+        urgency_q = spec.urgency.get(area)
+        alone_q = spec.alone.get(area)
+        help_q = spec.help_from.get(area)
+        urgency = None
+        if urgency_q is not None:
+            urgency = numeric_stats(urgency_q, [c.answers.get(urgency_q.id) for c in chose])
+        alone = [c.answers[alone_q.id] for c in chose if alone_q and alone_q.id in c.answers]
+        alone_answers = [a for a in alone if isinstance(a, bool)]
+        cooperation = sum(1 for a in alone_answers if a is False)
+        help_from: tuple[OptionCount, ...] = ()
+        if help_q is not None:
+            help_summary = _question_summary(help_q, chose)
+            help_from = help_summary.options
+            help_labels = help_labels or [o.label for o in help_q.options]
+        ordered: list[tuple[tuple[bool, float, str, str], Need]] = []
+        for need_q in spec.needs.get(area, ()):
+            for c in chose:
+                text = c.answers.get(need_q.id)
+                if not isinstance(text, str) or not text.strip():
+                    continue
+                need = _need(
+                    option.label, area, need_q, text.strip(), c, urgency_q, alone_q, help_q
+                )
+                ordered.append((_need_order(need, c.org.code), need))
+        ordered.sort(key=lambda pair: pair[0])
+        areas.append(
+            (
+                index,
+                AreaSummary(
+                    value=area,
+                    label=option.label,
+                    chosen=len(chose),
+                    share=_share(len(chose), len(asked)) or 0.0,
+                    urgency=urgency,
+                    alone_answered=len(alone_answers),
+                    needs_cooperation=cooperation,
+                    cooperation_share=_share(cooperation, len(alone_answers)),
+                    help_from=help_from,
+                    needs=tuple(need for _, need in ordered),
+                ),
+            )
+        )
+    by_choice = [a for _, a in sorted(areas, key=lambda pair: (-pair[1].chosen, pair[0]))]
+    ranking = sorted(
+        areas,
+        key=lambda pair: (-pair[1].needs_cooperation, -(pair[1].cooperation_share or 0), pair[0]),
+    )
+    return AreaGroup(
+        question_id=question.id,
+        label=question_label(question),
+        asked=len(asked),
+        areas=tuple(by_choice),
+        cooperation=tuple(
+            CooperationRank(
+                a.value, a.label, a.needs_cooperation, a.alone_answered, a.cooperation_share
+            )
+            for _, a in ranking
+        ),
+        help_from_labels=tuple(help_labels),
+    )
+
+
+def _need(
+    area_label: str,
+    area: str,
+    need_q: Question,
+    text: str,
+    counted: _Counted,
+    urgency_q: Question | None,
+    alone_q: Question | None,
+    help_q: Question | None,
+) -> Need:
+    urgency = counted.answers.get(urgency_q.id) if urgency_q else None
+    alone = counted.answers.get(alone_q.id) if alone_q else None
+    helpers = counted.answers.get(help_q.id) if help_q else None
+    labels: tuple[str, ...] = ()
+    if help_q is not None and isinstance(helpers, list):
+        labels = tuple(_option_label(help_q, value) for value in helpers)
+    return Need(
+        area=area,
+        area_label=area_label,
+        question_id=need_q.id,
+        text=text,
+        urgency=float(urgency)
+        if isinstance(urgency, int | float) and not isinstance(urgency, bool)
+        else None,
+        can_solve_alone=alone if isinstance(alone, bool) else None,
+        help_from=labels,
+        org_name=counted.org.name if counted.named else None,
+        county_name=counted.org.county_name if counted.named else None,
+    )
+
+
+def _option_label(question: Question, value: str) -> str:
+    option = question.option(value)
+    return option.label if option else value
+
+
+def suppress(count: int, min_group: int) -> int | None:
+    """The small-group rule for one cell: 0 and counts of at least ``min_group`` are shown."""
+    return count if count == 0 or count >= min_group else None
+
+
+def _breakdown(
+    question: Question,
+    counted: Sequence[_Counted],
+    audience: Sequence[OrgFacts],
+    min_group: int,
+) -> CountyBreakdown:
+    columns = _columns(question)
+    counties = sorted({(org.county_code, org.county_name) for org in audience})
+    rows = []
+    for code, name in counties:
+        values = [
+            c.answers[question.id]
+            for c in counted
+            if c.org.county_code == code and c.answers.get(question.id) is not None
+        ]
+        if len(values) < min_group:
+            rows.append(CountyRow(code, name, None, tuple(None for _ in columns), True))
+            continue
+        cells = tuple(
+            suppress(sum(1 for v in values if _matches(question, v, value)), min_group)
+            for value, _ in columns
+        )
+        rows.append(CountyRow(code, name, len(values), cells, False))
+    return CountyBreakdown(
+        question_id=question.id,
+        label=question_label(question),
+        columns=tuple(label for _, label in columns),
+        rows=tuple(rows),
+    )
+
+
+def _free_text(question: Question, counted: Sequence[_Counted]) -> FreeTextQuestion:
+    entries = []
+    for c in counted:
+        text = c.answers.get(question.id)
+        if isinstance(text, str) and text.strip():
+            entry = FreeTextEntry(
+                text.strip(),
+                c.org.name if c.named else None,
+                c.org.county_name if c.named else None,
+            )
+            entries.append(((entry.text.casefold(), c.org.code), entry))
+    entries.sort(key=lambda pair: pair[0])
+    return FreeTextQuestion(question.id, question_label(question), tuple(e for _, e in entries))

@@ -1,0 +1,290 @@
+"""The summary as an Excel workbook for KS staff: every figure, every need, in tables.
+
+Sheets: "Oversikt" (participation), "Områder og samarbeid" (one table per area question),
+one sheet per question (national figures and the per-county breakdown with the small-group
+rule applied: a suppressed cell reads "<3"), "Behov" (every need) and "Andre innspill"
+(other free text). Organisations appear only next to texts they consented to show.
+Numbers are written as numbers (shares as percentages) so staff can sort and compute.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from dialogs.dates import format_datetime
+from reports.summary import (
+    AreaGroup,
+    CountyBreakdown,
+    QuestionSummary,
+    RoundSummary,
+)
+
+OSLO = ZoneInfo("Europe/Oslo")
+MAX_SHEET_NAME = 31
+ANONYMOUS = "uten navn"
+PERCENT = "0%"
+DECIMAL = "0.00"
+TITLE_FONT = Font(bold=True, size=14)
+BOLD = Font(bold=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
+FIXED_SHEETS = ("Oversikt", "Områder og samarbeid", "Behov", "Andre innspill")
+_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_name(label: str, taken: set[str]) -> str:
+    """A valid, unique sheet name (≤ 31 characters, no []:*?/\\) from a label."""
+    base = _FORBIDDEN.sub(" ", label).strip().strip("'") or "Spørsmål"
+    base = re.sub(r"\s+", " ", base)[:MAX_SHEET_NAME].rstrip()
+    name, number = base, 2
+    while name.casefold() in taken:
+        suffix = f" ({number})"
+        name = base[: MAX_SHEET_NAME - len(suffix)].rstrip() + suffix
+        number += 1
+    taken.add(name.casefold())
+    return name
+
+
+def suppressed(min_group: int) -> str:
+    """How a suppressed cell reads: ``<3``."""
+    return f"<{min_group}"
+
+
+def _heading(sheet: Worksheet, title: str, lines: Sequence[str]) -> int:
+    """Title and explanatory lines at the top; returns the next free row."""
+    sheet.cell(row=1, column=1, value=title).font = TITLE_FONT
+    for offset, line in enumerate(lines, start=2):
+        sheet.cell(row=offset, column=1, value=line)
+    return len(lines) + 3
+
+
+def _header(sheet: Worksheet, row: int, names: Sequence[str], *, freeze: bool = True) -> None:
+    for column, name in enumerate(names, start=1):
+        cell = sheet.cell(row=row, column=column, value=name)
+        cell.font = BOLD
+        cell.alignment = Alignment(wrap_text=True, vertical="bottom")
+    if freeze:
+        sheet.freeze_panes = sheet.cell(row=row + 1, column=2)
+
+
+def _put(
+    sheet: Worksheet, row: int, values: Sequence[Any], formats: dict[int, str] | None = None
+) -> None:
+    for column, value in enumerate(values, start=1):
+        cell = sheet.cell(row=row, column=column, value=value)
+        if formats and column in formats and isinstance(value, int | float):
+            cell.number_format = formats[column]
+
+
+def _widths(
+    sheet: Worksheet, widths: dict[int, float] | None = None, *, first_row: int = 1
+) -> None:
+    """Column widths from the content (capped), unless given; long text wraps."""
+    widths = widths or {}
+    longest: dict[int, int] = {}
+    for row in sheet.iter_rows(min_row=first_row):
+        for cell in row:
+            if cell.value is not None:
+                longest[cell.column] = max(longest.get(cell.column, 0), len(str(cell.value)))
+    for column, length in longest.items():
+        width = widths.get(column, min(max(length + 2, 8), 45))
+        sheet.column_dimensions[get_column_letter(column)].width = width
+
+
+def _overview(sheet: Worksheet, summary: RoundSummary, zone: ZoneInfo) -> None:
+    p = summary.participation
+    row = _heading(
+        sheet,
+        f"Oppsummering: {summary.title}",
+        [
+            f"Undersøkelse: {summary.survey_title} ({summary.survey_key}, versjon {summary.survey_version})",
+            f"Svarfrist: {format_datetime(summary.closes_at, zone)}. Bare innsendte svar er tatt med.",
+            f"Små grupper: tall under {summary.min_group} per fylke vises som "
+            f"«{suppressed(summary.min_group)}», og fylker med færre enn {summary.min_group} svar "
+            "på et spørsmål vises ikke.",
+        ],
+    )
+    _header(sheet, row, ["Fylke", "Fylkesnummer", "Medlemmer", "Sendt inn", "Svarprosent"])
+    for county in p.counties:
+        row += 1
+        _put(
+            sheet,
+            row,
+            [county.name, county.code, county.audience, county.submitted, county.rate],
+            {5: PERCENT},
+        )
+    row += 1
+    _put(sheet, row, ["Hele landet", None, p.audience, p.submitted, p.rate], {5: PERCENT})
+    for cell in sheet[row]:
+        cell.font = BOLD
+    _widths(sheet, {1: 24, 2: 14, 3: 12, 4: 12, 5: 13}, first_row=5)
+
+
+def _areas(sheet: Worksheet, groups: Sequence[AreaGroup]) -> None:
+    row = _heading(
+        sheet,
+        "Områder og samarbeid",
+        [
+            "Valgt av: antall og andel av dem som fikk spørsmålet. Haster: snitt på skalaen. "
+            "Trenger samarbeid: svarte nei på om de kan løse det alene; andel av dem som svarte.",
+            "Trenger hjelp fra: antall av dem som trenger samarbeid (flere valg mulig).",
+        ],
+    )
+    first = True
+    for group in groups:
+        names = [group.label, "Valgt av", "Andel", "Haster (snitt)", "Haster (n)",
+                 "Haster (standardavvik)", "Trenger samarbeid", "Andel som trenger samarbeid",
+                 *(f"Hjelp fra: {label}" for label in group.help_from_labels)]  # fmt: skip
+        _header(sheet, row, names, freeze=first)
+        first = False
+        for area in group.areas:
+            row += 1
+            helpers = {o.label: o.count for o in area.help_from}
+            stats = area.urgency
+            _put(
+                sheet,
+                row,
+                [
+                    area.label,
+                    area.chosen,
+                    area.share,
+                    stats.mean if stats else None,
+                    stats.n if stats else None,
+                    stats.std_dev if stats else None,
+                    area.needs_cooperation,
+                    area.cooperation_share,
+                    *(helpers.get(label, 0) for label in group.help_from_labels),
+                ],  # fmt: skip
+                {3: PERCENT, 4: DECIMAL, 6: DECIMAL, 8: PERCENT},
+            )
+        row += 3
+    _widths(sheet, {1: 45}, first_row=4)
+
+
+def _question(
+    sheet: Worksheet, question: QuestionSummary, breakdown: CountyBreakdown | None, min_group: int
+) -> None:
+    lines = [question.text.replace("{org_name}", "kommunen/fylkeskommunen"),
+             f"Fikk spørsmålet: {question.asked}. Svarte: {question.answered}."]  # fmt: skip
+    if breakdown is not None:
+        lines.append(
+            f"Per fylke: tall under {min_group} vises som «{suppressed(min_group)}», og fylker "
+            f"med færre enn {min_group} svar vises ikke («–»)."
+        )
+    row = _heading(sheet, question.label, lines)
+    stats = question.stats
+    if question.options:
+        columns = [o.label for o in question.options]
+        counts: list[Any] = [o.count for o in question.options]
+        shares: list[Any] = [o.share for o in question.options]
+    elif stats is not None and stats.distribution:
+        columns = [p.label for p in stats.distribution]
+        counts = [p.count for p in stats.distribution]
+        shares = [p.share for p in stats.distribution]
+    else:
+        columns, counts, shares = [], [], []
+    _header(sheet, row, ["Fylke", "Svar", *columns])
+    row += 1
+    _put(sheet, row, ["Hele landet", question.answered, *counts])
+    for cell in sheet[row]:
+        cell.font = BOLD
+    if shares:
+        row += 1
+        share_formats = {column: PERCENT for column in range(3, 3 + len(shares))}
+        _put(sheet, row, ["Hele landet, andel", None, *shares], share_formats)
+    if breakdown is not None:
+        hidden = suppressed(min_group)
+        for county in breakdown.rows:
+            row += 1
+            if county.suppressed:
+                _put(sheet, row, [county.county_name, hidden, *("–" for _ in county.cells)])
+                continue
+            cells = [hidden if value is None else value for value in county.cells]
+            _put(sheet, row, [county.county_name, county.answered, *cells])
+    if stats is not None:
+        row += 2
+        sheet.cell(row=row, column=1, value="Statistikk, hele landet").font = BOLD
+        for name, value in (("n", stats.n), ("Snitt", stats.mean), ("Standardavvik", stats.std_dev),
+                            ("Median", stats.median), ("Lavest", stats.minimum),
+                            ("Høyest", stats.maximum)):  # fmt: skip
+            row += 1
+            _put(sheet, row, [name, value], {2: DECIMAL} if name != "n" else None)
+    _widths(sheet, {1: 24, 2: 10}, first_row=5)
+
+
+def _needs(sheet: Worksheet, groups: Sequence[AreaGroup]) -> None:
+    row = _heading(
+        sheet,
+        "Behov",
+        [
+            "Alle behov beskrevet med egne ord, det mest presserende først. Organisasjonen vises "
+            f"bare når den har sagt ja til å bli navngitt; ellers står det «{ANONYMOUS}».",
+        ],
+    )
+    _header(sheet, row, ["Område", "Haster", "Kan løse alene", "Trenger hjelp fra", "Behov",
+                         "Organisasjon", "Fylke"])  # fmt: skip
+    for group in groups:
+        for area in group.areas:
+            for need in area.needs:
+                row += 1
+                alone = (
+                    None
+                    if need.can_solve_alone is None
+                    else ("Ja" if need.can_solve_alone else "Nei")
+                )
+                _put(sheet, row, [need.area_label, need.urgency, alone, ", ".join(need.help_from),
+                                  need.text, need.org_name or ANONYMOUS, need.county_name or ""])  # fmt: skip
+                sheet.cell(row=row, column=5).alignment = WRAP
+    for column, width in {1: 30, 2: 9, 3: 14, 4: 30, 5: 80, 6: 24, 7: 18}.items():
+        sheet.column_dimensions[get_column_letter(column)].width = width
+
+
+def _other_texts(sheet: Worksheet, summary: RoundSummary) -> None:
+    row = _heading(
+        sheet,
+        "Andre innspill",
+        [
+            f"Fritekstsvar. Organisasjonen vises bare når den har sagt ja til å bli navngitt; ellers står det «{ANONYMOUS}»."
+        ],
+    )
+    _header(sheet, row, ["Spørsmål", "Innspill", "Organisasjon", "Fylke"])
+    for question in summary.free_texts:
+        for entry in question.entries:
+            row += 1
+            _put(
+                sheet,
+                row,
+                [question.label, entry.text, entry.org_name or ANONYMOUS, entry.county_name or ""],
+            )
+            sheet.cell(row=row, column=2).alignment = WRAP
+    for column, width in {1: 30, 2: 80, 3: 24, 4: 18}.items():
+        sheet.column_dimensions[get_column_letter(column)].width = width
+
+
+def write_workbook(summary: RoundSummary, path: Path, *, zone: ZoneInfo = OSLO) -> Path:
+    """Write the workbook to ``path`` (folders are created) and return the path."""
+    workbook = Workbook()
+    taken = {name.casefold() for name in FIXED_SHEETS}
+    overview = workbook.active
+    assert overview is not None
+    overview.title = "Oversikt"
+    _overview(overview, summary, zone)
+    if summary.area_groups:
+        _areas(workbook.create_sheet("Områder og samarbeid"), summary.area_groups)
+    for question in summary.questions:
+        sheet = workbook.create_sheet(sheet_name(question.label, taken))
+        _question(sheet, question, summary.breakdown(question.id), summary.min_group)
+    if summary.area_groups:
+        _needs(workbook.create_sheet("Behov"), summary.area_groups)
+    _other_texts(workbook.create_sheet("Andre innspill"), summary)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return path

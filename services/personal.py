@@ -1,0 +1,72 @@
+"""The personal part of a round's summary: a respondent's own answers next to the nation's.
+
+Everything else a publication carries is the same for every recipient; this is added
+for members whose organisation submitted in the round the summary is about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.messages import OutgoingMessage
+from dialogs.state import ResponseState
+from services.segments import Recipient
+from services.surveys import SurveyCatalog
+from storage.orm import Organisation, Publication, Response, Round
+
+Personaliser = Callable[[Publication, Recipient], Awaitable[Sequence[OutgoingMessage]]]
+
+
+def personalise_for(
+    zone: ZoneInfo, catalog: SurveyCatalog | None = None
+) -> Callable[[AsyncSession], Personaliser]:
+    """A factory: given the session of a publish or preview, the per-recipient additions.
+
+    The round's summary is computed once per publish, not once per recipient.
+    """
+    catalog = catalog or SurveyCatalog()
+
+    def bind(session: AsyncSession) -> Personaliser:
+        summaries: dict[int, tuple[object, object]] = {}
+
+        async def personalise(
+            publication: Publication, recipient: Recipient
+        ) -> Sequence[OutgoingMessage]:
+            if publication.kind != "summary" or publication.round_id is None:
+                return ()
+            from reports.summary import build_summary
+            from reports.text import own_answers_text
+
+            response = await session.scalar(
+                select(Response).where(
+                    Response.round_id == publication.round_id,
+                    Response.organisation_id == recipient.organisation_id,
+                    Response.status == "submitted",
+                )
+            )
+            if response is None:
+                return ()
+            if publication.round_id not in summaries:
+                round_ = await session.get(Round, publication.round_id)
+                assert round_ is not None
+                survey = await catalog.get(session, round_.survey_version_id)
+                summary = await build_summary(session, catalog, publication.round_id)
+                summaries[publication.round_id] = (summary, survey)
+            summary, survey = summaries[publication.round_id]
+            organisation = await session.get(Organisation, recipient.organisation_id)
+            answers = ResponseState.model_validate(response.state).answers
+            text = own_answers_text(
+                summary,
+                survey,
+                answers,
+                organisation.name if organisation else "",  # type: ignore[arg-type]
+            )
+            return [OutgoingMessage(text=text)]
+
+        return personalise
+
+    return bind

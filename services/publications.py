@@ -1,0 +1,291 @@
+"""Publications: drafts that KS staff edit and preview, then send to a segment, and report on.
+
+One path for everything sent to many members (a round's summary, a dissemination
+notice, any broadcast): a draft is previewed in the author's own chat exactly as members
+will get it, then published. Publishing queues, in one transaction, one delivery per
+recipient (the outbox dedupe key ``pub:{id}:{contact}``): publishing twice, or a
+restart in the middle of sending, never sends anyone anything twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.messages import Attachment, OutgoingMessage
+from services.segments import Recipient, Segment, resolve_segment
+from storage import outbox
+from storage.orm import Chat, Contact, OutboxMessage, Publication
+
+KINDS = ("summary", "notice", "broadcast")
+MAX_TEXT = 20_000  # split into several chat messages on the way out
+
+# Extra messages for one recipient (a respondent's own answers next to the national
+# picture): made per session, then given the publication and the recipient.
+Personalise = Callable[[Publication, Recipient], Awaitable[Sequence[OutgoingMessage]]]
+PersonaliseFactory = Callable[[AsyncSession], Personalise]
+
+
+class PublicationError(ValueError):
+    """A publication change that is not allowed (unknown, already published, empty)."""
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    kind: str,
+    title: str,
+    text: str,
+    actor: str,
+    now: datetime,
+    round_id: int | None = None,
+    attachments: Sequence[Attachment] = (),
+    segment: Segment | None = None,
+) -> Publication:
+    """A new draft."""
+    if kind not in KINDS:
+        raise PublicationError(f"unknown kind {kind!r}: {', '.join(KINDS)}")
+    _check_text(text, attachments)
+    publication = Publication(
+        kind=kind, title=title[:200], text=text, round_id=round_id,
+        attachments=[a.model_dump(mode="json") for a in attachments],
+        segment=segment.to_json() if segment else None,
+        status="draft", created_by=actor, created_at=now, updated_at=now,
+    )  # fmt: skip
+    session.add(publication)
+    await session.flush()
+    return publication
+
+
+def _check_text(text: str, attachments: Sequence[Attachment] | Sequence[dict[str, Any]]) -> None:
+    if not text.strip() and not attachments:
+        raise PublicationError("a publication needs text or a file")
+    if len(text) > MAX_TEXT:
+        raise PublicationError(f"the text is {len(text)} characters; at most {MAX_TEXT}")
+
+
+async def load(session: AsyncSession, publication_id: int) -> Publication:
+    """A publication, or ``PublicationError`` if there is none."""
+    publication = await session.get(Publication, publication_id)
+    if publication is None:
+        raise PublicationError(f"no publication {publication_id}")
+    return publication
+
+
+async def edit_text(
+    session: AsyncSession, publication_id: int, text: str, *, actor: str, now: datetime
+) -> Publication:
+    """Replace a draft's text (what staff correct before publishing)."""
+    publication = await load(session, publication_id)
+    if publication.status != "draft":
+        raise PublicationError(f"publication {publication_id} is already published")
+    _check_text(text, publication.attachments)
+    publication.text = text
+    publication.updated_at = now
+    return publication
+
+
+def messages_of(publication: Publication) -> list[OutgoingMessage]:
+    """What every recipient gets: the text, then each file."""
+    attachments = tuple(Attachment.model_validate(a) for a in publication.attachments)
+    return [OutgoingMessage(text=publication.text, attachments=attachments)]
+
+
+async def preview(
+    session: AsyncSession,
+    publication_id: int,
+    contact_id: int,
+    *,
+    now: datetime,
+    personalise: PersonaliseFactory | None = None,
+) -> int:
+    """Send a draft to one contact's own chat, exactly as members will get it.
+
+    Returns how many messages were queued (0: that contact has no reachable chat).
+    """
+    publication = await load(session, publication_id)
+    contact = await session.get(Contact, contact_id)
+    if contact is None:
+        raise PublicationError(f"no contact {contact_id}")
+    chat = await session.scalar(
+        select(Chat)
+        .where(Chat.contact_id == contact_id, Chat.unreachable_at.is_(None))
+        .order_by(Chat.last_seen_at.desc().nulls_last(), Chat.id.desc())
+        .limit(1)
+    )
+    if chat is None:
+        return 0
+    recipient = Recipient(contact.id, contact.name, contact.organisation_id, "", "",
+                          chat.channel, chat.address)  # fmt: skip
+    extra = personalise(session) if personalise else None
+    messages = [*messages_of(publication), *(await _extra(publication, recipient, extra))]
+    return await outbox.enqueue(
+        session,
+        outbox.Recipient(chat.channel, chat.address, contact.id),
+        messages,
+        kind="preview",
+        priority=outbox.PRIORITY_DIALOG,
+        dedupe_key=f"preview:{publication.id}:{publication.version}:{contact.id}:{now.timestamp():.0f}",
+        now=now,
+    )
+
+
+async def _extra(
+    publication: Publication, recipient: Recipient, personalise: Personalise | None
+) -> Sequence[OutgoingMessage]:
+    return await personalise(publication, recipient) if personalise else ()
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a publication would reach: for the confirmation step before sending."""
+
+    segment: Segment
+    recipients: list[Recipient]
+
+    @property
+    def reachable(self) -> list[Recipient]:
+        return [r for r in self.recipients if r.reachable]
+
+    @property
+    def unreachable(self) -> list[Recipient]:
+        return [r for r in self.recipients if not r.reachable]
+
+    @property
+    def organisations(self) -> int:
+        return len({r.organisation_id for r in self.reachable})
+
+
+async def audience(session: AsyncSession, segment: Segment) -> Audience:
+    """The recipients a segment resolves to now."""
+    return Audience(segment, await resolve_segment(session, segment))
+
+
+async def publish(
+    session: AsyncSession,
+    publication_id: int,
+    segment: Segment,
+    *,
+    actor: str,
+    now: datetime,
+    personalise: PersonaliseFactory | None = None,
+) -> Audience:
+    """Send a draft to a segment: one delivery per reachable recipient, queued at once."""
+    publication = await load(session, publication_id)
+    if publication.status != "draft":
+        raise PublicationError(f"publication {publication_id} is already published")
+    reached = await audience(session, segment)
+    common = messages_of(publication)
+    extra = personalise(session) if personalise else None
+    for recipient in reached.reachable:
+        assert recipient.channel is not None and recipient.address is not None
+        messages = [*common, *(await _extra(publication, recipient, extra))]
+        await outbox.enqueue(
+            session,
+            outbox.Recipient(recipient.channel, recipient.address, recipient.contact_id),
+            messages,
+            kind=publication.kind,
+            priority=outbox.PRIORITY_BULK,
+            dedupe_key=f"pub:{publication.id}:{recipient.contact_id}",
+            publication_id=publication.id,
+            now=now,
+        )
+    publication.status = "published"
+    publication.segment = segment.to_json()
+    publication.published_at = now
+    publication.published_by = actor
+    publication.recipients = len(reached.reachable)
+    publication.unreached = [
+        {
+            "contact_id": r.contact_id,
+            "name": r.contact_name,
+            "org": r.org_code,
+            "org_name": r.org_name,
+        }
+        for r in reached.unreachable
+    ]
+    publication.updated_at = now
+    return reached
+
+
+@dataclass
+class DeliveryReport:
+    """How a publication's deliveries went, per recipient (all of a recipient's parts)."""
+
+    publication_id: int
+    status: str
+    recipients: int = 0
+    delivered: int = 0
+    pending: int = 0
+    unreachable: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    uncertain: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        """Nothing is left to try."""
+        return self.pending == 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` document."""
+        return {
+            "publication": self.publication_id, "status": self.status,
+            "recipients": self.recipients, "delivered": self.delivered, "pending": self.pending,
+            "unreachable": self.unreachable, "failed": self.failed, "uncertain": self.uncertain,
+        }  # fmt: skip
+
+
+async def delivery_report(session: AsyncSession, publication_id: int) -> DeliveryReport:
+    """Delivered, still pending, unreachable (and who), failed (and why), per recipient."""
+    publication = await load(session, publication_id)
+    rows = await session.execute(
+        select(OutboxMessage.contact_id, OutboxMessage.status, OutboxMessage.last_error)
+        .where(OutboxMessage.publication_id == publication_id)
+        .order_by(OutboxMessage.id)
+    )
+    by_contact: dict[int | None, list[tuple[str, str | None]]] = {}
+    for contact_id, status, error in rows:
+        by_contact.setdefault(contact_id, []).append((status, error))
+    names = await _who(session, [c for c in by_contact if c is not None])
+    report = DeliveryReport(
+        publication_id,
+        publication.status,
+        recipients=len(by_contact) + len(publication.unreached or []),
+        unreachable=[{**who, "reason": "no chat"} for who in publication.unreached or []],
+    )
+    for contact_id, parts in by_contact.items():
+        statuses = {status for status, _ in parts}
+        who = names.get(contact_id or 0, {"contact_id": contact_id})
+        errors = [error for status, error in parts if status == "failed" and error]
+        if statuses <= {"sent"}:
+            report.delivered += 1
+        elif any((e or "").startswith("unreachable") for e in errors):
+            report.unreachable.append(who)
+        elif "failed" in statuses:
+            report.failed.append({**who, "reason": errors[0] if errors else "failed"})
+        elif statuses & {"pending", "sending", "held"}:
+            report.pending += 1
+        else:
+            report.uncertain.append({**who, "status": ",".join(sorted(statuses))})
+    return report
+
+
+async def _who(session: AsyncSession, contact_ids: list[int]) -> dict[int, dict[str, Any]]:
+    from storage.orm import Organisation
+
+    if not contact_ids:
+        return {}
+    rows = await session.execute(
+        select(Contact.id, Contact.name, Organisation.code, Organisation.name)
+        .join(Organisation, Contact.organisation_id == Organisation.id)
+        .where(Contact.id.in_(contact_ids))
+    )
+    return {
+        contact_id: {"contact_id": contact_id, "name": name, "org": code, "org_name": org_name}
+        for contact_id, name, code, org_name in rows
+    }

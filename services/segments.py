@@ -1,0 +1,189 @@
+"""Segments: who a publication or broadcast goes to, resolved to contacts and their chats.
+
+A segment picks organisations (all members, a county, a member type, a list, or the
+respondents, non-respondents or invitees of a round) and, optionally, contacts by role.
+Every contact of those organisations is a recipient: reachable through their most
+recently used chat, or listed as unreachable so KS can reach them another way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.rounds import MEMBER_KINDS
+from storage.orm import Chat, Contact, Organisation, Response, RoundInvitee, RoundOrganisation
+from storage.seed import resolve_org_code
+
+SegmentKind = Literal[
+    "all", "county", "member_type", "role", "respondents", "non_respondents", "invited", "orgs"
+]
+ROUND_KINDS = ("respondents", "non_respondents", "invited")
+KINDS: tuple[str, ...] = ("all", "county", "member_type", "role", *ROUND_KINDS, "orgs")
+SPELLINGS = {  # what an admin may type: "county:46", "svarte:3", "kommunetype:kommune" ...
+    "all": "all", "alle": "all", "county": "county", "fylke": "county",
+    "kind": "member_type", "member_type": "member_type", "type": "member_type",
+    "role": "role", "rolle": "role",
+    "respondents": "respondents", "svarte": "respondents",
+    "non-respondents": "non_respondents", "non_respondents": "non_respondents",
+    "ikke-svarte": "non_respondents", "invited": "invited", "inviterte": "invited",
+    "orgs": "orgs", "org": "orgs", "medlemmer": "orgs",
+}  # fmt: skip
+
+
+class SegmentError(ValueError):
+    """A segment that cannot be read or that names something unknown."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Who gets something: ``kind`` and its value (county, member type, role, round id, codes)."""
+
+    kind: str
+    value: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Segment:
+        """``all``, ``county:46``, ``kind:kommune``, ``role:radmann``, ``respondents:3``,
+        ``non-respondents:3``, ``invited:3`` or ``orgs:3301,46`` (Norwegian spellings too)."""
+        name, _, value = text.strip().partition(":")
+        kind = SPELLINGS.get(name.strip().lower())
+        value = value.strip() or None
+        if kind is None:
+            raise SegmentError(
+                f"unknown segment {text!r}: all, county:NN, kind:kommune|fylkeskommune, "
+                "role:ROLE, respondents:ROUND, non-respondents:ROUND, invited:ROUND or orgs:N,N"
+            )
+        if kind == "all":
+            return cls("all")
+        if value is None:
+            raise SegmentError(f"segment {name!r} needs a value, e.g. {name}:...")
+        if kind in ROUND_KINDS and not value.isdigit():
+            raise SegmentError(f"segment {name!r} needs a round id, e.g. {name}:3")
+        if kind == "member_type" and value not in MEMBER_KINDS:
+            raise SegmentError("member type is kommune or fylkeskommune")
+        if kind == "county":
+            if not value.isdigit() or len(value) > 2:
+                raise SegmentError("a county is its number, e.g. county:46")
+            value = value.zfill(2)
+        return cls(kind, value)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form."""
+        return {"kind": self.kind, "value": self.value}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Segment:
+        """Read the stored form back."""
+        return cls(str(data["kind"]), data.get("value"))
+
+    def describe(self) -> str:
+        """Norwegian, for previews and reports."""
+        value = self.value or ""
+        return {
+            "all": "alle medlemmer",
+            "county": f"medlemmer i fylke {value}",
+            "member_type": {"kommune": "kommunene", "fylkeskommune": "fylkeskommunene"}.get(
+                value, value
+            ),
+            "role": f"kontaktpersoner med rollen {value}",
+            "respondents": f"medlemmer som svarte i runde {value}",
+            "non_respondents": f"medlemmer som ikke svarte i runde {value}",
+            "invited": f"medlemmer invitert til runde {value}",
+            "orgs": f"utvalgte medlemmer ({value})",
+        }.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A contact a segment reaches, and the chat to reach them in (None: unreachable)."""
+
+    contact_id: int
+    contact_name: str
+    organisation_id: int
+    org_code: str
+    org_name: str
+    channel: str | None
+    address: str | None
+
+    @property
+    def reachable(self) -> bool:
+        """Whether there is a chat to send to."""
+        return self.address is not None
+
+
+async def segment_organisations(session: AsyncSession, segment: Segment) -> list[int]:
+    """The ids of the organisations a segment covers."""
+    value = segment.value or ""
+    if segment.kind in ("all", "role"):
+        statement = select(Organisation.id)
+    elif segment.kind == "county":
+        statement = select(Organisation.id).where(Organisation.county_code == value)
+    elif segment.kind == "member_type":
+        statement = select(Organisation.id).where(Organisation.kind.in_(MEMBER_KINDS[value]))
+    elif segment.kind == "orgs":
+        codes = [resolve_org_code(c) for c in value.replace(";", ",").split(",") if c.strip()]
+        found = dict((await session.execute(
+            select(Organisation.code, Organisation.id).where(Organisation.code.in_(codes))
+        )).all())  # fmt: skip
+        missing = sorted(set(codes) - set(found))
+        if missing:
+            raise SegmentError(f"unknown organisation code(s): {', '.join(missing)}")
+        return sorted(found.values())
+    elif segment.kind in ROUND_KINDS:
+        statement = _round_organisations(segment.kind, int(value))
+    else:
+        raise SegmentError(f"unknown segment kind {segment.kind!r}")
+    found = sorted(set(await session.scalars(statement)))
+    if not found and segment.kind == "county":
+        raise SegmentError(f"no members in county {value}")
+    return found
+
+
+def _round_organisations(kind: str, round_id: int) -> Any:
+    submitted = select(Response.organisation_id).where(
+        Response.round_id == round_id, Response.status == "submitted"
+    )
+    if kind == "respondents":
+        return submitted
+    if kind == "invited":
+        return select(RoundInvitee.organisation_id).where(RoundInvitee.round_id == round_id)
+    return select(RoundOrganisation.organisation_id).where(
+        RoundOrganisation.round_id == round_id,
+        RoundOrganisation.organisation_id.not_in(submitted),
+    )
+
+
+async def resolve_segment(session: AsyncSession, segment: Segment) -> list[Recipient]:
+    """Every contact the segment reaches, with their most recently used reachable chat."""
+    organisation_ids = await segment_organisations(session, segment)
+    if not organisation_ids:
+        return []
+    contacts = (
+        select(Contact, Organisation)
+        .join(Organisation, Contact.organisation_id == Organisation.id)
+        .where(Organisation.id.in_(organisation_ids))
+    )
+    if segment.kind == "role":
+        contacts = contacts.where(func.lower(Contact.role) == (segment.value or "").lower())
+    rows = (await session.execute(contacts.order_by(Organisation.code, Contact.id))).all()
+    chats: dict[int, Chat] = {}
+    for chat in await session.scalars(
+        select(Chat)
+        .where(Chat.contact_id.in_([c.id for c, _ in rows]), Chat.unreachable_at.is_(None))
+        .order_by(Chat.last_seen_at.desc().nulls_last(), Chat.id.desc())
+    ):
+        assert chat.contact_id is not None
+        chats.setdefault(chat.contact_id, chat)
+    return [
+        Recipient(
+            contact_id=contact.id, contact_name=contact.name, organisation_id=organisation.id,
+            org_code=organisation.code, org_name=organisation.name,
+            channel=chats[contact.id].channel if contact.id in chats else None,
+            address=chats[contact.id].address if contact.id in chats else None,
+        )
+        for contact, organisation in rows
+    ]  # fmt: skip

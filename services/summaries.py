@@ -1,0 +1,77 @@
+"""A round's summary as a publication draft: the report built, its files stored, its text ready.
+
+Staff then edit the text, preview it in their own chat and publish it (``services/
+publications.py``). Members get the short text, the key charts (areas, where
+cooperation is needed, what members want from KS) and the full report as documents.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.messages import Attachment
+from reports.build import ReportFiles, build_report
+from services import publications
+from services.surveys import SurveyCatalog
+from storage.files import store_file
+from storage.orm import Publication, Round
+
+KEY_CHARTS = 3  # the first charts in reading order: areas, cooperation, then choices
+REPORT_NAME = "lyttepost-oppsummering-runde-{round_id}"
+
+
+async def draft_summary(
+    session: AsyncSession,
+    round_id: int,
+    zone: ZoneInfo,
+    *,
+    actor: str,
+    now: datetime,
+    catalog: SurveyCatalog | None = None,
+    keep_files_in: Path | None = None,
+) -> Publication:
+    """Build the report of a closed round and make it a draft, ready to preview."""
+    round_ = await session.get(Round, round_id)
+    if round_ is None:
+        raise LookupError(round_id)
+    if round_.status != "closed":
+        raise publications.PublicationError(
+            f"runde {round_id} er ikke stengt ennå; oppsummeringen lages når svarene er endelige"
+        )
+    catalog = catalog or SurveyCatalog()
+    if keep_files_in is not None:
+        files = await build_report(session, catalog, round_id, keep_files_in, zone)
+        return await _draft(session, round_, files, actor=actor, now=now)
+    with tempfile.TemporaryDirectory(prefix="lyttepost-report-") as folder:
+        files = await build_report(session, catalog, round_id, Path(folder), zone)
+        return await _draft(session, round_, files, actor=actor, now=now)
+
+
+async def _draft(
+    session: AsyncSession, round_: Round, files: ReportFiles, *, actor: str, now: datetime
+) -> Publication:
+    name = REPORT_NAME.format(round_id=round_.id)
+    attachments: list[Attachment] = []
+    for chart in files.charts[:KEY_CHARTS]:
+        file_id = await store_file(session, chart.path.name, chart.path.read_bytes())
+        attachments.append(
+            Attachment(kind="photo", file_id=file_id, filename=chart.path.name, caption=chart.title)
+        )
+    documents = [(files.workbook, f"{name}.xlsx", "Hele rapporten som regneark")]
+    if files.pdf is not None:
+        documents.append((files.pdf, f"{name}.pdf", "Rapporten som PDF"))
+    for path, filename, caption in documents:
+        file_id = await store_file(session, filename, path.read_bytes())
+        attachments.append(
+            Attachment(kind="document", file_id=file_id, filename=filename, caption=caption)
+        )
+    text = files.summary_text.read_text(encoding="utf-8").strip()
+    return await publications.create(
+        session, kind="summary", title=f"Oppsummering: {round_.title}", text=text,
+        actor=actor, now=now, round_id=round_.id, attachments=attachments,
+    )  # fmt: skip
