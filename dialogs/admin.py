@@ -41,7 +41,8 @@ NEEDS_ROUND: set[Action] = {
 NEEDS_PUBLICATION: set[Action] = {"preview", "edit", "publish"}
 NEEDS_MOMENT: set[Action] = {"reschedule", "deadline"}
 NEEDS_TEXT: set[Action] = {"edit", "notice", "broadcast"}
-# /publiser N [who]: the words an admin may use, and the segment each means.
+# /publiser N [who]: the words an admin may use, and the segment each means. Without a
+# word: the draft's own segment (a broadcast), or everyone invited to its round.
 PUBLISH_TO = {"inviterte": "invited", "svarte": "respondents", "alle": "all"}
 
 PAYLOAD_PREFIX = "adm:"  # engine payloads use "a:" and "c:", round starts "r:"
@@ -84,10 +85,10 @@ def parse_admin(name: str, argument: str, zone: ZoneInfo) -> AdminRequest | str:
             return AdminRequest(action, publication_id=number, text=rest)
         return AdminRequest(action, round_id=number, text=rest)
     if action == "publish":
-        who = rest.lower() or "inviterte"
-        if who not in PUBLISH_TO:
+        who = rest.lower()
+        if who and who not in PUBLISH_TO:
             return usage(name)
-        return AdminRequest(action, publication_id=number, segment=PUBLISH_TO[who])
+        return AdminRequest(action, publication_id=number, segment=PUBLISH_TO.get(who, "default"))
     if action in NEEDS_PUBLICATION:
         return AdminRequest(action, publication_id=number)
     if action not in NEEDS_MOMENT:

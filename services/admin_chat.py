@@ -201,7 +201,7 @@ async def _on_publication(
         admin.done(
             f"Utkast {draft.id} («{draft.title}») kommer her, slik medlemmene får det. "
             f"Rett teksten med /rediger {draft.id} ny tekst, og send med /publiser {draft.id}"
-            + (" [inviterte|svarte|alle]." if draft.round_id else " alle.")
+            + (" [inviterte|svarte|alle]." if draft.round_id else ".")
         )
     ]
 
@@ -221,10 +221,13 @@ async def _confirm_publish(
 
 
 def _segment_for(draft: Publication, segment_kind: str) -> Segment:
-    """``all``, or the round's invitees or respondents; a broadcast keeps its own segment."""
-    if draft.kind == "broadcast" and draft.segment and segment_kind == "all":
+    """Who ``/publiser`` sends to: ``default`` is the draft's own segment, or everyone invited
+    to its round; otherwise all members, or its round's invitees or respondents."""
+    if segment_kind == "default" and draft.segment:
         return Segment.from_json(draft.segment)
-    if segment_kind == "all" or draft.round_id is None:
+    if segment_kind == "default" and draft.round_id is not None:
+        return Segment("invited", str(draft.round_id))
+    if segment_kind in ("all", "default") or draft.round_id is None:
         return Segment("all")
     return Segment(segment_kind, str(draft.round_id))
 

@@ -32,7 +32,9 @@ PersonaliseFactory = Callable[[AsyncSession], Personalise]
 
 
 class PublicationError(ValueError):
-    """A publication change that is not allowed (unknown, already published, empty)."""
+    """A publication change that is not allowed (unknown, already published, empty).
+
+    Its message is Norwegian: admins read it in chat as well as on the command line."""
 
 
 async def create(
@@ -49,7 +51,7 @@ async def create(
 ) -> Publication:
     """A new draft."""
     if kind not in KINDS:
-        raise PublicationError(f"unknown kind {kind!r}: {', '.join(KINDS)}")
+        raise PublicationError(f"ukjent type {kind!r}: {', '.join(KINDS)}")
     _check_text(text, attachments)
     publication = Publication(
         kind=kind, title=title[:200], text=text, round_id=round_id,
@@ -64,16 +66,16 @@ async def create(
 
 def _check_text(text: str, attachments: Sequence[Attachment] | Sequence[dict[str, Any]]) -> None:
     if not text.strip() and not attachments:
-        raise PublicationError("a publication needs text or a file")
+        raise PublicationError("en melding må ha tekst eller en fil")
     if len(text) > MAX_TEXT:
-        raise PublicationError(f"the text is {len(text)} characters; at most {MAX_TEXT}")
+        raise PublicationError(f"teksten har {len(text)} tegn; høyst {MAX_TEXT} går an")
 
 
 async def load(session: AsyncSession, publication_id: int) -> Publication:
     """A publication, or ``PublicationError`` if there is none."""
     publication = await session.get(Publication, publication_id)
     if publication is None:
-        raise PublicationError(f"no publication {publication_id}")
+        raise PublicationError(f"fant ikke utkast {publication_id}")
     return publication
 
 
@@ -83,7 +85,7 @@ async def edit_text(
     """Replace a draft's text (what staff correct before publishing)."""
     publication = await load(session, publication_id)
     if publication.status != "draft":
-        raise PublicationError(f"publication {publication_id} is already published")
+        raise PublicationError(f"utkast {publication_id} er allerede sendt")
     _check_text(text, publication.attachments)
     publication.text = text
     publication.updated_at = now
@@ -111,7 +113,7 @@ async def preview(
     publication = await load(session, publication_id)
     contact = await session.get(Contact, contact_id)
     if contact is None:
-        raise PublicationError(f"no contact {contact_id}")
+        raise PublicationError(f"fant ikke kontakt {contact_id}")
     chat = await session.scalar(
         select(Chat)
         .where(Chat.contact_id == contact_id, Chat.unreachable_at.is_(None))
@@ -178,7 +180,7 @@ async def publish(
     """Send a draft to a segment: one delivery per reachable recipient, queued at once."""
     publication = await load(session, publication_id)
     if publication.status != "draft":
-        raise PublicationError(f"publication {publication_id} is already published")
+        raise PublicationError(f"utkast {publication_id} er allerede sendt")
     reached = await audience(session, segment)
     common = messages_of(publication)
     extra = personalise(session) if personalise else None

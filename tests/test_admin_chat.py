@@ -182,3 +182,53 @@ async def test_admin_changes_are_in_the_rounds_history(world: World) -> None:
     async with world.sessions() as session:
         event = await session.scalar(select(RoundEvent).where(RoundEvent.action == "paused"))
     assert event is not None and event.actor == f"contact:{world.contacts[ADMIN]}"
+
+
+async def closed_round_with_answers(world: World) -> int:
+    round_id = await world.make_round("Q1", "2027-01-11 09:00", "2027-01-29 23:59")
+    await world.run_until(oslo("2027-01-11 09:05"))
+    for code in ("3303", "4601", "46"):
+        await world.answer(code, round_id)
+    await world.run_until(oslo("2027-02-01 09:00"))
+    return round_id
+
+
+async def test_admins_draft_preview_edit_and_publish_a_summary_in_chat(world: World) -> None:
+    round_id = await closed_round_with_answers(world)
+    await world.say(ADMIN, f"/rapport {round_id}")
+    mine = await world.messages(ADMIN)
+    assert "Utkast 1 («Oppsummering: Q1»)" in mine[-1].message.text
+    previews = [s for s in mine if s.kind == "preview"]
+    assert [bool(s.message.attachments) for s in previews] == [False, True, True, True, True, True]
+    await world.say(ADMIN, "/rediger 1 Kort oppsummering.\nMer kommer.")
+    previews = [s for s in await world.messages(ADMIN) if s.kind == "preview"]
+    assert previews[-6].message.text == "Kort oppsummering.\nMer kommer."
+    await world.say(ADMIN, "/publiser 1 svarte")
+    confirm = (await world.messages(ADMIN))[-1].message
+    assert "til 3 kontaktpersoner i 3 organisasjoner" in confirm.text
+    assert await world.last_buttons(ADMIN) == ["adm:pub:1:respondents", "adm:keep"]
+    await world.press("4601", "adm:pub:1:respondents")  # not an admin: refused
+    assert "bare for administratorer" in await last_text(world, "4601")
+    assert await world.of_kind("summary") == []
+    await world.press(ADMIN, "adm:pub:1:respondents")
+    assert "sendes nå til 3 kontaktpersoner" in await last_text(world, ADMIN)
+    summary_chats = {s.address for s in await world.of_kind("summary")}
+    assert summary_chats == {"chat-3303", "chat-4601", "chat-46"}
+    await world.press(ADMIN, "adm:pub:1:respondents")  # pressed twice: nothing more
+    assert "allerede" in await last_text(world, ADMIN)
+
+
+async def test_notices_and_broadcasts_from_chat(world: World) -> None:
+    round_id = await closed_round_with_answers(world)
+    await world.say(ADMIN, f"/kunngjoring {round_id} KS lager et nettverk for digitalisering.")
+    assert "Utkast 1" in await last_text(world, ADMIN)
+    await world.say(ADMIN, "/melding fylke:46 Husk samlingen i Bergen.")
+    assert "Utkast 2" in await last_text(world, ADMIN)
+    await world.say(ADMIN, "/publiser 2")
+    assert "medlemmer i fylke 46" in await last_text(world, ADMIN)
+    await world.press(ADMIN, "adm:pub:2:default")
+    assert {s.address for s in await world.of_kind("broadcast")} == {"chat-4601", "chat-46"}
+    await world.say(ADMIN, "/melding overalt Hei")
+    assert "unknown segment" in await last_text(world, ADMIN)
+    await world.say(ADMIN, f"/rapport {round_id + 1}")
+    assert "Fant ingen runde" in await last_text(world, ADMIN)

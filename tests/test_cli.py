@@ -237,3 +237,51 @@ def test_admins_grant_list_revoke(deployment: Deployment) -> None:
     assert deployment.cli_json("admins", "list") == []
     missing = deployment.cli("admins", "grant", "--contact", "99999", check=False)
     assert missing.returncode == 1 and "no contact" in missing.stderr
+
+
+def test_broadcast_draft_preview_send_and_report(deployment: Deployment, tmp_path: Path) -> None:
+    contact = deployment.cli_json(
+        "contacts", "add", "--org", "1103", "--name", "Stavanger Leder 2", "--role", "radmann"
+    )
+    image = tmp_path / "figur.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    draft = deployment.cli_json(
+        "broadcast", "create", "--to", "county:11", "--text", "Hei fra KS", "--image", str(image)
+    )
+    assert draft["status"] == "draft" and draft["recipients"] == 0 and draft["unreachable"] >= 1
+    shown = deployment.cli_json("publications", "show", str(draft["id"]))
+    assert shown["text"] == "Hei fra KS" and shown["attachments"][0]["filename"] == "figur.png"
+    edited = deployment.cli_json("publications", "edit", str(draft["id"]), "--text", "Hei igjen")
+    assert edited["characters"] == len("Hei igjen")
+    preview = deployment.cli(
+        "publications", "preview", str(draft["id"]), "--contact", str(contact["id"]), check=False
+    )
+    assert preview.returncode == 1 and "no chat" in preview.stderr
+    nobody = deployment.cli("publications", "send", str(draft["id"]), "--yes", check=False)
+    assert nobody.returncode == 1 and "nobody to send to" in nobody.stderr
+    report = deployment.cli_json("publications", "report", str(draft["id"]))
+    assert report["status"] == "draft" and report["delivered"] == 0
+    listed = deployment.cli_json("publications", "list")
+    assert any(p["id"] == draft["id"] and p["kind"] == "broadcast" for p in listed)
+    bad = deployment.cli("broadcast", "create", "--to", "everyone", "--text", "x", check=False)
+    assert bad.returncode == 1 and "unknown segment" in bad.stderr
+    not_png = tmp_path / "figur.txt"
+    not_png.write_text("hei", encoding="utf-8")
+    refused = deployment.cli(
+        "broadcast", "create", "--to", "all", "--text", "x", "--image", str(not_png), check=False
+    )
+    assert refused.returncode == 1 and "PNG or JPEG" in refused.stderr
+    open_round = deployment.cli_json(
+        "rounds",
+        "create",
+        "--survey",
+        "kvartalsvis-behov",
+        "--closes",
+        "2099-12-31",
+        "--orgs",
+        "1103",
+    )
+    early = deployment.cli(
+        "report", "build", str(open_round["id"]), "--out", str(tmp_path / "r"), check=False
+    )
+    assert early.returncode == 1 and "ikke stengt" in early.stderr

@@ -102,7 +102,7 @@ async def test_publishing_queues_one_delivery_per_reachable_recipient_once(world
     assert sorted(r.org_code for r in reached.reachable) == ["46", "4601"]
     assert [r.contact_name for r in reached.unreachable] == ["Uten Chat"]
     async with world.sessions() as session, session.begin():
-        with pytest.raises(publications.PublicationError, match="already published"):
+        with pytest.raises(publications.PublicationError, match="allerede sendt"):
             await publications.publish(
                 session, draft.id, Segment("all"), actor="test", now=world.clock.now
             )
