@@ -15,7 +15,9 @@ Rules that hold everywhere in the summary:
 * Per-county answer breakdowns follow the small-group rule: a cell with fewer than
   ``min_group`` answers (but not zero) is suppressed, and a county with fewer than
   ``min_group`` answers to the question is suppressed entirely, so no one can be singled
-  out by county. Participation per county is shown as is: it says who took part, not
+  out by county. Where a row's cells add up to its shown total (single, yes/no and
+  scale questions), a lone hidden cell takes the smallest other non-zero cell with it,
+  so it cannot be worked out by subtraction. Participation per county is shown as is: it says who took part, not
   what anyone answered.
 """
 
@@ -682,6 +684,22 @@ def _option_label(question: Question, value: str) -> str:
     return option.label if option else value
 
 
+# Questions whose answers fall in exactly one cell: a row's cells add up to its total.
+PARTITIONING_TYPES = ("single", "yesno", "scale")
+
+
+def _hide_a_second_cell(cells: tuple[int | None, ...]) -> tuple[int | None, ...]:
+    """Secondary suppression: with the row total shown, one hidden cell could be worked out
+    by subtraction, so the smallest other non-zero cell is hidden too."""
+    if sum(1 for cell in cells if cell is None) != 1:
+        return cells
+    shown = [(cell, index) for index, cell in enumerate(cells) if cell]
+    if not shown:
+        return cells
+    _, smallest = min(shown)
+    return tuple(None if index == smallest else cell for index, cell in enumerate(cells))
+
+
 def suppress(count: int, min_group: int) -> int | None:
     """The small-group rule for one cell: 0 and counts of at least ``min_group`` are shown."""
     return count if count == 0 or count >= min_group else None
@@ -709,6 +727,8 @@ def _breakdown(
             suppress(sum(1 for v in values if _matches(question, v, value)), min_group)
             for value, _ in columns
         )
+        if question.type in PARTITIONING_TYPES:
+            cells = _hide_a_second_cell(cells)
         rows.append(CountyRow(code, name, len(values), cells, False))
     return CountyBreakdown(
         question_id=question.id,

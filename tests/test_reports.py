@@ -267,7 +267,11 @@ def check_against_hand_figures(
             continue
         assert row.answered == len(in_county)
         counts = [in_county.count(point) for point in range(1, 6)]
-        assert list(row.cells) == [c if c == 0 or c >= 3 else None for c in counts]
+        expected = [c if c == 0 or c >= 3 else None for c in counts]
+        if expected.count(None) == 1:  # a lone hidden cell takes the smallest shown one along
+            smallest = min((c, i) for i, c in enumerate(expected) if c)[1]
+            expected[smallest] = None
+        assert list(row.cells) == expected
 
 
 # --- on both databases ----------------------------------------------------------------------
@@ -361,9 +365,9 @@ def test_the_small_group_rule_suppresses_cells_of_one_or_two_and_small_counties(
     rows = {row.county_code: (row.answered, row.cells, row.suppressed) for row in breakdown.rows}
     assert rows == {
         "91": (None, (None, None), True),
-        "92": (5, (4, None), False),
+        "92": (5, (None, None), False),  # 4 would give the hidden 1 away (5 - 4)
         "93": (3, (3, 0), False),
-        "94": (6, (4, None), False),
+        "94": (6, (None, None), False),  # likewise 6 - 4
     }
     # participation per county is shown as is, even for the small county
     assert {c.code: c.submitted for c in summary.participation.counties}["91"] == 2
