@@ -8,6 +8,7 @@ the delivery report.
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -360,7 +361,7 @@ def _follow(config: Settings, publication_id: int, total: int, stall_hint: float
 
     done_before, last_change, hinted = 0, time.monotonic(), False
     try:
-        with typer.progressbar(length=total, label="delivering", file=None) as bar:
+        with typer.progressbar(length=total, label="delivering", file=sys.stderr) as bar:
             while True:
                 report = run_async(poll)
                 finished = total - report.pending

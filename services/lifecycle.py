@@ -23,7 +23,13 @@ from dialogs.engine import StepContext, step
 from dialogs.events import RoundClosed
 from dialogs.state import ResponseState
 from services.responses import save_state
-from services.rounds import RoundError, audience_ids, reachable_chats, submitted_ids
+from services.rounds import (
+    RoundError,
+    audience_ids,
+    latest_chat,
+    reachable_chats,
+    submitted_ids,
+)
 from services.surveys import SurveyCatalog, latest_version
 from storage import outbox
 from storage.orm import (
@@ -258,7 +264,7 @@ async def notify_closed(session: AsyncSession, round_: Round, now: datetime, zon
     closes = format_datetime(round_.closes_at, zone)
     queued = 0
     for response, contact, organisation in rows:
-        chat = await _chat_for(session, contact.id)
+        chat = await latest_chat(session, contact.id)
         if chat is None:
             continue
         message = cycle_texts.round_closed(
@@ -322,7 +328,7 @@ async def cancel_round(
     notified = 0
     for contact_id in sorted(i for i in contact_ids if i is not None):
         contact = await session.get(Contact, contact_id)
-        chat = await _chat_for(session, contact_id)
+        chat = await latest_chat(session, contact_id)
         if contact is None or chat is None:
             continue
         organisation = await session.get(Organisation, contact.organisation_id)
@@ -464,14 +470,4 @@ async def _send(
         dedupe_key=f"{kind}:{round_.id}:{suffix}{contact.id}",
         round_id=round_.id,
         now=now,
-    )
-
-
-async def _chat_for(session: AsyncSession, contact_id: int) -> Chat | None:
-    """A contact's most recently used reachable chat."""
-    return await session.scalar(
-        select(Chat)
-        .where(Chat.contact_id == contact_id, Chat.unreachable_at.is_(None))
-        .order_by(Chat.last_seen_at.desc().nulls_last(), Chat.id.desc())
-        .limit(1)
     )

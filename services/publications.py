@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.messages import Attachment, OutgoingMessage
+from services.rounds import latest_chat
 from services.segments import Recipient, Segment, resolve_segment
 from storage import outbox
-from storage.orm import Chat, Contact, OutboxMessage, Publication
+from storage.orm import Contact, OutboxMessage, Publication
 
 KINDS = ("summary", "notice", "broadcast")
 MAX_TEXT = 20_000  # split into several chat messages on the way out
@@ -114,12 +115,7 @@ async def preview(
     contact = await session.get(Contact, contact_id)
     if contact is None:
         raise PublicationError(f"fant ikke kontakt {contact_id}")
-    chat = await session.scalar(
-        select(Chat)
-        .where(Chat.contact_id == contact_id, Chat.unreachable_at.is_(None))
-        .order_by(Chat.last_seen_at.desc().nulls_last(), Chat.id.desc())
-        .limit(1)
-    )
+    chat = await latest_chat(session, contact_id)
     if chat is None:
         return 0
     recipient = Recipient(contact.id, contact.name, contact.organisation_id, "", "",

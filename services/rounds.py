@@ -180,3 +180,13 @@ async def open_rounds_for(
         .order_by(Round.closes_at, Round.id)
     )
     return list(await session.scalars(statement))
+
+
+async def latest_chat(session: AsyncSession, contact_id: int) -> Chat | None:
+    """A contact's most recently used chat that can still be reached, if any."""
+    return await session.scalar(
+        select(Chat)
+        .where(Chat.contact_id == contact_id, Chat.unreachable_at.is_(None))
+        .order_by(Chat.last_seen_at.desc().nulls_last(), Chat.id.desc())
+        .limit(1)
+    )
