@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
@@ -53,6 +54,8 @@ class Runtime:
     cycle_scheduler: CycleScheduler | None = None
     telegram_bot: Bot | None = None
     telegram_intake: TelegramIntake | None = None
+    teams_adapter: Any = None  # botbuilder's CloudAdapter, when Teams is on
+    teams_intake: Any = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start_background(self) -> None:
@@ -115,14 +118,31 @@ def build_runtime(
     if use_telegram:
         bot = telegram_bot(settings)
         chosen["telegram"] = TelegramTransport(bot, FileStore(sessions))
+    teams_adapter = None
+    if settings.teams_enabled:
+        from bot.teams import TeamsTransport, build_adapter
+
+        teams_adapter = build_adapter(settings)
+        chosen["teams"] = TeamsTransport(
+            teams_adapter, sessions, settings.microsoft_app_id, FileStore(sessions),
+            file_url=_file_url(settings),
+        )  # fmt: skip
     chosen.update(transports or {})
-    pacing = Pacing(
+    telegram_pacing = Pacing(
         per_second=settings.send_rate_per_second,
         chat_per_second=settings.send_chat_rate_per_second,
         chat_burst=settings.send_chat_burst,
     )
+    teams_pacing = Pacing(
+        per_second=settings.teams_send_rate_per_second,
+        chat_per_second=settings.teams_chat_rate_per_second,
+        chat_burst=settings.teams_chat_burst,
+    )
+    pacings = {
+        channel: teams_pacing if channel == "teams" else telegram_pacing for channel in chosen
+    }
     holder = process_identity()
-    sender = Sender(sessions, chosen, pacing, membership=SenderMembership(sessions, holder))
+    sender = Sender(sessions, chosen, pacings, membership=SenderMembership(sessions, holder))
     processor = InboundProcessor(
         sessions,
         conversation.handle,
@@ -131,6 +151,11 @@ def build_runtime(
         concurrency=1 if engine.dialect.name == "sqlite" else 8,
     )
     intake = TelegramIntake(bot, processor) if bot is not None else None
+    teams_intake = None
+    if teams_adapter is not None:
+        from bot.teams import TeamsIntake
+
+        teams_intake = TeamsIntake(processor, sessions)
     cycle = Cycle(sessions, catalog, zone, conversation.clock, on_queued=sender.wake)
     cycle_scheduler = (
         CycleScheduler(
@@ -159,6 +184,19 @@ def build_runtime(
         cycle_scheduler=cycle_scheduler,
         telegram_bot=bot,
         telegram_intake=intake,
+        teams_adapter=teams_adapter,
+        teams_intake=teams_intake,
+    )
+
+
+def _file_url(settings: Settings) -> Any:
+    """Signed links to stored files, when the web app has a public address and a key."""
+    if not (settings.public_base_url and settings.file_link_secret):
+        return None
+    from bot.file_links import file_link
+
+    return lambda attachment: file_link(
+        settings.public_base_url, settings.file_link_secret, attachment
     )
 
 
@@ -182,6 +220,18 @@ def web_app(runtime: Runtime) -> web.Application:
         return web.json_response({"status": "ok"})
 
     app.router.add_get("/healthz", healthz)
+    if runtime.teams_adapter is not None:
+        from bot.teams import messages_handler
+
+        app.router.add_post(
+            "/api/messages", messages_handler(runtime.teams_adapter, runtime.teams_intake, settings)
+        )
+    if settings.file_link_secret:
+        from bot.file_links import ROUTE, file_handler
+
+        app.router.add_get(
+            ROUTE, file_handler(FileStore(runtime.sessions), settings.file_link_secret)
+        )
     webhook = bool(settings.telegram_webhook_url) and runtime.telegram_intake is not None
     if webhook:
         assert runtime.telegram_intake is not None

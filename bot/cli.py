@@ -146,6 +146,40 @@ def contacts_add(
     emit(result, as_json, lambda: typer.echo(f"contact {result['id']} added"))
 
 
+@contacts_app.command("channel")
+def contacts_channel(
+    contact: int = typer.Option(..., "--contact", help="The contact's id."),
+    channel: str = typer.Option(
+        ..., "--channel", help="telegram, teams, or auto (the one they used last)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Which channel to reach a contact on when they use both Telegram and Teams."""
+    from storage.orm import Chat, Contact
+
+    if channel not in ("telegram", "teams", "auto"):
+        fail("--channel is telegram, teams or auto")
+
+    async def work() -> dict[str, Any]:
+        async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
+            row = await session.get(Contact, contact)
+            if row is None:
+                fail(f"no contact with id {contact}")
+            row.preferred_channel = None if channel == "auto" else channel
+            channels = sorted(
+                set(await session.scalars(select(Chat.channel).where(Chat.contact_id == contact)))
+            )
+            return {"id": contact, "preferred_channel": row.preferred_channel, "channels": channels}
+
+    result = run_async(work)
+    note = "" if channel == "auto" or channel in result["channels"] else f" (no {channel} chat yet)"
+    emit(
+        result,
+        as_json,
+        lambda: typer.echo(f"contact {contact}: reached on {channel}{note}"),
+    )
+
+
 @contacts_app.command("import")
 def contacts_import(
     file: Path = typer.Argument(..., exists=True, dir_okay=False), as_json: bool = JsonOption
@@ -464,9 +498,10 @@ def run() -> None:
 
     config = settings()
     configure_logging(config.log_level)
-    if not config.telegram_bot_token:
+    if not config.telegram_bot_token and not config.teams_enabled:
         fail(
-            "TELEGRAM_BOT_TOKEN is not set: no channel to run (try 'lyttepost demo' for a local run)",
+            "neither TELEGRAM_BOT_TOKEN nor TEAMS_ENABLED is set: no channel to run "
+            "(try 'lyttepost demo' for a local run)",
             2,
         )
     if config.telegram_webhook_url and not config.telegram_webhook_secret:

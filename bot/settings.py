@@ -23,6 +23,21 @@ class Settings(BaseSettings):
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
 
+    # Microsoft Teams (Azure Bot / Entra app registration). Empty app id: local mode.
+    microsoft_app_id: str = ""
+    microsoft_app_password: str = ""
+    microsoft_app_type: str = "MultiTenant"
+    microsoft_app_tenant_id: str = ""
+    teams_enabled: bool = False
+    # Teams bot limits: 7 per second, 8 per 2 s, 60 per 30 s per conversation; ~50/s per app.
+    teams_send_rate_per_second: float = Field(default=30.0, gt=0)
+    teams_chat_rate_per_second: float = Field(default=1.0, gt=0)
+    teams_chat_burst: int = Field(default=7, ge=1)
+    # Where members' apps can reach Lyttepost's web app (links to report files for Teams),
+    # and the key that signs those links. Empty: no file links.
+    public_base_url: str = ""
+    file_link_secret: str = ""
+
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
 

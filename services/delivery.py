@@ -129,7 +129,7 @@ class Sender:
         self,
         sessions: async_sessionmaker[AsyncSession],
         transports: Mapping[str, Transport],
-        pacing: Pacing | None = None,
+        pacing: Pacing | Mapping[str, Pacing] | None = None,
         *,
         poll_interval: float = 1.0,
         batch_size: int = 500,
@@ -138,7 +138,12 @@ class Sender:
     ) -> None:
         self._sessions = sessions
         self._transports = dict(transports)
-        self._pacing = pacing or Pacing()
+        if isinstance(pacing, Mapping):
+            self._pacings = dict(pacing)
+            self._pacing = next(iter(self._pacings.values()), Pacing())
+        else:
+            self._pacing = pacing or Pacing()
+            self._pacings = {channel: self._pacing for channel in transports}
         self._poll_interval = poll_interval
         self._batch_size = batch_size
         self._monotonic = monotonic
@@ -150,7 +155,7 @@ class Sender:
         self._queued = 0
         self._slots = 0
         self._wake = asyncio.Event()
-        self._next_global = 0.0
+        self._next_global: dict[str, float] = {}  # per channel: each platform has its own limit
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._new_work = True
@@ -158,7 +163,10 @@ class Sender:
         self.delivered = 0
         self._membership = membership
         self._shard = (0, 1)  # (this sender's index, live senders)
-        self._window = CallWindow(self._pacing.per_second, monotonic)
+        self._windows = {
+            channel: CallWindow(self._pacing_of(channel).per_second, monotonic)
+            for channel in self._transports
+        }
 
     def wake(self) -> None:
         """New messages are in the outbox: look now."""
@@ -277,19 +285,24 @@ class Sender:
         for row in rows:
             self._known.add(row.id)
             self._queued += 1
-            queue = self._queues.setdefault((row.channel, row.address), self._new_queue(now))
+            queue = self._queues.setdefault(
+                (row.channel, row.address), self._new_queue(now, row.channel)
+            )
             queue.items.append(row)
             if row.not_before > wall_now:
                 wait = (row.not_before - wall_now).total_seconds()
                 queue.ready_at = max(queue.ready_at, now + wait)
 
-    def _new_queue(self, now: float) -> _ChatQueue:
-        return _ChatQueue(tokens=float(self._pacing.chat_burst), refilled_at=now)
+    def _pacing_of(self, channel: str) -> Pacing:
+        return self._pacings.get(channel, self._pacing)
 
-    def _refill(self, queue: _ChatQueue, now: float) -> None:
+    def _new_queue(self, now: float, channel: str) -> _ChatQueue:
+        return _ChatQueue(tokens=float(self._pacing_of(channel).chat_burst), refilled_at=now)
+
+    def _refill(self, queue: _ChatQueue, now: float, pacing: Pacing) -> None:
         elapsed = now - queue.refilled_at
         queue.tokens = min(
-            float(self._pacing.chat_burst), queue.tokens + elapsed * self._pacing.chat_per_second
+            float(pacing.chat_burst), queue.tokens + elapsed * pacing.chat_per_second
         )
         queue.refilled_at = now
 
@@ -301,8 +314,9 @@ class Sender:
         for chat, queue in self._queues.items():
             if queue.busy or not queue.items:
                 continue
-            self._refill(queue, now)
-            token_wait = max(0.0, (1 - queue.tokens) / self._pacing.chat_per_second)
+            pacing = self._pacing_of(chat[0])
+            self._refill(queue, now, pacing)
+            token_wait = max(0.0, (1 - queue.tokens) / pacing.chat_per_second)
             ready = max(queue.ready_at, now + token_wait)
             if ready > now:
                 soonest = min(soonest, ready - now)
@@ -310,20 +324,27 @@ class Sender:
             head = queue.items[0]
             candidates.append((-head.priority, head.id, chat))
         candidates.sort()
-        interval = self._shard[1] / self._pacing.per_second  # our share of the overall rate
         if len(candidates) > 1 and self._slots % FAIR_SHARE_EVERY == FAIR_SHARE_EVERY - 1:
             # Strict priority would starve bulk work while dialogs use every slot: one
             # slot in FAIR_SHARE_EVERY goes to the oldest waiting message, whatever its priority.
             oldest = min(candidates, key=lambda c: c[1])
             candidates.remove(oldest)
             candidates.insert(0, oldest)
+        blocked: set[str] = set()
         for _, _, chat in candidates:
-            if self._next_global > now:
-                soonest = min(soonest, self._next_global - now)
-                break
-            # A loop that woke a little late may catch up a quarter slot, never a whole one:
-            # two sends back to back after an idle moment are how a 31st call lands in a second.
-            self._next_global = max(self._next_global, now - interval / 4) + interval
+            channel = chat[0]
+            if channel in blocked:
+                continue
+            next_slot = self._next_global.get(channel, 0.0)
+            if next_slot > now:
+                soonest = min(soonest, next_slot - now)
+                blocked.add(channel)  # later candidates of this channel wait; others go on
+                continue
+            # Our share of the channel's overall rate. A loop that woke a little late may
+            # catch up a quarter slot, never a whole one: two sends back to back after an
+            # idle moment are how a 31st call lands in a second.
+            interval = self._shard[1] / self._pacing_of(channel).per_second
+            self._next_global[channel] = max(next_slot, now - interval / 4) + interval
             self._slots += 1
             queue = self._queues[chat]
             queue.tokens -= 1
@@ -362,7 +383,7 @@ class Sender:
                         replace_id = await outbox.provider_id_for_key(
                             session, channel, address, message.replaces
                         )
-                await self._window.acquire(self._shard[1])
+                await self._windows[channel].acquire(self._shard[1])
                 provider_id = await transport.deliver(address, message, replace_id)
             except RetryLater as error:
                 await self._retry(queue, row, error.seconds, f"throttled: {error}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.reminders import DEFAULT_REMINDERS, QuietRules, ReminderRule
@@ -150,13 +150,13 @@ async def submitted_ids(session: AsyncSession, round_id: int) -> set[int]:
 async def reachable_chats(
     session: AsyncSession, organisation_ids: Sequence[int]
 ) -> list[tuple[Chat, Contact, Organisation]]:
-    """Each registered contact's most recently used reachable chat, per organisation."""
+    """Each registered contact's chat to reach them on (``chat_preference``), per organisation."""
     rows = await session.execute(
         select(Chat, Contact, Organisation)
         .join(Contact, Chat.contact_id == Contact.id)
         .join(Organisation, Contact.organisation_id == Organisation.id)
         .where(Organisation.id.in_(list(organisation_ids)), Chat.unreachable_at.is_(None))
-        .order_by(Contact.id, Chat.last_seen_at.desc().nulls_last(), Chat.id.desc())
+        .order_by(Contact.id, *chat_preference())
     )
     chosen: dict[int, tuple[Chat, Contact, Organisation]] = {}
     for chat, contact, organisation in rows:
@@ -186,7 +186,18 @@ async def latest_chat(session: AsyncSession, contact_id: int) -> Chat | None:
     """A contact's most recently used chat that can still be reached, if any."""
     return await session.scalar(
         select(Chat)
+        .join(Contact, Chat.contact_id == Contact.id)
         .where(Chat.contact_id == contact_id, Chat.unreachable_at.is_(None))
-        .order_by(Chat.last_seen_at.desc().nulls_last(), Chat.id.desc())
+        .order_by(*chat_preference())
         .limit(1)
+    )
+
+
+def chat_preference() -> tuple[Any, ...]:
+    """How a contact's chats are ranked (with ``Contact`` joined): the channel an admin set
+    first, then the one they used last."""
+    return (
+        case((Chat.channel == Contact.preferred_channel, 0), else_=1),
+        Chat.last_seen_at.desc().nulls_last(),
+        Chat.id.desc(),
     )

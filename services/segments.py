@@ -14,7 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.rounds import MEMBER_KINDS
+from services.rounds import MEMBER_KINDS, chat_preference
 from storage.orm import Chat, Contact, Organisation, Response, RoundInvitee, RoundOrganisation
 from storage.seed import resolve_org_code
 
@@ -173,8 +173,9 @@ async def resolve_segment(session: AsyncSession, segment: Segment) -> list[Recip
     chats: dict[int, Chat] = {}
     for chat in await session.scalars(
         select(Chat)
+        .join(Contact, Chat.contact_id == Contact.id)
         .where(Chat.contact_id.in_([c.id for c, _ in rows]), Chat.unreachable_at.is_(None))
-        .order_by(Chat.last_seen_at.desc().nulls_last(), Chat.id.desc())
+        .order_by(*chat_preference())
     ):
         assert chat.contact_id is not None
         chats.setdefault(chat.contact_id, chat)
