@@ -1,0 +1,138 @@
+"""The Teams adapter's translation both ways, without Teams: activities in, cards out."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.file_links import ROUTE, file_handler, file_link
+from bot.teams import adaptive_card, is_installation, is_removal, render, translate_activity
+from dialogs.messages import Attachment, Button, OutgoingMessage
+from storage.files import FileStore, store_file
+
+BOT = "28:bot-id"
+REFERENCE = {"conversation": {"id": "a:1"}, "serviceUrl": "http://x/"}
+
+
+def activity(**fields):
+    base = {
+        "type": "message", "id": "act-1", "channelId": "msteams",
+        "conversation": {"id": "a:1;conv", "conversationType": "personal"},
+        "from": {"id": "29:user", "aadObjectId": "aad-1", "name": "Kari"},
+        "recipient": {"id": BOT},
+    }  # fmt: skip
+    base.update(fields)
+    return base
+
+
+def test_text_press_and_installation_become_inbound_events() -> None:
+    text = translate_activity(activity(text="  /svar \n"), REFERENCE)
+    assert text is not None and (text.kind, text.text, text.address) == (
+        "text",
+        "/svar",
+        "a:1;conv",
+    )
+    assert text.user_id == "aad-1" and text.update_key == "act-1" and text.reference == REFERENCE
+    press = translate_activity(activity(text="", value={"payload": "a:q:1"}), REFERENCE)
+    assert press is not None and (press.kind, press.payload) == ("press", "a:q:1")
+    mention = translate_activity(activity(text="<at>Lyttepost</at> /status"), None)
+    assert mention is not None and mention.text == "/status"
+    install = activity(type="conversationUpdate", membersAdded=[{"id": BOT}])
+    assert is_installation(install, BOT)
+    started = translate_activity(install, REFERENCE)
+    assert started is not None and started.text == "/start"
+    other = translate_activity(activity(text="", attachments=[{"contentType": "image/png"}]), None)
+    assert other is not None and other.kind == "other"
+
+
+def test_groups_typing_and_malformed_activities() -> None:
+    group = activity(conversation={"id": "19:x", "conversationType": "groupChat"}, text="hei")
+    assert translate_activity(group, None) is None
+    assert translate_activity(activity(type="typing"), None) is None
+    for broken in ([], activity(conversation=None), activity(id=None)):
+        with pytest.raises(ValueError):
+            translate_activity(broken, None)
+
+
+def test_removal_is_recognised_both_ways() -> None:
+    assert is_removal({"type": "installationUpdate", "action": "remove"}, BOT)
+    assert is_removal({"type": "conversationUpdate", "membersRemoved": [{"id": BOT}]}, BOT)
+    assert not is_removal({"type": "conversationUpdate", "membersRemoved": [{"id": "29:u"}]}, BOT)
+    assert not is_removal(activity(text="hei"), BOT)
+
+
+def test_choices_render_as_an_adaptive_card_and_plain_text_as_text() -> None:
+    message = OutgoingMessage(
+        text="Hvor fornøyd er dere?",
+        buttons=((Button(label="1", payload="a:f:1"), Button(label="2", payload="a:f:2")),
+                 (Button(label="Tilbake", payload="c:back"),)),
+    )  # fmt: skip
+    card = adaptive_card(message)
+    assert card["body"][0] == {"type": "TextBlock", "text": "Hvor fornøyd er dere?", "wrap": True}
+    rows = [[a["data"]["payload"] for a in block["actions"]] for block in card["body"][1:]]
+    assert rows == [["a:f:1", "a:f:2"], ["c:back"]]
+    rendered = render(message)
+    assert rendered.attachments[0].content_type == "application/vnd.microsoft.card.adaptive"
+    plain = render(OutgoingMessage(text="Takk *for* svaret"))
+    assert plain.text == "Takk *for* svaret" and plain.text_format == "plain"
+
+
+async def test_file_links_are_signed_expiring_and_served(sessions) -> None:
+    async with sessions() as session, session.begin():
+        file_id = await store_file(session, "rapport.xlsx", b"PK\x03\x04 rapport")
+    app = web.Application()
+    app.router.add_get(ROUTE, file_handler(FileStore(sessions), "hemmelig"))
+    attachment = Attachment(kind="document", file_id=file_id, filename="rapport.xlsx")
+    async with TestClient(TestServer(app)) as client:
+        link = file_link(str(client.make_url("/")), "hemmelig", attachment)
+        path = link.split("//", 1)[1].split("/", 1)[1]
+        response = await client.get("/" + path)
+        assert response.status == 200 and await response.read() == b"PK\x03\x04 rapport"
+        assert "rapport.xlsx" in response.headers["Content-Disposition"]
+        assert (await client.get("/" + path.replace("sig=", "sig=0"))).status == 404
+        other_key = file_link(str(client.make_url("/")), "feil", attachment).split("/", 3)[3]
+        assert (await client.get("/" + other_key)).status == 404
+        expired = file_link(
+            str(client.make_url("/")), "hemmelig", attachment, now=time.time() - 61 * 86400
+        )
+        assert (await client.get("/" + expired.split("/", 3)[3])).status == 404
+
+
+async def test_a_contact_on_both_channels_is_reached_where_the_admin_says(sessions) -> None:
+    from datetime import timedelta
+
+    from services.rounds import latest_chat, reachable_chats
+    from services.segments import Segment, resolve_segment
+    from storage.orm import Chat, Contact, Organisation
+    from tests.cycle_support import World, oslo
+
+    world = World(sessions, oslo("2027-01-04 08:00"))
+    await world.setup(["3301"])
+    contact_id = world.contacts["3301"]
+    async with sessions() as session, session.begin():
+        session.add(Chat(channel="teams", address="a:teams-1", contact_id=contact_id,
+                         user_id="aad", last_seen_at=world.clock.now - timedelta(days=1)))  # fmt: skip
+
+    async def chosen() -> tuple[str, str, str]:
+        async with sessions() as session:
+            organisation = await session.scalar(select_org())
+            round_chat = (await reachable_chats(session, [organisation]))[0][0].channel
+            latest = await latest_chat(session, contact_id)
+            segment = (await resolve_segment(session, Segment("orgs", "3301")))[0].channel
+        assert latest is not None
+        return round_chat, latest.channel, str(segment)
+
+    def select_org():
+        from sqlalchemy import select
+
+        return select(Organisation.id).where(Organisation.code == "3301")
+
+    assert await chosen() == ("telegram", "telegram", "telegram")  # used last
+    async with sessions() as session, session.begin():
+        contact = await session.get(Contact, contact_id)
+        assert contact is not None
+        contact.preferred_channel = "teams"
+    assert await chosen() == ("teams", "teams", "teams")  # as the admin set
