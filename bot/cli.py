@@ -29,6 +29,7 @@ from bot.cli_support import (
     settings,
 )
 from bot.settings import Settings
+from bot.teams_app import teams_app
 
 app = typer.Typer(
     help="Lyttepost – KS sin lyttepost i chat.", no_args_is_help=True, add_completion=False
@@ -53,6 +54,7 @@ for sub, name in (
     (broadcast_app, "broadcast"),
     (notice_app, "notice"),
     (report_app, "report"),
+    (teams_app, "teams"),
 ):
     app.add_typer(sub, name=name)
 register_round_commands(rounds_app)

@@ -38,6 +38,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
+from dialogs.admin import ADMIN_COMMANDS
+from dialogs.commands import (
+    ANSWER_COMMANDS,
+    CONTROL_COMMANDS,
+    HELP_COMMANDS,
+    START_COMMANDS,
+    STATUS_COMMANDS,
+    WHEEL_COMMANDS,
+)
 from dialogs.messages import Attachment as FileAttachment
 from dialogs.messages import OutgoingMessage
 from services.delivery import PermanentFailure, RecipientUnreachable, RetryLater, TransientFailure
@@ -51,6 +60,10 @@ log = logging.getLogger(__name__)
 CHANNEL = "teams"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 MAX_IMAGE_BYTES = 1024 * 1024  # inline images in a personal chat; larger ones go as links
+KNOWN_COMMANDS = frozenset(
+    {*START_COMMANDS, *ANSWER_COMMANDS, *STATUS_COMMANDS, *HELP_COMMANDS, *WHEEL_COMMANDS,
+     *CONTROL_COMMANDS, *ADMIN_COMMANDS}
+)  # fmt: skip
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
@@ -96,9 +109,12 @@ def is_removal(raw: dict[str, Any], bot_id: str | None) -> bool:
 
 
 def is_installation(raw: dict[str, Any], bot_id: str | None) -> bool:
-    """Whether the activity says the bot was added to a personal chat (the member opened it)."""
-    if raw.get("type") == "installationUpdate":
-        return str(raw.get("action", "")).startswith("add")
+    """Whether the activity says the bot was added to a personal chat (the member opened it).
+
+    Teams announces an installation twice (``installationUpdate`` add and a
+    ``conversationUpdate`` with the bot among the members added); only the second counts,
+    so the member is greeted once.
+    """
     added = raw.get("membersAdded") or []
     return raw.get("type") == "conversationUpdate" and any(
         isinstance(m, dict) and m.get("id") == bot_id for m in added
@@ -137,8 +153,15 @@ def translate_activity(raw: Any, reference: dict[str, Any] | None) -> Inbound | 
         return Inbound(**common, kind="press", payload=value["payload"])
     text = raw.get("text")
     if isinstance(text, str) and text.strip():
-        return Inbound(**common, kind="text", text=_MENTION.sub("", text).strip())
+        return Inbound(**common, kind="text", text=as_command(_MENTION.sub("", text).strip()))
     return Inbound(**common, kind="other")
+
+
+def as_command(text: str) -> str:
+    """Teams' command menu sends the bare command word (``svar``); the conversation reads
+    commands with a slash. A message that is exactly a command word becomes the command."""
+    word = text.lower()
+    return f"/{word}" if word in KNOWN_COMMANDS else text
 
 
 class TeamsIntake:

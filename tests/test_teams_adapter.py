@@ -44,6 +44,12 @@ def test_text_press_and_installation_become_inbound_events() -> None:
     assert is_installation(install, BOT)
     started = translate_activity(install, REFERENCE)
     assert started is not None and started.text == "/start"
+    assert translate_activity({"type": "installationUpdate", "action": "add", "id": "i",
+                               "conversation": {"id": "a:1"}}, None) is None  # fmt: skip
+    menu = translate_activity(activity(text="Svar"), None)
+    assert menu is not None and menu.text == "/svar"  # Teams' command menu sends the bare word
+    answer = translate_activity(activity(text="svar raskt"), None)
+    assert answer is not None and answer.text == "svar raskt"
     other = translate_activity(activity(text="", attachments=[{"contentType": "image/png"}]), None)
     assert other is not None and other.kind == "other"
 
