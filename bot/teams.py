@@ -33,6 +33,7 @@ from botbuilder.schema import (
     Attachment,
     ConversationReference,
 )
+from jwt import PyJWTError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -223,7 +224,7 @@ def messages_handler(
             if error.status == 401:
                 log.warning("teams: request with an invalid token refused")
             return web.Response(status=error.status, text=error.reason)
-        except PermissionError:
+        except (PermissionError, PyJWTError):
             log.warning("teams: request with an invalid token refused")
             return web.Response(status=401, text="unauthorized")
         except SQLAlchemyError as error:
