@@ -142,3 +142,35 @@ async def test_a_contact_on_both_channels_is_reached_where_the_admin_says(sessio
         assert contact is not None
         contact.preferred_channel = "teams"
     assert await chosen() == ("teams", "teams", "teams")  # as the admin set
+
+
+async def test_teams_gets_charts_inline_and_the_report_as_a_signed_link(sessions) -> None:
+    from botbuilder.core import TurnContext  # noqa: F401 - botbuilder is there
+
+    from bot.settings import Settings
+    from bot.teams import TeamsTransport, build_adapter
+    from storage.orm import Chat
+    from tests.teams_standin import TeamsStandIn
+
+    async with TeamsStandIn() as teams:
+        async with sessions() as session, session.begin():
+            png = await store_file(session, "figur.png", b"\x89PNG\r\n\x1a\n" + b"0" * 300)
+            xlsx = await store_file(session, "rapport.xlsx", b"PK\x03\x04" + b"1" * 300)
+            session.add(Chat(channel="teams", address="a:1", user_id="u",
+                             conversation_ref=teams.conversation_reference("a:1")))  # fmt: skip
+        transport = TeamsTransport(
+            build_adapter(Settings(_env_file=None)), sessions, "", FileStore(sessions),
+            file_url=lambda a: file_link("https://bot.example.no", "k", a),
+        )  # fmt: skip
+        photo = Attachment(kind="photo", file_id=png, filename="figur.png", caption="Områder")
+        document = Attachment(
+            kind="document", file_id=xlsx, filename="rapport.xlsx", caption="Rapporten"
+        )
+        await transport.deliver("a:1", OutgoingMessage(text="", attachments=(photo,)), None)
+        await transport.deliver("a:1", OutgoingMessage(text="", attachments=(document,)), None)
+        image, link = teams.messages_for("a:1")
+    assert image.text == "Områder" and image.attachments[0]["contentUrl"].startswith(
+        "data:image/png;base64,"
+    )
+    assert link.text.startswith("Rapporten: [rapport.xlsx](https://bot.example.no/files/")
+    assert "sig=" in link.text
