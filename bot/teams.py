@@ -315,6 +315,7 @@ class TeamsTransport:
         self._app_id = app_id
         self._files = files
         self._file_url = file_url
+        self._clients: dict[str, Any] = {}
 
     async def _reference(self, address: str) -> ConversationReference:
         async with self._sessions() as session:
@@ -364,23 +365,45 @@ class TeamsTransport:
                 )
         return activities
 
+    async def _client(self, service_url: str) -> Any:
+        """One connector client per service URL, made once with the bot's credentials.
+
+        ``continue_conversation`` builds a client and a turn per message, about seven times
+        the CPU of a send; a bulk round of invitations or a busy dialog hour feels that.
+        The client's own retries are off: a 429 must reach the sender, which pauses only
+        that chat, instead of sleeping in a worker thread.
+        """
+        client = self._clients.get(service_url)
+        if client is None:
+            claims = self._adapter.create_claims_identity(self._app_id)
+            factory = self._adapter.bot_framework_authentication.create_connector_factory(claims)
+            client = await factory.create(service_url, None)
+            client.config.retry_policy.retries = 0
+            client.config.retry_policy.policy.raise_on_status = False
+            self._clients[service_url] = client
+        return client
+
     async def deliver(self, address: str, message: OutgoingMessage, replace_id: str | None) -> str:
         reference = await self._reference(address)
         activities = await self._activities(message)
         sent: list[str] = []
-
-        async def send(turn_context: TurnContext) -> None:
+        try:
+            client = await self._client(reference.service_url)
+            conversation_id = reference.conversation.id
             for activity in activities:
+                TurnContext.apply_conversation_reference(activity, reference)
+                activity.reply_to_id = None
                 if replace_id is not None and not message.attachments:
                     activity.id = replace_id
-                    await turn_context.update_activity(activity)
+                    await client.conversations.update_activity(
+                        conversation_id, replace_id, activity
+                    )
                     sent.append(replace_id)
                     continue
-                response = await turn_context.send_activity(activity)
+                response = await client.conversations.send_to_conversation(
+                    conversation_id, activity
+                )
                 sent.append(str(response.id) if response and response.id else "")
-
-        try:
-            await self._adapter.continue_conversation(reference, send, self._app_id)
         except (PermanentFailure, RetryLater, RecipientUnreachable, TransientFailure):
             raise
         except OSError as error:
