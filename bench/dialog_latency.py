@@ -93,6 +93,17 @@ class Respondent:
         await asyncio.sleep(self.rng.uniform(0.3 * self.think, 1.7 * self.think))
 
 
+def latency_summary(latencies: list[float]) -> dict[str, float]:
+    """p50/p95/p99/mean/max in milliseconds, as every latency bench prints them."""
+    return {
+        "p50": round(percentile(latencies, 0.50) * 1000, 1),
+        "p95": round(percentile(latencies, 0.95) * 1000, 1),
+        "p99": round(percentile(latencies, 0.99) * 1000, 1),
+        "mean": round(statistics.fmean(latencies) * 1000, 1),
+        "max": round(max(latencies) * 1000, 1),
+    }
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -161,13 +172,7 @@ async def main(args: argparse.Namespace) -> None:
         "replies_measured": len(latencies),
         "think_time_mean_s": args.think,
         "database": url.split(":")[0],
-        "latency_ms": {
-            "p50": round(percentile(latencies, 0.50) * 1000, 1),
-            "p95": round(percentile(latencies, 0.95) * 1000, 1),
-            "p99": round(percentile(latencies, 0.99) * 1000, 1),
-            "mean": round(statistics.fmean(latencies) * 1000, 1),
-            "max": round(max(latencies) * 1000, 1),
-        },
+        "latency_ms": latency_summary(latencies),
         "bot_rss_mib": round(memory.get("VmRSS", 0) / 1024, 1),
         "bot_peak_rss_mib": round(memory.get("VmHWM", 0) / 1024, 1),
         "wall_s": round(wall, 1),

@@ -19,7 +19,6 @@ import asyncio
 import csv
 import json
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.dialog_latency import percentile, rss_kib  # noqa: E402
+from bench.dialog_latency import latency_summary, rss_kib  # noqa: E402
 from bot.console_session import choose_answer  # noqa: E402
 from tests.e2e_support import Deployment  # noqa: E402
 from tests.teams_standin import TeamsStandIn  # noqa: E402
@@ -151,13 +150,7 @@ async def main(args: argparse.Namespace) -> None:
         "replies_measured": len(latencies),
         "think_time_mean_s": args.think,
         "database": url.split(":")[0],
-        "latency_ms": {
-            "p50": round(percentile(latencies, 0.50) * 1000, 1),
-            "p95": round(percentile(latencies, 0.95) * 1000, 1),
-            "p99": round(percentile(latencies, 0.99) * 1000, 1),
-            "mean": round(statistics.fmean(latencies) * 1000, 1),
-            "max": round(max(latencies) * 1000, 1),
-        },
+        "latency_ms": latency_summary(latencies),
         "bot_rss_mib": round(memory.get("VmRSS", 0) / 1024, 1),
         "bot_peak_rss_mib": round(memory.get("VmHWM", 0) / 1024, 1),
         "wall_s": round(wall, 1),

@@ -40,14 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from dialogs.admin import ADMIN_COMMANDS
-from dialogs.commands import (
-    ANSWER_COMMANDS,
-    CONTROL_COMMANDS,
-    HELP_COMMANDS,
-    START_COMMANDS,
-    STATUS_COMMANDS,
-    WHEEL_COMMANDS,
-)
+from dialogs.commands import MEMBER_COMMANDS
 from dialogs.messages import Attachment as FileAttachment
 from dialogs.messages import OutgoingMessage
 from services.delivery import PermanentFailure, RecipientUnreachable, RetryLater, TransientFailure
@@ -61,10 +54,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "teams"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 MAX_IMAGE_BYTES = 1024 * 1024  # inline images in a personal chat; larger ones go as links
-KNOWN_COMMANDS = frozenset(
-    {*START_COMMANDS, *ANSWER_COMMANDS, *STATUS_COMMANDS, *HELP_COMMANDS, *WHEEL_COMMANDS,
-     *CONTROL_COMMANDS, *ADMIN_COMMANDS}
-)  # fmt: skip
+KNOWN_COMMANDS = MEMBER_COMMANDS | set(ADMIN_COMMANDS)
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
