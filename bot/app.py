@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -128,21 +128,13 @@ def build_runtime(
             file_url=_file_url(settings),
         )  # fmt: skip
     chosen.update(transports or {})
-    telegram_pacing = Pacing(
-        per_second=settings.send_rate_per_second,
-        chat_per_second=settings.send_chat_rate_per_second,
-        chat_burst=settings.send_chat_burst,
-    )
-    teams_pacing = Pacing(
-        per_second=settings.teams_send_rate_per_second,
-        chat_per_second=settings.teams_chat_rate_per_second,
-        chat_burst=settings.teams_chat_burst,
-    )
-    pacings = {
-        channel: teams_pacing if channel == "teams" else telegram_pacing for channel in chosen
-    }
     holder = process_identity()
-    sender = Sender(sessions, chosen, pacings, membership=SenderMembership(sessions, holder))
+    sender = Sender(
+        sessions,
+        chosen,
+        channel_pacings(settings, chosen),
+        membership=SenderMembership(sessions, holder),
+    )
     processor = InboundProcessor(
         sessions,
         conversation.handle,
@@ -187,6 +179,21 @@ def build_runtime(
         teams_adapter=teams_adapter,
         teams_intake=teams_intake,
     )
+
+
+def channel_pacings(settings: Settings, channels: Iterable[str]) -> dict[str, Pacing]:
+    """Each channel's pace from the settings: Teams has its own limits, the rest Telegram's."""
+    telegram = Pacing(
+        per_second=settings.send_rate_per_second,
+        chat_per_second=settings.send_chat_rate_per_second,
+        chat_burst=settings.send_chat_burst,
+    )
+    teams = Pacing(
+        per_second=settings.teams_send_rate_per_second,
+        chat_per_second=settings.teams_chat_rate_per_second,
+        chat_burst=settings.teams_chat_burst,
+    )
+    return {channel: teams if channel == "teams" else telegram for channel in channels}
 
 
 def _file_url(settings: Settings) -> Any:

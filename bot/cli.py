@@ -227,9 +227,9 @@ def invites_create(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Issue invitation codes with Telegram deep links (for a mail merge)."""
+    """Issue invitation codes with Telegram and Teams links (for a mail merge)."""
     from services.contacts import pending_contacts
-    from services.invites import deep_link, issue_code
+    from services.invites import deep_link, issue_code, teams_chat_link
     from storage.orm import Contact, Organisation, utcnow
 
     if (contact is None) == (not all_pending):
@@ -238,6 +238,7 @@ def invites_create(
 
     async def work() -> list[dict[str, Any]]:
         username = await _bot_username(config)
+        app_id = config.microsoft_app_id.strip()
         async with sessions_for(config) as sessions, sessions() as session, session.begin():
             now = utcnow()
             if contact is not None:
@@ -258,6 +259,7 @@ def invites_create(
                     "contact_id": target.id, "name": target.name, "email": target.email,
                     "org": organisation.code, "org_name": organisation.name, "code": code.code,
                     "link": deep_link(username, code.code) if username else None,
+                    "teams_link": teams_chat_link(app_id, code.code) if app_id else None,
                     "expires_at": code.expires_at.isoformat(),
                 })  # fmt: skip
             return issued
@@ -270,7 +272,7 @@ def invites_create(
         as_json,
         lambda: [
             typer.echo(
-                f"{r['contact_id']:>5} {r['org']:>4} {r['name']:<30} {r['code']}  {r['link'] or ''}"
+                f"{r['contact_id']:>5} {r['org']:>4} {r['name']:<30} {r['code']}  {r['link'] or r['teams_link'] or ''}"
             )
             for r in rows
         ],
@@ -282,9 +284,12 @@ async def _bot_username(config: Settings) -> str | None:
     if config.telegram_bot_username:
         return config.telegram_bot_username.lstrip("@")
     if not config.telegram_bot_token:
-        typer.echo(
-            "warning: no TELEGRAM_BOT_USERNAME or TELEGRAM_BOT_TOKEN; links left out", err=True
-        )
+        if not config.microsoft_app_id:
+            typer.echo(
+                "warning: no TELEGRAM_BOT_USERNAME, TELEGRAM_BOT_TOKEN or MICROSOFT_APP_ID; "
+                "links left out",
+                err=True,
+            )
         return None
     from bot.app import telegram_bot
 

@@ -29,10 +29,13 @@ class Settings(BaseSettings):
     microsoft_app_type: str = "MultiTenant"
     microsoft_app_tenant_id: str = ""
     teams_enabled: bool = False
-    # Teams bot limits: 7 per second, 8 per 2 s, 60 per 30 s per conversation; ~50/s per app.
+    # Entra tenant ids (comma-separated) whose users may talk to the bot; empty: any tenant.
+    teams_allowed_tenants: str = ""
+    # Teams bot limits: 7 per second, 8 per 2 s, 60 per 30 s per conversation; ~50/s per
+    # app and tenant (so the overall rate here applies per tenant).
     teams_send_rate_per_second: float = Field(default=30.0, gt=0)
     teams_chat_rate_per_second: float = Field(default=1.0, gt=0)
-    teams_chat_burst: int = Field(default=7, ge=1)
+    teams_chat_burst: int = Field(default=5, ge=1)  # 5 + 1/s: 6 per s, 7 per 2 s, 35 per 30 s
     # Where members' apps can reach Lyttepost's web app (links to report files for Teams),
     # and the key that signs those links. Empty: no file links.
     public_base_url: str = ""
@@ -51,6 +54,12 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     scheduler_sync_seconds: float = Field(default=10.0, gt=0)
     scheduler_lease_seconds: float = Field(default=30.0, ge=3)
+
+    def allowed_tenants(self) -> frozenset[str]:
+        """TEAMS_ALLOWED_TENANTS as a set of lower-case ids (empty: every tenant is allowed)."""
+        return frozenset(
+            part.strip().lower() for part in self.teams_allowed_tenants.split(",") if part.strip()
+        )
 
     @field_validator("log_level")
     @classmethod

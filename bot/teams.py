@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "teams"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 MAX_IMAGE_BYTES = 1024 * 1024  # inline images in a personal chat; larger ones go as links
+MAX_ACTIONS_PER_SET = 5  # Teams shows at most 6 actions side by side; 5 fit a phone
 KNOWN_COMMANDS = MEMBER_COMMANDS | set(ADMIN_COMMANDS)
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
@@ -110,6 +111,12 @@ def is_installation(raw: dict[str, Any], bot_id: str | None) -> bool:
     return raw.get("type") == "conversationUpdate" and any(
         isinstance(m, dict) and m.get("id") == bot_id for m in added
     )
+
+
+def tenant_of(raw: dict[str, Any]) -> str | None:
+    """The Entra tenant the activity comes from (Teams puts it in two places)."""
+    tenant = _get(raw, "channelData", "tenant", "id") or _get(raw, "conversation", "tenantId")
+    return str(tenant).lower() if tenant else None
 
 
 def translate_activity(raw: Any, reference: dict[str, Any] | None) -> Inbound | None:
@@ -198,6 +205,7 @@ def messages_handler(
     """
     authenticated = bool(settings.microsoft_app_id)
     authentication = adapter.bot_framework_authentication
+    allowed_tenants = settings.allowed_tenants()
 
     async def handle(request: web.Request) -> web.Response:
         if "application/json" not in request.headers.get("Content-Type", ""):
@@ -214,6 +222,12 @@ def messages_handler(
             if not activity.type:
                 raise ValueError("an activity has a type")
             await authentication.authenticate_request(activity, authorization)
+            tenant = tenant_of(body)
+            if allowed_tenants and tenant not in allowed_tenants:
+                log.warning(
+                    "teams: activity from tenant %s refused (not in TEAMS_ALLOWED_TENANTS)", tenant
+                )
+                return web.Response(status=403, text="tenant not allowed")
             await intake.accept(activity)
         except (PermissionError, PyJWTError):
             log.warning("teams: request with an invalid token refused")
@@ -240,23 +254,49 @@ def messages_handler(
 # --- out --------------------------------------------------------------------------------
 
 
+def _text_blocks(text: str) -> list[dict[str, Any]]:
+    """One TextBlock per line, so every client keeps the line breaks (some Teams clients
+    join single newlines inside a block); a blank line becomes extra space above."""
+    blocks: list[dict[str, Any]] = []
+    gap = False
+    for line in text.split("\n"):
+        if not line.strip():
+            gap = bool(blocks)
+            continue
+        block: dict[str, Any] = {"type": "TextBlock", "text": line, "wrap": True}
+        if gap:
+            block["spacing"] = "medium"
+        blocks.append(block)
+        gap = False
+    return blocks or [{"type": "TextBlock", "text": " ", "wrap": True}]
+
+
+def _chunks(row: tuple[Any, ...], size: int) -> list[tuple[Any, ...]]:
+    return [row[i : i + size] for i in range(0, len(row), size)]
+
+
 def adaptive_card(message: OutgoingMessage) -> dict[str, Any]:
-    """Text and buttons as an Adaptive Card: one submit action per button, rows kept."""
-    body: list[dict[str, Any]] = [{"type": "TextBlock", "text": message.text, "wrap": True}]
+    """Text and buttons as an Adaptive Card: one submit action per button, rows kept.
+
+    A row longer than ``MAX_ACTIONS_PER_SET`` is split: Teams shows only so many actions
+    in one set (the rest go to an overflow menu or are dropped), and a phone is narrow.
+    """
+    body: list[dict[str, Any]] = _text_blocks(message.text)
     for row in message.buttons:
-        body.append(
-            {
-                "type": "ActionSet",
-                "actions": [
-                    {
-                        "type": "Action.Submit",
-                        "title": button.label,
-                        "data": {"payload": button.payload},
-                    }
-                    for button in row
-                ],
-            }
-        )
+        for chunk in _chunks(row, MAX_ACTIONS_PER_SET):
+            body.append(
+                {
+                    "type": "ActionSet",
+                    "actions": [
+                        {
+                            "type": "Action.Submit",
+                            "title": button.label,
+                            "data": {"payload": button.payload},
+                        }
+                        for button in chunk
+                    ],
+                }
+            )
     return {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -307,6 +347,23 @@ class TeamsTransport:
         self._files = files
         self._file_url = file_url
         self._clients: dict[str, Any] = {}
+
+    async def pace_groups(self, addresses: list[str]) -> dict[str, str]:
+        """Each chat's tenant: Teams limits a bot's overall rate per app *and tenant*, and
+        KS's members are ~370 tenants, so each tenant gets the overall pace of its own."""
+        groups: dict[str, str] = {}
+        async with self._sessions() as session:
+            for start in range(0, len(addresses), 500):
+                rows = await session.execute(
+                    select(Chat.address, Chat.conversation_ref).where(
+                        Chat.channel == CHANNEL, Chat.address.in_(addresses[start : start + 500])
+                    )
+                )
+                for address, stored in rows:
+                    tenant = _get(stored, "conversation", "tenantId")
+                    if isinstance(tenant, str) and tenant:
+                        groups[address] = f"{CHANNEL}:{tenant.lower()}"
+        return groups
 
     async def _reference(self, address: str) -> ConversationReference:
         async with self._sessions() as session:

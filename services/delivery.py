@@ -3,8 +3,9 @@
 One sender serves every kind of message. It keeps, in memory, a FIFO per chat
 (loaded from the outbox in priority order) and sends at most one message per chat at
 a time, so a chat's messages arrive in order. Pacing is two-level: a global minimum
-interval (Telegram: about 30 messages/s) and a token bucket per chat (about 1/s with
-short bursts). A 429 pauses only the chat it was about; a blocked chat is marked
+interval (Telegram: about 30 messages/s per bot; Teams: per app and tenant, so each
+tenant is a pace group of its own) and a token bucket per chat (about 1/s with short
+bursts). A 429 pauses only the chat it was about; a blocked chat is marked
 unreachable and its queue dropped.
 
 A message is marked sent after the platform accepted it. A crash between the two
@@ -63,12 +64,25 @@ class PermanentFailure(DeliveryError):
 
 
 class Transport(Protocol):
-    """Sends one channel-neutral message to one chat on one channel."""
+    """Sends one channel-neutral message to one chat on one channel.
+
+    A transport whose platform limits the overall rate per part of the platform rather
+    than per bot (Teams: per app *and tenant*) may also have ``pace_groups`` (see
+    ``GroupedTransport``); the overall pace then applies per group, not per channel.
+    """
 
     channel: str
 
     async def deliver(self, address: str, message: OutgoingMessage, replace_id: str | None) -> str:
         """Send (or, with ``replace_id``, edit) and return the platform's message id."""
+        ...
+
+
+class GroupedTransport(Transport, Protocol):
+    """A transport whose overall rate limit is per group of chats (Teams: per tenant)."""
+
+    async def pace_groups(self, addresses: list[str]) -> dict[str, str]:
+        """The pace group of each chat; chats left out share the channel's group."""
         ...
 
 
@@ -115,6 +129,7 @@ class CallWindow:
 
 @dataclass
 class _ChatQueue:
+    group: str  # whose overall pace this chat counts against (the channel, or a tenant)
     items: deque[OutboxMessage] = field(default_factory=deque)
     tokens: float = 0.0
     refilled_at: float = 0.0
@@ -155,7 +170,8 @@ class Sender:
         self._queued = 0
         self._slots = 0
         self._wake = asyncio.Event()
-        self._next_global: dict[str, float] = {}  # per channel: each platform has its own limit
+        # Per pace group (the channel, or a Teams tenant): each has its own overall limit.
+        self._next_global: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._new_work = True
@@ -163,10 +179,7 @@ class Sender:
         self.delivered = 0
         self._membership = membership
         self._shard = (0, 1)  # (this sender's index, live senders)
-        self._windows = {
-            channel: CallWindow(self._pacing_of(channel).per_second, monotonic)
-            for channel in self._transports
-        }
+        self._windows: dict[str, CallWindow] = {}
 
     def wake(self) -> None:
         """New messages are in the outbox: look now."""
@@ -282,22 +295,51 @@ class Sender:
             log.error("outbox: cannot read pending messages (%s); retrying", type(error).__name__)
             return
         wall_now = datetime.now(UTC)
+        new_chats: dict[str, list[str]] = {}
         for row in rows:
             self._known.add(row.id)
             self._queued += 1
-            queue = self._queues.setdefault(
-                (row.channel, row.address), self._new_queue(now, row.channel)
-            )
+            chat = (row.channel, row.address)
+            queue = self._queues.get(chat)
+            if queue is None:
+                queue = self._queues[chat] = self._new_queue(now, row.channel)
+                new_chats.setdefault(row.channel, []).append(row.address)
             queue.items.append(row)
             if row.not_before > wall_now:
                 wait = (row.not_before - wall_now).total_seconds()
                 queue.ready_at = max(queue.ready_at, now + wait)
+        for channel, addresses in new_chats.items():
+            await self._assign_groups(channel, addresses)
+
+    async def _assign_groups(self, channel: str, addresses: list[str]) -> None:
+        """Put new chats in their pace groups (a Teams chat: its tenant's)."""
+        lookup = getattr(self._transports[channel], "pace_groups", None)
+        if lookup is None:
+            return
+        try:
+            groups = await lookup(addresses)
+        except SQLAlchemyError as error:  # the channel's own pace, stricter, until next time
+            log.error("outbox: cannot read pace groups (%s)", type(error).__name__)
+            return
+        for address in addresses:
+            queue = self._queues.get((channel, address))
+            if queue is not None:
+                queue.group = groups.get(address, channel)
+
+    def _window(self, group: str, channel: str) -> CallWindow:
+        window = self._windows.get(group)
+        if window is None:
+            window = CallWindow(self._pacing_of(channel).per_second, self._monotonic)
+            self._windows[group] = window
+        return window
 
     def _pacing_of(self, channel: str) -> Pacing:
         return self._pacings.get(channel, self._pacing)
 
     def _new_queue(self, now: float, channel: str) -> _ChatQueue:
-        return _ChatQueue(tokens=float(self._pacing_of(channel).chat_burst), refilled_at=now)
+        return _ChatQueue(
+            group=channel, tokens=float(self._pacing_of(channel).chat_burst), refilled_at=now
+        )
 
     def _refill(self, queue: _ChatQueue, now: float, pacing: Pacing) -> None:
         elapsed = now - queue.refilled_at
@@ -332,21 +374,21 @@ class Sender:
             candidates.insert(0, oldest)
         blocked: set[str] = set()
         for _, _, chat in candidates:
-            channel = chat[0]
-            if channel in blocked:
+            queue = self._queues[chat]
+            group = queue.group
+            if group in blocked:
                 continue
-            next_slot = self._next_global.get(channel, 0.0)
+            next_slot = self._next_global.get(group, 0.0)
             if next_slot > now:
                 soonest = min(soonest, next_slot - now)
-                blocked.add(channel)  # later candidates of this channel wait; others go on
+                blocked.add(group)  # later candidates of this group wait; others go on
                 continue
-            # Our share of the channel's overall rate. A loop that woke a little late may
+            # Our share of the group's overall rate. A loop that woke a little late may
             # catch up a quarter slot, never a whole one: two sends back to back after an
             # idle moment are how a 31st call lands in a second.
-            interval = self._shard[1] / self._pacing_of(channel).per_second
-            self._next_global[channel] = max(next_slot, now - interval / 4) + interval
+            interval = self._shard[1] / self._pacing_of(chat[0]).per_second
+            self._next_global[group] = max(next_slot, now - interval / 4) + interval
             self._slots += 1
-            queue = self._queues[chat]
             queue.tokens -= 1
             queue.busy = True
             task = asyncio.create_task(self._send(chat, queue, queue.items[0]))
@@ -383,7 +425,7 @@ class Sender:
                         replace_id = await outbox.provider_id_for_key(
                             session, channel, address, message.replaces
                         )
-                await self._windows[channel].acquire(self._shard[1])
+                await self._window(queue.group, channel).acquire(self._shard[1])
                 provider_id = await transport.deliver(address, message, replace_id)
             except RetryLater as error:
                 await self._retry(queue, row, error.seconds, f"throttled: {error}")

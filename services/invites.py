@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
+from urllib.parse import quote
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +45,13 @@ def hash_code(code: str) -> str:
 def deep_link(bot_username: str, code: str) -> str:
     """``https://t.me/<bot>?start=<code>``: opening it sends ``/start <code>``."""
     return f"https://t.me/{bot_username}?start={code}"
+
+
+def teams_chat_link(app_id: str, code: str) -> str:
+    """A Teams link that opens the 1:1 chat with the bot (``28:<app id>``) with the code
+    already typed in the compose box; the member presses send. The app must be allowed
+    in the member's tenant (docs/teams-setup.md)."""
+    return f"https://teams.microsoft.com/l/chat/0/0?users=28:{app_id}&message={quote(code)}"
 
 
 @dataclass(frozen=True)

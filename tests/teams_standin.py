@@ -260,6 +260,7 @@ class SendStats:
         default_factory=lambda: defaultdict(list)
     )
     send_times: list[float] = field(default_factory=list)
+    per_tenant_times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     first_sent_at: float | None = None
     last_sent_at: float | None = None
 
@@ -270,14 +271,21 @@ class SendStats:
     def operations(self) -> int:
         return len(self.send_times)
 
-    def max_in_window(self, window: float = 1.0, conversation_id: str | None = None) -> int:
-        """The most admitted operations inside any ``window``-second span, overall or in one
-        conversation (limit compliance)."""
-        times = (
-            self.send_times
-            if conversation_id is None
-            else self.per_conversation_times.get(conversation_id, [])
-        )
+    def max_in_window(
+        self,
+        window: float = 1.0,
+        conversation_id: str | None = None,
+        *,
+        tenant_id: str | None = None,
+    ) -> int:
+        """The most admitted operations inside any ``window``-second span, overall, in one
+        conversation or in one tenant (limit compliance)."""
+        if conversation_id is not None:
+            times = self.per_conversation_times.get(conversation_id, [])
+        elif tenant_id is not None:
+            times = self.per_tenant_times.get(tenant_id, [])
+        else:
+            times = self.send_times
         best, start = 0, 0
         for end in range(len(times)):
             while times[end] - times[start] >= window:
@@ -374,7 +382,9 @@ class TeamsStandIn:
         self._users: dict[str, dict[str, Any]] = {}  # conversation id -> member account
         self._member_conversations: dict[str, str] = {}  # member id -> personal conversation
         self._conversation_times: dict[str, list[float]] = defaultdict(list)
-        self._global_times: deque[float] = deque()
+        # Teams' overall limit is per app and tenant: admitted times per tenant.
+        self._global_times: dict[str, deque[float]] = defaultdict(deque)
+        self._tenants: dict[str, str] = {}  # conversation id -> tenant (default: tenant_id)
         self._ids = itertools.count(int(time.time() * 1000))
         self._runner: web.AppRunner | None = None
         self._client: ClientSession | None = None
@@ -495,6 +505,15 @@ class TeamsStandIn:
 
     # --- identities ---------------------------------------------------------------------
 
+    def set_tenant(self, conversation_id: str, tenant_id: str) -> None:
+        """The member of this conversation belongs to another tenant (organisation)."""
+        self._tenants[conversation_id] = tenant_id
+
+    def tenant_of(self, conversation_id: str | None) -> str:
+        if conversation_id is None:
+            return self.tenant_id
+        return self._tenants.get(conversation_id, self.tenant_id)
+
     @staticmethod
     def personal_conversation_id(user_id: str) -> str:
         """A Teams-looking 1:1 conversation id ("a:1..."), the same for the same member."""
@@ -593,7 +612,7 @@ class TeamsStandIn:
                     "timezone": "Europe/Oslo",
                 }
             ],
-            "channelData": {"tenant": {"id": self.tenant_id}},
+            "channelData": {"tenant": {"id": self.tenant_of(conversation_id)}},
             "locale": self.locale,
         }
         activity.update(fields)
@@ -1111,13 +1130,11 @@ class TeamsStandIn:
         limits = self.limits
         if limits is not None:
             waits: list[float] = []
-            while self._global_times and now - self._global_times[0] >= 1.0:
-                self._global_times.popleft()
-            if (
-                limits.global_per_second is not None
-                and len(self._global_times) >= limits.global_per_second
-            ):
-                waits.append(self._global_times[-limits.global_per_second] + 1.0 - now)
+            overall = self._global_times[self.tenant_of(conversation_id)]
+            while overall and now - overall[0] >= 1.0:
+                overall.popleft()
+            if limits.global_per_second is not None and len(overall) >= limits.global_per_second:
+                waits.append(overall[-limits.global_per_second] + 1.0 - now)
             if conversation_id is not None:
                 times = self._conversation_times[conversation_id]
                 for window, limit in limits.windows():
@@ -1129,7 +1146,7 @@ class TeamsStandIn:
                 if retry_after is None:
                     retry_after = max(1, math.ceil(max(waits)))
                 raise _ApiError(429, retry_after=retry_after)
-            self._global_times.append(now)
+            overall.append(now)
             if conversation_id is not None:
                 times = self._conversation_times[conversation_id]
                 times.append(now)
@@ -1142,6 +1159,7 @@ class TeamsStandIn:
             stats.per_conversation[conversation_id] += 1
             stats.per_conversation_times[conversation_id].append(now)
             stats.send_times.append(now)
+            stats.per_tenant_times[self.tenant_of(conversation_id)].append(now)
             if stats.first_sent_at is None:
                 stats.first_sent_at = now
             stats.last_sent_at = now
@@ -1155,7 +1173,7 @@ class TeamsStandIn:
             kind = "channel" if channel else "groupChat"
         conversation: dict[str, Any] = {
             "conversationType": kind,
-            "tenantId": self.tenant_id,
+            "tenantId": self.tenant_of(conversation_id),
             "id": conversation_id,
         }
         if kind != "personal":
@@ -1171,7 +1189,7 @@ class TeamsStandIn:
             "aadObjectId": user["aadObjectId"],
             "givenName": given,
             "surname": family,
-            "tenantId": self.tenant_id,
+            "tenantId": self.tenant_of(conversation_id),
             "userRole": "user",
         }
         if user.get("email"):

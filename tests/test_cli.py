@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,20 @@ def test_contacts_invites_round_and_empty_export(deployment: Deployment, tmp_pat
     out = tmp_path / "round.xlsx"
     deployment.cli("export", "--round", str(created["id"]), "--format", "xlsx", "--out", str(out))
     assert load_workbook(out).active["A1"].value == "org"
+
+
+def test_invites_carry_a_teams_link_when_the_teams_app_id_is_set(deployment: Deployment) -> None:
+    app_id = "11111111-2222-3333-4444-555555555555"
+    teams = replace(deployment, extra_env={"MICROSOFT_APP_ID": app_id})
+    added = teams.cli_json("contacts", "add", "--org", "5001", "--name", "Trondheim Leder",
+                           "--role", "kommunedirektor")  # fmt: skip
+    (invite,) = teams.cli_json("invites", "create", "--contact", str(added["id"]))
+    assert invite["teams_link"] == (
+        f"https://teams.microsoft.com/l/chat/0/0?users=28:{app_id}&message={invite['code']}"
+    )
+    assert invite["link"].endswith(invite["code"])  # Telegram's is still there
+    (plain,) = deployment.cli_json("invites", "create", "--contact", str(added["id"]))
+    assert plain["teams_link"] is None  # no Teams app: no Teams link
 
 
 def test_errors_are_clear_and_non_zero(deployment: Deployment, tmp_path: Path) -> None:

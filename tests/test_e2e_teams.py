@@ -11,6 +11,7 @@ chat unreachable; with credentials configured, unauthenticated requests are refu
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -57,32 +58,47 @@ async def cli(deployment: Deployment, *args: str):
     return await asyncio.to_thread(deployment.cli_json, *args)
 
 
-async def act(teams: TeamsStandIn, action) -> None:
+async def act(teams: TeamsStandIn, action, conversation: str = CONV) -> None:
     """Do something as the member and wait until the bot has sent or edited something."""
     since = time.monotonic()
     status = await action()
     assert status in (200, 201, 202), status
-    await teams.wait_for_change(CONV, since, within=15)
+    await teams.wait_for_change(conversation, since, within=15)
     await asyncio.sleep(0.3)  # let a multi-message reply finish
 
 
-def last_card(teams: TeamsStandIn):
-    return next(m for m in reversed(teams.messages_for(CONV)) if m.actions)
+def last_card(teams: TeamsStandIn, conversation: str = CONV):
+    return next(m for m in reversed(teams.messages_for(conversation)) if m.actions)
+
+
+def last_words(teams: TeamsStandIn, conversation: str) -> str:
+    """What the bot said last in a conversation: its text and its card's text."""
+    message = teams.messages_for(conversation)[-1]
+    return " ".join([message.text or "", *message.card_texts])
 
 
 def payloads(message) -> list[tuple[str, str]]:
     return [(title, data["payload"]) for title, data in message.actions]
 
 
-async def register(teams: TeamsStandIn, deployment: Deployment, org: str, name: str) -> int:
+async def register(
+    teams: TeamsStandIn,
+    deployment: Deployment,
+    org: str,
+    name: str,
+    conversation: str = CONV,
+    user_id: str = "29:kari",
+) -> int:
     contact = await cli(
         deployment, "contacts", "add", "--org", org, "--name", name, "--role", "radmann"
     )
     code = (await cli(deployment, "invites", "create", "--contact", str(contact["id"])))[0]["code"]
-    await act(teams, lambda: _first(teams.install(CONV, user_id="29:kari", name=name)))
-    assert "invitasjonskoden" in teams.messages_for(CONV)[-1].text
-    await act(teams, lambda: teams.user_sends_text(CONV, code))
-    assert any("Velkommen" in (m.text or "") for m in teams.messages_for(CONV))
+    await act(
+        teams, lambda: _first(teams.install(conversation, user_id=user_id, name=name)), conversation
+    )
+    assert "invitasjonskoden" in teams.messages_for(conversation)[-1].text
+    await act(teams, lambda: teams.user_sends_text(conversation, code), conversation)
+    assert any("Velkommen" in (m.text or "") for m in teams.messages_for(conversation))
     return int(contact["id"])
 
 
@@ -132,8 +148,15 @@ async def test_a_chief_executive_answers_the_survey_in_teams(deployment, stand_i
     await act(teams, lambda: teams.user_submits(CONV, {"payload": "c:submit"}))
     receipt = teams.messages_for(CONV)[-1]
     assert "Takk" in (receipt.text or "") + " ".join(receipt.card_texts)
+    # The review card is still on screen: pressing "Send inn" again submits nothing twice.
+    await act(teams, lambda: teams.user_submits(CONV, {"payload": "c:submit"}))
+    assert "allerede sendt inn" in last_words(teams, CONV)
     exported = await cli(deployment, "rounds", "status", str(created["id"]))
     assert exported["submitted"] == 1
+    exported_rows = await asyncio.to_thread(
+        deployment.cli, "export", "--round", str(created["id"]), "--format", "json"
+    )
+    assert len(json.loads(exported_rows.stdout)) == 1  # one response, submitted once
     assert teams.duplicates() == [] and teams.errors == []
 
 
@@ -205,3 +228,40 @@ async def test_with_credentials_unauthenticated_requests_are_refused(tmp_path: P
         assert "Traceback" not in deployment.log()
     finally:
         deployment.stop()
+
+
+async def test_admin_commands_work_in_teams_with_the_same_authorization(
+    deployment, stand_ins
+) -> None:
+    teams, _ = stand_ins
+    admin_chat, member_chat = CONV, "a:1per-teams"
+    await asyncio.to_thread(deployment.cli, "db", "upgrade")
+    await asyncio.to_thread(deployment.start)
+    kari = await register(teams, deployment, "3301", "Kari Nordmann")
+    await register(teams, deployment, "4601", "Per Hansen", member_chat, "29:per")
+    await asyncio.to_thread(deployment.cli, "admins", "grant", "--contact", str(kari))
+    planned = await cli(deployment, "rounds", "create", "--survey", "kvartalsvis-behov",
+                        "--opens", "2099-01-04", "--closes", "2099-01-29", "--orgs", "3301")  # fmt: skip
+    round_id = str(planned["id"])
+
+    # A member who is not an admin: politely refused, in Teams as on Telegram, and logged.
+    await act(teams, lambda: teams.user_sends_text(member_chat, "/runder"), member_chat)
+    assert "bare for administratorer" in last_words(teams, member_chat)
+    # Pressing an admin's button by hand (a forged card submit) is refused just the same.
+    forged = {"payload": f"adm:cancel:{round_id}"}
+    await act(teams, lambda: teams.user_submits(member_chat, forged), member_chat)
+    assert "bare for administratorer" in last_words(teams, member_chat)
+    assert "is not an admin" in deployment.log()
+
+    # The admin lists the rounds and cancels one on its confirmation card.
+    await act(teams, lambda: teams.user_sends_text(admin_chat, "/runder"))
+    assert f"{round_id}. " in last_words(teams, admin_chat)
+    await act(teams, lambda: teams.user_sends_text(admin_chat, f"/avlys {round_id}"))
+    confirm = last_card(teams, admin_chat)
+    assert [payload for _, payload in payloads(confirm)] == [f"adm:cancel:{round_id}", "adm:keep"]
+    await act(teams, lambda: teams.user_submits(admin_chat, {"payload": f"adm:cancel:{round_id}"}))
+    assert "er avlyst" in last_words(teams, admin_chat)
+    history = await cli(deployment, "rounds", "history", round_id)
+    assert any(event["actor"] == f"contact:{kari}" for event in history)
+    status = await cli(deployment, "rounds", "list")
+    assert next(r for r in status if str(r["id"]) == round_id)["status"] == "cancelled"

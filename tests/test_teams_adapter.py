@@ -80,10 +80,22 @@ def test_choices_render_as_an_adaptive_card_and_plain_text_as_text() -> None:
     assert card["body"][0] == {"type": "TextBlock", "text": "Hvor fornøyd er dere?", "wrap": True}
     rows = [[a["data"]["payload"] for a in block["actions"]] for block in card["body"][1:]]
     assert rows == [["a:f:1", "a:f:2"], ["c:back"]]
+    assert all(a["type"] == "Action.Submit" for b in card["body"][1:] for a in b["actions"])
     rendered = render(message)
     assert rendered.attachments[0].content_type == "application/vnd.microsoft.card.adaptive"
     plain = render(OutgoingMessage(text="Takk *for* svaret"))
     assert plain.text == "Takk *for* svaret" and plain.text_format == "plain"
+
+
+def test_card_text_keeps_its_lines_and_long_rows_are_split_for_a_phone() -> None:
+    scale = tuple(Button(label=str(n), payload=f"a:s:{n}") for n in range(1, 8))
+    message = OutgoingMessage(text="(3/14) Hvor viktig?\n\nVelg 1–7.\nNå: 4", buttons=(scale,))
+    card = adaptive_card(message)
+    blocks = [b for b in card["body"] if b["type"] == "TextBlock"]
+    assert [b["text"] for b in blocks] == ["(3/14) Hvor viktig?", "Velg 1–7.", "Nå: 4"]
+    assert blocks[1].get("spacing") == "medium" and "spacing" not in blocks[2]  # the blank line
+    sets = [[a["title"] for a in b["actions"]] for b in card["body"] if b["type"] == "ActionSet"]
+    assert sets == [["1", "2", "3", "4", "5"], ["6", "7"]]  # order kept, at most 5 side by side
 
 
 async def test_file_links_are_signed_expiring_and_served(sessions) -> None:
@@ -174,3 +186,50 @@ async def test_teams_gets_charts_inline_and_the_report_as_a_signed_link(sessions
     )
     assert link.text.startswith("Rapporten: [rapport.xlsx](https://bot.example.no/files/")
     assert "sig=" in link.text
+
+
+class _RecordingIntake:
+    def __init__(self) -> None:
+        self.accepted: list[str] = []
+
+    async def accept(self, activity) -> None:
+        self.accepted.append(activity.id)
+
+
+async def test_only_the_allowed_tenants_reach_the_bot(caplog) -> None:
+    from bot.settings import Settings
+    from bot.teams import build_adapter, messages_handler, tenant_of
+
+    settings = Settings(_env_file=None, teams_allowed_tenants=" KS-Tenant , 46-tenant ")
+    assert settings.allowed_tenants() == {"ks-tenant", "46-tenant"}
+    intake = _RecordingIntake()
+    app = web.Application()
+    app.router.add_post(
+        "/api/messages", messages_handler(build_adapter(settings), intake, settings)
+    )  # type: ignore[arg-type]
+    async with TestClient(TestServer(app)) as client:
+        member = activity(id="ok", channelData={"tenant": {"id": "46-Tenant"}})
+        stranger = activity(id="no", channelData={"tenant": {"id": "other-tenant"}})
+        nameless = activity(id="none")
+        assert (await client.post("/api/messages", json=member)).status == 201
+        assert (await client.post("/api/messages", json=stranger)).status == 403
+        assert (await client.post("/api/messages", json=nameless)).status == 403
+    assert intake.accepted == ["ok"]
+    assert "tenant other-tenant refused" in caplog.text
+    assert tenant_of({"conversation": {"tenantId": "ABC"}}) == "abc"
+
+
+async def test_without_an_allow_list_every_tenant_reaches_the_bot() -> None:
+    from bot.settings import Settings
+    from bot.teams import build_adapter, messages_handler
+
+    settings = Settings(_env_file=None)
+    intake = _RecordingIntake()
+    app = web.Application()
+    app.router.add_post(
+        "/api/messages", messages_handler(build_adapter(settings), intake, settings)
+    )  # type: ignore[arg-type]
+    async with TestClient(TestServer(app)) as client:
+        body = activity(id="any", channelData={"tenant": {"id": "whatever"}})
+        assert (await client.post("/api/messages", json=body)).status == 201
+    assert intake.accepted == ["any"]

@@ -1,0 +1,124 @@
+"""Delivery to Teams under Teams' documented bot limits, with the default settings.
+
+The real sender and the real Teams transport (botbuilder's connector client) against
+the Bot Connector stand-in enforcing the documented limits: per conversation 7 per
+second, 8 per 2 s, 60 per 30 s, and 50 per second per app. A summary is several calls
+to one conversation (text, charts, report links, own answers), so a bulk publication
+to many Teams members is exactly the load that meets both kinds of limit at once.
+Runs on SQLite and PostgreSQL (the ``sessions`` fixture).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.app import channel_pacings
+from bot.settings import Settings
+from bot.teams import TeamsTransport, build_adapter
+from dialogs.messages import OutgoingMessage
+from services.delivery import Sender
+from storage import outbox
+from storage.files import FileStore
+from storage.orm import Chat, OutboxMessage
+from tests.teams_standin import TeamsStandIn
+
+CONVERSATIONS = [f"a:member-{n}" for n in range(24)]
+CALLS_EACH = 9  # a summary with its charts and links is about this many calls
+
+
+async def _teams_sender(sessions, teams: TeamsStandIn, **overrides) -> Sender:
+    settings = Settings(_env_file=None, teams_enabled=True, **overrides)
+    transport = TeamsTransport(build_adapter(settings), sessions, "", FileStore(sessions))
+    return Sender(sessions, {"teams": transport}, channel_pacings(settings, ["teams"]))
+
+
+async def _queue_summaries(
+    sessions, teams: TeamsStandIn, conversations: list[str] = CONVERSATIONS
+) -> None:
+    async with sessions() as session, session.begin():
+        for conversation in conversations:
+            session.add(
+                Chat(
+                    channel="teams",
+                    address=conversation,
+                    user_id=f"29:{conversation}",
+                    conversation_ref=teams.conversation_reference(conversation),
+                )
+            )
+        await session.flush()
+        for conversation in conversations:
+            await outbox.enqueue(
+                session,
+                outbox.Recipient("teams", conversation),
+                [OutgoingMessage(text=f"{conversation} del {i}") for i in range(CALLS_EACH)],
+                kind="summary",
+                priority=50,
+                dedupe_key=f"summary:{conversation}",
+            )
+
+
+async def test_default_pacing_stays_within_teams_documented_limits(sessions) -> None:
+    async with TeamsStandIn() as teams:
+        teams.enforce_limits()  # Teams' documented numbers; 429 + Retry-After beyond them
+        await _queue_summaries(sessions, teams)
+        sender = await _teams_sender(sessions, teams)
+        await sender.drain(within=60)
+
+        for conversation in CONVERSATIONS:  # everything arrived, once, in order
+            assert [m.text for m in teams.messages_for(conversation)] == [
+                f"{conversation} del {i}" for i in range(CALLS_EACH)
+            ]
+        assert teams.duplicates() == [] and teams.errors == []
+        assert teams.stats.rejected_429 == 0  # the bot paced itself; Teams never had to
+        assert teams.stats.max_in_window(1.0) <= 50
+        for conversation in CONVERSATIONS:
+            assert teams.stats.max_in_window(1.0, conversation) <= 7
+            assert teams.stats.max_in_window(2.0, conversation) <= 8
+    async with sessions() as session:
+        left = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "sent")
+        )
+    assert left == 0
+
+
+async def test_throttling_beyond_the_limits_is_honoured_and_nothing_is_lost(sessions) -> None:
+    """Teams throttles harder than documented (a busy tenant): every 429 waits out its
+    Retry-After for that conversation only, and every message still arrives once, in order."""
+    async with TeamsStandIn() as teams:
+        teams.enforce_limits(
+            per_conversation_per_second=2, per_conversation_per_2s=3, global_per_second=20
+        )
+        await _queue_summaries(sessions, teams)
+        sender = await _teams_sender(sessions, teams)
+        await sender.drain(within=90)
+
+        assert teams.stats.rejected_429 > 0  # the stand-in did throttle
+        for conversation in CONVERSATIONS:
+            assert [m.text for m in teams.messages_for(conversation)] == [
+                f"{conversation} del {i}" for i in range(CALLS_EACH)
+            ]
+        assert teams.duplicates() == [] and teams.errors == []
+
+
+async def test_each_tenant_has_an_overall_pace_of_its_own(sessions) -> None:
+    """Teams limits a bot overall per app *and tenant*; KS's members are separate tenants,
+    so a publication to several of them goes out in parallel, each tenant at the pace."""
+    tenants = [f"tenant-{n}" for n in range(4)]
+    conversations = [f"a:{tenant}-{n}" for tenant in tenants for n in range(6)]
+    async with TeamsStandIn() as teams:
+        for conversation in conversations:
+            teams.set_tenant(conversation, conversation[2:10])
+        teams.enforce_limits(global_per_second=10)  # a strict tenant limit, to see it kept
+        await _queue_summaries(sessions, teams, conversations)
+        sender = await _teams_sender(sessions, teams, teams_send_rate_per_second=8)
+        await sender.drain(within=60)
+
+        for conversation in conversations:
+            assert [m.text for m in teams.messages_for(conversation)] == [
+                f"{conversation} del {i}" for i in range(CALLS_EACH)
+            ]
+        assert teams.stats.rejected_429 == 0
+        for tenant in tenants:  # each tenant within its pace (8/s, one more on a boundary)
+            assert teams.stats.max_in_window(1.0, tenant_id=tenant) <= 9
+        # ... and the tenants side by side: more per second overall than one tenant's pace.
+        assert teams.stats.max_in_window(1.0) > 10
