@@ -162,6 +162,20 @@ def as_command(text: str) -> str:
     return f"/{word}" if word in KNOWN_COMMANDS else text
 
 
+def conversation_reference(activity: Activity, raw: dict[str, Any]) -> dict[str, Any]:
+    """The reference to store for proactive sends, with the member's tenant in it.
+
+    botbuilder-python reads and writes the conversation's tenant as ``tenantID`` while
+    Teams sends ``tenantId``, so its reference loses the tenant; pacing per tenant (and
+    any later conversation Lyttepost creates) needs it, so it is put back here.
+    """
+    reference = TurnContext.get_conversation_reference(activity).serialize()
+    tenant = tenant_of(raw)
+    if tenant and isinstance(reference.get("conversation"), dict):
+        reference["conversation"]["tenantId"] = tenant
+    return reference
+
+
 class TeamsIntake:
     """Records activities (translated) and hands them to the processor; marks removals."""
 
@@ -174,7 +188,7 @@ class TeamsIntake:
     async def accept(self, activity: Activity) -> None:
         """An authenticated activity: record it (and only then let Teams have its answer)."""
         raw = activity.serialize()
-        reference = TurnContext.get_conversation_reference(activity).serialize()
+        reference = conversation_reference(activity, raw)
         if is_removal(raw, _get(raw, "recipient", "id")):
             address = _get(raw, "conversation", "id")
             log.info("teams: the bot was removed from a chat; marking it unreachable")
@@ -360,7 +374,9 @@ class TeamsTransport:
                     )
                 )
                 for address, stored in rows:
-                    tenant = _get(stored, "conversation", "tenantId")
+                    tenant = _get(stored, "conversation", "tenantId") or _get(
+                        stored, "conversation", "tenantID"
+                    )
                     if isinstance(tenant, str) and tenant:
                         groups[address] = f"{CHANNEL}:{tenant.lower()}"
         return groups

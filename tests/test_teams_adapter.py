@@ -196,18 +196,31 @@ class _RecordingIntake:
         self.accepted.append(activity.id)
 
 
+def _messages_app(intake: _RecordingIntake, **settings_values) -> web.Application:
+    """Only /api/messages, in local mode, with the given settings."""
+    from bot.settings import Settings
+    from bot.teams import build_adapter, messages_handler
+
+    settings = Settings(_env_file=None, **settings_values)
+    app = web.Application()
+    handler = messages_handler(build_adapter(settings), intake, settings)  # type: ignore[arg-type]
+    app.router.add_post("/api/messages", handler)
+    return app
+
+
 async def test_only_the_allowed_tenants_reach_the_bot(caplog) -> None:
     from bot.settings import Settings
-    from bot.teams import build_adapter, messages_handler, tenant_of
+    from bot.teams import tenant_of
 
-    settings = Settings(_env_file=None, teams_allowed_tenants=" KS-Tenant , 46-tenant ")
-    assert settings.allowed_tenants() == {"ks-tenant", "46-tenant"}
+    allowed = " KS-Tenant , 46-tenant "
+    assert Settings(_env_file=None, teams_allowed_tenants=allowed).allowed_tenants() == {
+        "ks-tenant",
+        "46-tenant",
+    }
     intake = _RecordingIntake()
-    app = web.Application()
-    app.router.add_post(
-        "/api/messages", messages_handler(build_adapter(settings), intake, settings)
-    )  # type: ignore[arg-type]
-    async with TestClient(TestServer(app)) as client:
+    async with TestClient(
+        TestServer(_messages_app(intake, teams_allowed_tenants=allowed))
+    ) as client:
         member = activity(id="ok", channelData={"tenant": {"id": "46-Tenant"}})
         stranger = activity(id="no", channelData={"tenant": {"id": "other-tenant"}})
         nameless = activity(id="none")
@@ -220,16 +233,26 @@ async def test_only_the_allowed_tenants_reach_the_bot(caplog) -> None:
 
 
 async def test_without_an_allow_list_every_tenant_reaches_the_bot() -> None:
-    from bot.settings import Settings
-    from bot.teams import build_adapter, messages_handler
-
-    settings = Settings(_env_file=None)
     intake = _RecordingIntake()
-    app = web.Application()
-    app.router.add_post(
-        "/api/messages", messages_handler(build_adapter(settings), intake, settings)
-    )  # type: ignore[arg-type]
-    async with TestClient(TestServer(app)) as client:
+    async with TestClient(TestServer(_messages_app(intake))) as client:
         body = activity(id="any", channelData={"tenant": {"id": "whatever"}})
         assert (await client.post("/api/messages", json=body)).status == 201
     assert intake.accepted == ["any"]
+
+
+def test_the_stored_reference_keeps_the_members_tenant() -> None:
+    """botbuilder drops Teams' ``conversation.tenantId`` (it expects ``tenantID``); the
+    stored reference must keep it, since sending is paced per tenant."""
+    from botbuilder.schema import Activity
+
+    from bot.teams import conversation_reference
+    from tests.teams_standin import TeamsStandIn
+
+    teams = TeamsStandIn()
+    teams.set_tenant("a:bergen", "Tenant-4601")
+    raw = teams.activity_from_user("a:bergen", "message", text="hei")
+    parsed = Activity().deserialize(raw)
+    assert parsed.conversation.tenant_id is None  # botbuilder's own reading loses it
+    reference = conversation_reference(parsed, parsed.serialize())
+    assert reference["conversation"]["tenantId"] == "tenant-4601"
+    assert reference["serviceUrl"] == teams.service_url
