@@ -374,9 +374,7 @@ class TeamsTransport:
                     )
                 )
                 for address, stored in rows:
-                    tenant = _get(stored, "conversation", "tenantId") or _get(
-                        stored, "conversation", "tenantID"
-                    )
+                    tenant = _get(stored, "conversation", "tenantId")  # conversation_reference
                     if isinstance(tenant, str) and tenant:
                         groups[address] = f"{CHANNEL}:{tenant.lower()}"
         return groups

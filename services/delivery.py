@@ -67,22 +67,15 @@ class Transport(Protocol):
     """Sends one channel-neutral message to one chat on one channel.
 
     A transport whose platform limits the overall rate per part of the platform rather
-    than per bot (Teams: per app *and tenant*) may also have ``pace_groups`` (see
-    ``GroupedTransport``); the overall pace then applies per group, not per channel.
+    than per bot (Teams: per app *and tenant*) may also have
+    ``async pace_groups(addresses) -> {address: group}``; the overall pace then applies
+    per group, not per channel, and chats it leaves out share the channel's group.
     """
 
     channel: str
 
     async def deliver(self, address: str, message: OutgoingMessage, replace_id: str | None) -> str:
         """Send (or, with ``replace_id``, edit) and return the platform's message id."""
-        ...
-
-
-class GroupedTransport(Transport, Protocol):
-    """A transport whose overall rate limit is per group of chats (Teams: per tenant)."""
-
-    async def pace_groups(self, addresses: list[str]) -> dict[str, str]:
-        """The pace group of each chat; chats left out share the channel's group."""
         ...
 
 

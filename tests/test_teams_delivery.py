@@ -26,7 +26,8 @@ CONVERSATIONS = [f"a:member-{n}" for n in range(24)]
 CALLS_EACH = 9  # a summary with its charts and links is about this many calls
 
 
-async def _teams_sender(sessions, teams: TeamsStandIn, **overrides) -> Sender:
+def _teams_sender(sessions, **overrides) -> Sender:
+    """The real sender and Teams transport, with the default settings but for ``overrides``."""
     settings = Settings(_env_file=None, teams_enabled=True, **overrides)
     transport = TeamsTransport(build_adapter(settings), sessions, "", FileStore(sessions))
     return Sender(sessions, {"teams": transport}, channel_pacings(settings, ["teams"]))
@@ -61,7 +62,7 @@ async def test_default_pacing_stays_within_teams_documented_limits(sessions) -> 
     async with TeamsStandIn() as teams:
         teams.enforce_limits()  # Teams' documented numbers; 429 + Retry-After beyond them
         await _queue_summaries(sessions, teams)
-        sender = await _teams_sender(sessions, teams)
+        sender = _teams_sender(sessions)
         await sender.drain(within=60)
 
         for conversation in CONVERSATIONS:  # everything arrived, once, in order
@@ -89,7 +90,7 @@ async def test_throttling_beyond_the_limits_is_honoured_and_nothing_is_lost(sess
             per_conversation_per_second=2, per_conversation_per_2s=3, global_per_second=20
         )
         await _queue_summaries(sessions, teams)
-        sender = await _teams_sender(sessions, teams)
+        sender = _teams_sender(sessions)
         await sender.drain(within=90)
 
         assert teams.stats.rejected_429 > 0  # the stand-in did throttle
@@ -110,7 +111,7 @@ async def test_each_tenant_has_an_overall_pace_of_its_own(sessions) -> None:
             teams.set_tenant(conversation, conversation[2:10])
         teams.enforce_limits(global_per_second=10)  # a strict tenant limit, to see it kept
         await _queue_summaries(sessions, teams, conversations)
-        sender = await _teams_sender(sessions, teams, teams_send_rate_per_second=8)
+        sender = _teams_sender(sessions, teams_send_rate_per_second=8)
         await sender.drain(within=60)
 
         for conversation in conversations:
