@@ -3,18 +3,23 @@
 PostgreSQL comes from LYTTEPOST_TEST_POSTGRES_URL (default: the local server at
 127.0.0.1:5432, database ``test``). Without it the PostgreSQL variants are skipped
 locally with a loud reason, and *fail* in CI (CI=true): they are never skipped silently.
-The schema is migrated once per session; each test starts from truncated tables with
-the 371 members seeded again.
+Each test run creates a database of its own on that server (``lyttepost_test_<pid>_<random>``,
+dropped when the run ends), so two runs on one server never disturb each other. The
+schema is migrated once per run; each test starts from truncated tables with the 371
+members seeded again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import create_engine, session_factory
@@ -45,26 +50,57 @@ async def _reachable(url: str) -> str | None:
 _postgres_state: dict[str, object] = {}
 
 
+def _run_database_url(server_url: str) -> str:
+    """This run's own database on the server: a fresh name, so parallel runs never meet."""
+    name = f"lyttepost_test_{os.getpid()}_{secrets.token_hex(4)}"
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _create_database(server_url: str, run_url: str) -> None:
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{make_url(run_url).database}"'))
+    finally:
+        await engine.dispose()
+
+
+async def _drop_database(server_url: str, run_url: str) -> None:
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(
+                text(f'DROP DATABASE IF EXISTS "{make_url(run_url).database}" WITH (FORCE)')
+            )
+    finally:
+        await engine.dispose()
+
+
 async def _postgres_ready() -> str:
-    """Reset the schema once per session and migrate it; skip/fail if unreachable."""
-    url = postgres_url()
+    """Create and migrate this run's database once; skip/fail if the server is unreachable."""
+    server_url = postgres_url()
     if "error" not in _postgres_state:
-        problem = await _reachable(url)
+        problem = await _reachable(server_url)
         _postgres_state["error"] = problem
         if problem is None:
-            engine = create_engine(url)
-            async with engine.begin() as connection:
-                await connection.execute(text("DROP SCHEMA public CASCADE"))
-                await connection.execute(text("CREATE SCHEMA public"))
-            await engine.dispose()
-            await upgrade_database(url)
+            run_url = _run_database_url(server_url)
+            await _create_database(server_url, run_url)
+            _postgres_state["url"] = run_url
+            await upgrade_database(run_url)
     problem = _postgres_state["error"]
     if problem:
-        message = f"PostgreSQL at {url} is unreachable ({problem})"
+        message = f"PostgreSQL at {server_url} is unreachable ({problem})"
         if os.environ.get("CI") == "true":
             pytest.fail(message + "; CI requires it")
         pytest.skip(message + "; set LYTTEPOST_TEST_POSTGRES_URL")
-    return url
+    return str(_postgres_state["url"])
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop this run's database (the server keeps only the shared ``test`` database)."""
+    run_url = _postgres_state.get("url")
+    if isinstance(run_url, str):
+        asyncio.run(_drop_database(postgres_url(), run_url))
 
 
 async def _truncate(url: str) -> None:
