@@ -4,7 +4,8 @@ Adapters translate platform updates into ``Inbound`` and call ``record``; only a
 that commit do they acknowledge the platform. Processing then runs per chat in order
 (chats in parallel): load, step, save state, answers and replies, mark processed — one
 transaction. A crash at any point leaves either an unprocessed row (processed again on
-start) or a fully processed one; a redelivered update hits the unique key and is a no-op.
+start) or a fully processed one; a redelivered update hits the unique key (channel,
+conversation, update id) and is a no-op.
 """
 
 from __future__ import annotations
@@ -103,17 +104,19 @@ class InboundProcessor:
                 session,
                 InboundEvent.__table__,  # type: ignore[arg-type]
                 rows,
-                ["channel", "update_key"],
+                ["channel", "address", "update_key"],
                 returning="id",
             )
-        by_key = {event.update_key: event for event in events}
+        by_key = {(event.address, event.update_key): event for event in events}
         new: list[tuple[int, Inbound]] = []
         if ids:
             async with self._sessions() as session:
                 keys = await session.execute(
-                    select(InboundEvent.id, InboundEvent.update_key).where(InboundEvent.id.in_(ids))
+                    select(InboundEvent.id, InboundEvent.address, InboundEvent.update_key).where(
+                        InboundEvent.id.in_(ids)
+                    )
                 )
-                new = [(row_id, by_key[key]) for row_id, key in keys]
+                new = [(row_id, by_key[(address, key)]) for row_id, address, key in keys]
         return sorted(new, key=lambda item: item[0])
 
     def submit(self, rows: Sequence[tuple[int, Inbound]]) -> None:

@@ -293,13 +293,14 @@ class Answer(Base):
 class InboundEvent(Base):
     """An inbound update, recorded before it is acknowledged to the platform.
 
-    The unique (channel, update_key) makes a redelivered update a no-op; rows without
+    The unique (channel, address, update_key) makes a redelivered update a no-op (Teams
+    activity ids are unique only within a conversation, so the address is part of it); rows without
     ``processed_at`` are processed again after a crash.
     """
 
     __tablename__ = "inbound_events"
     __table_args__ = (
-        UniqueConstraint("channel", "update_key"),
+        UniqueConstraint("channel", "address", "update_key"),
         Index("ix_inbound_events_pending", "processed_at", "id"),
     )
 
