@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -65,6 +65,7 @@ class SurveyDefinitionError(SourceError):
 # --- the file's shape -------------------------------------------------------------------
 
 _STRICT = ConfigDict(extra="forbid", populate_by_name=True)
+_Spec = TypeVar("_Spec", bound=BaseModel)
 
 
 class _OptionSpec(BaseModel):
@@ -100,6 +101,9 @@ class _QuestionSpec(BaseModel):
 
 
 class _SurveySpec(BaseModel):
+    """The file's top level; each question is checked on its own (``_QuestionSpec``), so a
+    question of the wrong shape does not hide the problems of the others."""
+
     model_config = _STRICT
     key: str
     version: int = Field(ge=1)
@@ -107,7 +111,7 @@ class _SurveySpec(BaseModel):
     intro: str = Field(min_length=1)
     receipt: str = Field(min_length=1)
     language: str = "nb"
-    questions: list[_QuestionSpec]
+    questions: list[Any]
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -145,32 +149,50 @@ def load_survey_text(text: str, source_name: str) -> Survey:
         raise SurveyDefinitionError(
             [SurveyProblem(source_name, 1, "", "a survey file is a mapping (key: value)")]
         )
-    try:
-        spec = _SurveySpec.model_validate(data)
-    except ValidationError as error:
-        for item in error.errors():
-            path = tuple(part for part in item["loc"] if part not in _UNION_TAGS)
-            problems.append(
-                SurveyProblem(source_name, reader.line(path), field_name(path), item["msg"])
-            )
-        raise SurveyDefinitionError(problems) from None
-    compiler = _Compiler(source_name, reader)
-    survey = compiler.compile(spec)
+    spec = _validated(_SurveySpec, data, (), reader, problems)
+    raw_questions = data.get("questions")
+    questions: list[tuple[int, _QuestionSpec]] = []
+    broken: set[str] = set()  # ids of questions too malformed to check further
+    if isinstance(raw_questions, list):
+        for index, raw in enumerate(raw_questions):
+            question = _validated(_QuestionSpec, raw, ("questions", index), reader, problems)
+            if question is not None:
+                questions.append((index, question))
+            elif isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                broken.add(raw["id"])
+    compiler = _Compiler(source_name, reader, broken)
+    survey = compiler.compile(data, spec, questions, listed=isinstance(raw_questions, list))
     problems.extend(compiler.problems)
     if problems or survey is None:
-        raise SurveyDefinitionError(problems)
+        raise SurveyDefinitionError(sorted(problems, key=lambda p: p.line or 0))
     return survey
 
 
 _UNION_TAGS = {"function-after", "function-before"}
 
 
+def _validated(
+    model: type[_Spec], data: Any, path: Path_, reader: LineReader, problems: list[SurveyProblem]
+) -> _Spec | None:
+    """``data`` as ``model``, or None after recording every shape problem at its line."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        for item in error.errors():
+            where = (*path, *(part for part in item["loc"] if part not in _UNION_TAGS))
+            problems.append(
+                SurveyProblem(reader.source, reader.line(where), field_name(where), item["msg"])
+            )
+        return None
+
+
 class _Compiler:
     """Semantic checks and compilation of follow-ups into conditional questions."""
 
-    def __init__(self, source: str, reader: LineReader) -> None:
+    def __init__(self, source: str, reader: LineReader, broken: set[str]) -> None:
         self.source = source
         self.reader = reader
+        self.broken = broken  # questions with shape problems: conditions on them are not checked
         self.problems: list[SurveyProblem] = []
         self.paths: list[Path_] = []  # where each compiled question was declared, in order
 
@@ -179,27 +201,38 @@ class _Compiler:
             SurveyProblem(self.source, self.reader.line(path), field_name(path), message)
         )
 
-    def compile(self, spec: _SurveySpec) -> Survey | None:
-        if not KEY.match(spec.key):
+    def compile(
+        self,
+        data: dict[str, Any],
+        spec: _SurveySpec | None,
+        questions: list[tuple[int, _QuestionSpec]],
+        *,
+        listed: bool,
+    ) -> Survey | None:
+        """Check everything that could be read (``spec`` is None if the top level had shape
+        problems; ``questions`` are those of the right shape, with their index)."""
+        key = data.get("key")
+        if isinstance(key, str) and not KEY.match(key):
             self.problem(
                 ("key",), "must be lower-case letters, digits and '-', starting with a letter"
             )
         for name in ("title", "intro", "receipt"):
-            self.check_placeholders((name,), getattr(spec, name), allow_option=False)
-        if not spec.questions:
+            if isinstance(data.get(name), str):
+                self.check_placeholders((name,), data[name], allow_option=False)
+        if listed and not data["questions"]:
             self.problem(("questions",), "a survey needs at least one question")
             return None
-        if spec.questions[0].when is not None:
+        if questions and questions[0][0] == 0 and questions[0][1].when is not None:
             self.problem(("questions", 0, "when"), "the first question cannot have a condition")
         compiled: list[Question] = []
-        for index, question in enumerate(spec.questions):
+        for index, question in questions:
             compiled.extend(self.question(question, ("questions", index), compiled, parent=None))
         seen: set[str] = set()
         for question, declared in zip(compiled, self.paths, strict=True):
             if question.id in seen:
                 self.problem(declared, f"duplicate question id {question.id!r}")
             seen.add(question.id)
-        if self.problems:
+        if self.problems or spec is None or len(questions) != len(data["questions"]):
             return None
         return Survey(
             key=spec.key, version=spec.version, title=spec.title, intro=spec.intro,
@@ -266,7 +299,8 @@ class _Compiler:
                 template=spec.id if parent else None,
             )  # fmt: skip
         except ValidationError as error:
-            self.problem(path, str(error.errors()[0]["msg"]))
+            for item in error.errors():
+                self.problem(path, str(item["msg"]))
             return []
         self.check_payloads(question, path)
         self.paths.append((*path, "id"))
@@ -406,6 +440,8 @@ class _Compiler:
             return
         target = known.get(condition.question)
         if target is None:
+            if condition.question.split(".")[0] in self.broken:
+                return  # its question has problems of its own, reported already
             if condition.question == own_id:
                 self.problem(path, "a question cannot depend on itself")
             else:

@@ -96,7 +96,16 @@ _BUILTIN_QUIET = QuietRules()
 
 
 class PlanError(SourceError):
-    """A plan file that cannot be used; ``problems`` lists every problem found."""
+    """A plan file that cannot be used; ``problems`` lists every problem found.
+
+    ``plan`` holds the rounds that could be read despite the problems (None when the
+    file could not be read at all), so the database checks can still be made on them
+    and every problem reported at once.
+    """
+
+    def __init__(self, problems: list[SourceProblem], plan: Plan | None = None) -> None:
+        super().__init__(problems)
+        self.plan = plan
 
 
 @dataclass(frozen=True)
@@ -174,7 +183,7 @@ def load_plan_text(text: str, source: str, zone: ZoneInfo) -> Plan:
     checker = _Checker(source, reader, zone, problems)
     plan = checker.plan(data)
     if problems:
-        raise PlanError(sorted(problems, key=lambda p: p.line or 0))
+        raise PlanError(sorted(problems, key=lambda p: p.line or 0), plan)
     return plan
 
 

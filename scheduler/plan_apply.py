@@ -65,8 +65,8 @@ async def apply_plan(
     for planned in plan.rounds:
         try:
             applied = await _apply_round(session, plan, planned, now, zone, actor)
-        except _RoundProblem as problem:
-            problems.append(planned.problem(plan.source, problem.field, problem.message))
+        except _RoundProblems as found:
+            problems += [planned.problem(plan.source, f, message) for f, message in found.problems]
             continue
         result.rounds.append(applied)
     if problems:
@@ -80,11 +80,12 @@ async def apply_plan(
     return result
 
 
-class _RoundProblem(Exception):
-    def __init__(self, field_: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field_
-        self.message = message
+class _RoundProblems(Exception):
+    """Everything wrong with one round against the database: (field, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = problems
 
 
 async def _apply_round(
@@ -95,22 +96,29 @@ async def _apply_round(
     zone: ZoneInfo,
     actor: str,
 ) -> AppliedRound:
+    """Create or update one round; ``_RoundProblems`` lists every problem found with it."""
+    problems: list[tuple[str, str]] = []
     version = await latest_version(session, planned.survey)
     if version is None:
-        raise _RoundProblem(
-            "survey", f"no survey {planned.survey!r} in the database (see lyttepost surveys list)"
+        problems.append(
+            ("survey", f"no survey {planned.survey!r} in the database (see lyttepost surveys list)")
         )
     try:
         organisations = await resolve_audience(session, planned.audience)
     except RoundError as error:
-        raise _RoundProblem("audience", str(error)) from None
-    title = planned.title or version.title
+        problems.append(("audience", str(error)))
     existing = await session.scalar(
         select(Round).where(Round.plan_key == planned.key).with_for_update()
     )
+    if existing is None and planned.closes_at <= now:
+        problems.append(("closes", "the deadline has already passed"))
+    if existing is not None and version is None:
+        problems += _change_problems(existing, planned, None, now)
+    if problems:
+        raise _RoundProblems(problems)
+    assert version is not None
+    title = planned.title or version.title
     if existing is None:
-        if planned.closes_at <= now:
-            raise _RoundProblem("closes", "the deadline has already passed")
         round_ = await create_round(
             session, survey_version_id=version.id, title=title, audience=planned.audience,
             opens_at=planned.opens_at, closes_at=planned.closes_at,
@@ -118,33 +126,21 @@ async def _apply_round(
         )  # fmt: skip
         await lifecycle.record_event(session, round_, now, actor, "planned", source=plan.source)
         return AppliedRound(planned.key, round_.id, "created", round_.status)
-    pinned = await session.get(SurveyVersion, existing.survey_version_id)
     wanted = _wanted(planned, title)
-    current = _current(existing, pinned.key if pinned else "")
-    changes = [name for name, value in wanted.items() if current[name] != value]
+    changes = await _changes(session, existing, wanted)
     if not changes:
         return AppliedRound(planned.key, existing.id, "unchanged", existing.status)
-    if existing.status not in lifecycle.ACTIVE:
-        raise _RoundProblem(
-            _field(changes[0]), f"round {existing.id} is {existing.status}; it can no longer change"
-        )
-    if existing.status == "open":
-        frozen = [name for name in changes if name not in ("closes", "reminders", "quiet")]
-        if frozen:
-            raise _RoundProblem(
-                _field(frozen[0]),
-                f"round {existing.id} is open: only closes, reminders, quiet_hours and weekends can change",
-            )
+    problems = _change_problems(existing, planned, changes, now)
+    if problems:
+        raise _RoundProblems(problems)
     if "closes" in changes or "opens" in changes:
-        if planned.closes_at <= now:
-            raise _RoundProblem("closes", "the new deadline has already passed")
         try:
             await lifecycle.change_dates(
                 session, existing, now, zone, actor=actor,
                 opens_at=planned.opens_at, closes_at=planned.closes_at,
             )  # fmt: skip
         except lifecycle.LifecycleError as error:
-            raise _RoundProblem("closes", str(error)) from None
+            raise _RoundProblems([("closes", str(error))]) from None
     existing.title = title
     if existing.status == "planned":  # an open round keeps the version it opened with
         existing.survey_version_id = version.id
@@ -157,6 +153,46 @@ async def _apply_round(
         session, existing, now, actor, "replanned", source=plan.source, changes=changes
     )
     return AppliedRound(planned.key, existing.id, "updated", existing.status, tuple(changes))
+
+
+async def _changes(session: AsyncSession, existing: Round, wanted: dict[str, Any]) -> list[str]:
+    """What the plan would change in a round that exists (property names)."""
+    pinned = await session.get(SurveyVersion, existing.survey_version_id)
+    current = _current(existing, pinned.key if pinned else "")
+    return [name for name, value in wanted.items() if current[name] != value]
+
+
+def _change_problems(
+    existing: Round, planned: PlannedRound, changes: list[str] | None, now: datetime
+) -> list[tuple[str, str]]:
+    """Every change the round's state does not allow (``changes`` None: not known yet,
+    because the survey is missing; only the dates can be judged then)."""
+    dates = ["opens"] if planned.opens_at != existing.opens_at else []
+    dates += ["closes"] if planned.closes_at != existing.closes_at else []
+    changed = changes if changes is not None else dates
+    if not changed:
+        return []
+    if existing.status not in lifecycle.ACTIVE:
+        return [
+            (
+                _field(changed[0]),
+                f"round {existing.id} is {existing.status}; it can no longer change",
+            )
+        ]
+    problems = []
+    if existing.status == "open":
+        problems += [
+            (
+                _field(name),
+                f"round {existing.id} is open: only closes, reminders, quiet_hours and "
+                "weekends can change",
+            )
+            for name in changed
+            if name not in ("closes", "reminders", "quiet")
+        ]
+    if ("closes" in changed or "opens" in changed) and planned.closes_at <= now:
+        problems.append(("closes", "the new deadline has already passed"))
+    return problems
 
 
 def _wanted(planned: PlannedRound, title: str) -> dict[str, Any]:

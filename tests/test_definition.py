@@ -254,3 +254,34 @@ def test_shipped_survey_is_valid_and_the_common_path_has_10_to_25_questions() ->
     assert definition_hash(files[0].read_text(encoding="utf-8")) == definition_hash(
         files[0].read_text(encoding="utf-8")
     )
+
+
+def test_a_question_of_the_wrong_shape_does_not_hide_the_others_problems() -> None:
+    found = problems(
+        """
+        - {id: a, type: text, text: A, colour: red}
+        - {id: b, type: single, text: B, options: [{value: Bad Value, label: X}, {value: ok, label: Y}]}
+        - {id: c, type: yesno, text: C, when: {question: zz, equals: true}}
+        - {id: d, type: yesno, text: D, when: {question: a, equals: true}}
+        - {id: e, type: number, text: E, number_min: 5, number_max: 1}
+        """
+    )
+    assert [(line, field) for line, field, _ in found] == [
+        (8, "questions[0].colour"),
+        (9, "questions[1].options[0].value"),
+        (10, "questions[2].when"),
+        (12, "questions[4].number_max"),
+    ]  # d's condition names the broken question a: no second report for it
+
+
+def test_a_top_level_problem_does_not_hide_the_questions_problems() -> None:
+    with pytest.raises(SurveyDefinitionError) as caught:
+        load_survey_text(
+            "key: test\nversion: 0\ntitle: T\nintro: I\nreceipt: R\nquestions:\n"
+            "  - {id: A, type: text, text: A}\n",
+            "test.yaml",
+        )
+    assert [(p.line, p.field) for p in caught.value.problems] == [
+        (2, "version"),
+        (7, "questions[0].id"),
+    ]

@@ -136,3 +136,36 @@ async def test_rounds_left_out_of_the_file_are_reported_not_touched(surveys) -> 
 async def test_a_deadline_in_the_past_is_refused(surveys) -> None:
     with pytest.raises(PlanError, match=r"rounds\[0\].closes: the deadline has already passed"):
         await apply_text(surveys, PLAN.format(county="46"), now=oslo("2027-02-01 10:00"))
+
+
+async def test_every_database_problem_of_a_round_is_reported_not_just_the_first(surveys) -> None:
+    text = (
+        "rounds:\n"
+        "  - key: a\n"
+        "    survey: ukjent-skjema\n"
+        "    opens: 2027-01-11 09:00\n"
+        "    closes: 2027-01-29\n"
+        '    audience: {orgs: ["3301", "9999"]}\n'
+    )
+    with pytest.raises(PlanError) as caught:
+        await apply_text(surveys, text, now=oslo("2027-02-01 10:00"))
+    assert [(p.line, p.field) for p in caught.value.problems] == [
+        (3, "rounds[0].survey"),
+        (6, "rounds[0].audience"),
+        (5, "rounds[0].closes"),
+    ]
+
+
+async def test_an_open_round_reports_each_field_it_cannot_change(sessions) -> None:
+    world = World(sessions, oslo("2027-01-04 08:00"))
+    await world.setup(["3301"])
+    await apply_text(sessions, PLAN.format(county="46"), now=world.clock.now)
+    await world.run_until(oslo("2027-01-12 10:00"))
+    changed = (
+        PLAN.format(county="46")
+        .replace("opens: 2027-01-11 09:00", "opens: 2027-01-12 09:00")
+        .replace("  - key: a\n", "  - key: a\n    title: Nytt navn\n")
+    )
+    with pytest.raises(PlanError) as caught:
+        await apply_text(sessions, changed, now=world.clock.now)
+    assert [p.field for p in caught.value.problems] == ["rounds[0].title", "rounds[0].opens"]
