@@ -33,6 +33,21 @@ class RoundOffer:
     closes: str
 
 
+@dataclass(frozen=True)
+class SubmittedRound:
+    """An open round the member's organisation has already answered.
+
+    ``submitted_by`` is the colleague who sent it in; None when it was the member
+    reading this, or when it is no longer known.
+    """
+
+    title: str
+    submitted_at: str
+    closes: str
+    submitted_by: str | None = None
+    by_reader: bool = False
+
+
 def start_payload(round_id: int) -> str:
     """Payload of the button that starts (or resumes) a round."""
     return f"{START_PREFIX}{round_id}"
@@ -111,6 +126,28 @@ def offer_rounds(offers: Sequence[RoundOffer]) -> OutgoingMessage:
         text=f"Disse undersøkelsene er åpne nå:\n{lines}\n\nVelg hvilken du vil svare på.",
         buttons=_offer_buttons(offers),
     )
+
+
+def already_submitted(org_name: str, rounds: Sequence[SubmittedRound]) -> OutgoingMessage:
+    """/svar (or a start button) when the open rounds are already answered.
+
+    Self-contained, since members often read only the last message: what was sent in,
+    when and by whom, how long the round is open, and where to see the answers.
+    """
+    parts = []
+    for done in rounds:
+        if done.by_reader:
+            who = f"Du sendte det inn {done.submitted_at}."
+        elif done.submitted_by:
+            who = f"{done.submitted_by} sendte det inn {done.submitted_at}."
+        else:
+            who = f"Det ble sendt inn {done.submitted_at}."
+        parts.append(
+            f"{org_name} har allerede sendt inn svaret på «{done.title}» – takk! {who}\n"
+            f"Runden er åpen til {done.closes}."
+        )
+    parts.append("Skriv /status for å se svarene dere sendte inn.")
+    return OutgoingMessage(text="\n\n".join(parts))
 
 
 def code_unknown(attempts_left: int) -> OutgoingMessage:

@@ -39,7 +39,7 @@ from services.annual_wheel import wheel_rounds
 from services.inbound import Inbound
 from services.invites import redeem_code
 from services.responses import save_state
-from services.rounds import open_rounds_for
+from services.rounds import open_rounds_for, record_invited
 from services.status import status_lines
 from services.surveys import SurveyCatalog
 from storage import outbox
@@ -183,7 +183,7 @@ class _Turn:
                 contact_name=contact.name,
                 org_name=organisation.name,
                 channel=self.chat.channel,
-                offers=await self.offers(organisation),
+                offers=await self.offers(contact, organisation),
             )
         )
 
@@ -211,7 +211,7 @@ class _Turn:
                     contact_name=result.contact.name,
                     org_name=organisation.name,
                     channel=self.chat.channel,
-                    offers=await self.offers(organisation),
+                    offers=await self.offers(result.contact, organisation),
                 )
             )
             return
@@ -228,7 +228,10 @@ class _Turn:
         else:
             self.reply(notices.code_unknown(result.attempts_left))
 
-    async def offers(self, organisation: Organisation) -> list[notices.RoundOffer]:
+    async def offers(
+        self, contact: Contact, organisation: Organisation
+    ) -> list[notices.RoundOffer]:
+        """The open rounds the organisation has not submitted; offering them invites ``contact``."""
         rounds = await open_rounds_for(self.session, organisation.id, self.now)
         submitted = set(
             await self.session.scalars(
@@ -237,11 +240,9 @@ class _Turn:
                 )
             )
         )
-        return [
-            notices.RoundOffer(r.id, r.title, self.owner.closes_text(r))
-            for r in rounds
-            if r.id not in submitted
-        ]
+        offered = [r for r in rounds if r.id not in submitted]
+        await record_invited(self.session, [r.id for r in offered], contact, self.now)
+        return [notices.RoundOffer(r.id, r.title, self.owner.closes_text(r)) for r in offered]
 
     async def command(self, contact: Contact, command: Command) -> None:
         name = command.name
@@ -335,7 +336,10 @@ class _Turn:
                 None,
             )
             if chosen is None:
-                offers = await self.offers(organisation)
+                offers = await self.offers(contact, organisation)
+                if not offers and open_rounds:
+                    self.reply(await self.already_submitted(contact, organisation, open_rounds))
+                    return
                 if len(offers) != 1:
                     self.reply(notices.offer_rounds(offers))
                     return
@@ -345,7 +349,11 @@ class _Turn:
                 Response.round_id == chosen.id, Response.organisation_id == organisation.id
             )
         )
+        if response is not None and response.status == "submitted":
+            self.reply(await self.already_submitted(contact, organisation, [chosen]))
+            return
         if response is None:
+            await record_invited(self.session, [chosen.id], contact, self.now)
             response = Response(
                 round_id=chosen.id,
                 organisation_id=organisation.id,
@@ -367,6 +375,37 @@ class _Turn:
             return
         self.chat.active_response_id = response.id
         await self.run_engine(response, chosen, contact, organisation, Begin())
+
+    async def already_submitted(
+        self, contact: Contact, organisation: Organisation, rounds: list[Round]
+    ) -> OutgoingMessage:
+        """Word that the organisation has answered these open rounds: when, by whom, until when."""
+        responses = await self.session.scalars(
+            select(Response).where(
+                Response.round_id.in_([r.id for r in rounds]),
+                Response.organisation_id == organisation.id,
+                Response.status == "submitted",
+            )
+        )
+        by_round = {response.round_id: response for response in responses}
+        done = []
+        for round_ in rounds:
+            response = by_round.get(round_.id)
+            if response is None:
+                continue
+            author = await self.session.get(Contact, response.contact_id)
+            done.append(
+                notices.SubmittedRound(
+                    title=round_.title,
+                    submitted_at=format_datetime(
+                        response.submitted_at or response.updated_at, self.owner.zone
+                    ),
+                    closes=self.owner.closes_text(round_),
+                    submitted_by=author.name if author is not None else None,
+                    by_reader=response.contact_id == contact.id,
+                )
+            )
+        return notices.already_submitted(organisation.name, done)
 
     async def active_response(self) -> Response | None:
         if self.chat.active_response_id is None:

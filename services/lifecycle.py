@@ -324,7 +324,21 @@ async def cancel_round(
         OutboxMessage.status.in_(["sent", "sending", "interrupted"]),
     )
     answered = select(Response.contact_id).where(Response.round_id == round_.id)
-    contact_ids = set(await session.scalars(told)) | set(await session.scalars(answered))
+    # Invitees without any outreach message registered after the round opened and were
+    # offered it in chat: they know of it too.
+    outreach = select(OutboxMessage.contact_id).where(
+        OutboxMessage.round_id == round_.id,
+        OutboxMessage.kind.in_(outbox.OUTREACH_KINDS),
+        OutboxMessage.contact_id.is_not(None),
+    )
+    offered = select(RoundInvitee.contact_id).where(
+        RoundInvitee.round_id == round_.id, RoundInvitee.contact_id.not_in(outreach)
+    )
+    contact_ids = (
+        set(await session.scalars(told))
+        | set(await session.scalars(answered))
+        | set(await session.scalars(offered))
+    )
     notified = 0
     for contact_id in sorted(i for i in contact_ids if i is not None):
         contact = await session.get(Contact, contact_id)

@@ -1,10 +1,13 @@
 """How a round is going: invited, started and submitted, overall and per county.
 
 Counted per organisation, since each member answers once: an organisation is
-*invited* when at least one of its contacts got the invitation queued, has *started*
-when it has a response (in progress, incomplete or submitted), and has *submitted*
-when that response is sent in. Organisations with no reachable contact cannot be
-invited; they are listed so KS can follow them up another way.
+*invited* when at least one of its contacts got the invitation queued or, having
+registered after the round opened, was offered the round in chat (``round_invitees``
+holds both); it has *started* when it has a response (in progress, incomplete or
+submitted), and has *submitted* when that response is sent in. Starting means having
+been reached, so started ≤ invited always holds, also for rounds answered before late
+registrants were recorded. Organisations with no reachable contact cannot be invited;
+they are listed so KS can follow them up another way.
 """
 
 from __future__ import annotations
@@ -117,8 +120,8 @@ async def round_progress(session: AsyncSession, round_id: int) -> RoundProgress:
         paused=round_.paused_at is not None,
     )
     for org in organisations:
-        was_invited = org.id in invited
         started = org.id in statuses
+        was_invited = org.id in invited or started
         submitted = statuses.get(org.id) == "submitted"
         progress.total.add(was_invited, started, submitted)
         _, county = progress.by_county.setdefault(org.county_code, (org.county_name, Tally()))

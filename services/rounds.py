@@ -11,8 +11,17 @@ from sqlalchemy import case, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.reminders import DEFAULT_REMINDERS, QuietRules, ReminderRule
-from storage.orm import Chat, Contact, Organisation, Response, Round, RoundOrganisation
+from storage.orm import (
+    Chat,
+    Contact,
+    Organisation,
+    Response,
+    Round,
+    RoundInvitee,
+    RoundOrganisation,
+)
 from storage.seed import resolve_org_code
+from storage.upsert import insert_ignoring_conflicts
 
 
 class RoundError(ValueError):
@@ -180,6 +189,38 @@ async def open_rounds_for(
         .order_by(Round.closes_at, Round.id)
     )
     return list(await session.scalars(statement))
+
+
+async def record_invited(
+    session: AsyncSession,
+    round_ids: Sequence[int],
+    contact: Contact,
+    now: datetime,
+) -> None:
+    """Count a contact as invited to these rounds: they were offered them in chat.
+
+    A contact who registers after a round opened never gets its invitation message
+    (invitations go out once, when the round opens), but the welcome offers the open
+    rounds with a start button; that offer is their invitation. Recorded once per
+    round and contact, like the invitations themselves, so response rates, the
+    ``invited:ROUND`` segment and deadline notices include them.
+    """
+    if not round_ids:
+        return
+    await insert_ignoring_conflicts(
+        session,
+        RoundInvitee.__table__,  # type: ignore[arg-type]
+        [
+            {
+                "round_id": round_id,
+                "contact_id": contact.id,
+                "organisation_id": contact.organisation_id,
+                "invited_at": now,
+            }
+            for round_id in round_ids
+        ],  # fmt: skip
+        ["round_id", "contact_id"],
+    )
 
 
 async def latest_chat(session: AsyncSession, contact_id: int) -> Chat | None:

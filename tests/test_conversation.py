@@ -18,7 +18,9 @@ from services.contacts import add_contact
 from services.conversation import Conversation
 from services.inbound import Inbound, InboundProcessor
 from services.invites import issue_code
+from services import lifecycle
 from services.lifecycle import open_round
+from services.response_rate import progress_lines, round_progress
 from services.rounds import Audience, create_round
 from services.surveys import SurveyCatalog, latest_version, register_shipped_surveys
 from storage.orm import Answer, InboundEvent, OutboxMessage, Response, utcnow
@@ -120,14 +122,16 @@ async def world(sessions):
     return harness, code_kari, code_per
 
 
-async def open_new_round(harness: Harness, days: int = 14) -> int:
+async def open_new_round(
+    harness: Harness, days: int = 14, orgs: tuple[str, ...] = ("3301",)
+) -> int:
     async with harness.sessions() as session, session.begin():
         version = await latest_version(session, "kvartalsvis-behov")
         round_ = await create_round(
             session,
             survey_version_id=version.id,
             title="Behov Q4",
-            audience=Audience(org_codes=("3301",)),
+            audience=Audience(org_codes=orgs),
             opens_at=harness.clock.now,
             closes_at=harness.clock.now + timedelta(days=days),
         )
@@ -190,7 +194,7 @@ async def test_invitation_start_answer_and_submit(world) -> None:
     assert answers["annet"] is None
     status = text_of(await kari.say("/status"))
     assert "Sendt inn" in status and "Flere sykepleiere" in status
-    assert "ingen åpne undersøkelser" in text_of(await kari.say("/svar"))
+    assert "har allerede sendt inn svaret" in text_of(await kari.say("/svar"))
 
 
 async def test_a_redelivered_update_changes_nothing(world) -> None:
@@ -273,3 +277,67 @@ async def test_a_handler_failure_is_logged_and_apologised_for(world, monkeypatch
     async with harness.sessions() as session:
         row = await session.scalar(select(InboundEvent))
     assert row.processed_at is not None and row.error
+
+
+async def submit_shortest_path(member: Member, round_id: int) -> str:
+    """Start a round and send in the shortest complete answer; returns the receipt."""
+    await member.press(f"r:{round_id}")
+    for payload in ("t:omrader:helse", "n:omrader"):
+        await member.press(payload)
+    await member.say("Flere sykepleiere")
+    for payload in ("a:omrader.helse.haster:5", "a:omrader.helse.alene:ja", "t:fra_ks:kunnskap",
+                    "n:fra_ks", "a:fornoyd:4", "a:kontakt:ja", "a:navngi:nei", "c:skip"):  # fmt: skip
+        await member.press(payload)
+    return text_of(await member.press("c:submit"))
+
+
+async def test_svar_after_submitting_says_who_sent_it_when_and_until_when_it_is_open(
+    world,
+) -> None:
+    harness, code_kari, code_per = world
+    kari, per = Member(harness, "100"), Member(harness, "200")
+    await kari.say(f"/start {code_kari}")
+    await per.say(f"/start {code_per}")
+    round_id = await open_new_round(harness)
+    assert "Takk, Kari Nordmann" in await submit_shortest_path(kari, round_id)
+    harness.clock.now += timedelta(hours=2)
+
+    (own,) = await kari.say("/svar")
+    assert "Drammen har allerede sendt inn svaret på «Behov Q4»" in own.text
+    assert "Du sendte det inn" in own.text and "Runden er åpen til" in own.text
+    assert "/status" in own.text and "ingen åpne undersøkelser" not in own.text
+    (colleague,) = await per.say("/svar")
+    assert "Kari Nordmann sendte det inn" in colleague.text and "åpen til" in colleague.text
+    # The invitation's start button, pressed after the colleague sent the answer in.
+    (pressed,) = await per.press(f"r:{round_id}")
+    assert pressed.text == colleague.text and "har allerede begynt" not in pressed.text
+
+
+async def test_contacts_who_register_after_the_round_opened_count_as_invited(world) -> None:
+    harness, *_ = world
+    orgs = ("3301", "0301", "4601", "5001", "1103")
+    round_id = await open_new_round(harness, orgs=orgs)  # nobody has a chat yet
+    codes = []
+    async with harness.sessions() as session, session.begin():
+        for number, org in enumerate(orgs):
+            contact = await add_contact(session, org, f"Sen Registrert {number}", "radmann", None)
+            codes.append(
+                (await issue_code(session, contact.id, harness.clock.now, timedelta(days=9))).code
+            )
+    for number, code in enumerate(codes):
+        member = Member(harness, f"late-{number}")
+        welcome = await member.say(f"/start {code}")
+        assert f"r:{round_id}" in member.buttons(), text_of(welcome)  # offered in chat
+        if number < 4:
+            await member.press(f"r:{round_id}")
+    async with harness.sessions() as session:
+        progress = await round_progress(session, round_id)
+    assert (progress.total.invited, progress.total.started) == (5, 4)
+    assert "Invitert: 5 av 5 · påbegynt: 4 · sendt inn: 0 (0%)" in progress_lines(progress)
+
+    async with harness.sessions() as session, session.begin():  # they hear it is off, too
+        round_ = await lifecycle.load_round(session, round_id)
+        result = await lifecycle.cancel_round(session, round_, harness.clock.now, actor="test")
+    assert result.notified == 5
+    await harness.collect("late-4")
+    assert "har avlyst «Behov Q4»" in harness.sent["late-4"][-1].text
