@@ -49,7 +49,11 @@ class ConsoleSession:
         self.address = f"contact-{contact_id}"
 
     async def bind(self) -> None:
-        """Make the console chat this contact's (no code needed locally)."""
+        """Make the console chat this contact's (no code needed locally).
+
+        From then on the terminal shows this chat only: messages queued for other
+        chats (other contacts' console chats, or Telegram and Teams) stay pending.
+        """
         async with self.runtime.sessions() as session, session.begin():
             if await session.get(Contact, self.contact_id) is None:
                 raise LookupError(f"no contact with id {self.contact_id}")
@@ -60,6 +64,7 @@ class ConsoleSession:
                 session.add(Chat(channel=CHANNEL, address=self.address, contact_id=self.contact_id))
             else:
                 chat.contact_id = self.contact_id
+        self.runtime.sender.serve_only({(CHANNEL, self.address)})
 
     async def send(self, typed: str) -> None:
         """Hand one typed line to the pipeline and print the replies."""
@@ -102,7 +107,9 @@ def _console_runtime(
     config: Settings, write: Callable[[str], None]
 ) -> tuple[Runtime, ConsoleTransport]:
     transport = ConsoleTransport(write=write)
-    return build_runtime(config, transports={CHANNEL: transport}, with_telegram=False), transport
+    console_only = config.model_copy(update={"teams_enabled": False})
+    runtime = build_runtime(console_only, transports={CHANNEL: transport}, with_telegram=False)
+    return runtime, transport
 
 
 async def run_console(

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -173,6 +173,15 @@ class Sender:
         self._membership = membership
         self._shard = (0, 1)  # (this sender's index, live senders)
         self._windows: dict[str, CallWindow] = {}
+        self._only: frozenset[tuple[str, str]] | None = None
+
+    def serve_only(self, chats: Set[tuple[str, str]]) -> None:
+        """Send only to these (channel, address) chats from now on.
+
+        A terminal session (``lyttepost chat``) is one member's chat: messages queued
+        for anyone else, even on the console channel, stay pending for their own chat.
+        """
+        self._only = frozenset(chats)
 
     def wake(self) -> None:
         """New messages are in the outbox: look now."""
@@ -283,6 +292,7 @@ class Sender:
                     exclude=self._known | self._finished.keys(),
                     above_priority=above_priority,
                     shard=self._shard,
+                    chats=self._only,
                 )
         except SQLAlchemyError as error:
             log.error("outbox: cannot read pending messages (%s); retrying", type(error).__name__)

@@ -11,7 +11,7 @@ from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.messages import OutgoingMessage, one_call_each
@@ -106,10 +106,12 @@ async def pending(
     exclude: set[int] | frozenset[int] | Set[int],
     above_priority: int | None = None,
     shard: tuple[int, int] | None = None,
+    chats: Set[tuple[str, str]] | None = None,
 ) -> list[OutboxMessage]:
     """Undelivered messages, highest priority first, then oldest first.
 
     ``shard`` = (index, count): only chats whose shard falls to sender ``index`` of ``count``.
+    ``chats``: only these (channel, address) chats; None means every chat on ``channels``.
     """
     statement = (
         select(OutboxMessage)
@@ -121,6 +123,16 @@ async def pending(
         statement = statement.where(OutboxMessage.priority > above_priority)
     if shard is not None and shard[1] > 1:
         statement = statement.where(OutboxMessage.shard % shard[1] == shard[0])
+    if chats is not None:
+        statement = statement.where(
+            or_(
+                false(),  # no chats: nothing
+                *(
+                    and_(OutboxMessage.channel == channel, OutboxMessage.address == address)
+                    for channel, address in sorted(chats)
+                ),
+            )
+        )
     rows = (await session.scalars(statement)).all()
     return [row for row in rows if row.id not in exclude][:limit]
 
