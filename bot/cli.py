@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from bot.cli_publish import broadcast_app, notice_app, publications_app, report_
 from bot.cli_support import (
     JsonOption,
     configure_logging,
+    counted,
     emit,
     fail,
     parse_moment,
@@ -74,7 +75,7 @@ def db_upgrade(as_json: bool = JsonOption) -> None:
         summary,
         as_json,
         lambda: typer.echo(
-            f"database ready: {summary['organisations']} member organisations "
+            f"database ready: {counted(summary['organisations'], 'member organisation')} "
             f"({summary['organisations_inserted']} new), surveys: "
             + ", ".join(
                 f"{s['key']} v{s['version']}{' (new)' if s['created'] else ''}"
@@ -204,14 +205,14 @@ def contacts_import(
         emit(
             result,
             as_json,
-            lambda: [typer.echo(f"{file}: {e}", err=True) for e in result["errors"]],
+            lambda: [typer.echo(f"error: {file}: {e}", err=True) for e in result["errors"]],
         )
         raise typer.Exit(1)
     emit(
         result,
         as_json,
         lambda: typer.echo(
-            f"{len(result['added'])} contacts added, {result['skipped']} already there"
+            f"{counted(len(result['added']), 'contact')} added, {result['skipped']} already there"
         ),
     )
 
@@ -339,7 +340,8 @@ def surveys_validate(file: Path = typer.Argument(...)) -> None:
             typer.echo(str(problem), err=True)
         raise typer.Exit(1) from None
     typer.echo(
-        f"{file}: OK – «{survey.title}» ({survey.key} v{survey.version}), {len(survey.questions)} questions"
+        f"{file}: OK – «{survey.title}» ({survey.key} v{survey.version}), "
+        f"{counted(len(survey.questions), 'question')}"
     )
 
 
@@ -407,18 +409,22 @@ def rounds_create(
         result,
         as_json,
         lambda: typer.echo(
-            f"round {result['id']} {result['status']}; {result['invitations_queued']} invitations queued"
+            f"round {result['id']} {result['status']}; "
+            f"{counted(result['invitations_queued'], 'invitation')} queued"
         ),
     )
 
 
 @rounds_app.command("list")
 def rounds_list(as_json: bool = JsonOption) -> None:
-    """All rounds with their audience size and responses."""
+    """All rounds with their audience size and responses (times in Oslo time; --json: ISO)."""
     from storage.orm import Response, Round, RoundOrganisation, SurveyVersion
 
+    config = settings()
+    zone = ZoneInfo(config.timezone)
+
     async def work() -> list[dict[str, Any]]:
-        async with sessions_for(settings()) as sessions, sessions() as session:
+        async with sessions_for(config) as sessions, sessions() as session:
             rows = []
             for round_, version in await session.execute(
                 select(Round, SurveyVersion).join(SurveyVersion).order_by(Round.id)
@@ -445,13 +451,18 @@ def rounds_list(as_json: bool = JsonOption) -> None:
             return rows
 
     rows = run_async(work)
+
+    def local(moment: str) -> str:
+        return f"{datetime.fromisoformat(moment).astimezone(zone):%Y-%m-%d %H:%M}"
+
     emit(
         rows,
         as_json,
         lambda: [
             typer.echo(
-                f"{r['id']:>3} {r['status']:<8} {r['title']} – closes {r['closes_at']}; "
-                f"{r['submitted']}/{r['organisations']} submitted, {r['in_progress']} in progress"
+                f"{r['id']:>3} {r['status']:<9} {r['title']} – opens {local(r['opens_at'])}, "
+                f"closes {local(r['closes_at'])}; {r['submitted']}/{r['organisations']} "
+                f"submitted, {r['in_progress']} in progress"
             )
             for r in rows
         ],
@@ -533,7 +544,10 @@ def chat(contact: int = typer.Option(..., "--contact", help="Talk as this contac
 
     config = settings()
     configure_logging("WARNING" if config.log_level == "INFO" else config.log_level)
-    run_async(lambda: run_console(config, contact))
+    try:
+        run_async(lambda: run_console(config, contact))
+    except LookupError as error:  # no such contact
+        fail(str(error))
 
 
 @app.command("demo")
@@ -551,7 +565,9 @@ def demo(
     """A local demo with no accounts: answer the shipped survey in the terminal, then see the export."""
     from bot.console_session import run_demo
 
-    config = settings().model_copy(update={"database_url": f"sqlite+aiosqlite:///{database}"})
+    config = settings(own_database=True).model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{database}"}
+    )
     configure_logging("WARNING")
     run_async(lambda: run_demo(config, database, auto=auto, exports=exports))
 

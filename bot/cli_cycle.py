@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_support import (
     JsonOption,
+    counted,
     emit,
     fail,
     parse_moment,
@@ -27,6 +28,7 @@ from bot.cli_support import (
     settings,
 )
 from bot.settings import Settings
+from dialogs.texts import antall
 
 plan_app = typer.Typer(help="The annual plan (årshjul): the year's rounds.", no_args_is_help=True)
 admins_app = typer.Typer(help="Who may use the admin commands in chat.", no_args_is_help=True)
@@ -46,17 +48,32 @@ def cli_actor() -> str:
 # --- plan --------------------------------------------------------------------------------
 
 
-def _load_plan(file: Path, zone: ZoneInfo) -> Any:
-    from scheduler.plan import PlanError, load_plan_file
+def _read_plan(file: Path, zone: ZoneInfo) -> tuple[Any, list[Any]]:
+    """The plan (or the rounds that could be read) and the file's problems; prints warnings."""
+    from scheduler.plan import Plan, PlanError, load_plan_file
 
+    plan: Plan | None
     try:
         plan = load_plan_file(file, zone)
+        problems = []
     except PlanError as error:
-        for problem in error.problems:
-            typer.echo(str(problem), err=True)
-        raise typer.Exit(1) from None
-    for warning in plan.warnings:
+        plan, problems = error.plan, list(error.problems)
+    for warning in plan.warnings if plan is not None else ():
         typer.echo(f"warning: {warning}", err=True)
+    return plan, problems
+
+
+def _report_problems(problems: list[Any]) -> None:
+    """Every problem, in file order, then exit 1."""
+    for problem in sorted(problems, key=lambda p: p.line or 0):
+        typer.echo(str(problem), err=True)
+    raise typer.Exit(1)
+
+
+def _load_plan(file: Path, zone: ZoneInfo) -> Any:
+    plan, problems = _read_plan(file, zone)
+    if problems:
+        _report_problems(problems)
     return plan
 
 
@@ -68,32 +85,41 @@ def plan_apply(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Validate a plan and schedule every round in it (again: updates rounds by their key)."""
+    """Validate a plan and schedule every round in it (again: updates rounds by their key).
+
+    Every problem is reported at once: those in the file, and those found against the
+    database for every round that could be read (the latter in a transaction that is
+    rolled back, so nothing changes unless the whole plan is right).
+    """
     from scheduler.plan import PlanError
     from scheduler.plan_apply import apply_plan
     from storage.orm import utcnow
 
     config = settings()
     zone = ZoneInfo(config.timezone)
-    plan = _load_plan(file, zone)
+    plan, file_problems = _read_plan(file, zone)
 
-    async def work() -> dict[str, Any]:
+    async def work() -> tuple[dict[str, Any], list[Any]]:
+        problems = list(file_problems)
+        if plan is None or not plan.rounds:
+            return {}, problems
         async with sessions_for(config) as sessions, sessions() as session:
             transaction = await session.begin()
             try:
                 result = await apply_plan(session, plan, utcnow(), zone, actor=cli_actor())
             except PlanError as error:
-                await transaction.rollback()
-                for problem in error.problems:
-                    typer.echo(str(problem), err=True)
-                raise typer.Exit(1) from None
-            if dry_run:
+                problems += error.problems
+            if problems or dry_run:
                 await transaction.rollback()
             else:
                 await transaction.commit()
-            return {**result.to_json(), "dry_run": dry_run}
+            if problems:
+                return {}, problems
+            return {**result.to_json(), "dry_run": dry_run}, []
 
-    document = run_async(work)
+    document, problems = run_async(work)
+    if problems:
+        _report_problems(problems)
 
     def human() -> None:
         for r in document["rounds"]:
@@ -202,8 +228,8 @@ def describe_audience(stored: dict[str, Any], size: int | None) -> str:
         )
     elif kind == "orgs":
         codes = stored.get("codes", [])
-        text = f"{len(codes)} utvalgte medlemmer ({', '.join(codes[:5])}{' …' if len(codes) > 5 else ''})"
-        return text
+        chosen = antall(len(codes), "utvalgt medlem", "utvalgte medlemmer")
+        return f"{chosen} ({', '.join(codes[:5])}{' …' if len(codes) > 5 else ''})"
     else:
         text = "alle medlemmer"
     return f"{text} ({size})" if size is not None else text
@@ -291,7 +317,7 @@ def _change(
         "id": round_.id, "status": round_.status, "paused": round_.paused_at is not None,
         "opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat(),
         "withdrawn": getattr(result, "withdrawn", 0), "notified": getattr(result, "notified", 0),
-        "released": getattr(result, "released", 0),
+        "released": getattr(result, "released", 0), "incomplete": getattr(result, "incomplete", 0),
     }  # fmt: skip
     emit(document, as_json, lambda: typer.echo(describe(round_, result, zone)))
 
@@ -322,7 +348,8 @@ def rounds_reschedule(
         ),
         lambda r, res, z: (
             f"round {r.id}: opens {format_datetime(r.opens_at, z)}, closes "
-            f"{format_datetime(r.closes_at, z)}; {res.notified} members told of the new deadline"
+            f"{format_datetime(r.closes_at, z)}; {counted(res.notified, 'member')} told of the "
+            "new deadline"
         ),
     )  # fmt: skip
 
@@ -345,7 +372,9 @@ def rounds_pause(round_id: int = RoundArgument, as_json: bool = JsonOption) -> N
     _change(
         round_id, as_json,
         lambda s, r, now, z: lifecycle.pause_round(s, r, now, actor=cli_actor()),
-        lambda r, res, z: f"round {r.id} paused; {res.withdrawn} undelivered messages held",
+        lambda r, res, z: (
+            f"round {r.id} paused; {counted(res.withdrawn, 'undelivered message')} held"
+        ),
     )  # fmt: skip
 
 
@@ -356,7 +385,9 @@ def rounds_resume(round_id: int = RoundArgument, as_json: bool = JsonOption) -> 
     _change(
         round_id, as_json,
         lambda s, r, now, z: lifecycle.resume_round(s, r, now, actor=cli_actor()),
-        lambda r, res, z: f"round {r.id} resumed; {res.released} held messages released",
+        lambda r, res, z: (
+            f"round {r.id} resumed; {counted(res.released, 'held message')} released"
+        ),
     )  # fmt: skip
 
 
@@ -374,9 +405,62 @@ def rounds_cancel(
         round_id, as_json,
         lambda s, r, now, z: lifecycle.cancel_round(s, r, now, actor=cli_actor()),
         lambda r, res, z: (
-            f"round {r.id} cancelled; {res.withdrawn} undelivered messages withdrawn, "
-            f"{res.notified} members told"
+            f"round {r.id} cancelled; {counted(res.withdrawn, 'undelivered message')} "
+            f"withdrawn, {counted(res.notified, 'member')} told"
         ),
+    )  # fmt: skip
+
+
+def rounds_close(
+    round_id: int = RoundArgument,
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Close an open round now, as its deadline would: half-done answers are kept as
+    incomplete and their authors told; undelivered invitations and reminders are withdrawn."""
+    from services import lifecycle
+    from services.surveys import SurveyCatalog
+
+    config = settings()
+    zone = ZoneInfo(config.timezone)
+
+    async def preview() -> Any:
+        async with sessions_for(config) as sessions, sessions() as session:
+            try:
+                return await lifecycle.close_preview(session, round_id)
+            except (LookupError, lifecycle.LifecycleError) as error:
+                fail(str(error))
+
+    ahead = run_async(preview)
+    question = (
+        f"Close round {ahead.round_id} «{ahead.title}» now, before its deadline "
+        f"{ahead.closes_at.astimezone(zone):%Y-%m-%d %H:%M}? "
+        f"{counted(ahead.submitted, 'organisation')} submitted; "
+        + (
+            f"{counted(ahead.unfinished, 'half-done answer')} will be kept as incomplete "
+            f"and {'its author' if ahead.unfinished == 1 else 'their authors'} told. "
+            if ahead.unfinished
+            else "nobody else has started. "
+        )
+        + "Nobody can answer after this, and it cannot be undone"
+    )
+    if not yes and not typer.confirm(question, err=True):
+        raise typer.Exit(1)
+
+    def describe(r: Any, res: Any, z: ZoneInfo) -> str:
+        text = (
+            f"round {r.id} closed; {counted(res.incomplete, 'half-done answer')} kept as incomplete"
+        )
+        if res.incomplete and res.notified:
+            text += f", {counted(res.notified, 'author')} told"
+        elif res.incomplete:
+            text += "; their authors are told when members may be messaged again (quiet hours)"
+        return text + f"; {counted(res.withdrawn, 'undelivered message')} withdrawn"
+
+    _change(
+        round_id, as_json,
+        lambda s, r, now, z: lifecycle.close_now(s, r, now, z, SurveyCatalog(), actor=cli_actor()),
+        describe,
     )  # fmt: skip
 
 
@@ -385,7 +469,8 @@ def register_round_commands(rounds_app: typer.Typer) -> None:
     for name, command in (
         ("status", rounds_status), ("history", rounds_history),
         ("reschedule", rounds_reschedule), ("extend", rounds_extend),
-        ("pause", rounds_pause), ("resume", rounds_resume), ("cancel", rounds_cancel),
+        ("pause", rounds_pause), ("resume", rounds_resume), ("close", rounds_close),
+        ("cancel", rounds_cancel),
     ):  # fmt: skip
         rounds_app.command(name)(command)
 

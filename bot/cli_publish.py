@@ -18,7 +18,7 @@ import typer
 from sqlalchemy import select
 
 from bot.cli_cycle import cli_actor
-from bot.cli_support import JsonOption, emit, fail, run_async, sessions_for, settings
+from bot.cli_support import JsonOption, counted, emit, fail, run_async, sessions_for, settings
 from bot.settings import Settings
 
 publications_app = typer.Typer(
@@ -112,7 +112,8 @@ def _create(
 
     result = run_async(work)
     reach = (
-        f"; it would reach {result['recipients']} contacts ({result['unreachable']} unreachable)"
+        f"; it would reach {counted(result['recipients'], 'contact')} "
+        f"({result['unreachable']} unreachable)"
         if result["recipients"] is not None
         else ""
     )
@@ -182,7 +183,11 @@ def publications_list(as_json: bool = JsonOption) -> None:
                 typer.echo(
                     f"{r['id']:>4} {r['kind']:<9} {r['status']:<9} {r['title']}"
                     + (f" (round {r['round']})" if r["round"] else "")
-                    + (f", {r['recipients']} recipients" if r["status"] == "published" else "")
+                    + (
+                        f", {counted(r['recipients'] or 0, 'recipient')}"
+                        if r["status"] == "published"
+                        else ""
+                    )
                 )
                 for r in rows
             ]
@@ -247,7 +252,7 @@ def publications_edit(
         result,
         as_json,
         lambda: typer.echo(
-            f"draft {result['id']}: text replaced ({result['characters']} characters)"
+            f"draft {result['id']}: text replaced ({counted(result['characters'], 'character')})"
         ),
     )
 
@@ -282,7 +287,9 @@ def publications_preview(
     emit(
         result,
         as_json,
-        lambda: typer.echo(f"preview queued: {result['messages']} messages to contact {contact}"),
+        lambda: typer.echo(
+            f"preview queued: {counted(result['messages'], 'message')} to contact {contact}"
+        ),
     )
 
 
@@ -322,9 +329,10 @@ def publications_send(
 
     segment, audience = run_async(reach)
     typer.echo(
-        f"«{segment.describe()}»: {len(audience.reachable)} contacts in "
-        f"{audience.organisations} organisations will get it; {len(audience.unreachable)} "
-        "contacts have no chat Lyttepost can reach.",
+        f"«{segment.describe()}»: {counted(len(audience.reachable), 'contact')} in "
+        f"{counted(audience.organisations, 'organisation')} will get it; "
+        f"{counted(len(audience.unreachable), 'contact has', 'contacts have')} no chat "
+        "Lyttepost can reach.",
         err=True,
     )
     if not audience.reachable:
@@ -344,7 +352,8 @@ def publications_send(
 
     run_async(send)
     typer.echo(
-        f"queued for {len(audience.reachable)} contacts; lyttepost run delivers it", err=True
+        f"queued for {counted(len(audience.reachable), 'contact')}; lyttepost run delivers it",
+        err=True,
     )
     if wait:
         _follow(config, publication_id, len(audience.reachable))

@@ -20,12 +20,39 @@ T = TypeVar("T")
 JsonOption = typer.Option(False, "--json", help="Print one JSON document on stdout.")
 
 
-def settings() -> Settings:
-    """Settings from the environment, with a readable error instead of a traceback."""
+def settings(*, own_database: bool = False) -> Settings:
+    """Settings from the environment, with a one-line error instead of a traceback.
+
+    The database URL is checked here, so every command refuses one Lyttepost cannot use
+    the same way before touching anything; ``own_database``: the command brings its own
+    (the demo), so DATABASE_URL does not matter.
+    """
+    from pydantic import ValidationError
+
+    from storage.db import UnsupportedDatabaseUrl, checked_url
+
     try:
-        return Settings()
-    except Exception as error:  # pydantic's ValidationError, bad .env
-        fail(f"invalid configuration: {error}")
+        config = Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']).upper() or 'settings'}: {item['msg']}"
+            for item in error.errors()
+        )
+        fail(f"invalid configuration: {problems}")
+    except Exception as error:  # an unreadable .env
+        fail(f"invalid configuration: {str(error).splitlines()[0] if str(error) else error!r}")
+    if own_database:
+        return config
+    try:
+        checked_url(config.database_url)
+    except UnsupportedDatabaseUrl as error:
+        fail(str(error))
+    return config
+
+
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """``1 contact``, ``2 contacts``: a count with its noun in the right form (English)."""
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"
 
 
 def fail(message: str, code: int = 1) -> Any:
@@ -56,14 +83,19 @@ def run_async(work: Callable[[], Awaitable[T]]) -> T:
     from sqlalchemy.exc import SQLAlchemyError
 
     from services.setup import SchemaNotReady
+    from storage.db import UnsupportedDatabaseUrl
 
     try:
         return asyncio.run(work())  # type: ignore[arg-type]
-    except SchemaNotReady as error:
+    except (SchemaNotReady, UnsupportedDatabaseUrl) as error:
         fail(str(error))
         raise  # unreachable
     except (SQLAlchemyError, OSError) as error:
-        fail(f"database error ({type(error).__name__}): {str(error).splitlines()[0][:300]}")
+        first = str(error).splitlines()[0][:300] if str(error) else ""
+        hint = ""
+        if "no such table" in first or "UndefinedTable" in first:
+            hint = "; is the database set up? run 'lyttepost db upgrade'"
+        fail(f"database error ({type(error).__name__}): {first}{hint}")
         raise  # unreachable
 
 

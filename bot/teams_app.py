@@ -21,7 +21,7 @@ from typing import Any
 
 import typer
 
-from bot.cli_support import JsonOption, emit, fail, settings
+from bot.cli_support import JsonOption, counted, emit, fail, settings
 
 TEMPLATE = "manifest.template.json"
 ICON_SIZES = {"color": (192, 192), "outline": (32, 32)}
@@ -164,7 +164,9 @@ def _list(node: Any, name: tuple[str | int, ...], *, low: int, high: int) -> lis
     if not isinstance(value, list):
         raise PackageError(_path(name), "missing (a list)")
     if not low <= len(value) <= high:
-        raise PackageError(_path(name), f"{len(value)} entries, Teams allows {low} to {high}")
+        raise PackageError(
+            _path(name), f"{counted(len(value), 'entry', 'entries')}, Teams allows {low} to {high}"
+        )
     return value
 
 

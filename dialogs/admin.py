@@ -13,9 +13,10 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from dialogs.messages import Button, OutgoingMessage
+from dialogs.texts import antall, nb_number
 
 Action = Literal[
-    "list", "status", "reschedule", "deadline", "pause", "resume", "cancel", "help",
+    "list", "status", "reschedule", "deadline", "pause", "resume", "close", "cancel", "help",
     "report", "preview", "edit", "publish", "notice", "broadcast",
 ]  # fmt: skip
 
@@ -26,6 +27,7 @@ ADMIN_COMMANDS: dict[str, Action] = {
     "frist": "deadline",
     "pauserunde": "pause",
     "fortsettrunde": "resume",
+    "lukk": "close",
     "avlys": "cancel",
     "adminhjelp": "help",
     "rapport": "report",
@@ -36,7 +38,7 @@ ADMIN_COMMANDS: dict[str, Action] = {
     "melding": "broadcast",
 }
 NEEDS_ROUND: set[Action] = {
-    "status", "reschedule", "deadline", "pause", "resume", "cancel", "report", "notice",
+    "status", "reschedule", "deadline", "pause", "resume", "close", "cancel", "report", "notice",
 }  # fmt: skip
 NEEDS_PUBLICATION: set[Action] = {"preview", "edit", "publish"}
 NEEDS_MOMENT: set[Action] = {"reschedule", "deadline"}
@@ -47,6 +49,7 @@ PUBLISH_TO = {"inviterte": "invited", "svarte": "respondents", "alle": "all"}
 
 PAYLOAD_PREFIX = "adm:"  # engine payloads use "a:" and "c:", round starts "r:"
 CANCEL_PREFIX = "adm:cancel:"
+CLOSE_PREFIX = "adm:close:"
 KEEP_PAYLOAD = "adm:keep"
 PUBLISH_PREFIX = "adm:pub:"
 
@@ -133,6 +136,7 @@ USAGES = {
     "frist": "/frist RUNDE DATO [KL] – ny svarfrist (f.eks. /frist 3 2027-05-02; uten klokkeslett 23.59)",
     "pauserunde": "/pauserunde RUNDE – stopp invitasjoner og påminnelser midlertidig",
     "fortsettrunde": "/fortsettrunde RUNDE – gjenoppta en runde på pause",
+    "lukk": "/lukk RUNDE – steng en åpen runde nå, før fristen (du blir bedt om å bekrefte)",
     "avlys": "/avlys RUNDE – avlys en runde (du blir bedt om å bekrefte)",
     "rapport": "/rapport RUNDE – lag et utkast til oppsummering av en stengt runde og se det her",
     "forhandsvis": "/forhandsvis UTKAST – se et utkast akkurat slik medlemmene får det",
@@ -169,16 +173,51 @@ def refused() -> OutgoingMessage:
 
 def confirm_cancel(round_id: int, title: str, invited: int) -> OutgoingMessage:
     """Cancelling is final: ask first."""
+    told = {
+        0: "Ingen har fått invitasjon ennå.",
+        1: "Den ene som har fått invitasjon, får beskjed.",
+    }.get(invited, f"De {nb_number(invited)} som har fått invitasjon, får beskjed.")
     return OutgoingMessage(
         text=(
             f"Vil du avlyse runde {round_id} «{title}»? Invitasjoner og påminnelser som ikke "
-            f"er sendt, trekkes tilbake, og de {invited} som har fått invitasjon, får beskjed. "
-            "Dette kan ikke angres."
+            f"er sendt, trekkes tilbake. {told} Dette kan ikke angres."
         ),
         buttons=(
             (
                 Button(label="Ja, avlys runden", payload=f"{CANCEL_PREFIX}{round_id}"),
                 Button(label="Nei, behold den", payload=KEEP_PAYLOAD),
+            ),
+        ),
+    )
+
+
+def confirm_close(
+    round_id: int, title: str, closes: str, submitted: int, unfinished: int
+) -> OutgoingMessage:
+    """Closing before the deadline is final: say what happens, and to how many, and ask."""
+    if unfinished == 1:
+        started = (
+            "Ett påbegynt svar blir tatt vare på og merket som ufullstendig, og den som "
+            "begynte på det, får beskjed."
+        )
+    elif unfinished:
+        started = (
+            f"{nb_number(unfinished)} påbegynte svar blir tatt vare på og merket som "
+            "ufullstendige, og de som begynte på dem, får beskjed."
+        )
+    else:
+        started = "Ingen har påbegynte svar som ikke er sendt inn."
+    return OutgoingMessage(
+        text=(
+            f"Vil du stenge runde {round_id} «{title}» nå, før fristen {closes}? "
+            f"{antall(submitted, 'organisasjon', 'organisasjoner')} har sendt inn. {started} "
+            "Invitasjoner og påminnelser som ikke er sendt, trekkes tilbake, og ingen kan "
+            "svare etterpå. Dette kan ikke angres."
+        ),
+        buttons=(
+            (
+                Button(label="Ja, steng runden", payload=f"{CLOSE_PREFIX}{round_id}"),
+                Button(label="Nei, la den være åpen", payload=KEEP_PAYLOAD),
             ),
         ),
     )
@@ -196,8 +235,10 @@ def confirm_publish(
     """Publishing reaches many: say how many, and ask first."""
     return OutgoingMessage(
         text=(
-            f"Sende «{title}» til {who}? Det går til {reachable} kontaktpersoner i "
-            f"{organisations} organisasjoner; {unreachable} kan ikke nås i chat."
+            f"Sende «{title}» til {who}? Det går til "
+            f"{antall(reachable, 'kontaktperson', 'kontaktpersoner')} i "
+            f"{antall(organisations, 'organisasjon', 'organisasjoner')}; "
+            f"{nb_number(unreachable)} kan ikke nås i chat."
         ),
         buttons=(
             (
@@ -221,9 +262,18 @@ def parse_publish_payload(payload: str) -> tuple[int, str] | None:
 
 def parse_cancel_payload(payload: str) -> int | None:
     """The round id of a confirmed cancel button, or None."""
-    if not payload.startswith(CANCEL_PREFIX):
+    return _round_in(payload, CANCEL_PREFIX)
+
+
+def parse_close_payload(payload: str) -> int | None:
+    """The round id of a confirmed close button, or None."""
+    return _round_in(payload, CLOSE_PREFIX)
+
+
+def _round_in(payload: str, prefix: str) -> int | None:
+    if not payload.startswith(prefix):
         return None
-    rest = payload[len(CANCEL_PREFIX) :]
+    rest = payload[len(prefix) :]
     return int(rest) if rest.isdigit() and len(rest) < 10 else None
 
 

@@ -32,11 +32,25 @@ def reminder(
     )
 
 
-def round_closed(*, org_name: str, title: str, closes: str) -> OutgoingMessage:
-    """After the deadline, to a member who had started but not submitted."""
+def round_closed(
+    *, org_name: str, title: str, closes: str, was_due: str | None = None
+) -> OutgoingMessage:
+    """After the deadline, to a member who had started but not submitted.
+
+    ``was_due``: the deadline members had been given, when KS closed the round earlier.
+    """
+    if was_due is None:
+        opening = (
+            f"«{title}» stengte {closes}. Svaret fra {org_name} ble ikke sendt inn før fristen."
+        )
+    else:
+        opening = (
+            f"KS stengte «{title}» {closes}, før den opprinnelige fristen {was_due}. "
+            f"Svaret fra {org_name} ble ikke sendt inn før runden stengte."
+        )
     return OutgoingMessage(
         text=(
-            f"«{title}» stengte {closes}. Svaret fra {org_name} ble ikke sendt inn før fristen.\n"
+            f"{opening}\n"
             "Det du rakk å svare, er tatt vare på og merket som ufullstendig. "
             "KS deler oppsummeringen av runden med alle medlemmene."
         )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dialogs.messages import Button, OutgoingMessage
+from dialogs.texts import antall
 
 START_PREFIX = "r:"  # payload of "start this round" buttons
 
@@ -182,7 +183,7 @@ def code_used() -> OutgoingMessage:
 def code_locked(minutes: int) -> OutgoingMessage:
     """Too many wrong codes from this chat."""
     return OutgoingMessage(
-        text=f"For mange feil forsøk. Vent {minutes} minutter før du prøver igjen."
+        text=f"For mange feil forsøk. Vent {antall(minutes, 'minutt', 'minutter')} før du prøver igjen."
     )
 
 

@@ -27,6 +27,12 @@ def nb_number(value: int | float) -> str:
     return f"{sign}{whole},{fraction}" if fraction else f"{sign}{whole}"
 
 
+def antall(number: int, one: str, many: str) -> str:
+    """A count with its noun in the right form: ``antall(1, "medlem", "medlemmer")`` is
+    ``1 medlem``, and 0 or 2 or more take the plural (``0 medlemmer``, ``10 000 medlemmer``)."""
+    return f"{nb_number(number)} {one if number == 1 else many}"
+
+
 # engine
 
 # Buttons

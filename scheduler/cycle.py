@@ -48,6 +48,11 @@ def timing_of(round_: Round) -> RoundTiming:
     )
 
 
+def _counted(number: int, noun: str) -> str:
+    """``1 reminder``, ``2 reminders``: for the log."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class Trigger:
     """A job the scheduler should hold: run ``advance(round_id)`` at ``at``."""
@@ -104,7 +109,7 @@ class Cycle:
         if round_.status == "closed":
             if round_.closed_notices_at is None and allowed:
                 count = await lifecycle.notify_closed(session, round_, now, self.zone)
-                done.append(f"told {count} members it closed")
+                done.append(f"told {_counted(count, 'member')} it closed")
             return done
         if round_.paused_at is not None:
             return done
@@ -119,13 +124,13 @@ class Cycle:
                 count = await lifecycle.queue_invitations(
                     session, round_, now, self.zone, actor=ACTOR
                 )
-                done.append(f"queued {count} invitations")
+                done.append(f"queued {_counted(count, 'invitation')}")
                 if due is not None:  # the invitation is reminder enough
                     await lifecycle.skip_reminder(session, round_, now, due)
             return done
         if due is not None and allowed:
             count = await lifecycle.send_reminders(session, round_, now, self.zone, due_for=due)
-            done.append(f"queued {count} reminders")
+            done.append(f"queued {_counted(count, 'reminder')}")
         return done
 
     async def active_rounds(self) -> list[Round]:

@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs import admin
 from dialogs.dates import format_datetime
 from dialogs.messages import OutgoingMessage
+from dialogs.texts import antall, nb_number
 from services import lifecycle, publications
 from services.personal import personalise_for
 from services.response_rate import progress_lines, round_progress
 from services.segments import Segment, SegmentError
+from services.surveys import SurveyCatalog
 from storage.orm import Contact, Publication, Response, Round, RoundInvitee, RoundOrganisation
 
 PUBLICATION_ACTIONS = {"report", "preview", "edit", "publish", "notice", "broadcast"}
@@ -102,6 +104,14 @@ async def _on_round(
     if request.action == "status":
         progress = await round_progress(session, round_id)
         return [admin.done("\n".join(progress_lines(progress, list_limit=LIST_LIMIT)))]
+    if request.action == "close":
+        ahead = await lifecycle.close_preview(session, round_id)
+        return [
+            admin.confirm_close(
+                round_id, ahead.title, format_datetime(ahead.closes_at, zone),
+                ahead.submitted, ahead.unfinished,
+            )
+        ]  # fmt: skip
     round_ = await lifecycle.load_round(session, round_id)
     if request.action == "cancel":
         lifecycle.require_active(round_, "avlyses")
@@ -111,14 +121,17 @@ async def _on_round(
         return [admin.confirm_cancel(round_id, round_.title, invited or 0)]
     if request.action == "pause":
         result = await lifecycle.pause_round(session, round_, now, actor=actor)
+        held = antall(result.withdrawn, "melding", "meldinger")
         return [
             admin.done(
-                f"Runde {round_id} er satt på pause; {result.withdrawn} meldinger holdes tilbake. Skriv /fortsettrunde {round_id} for å gjenoppta."
+                f"Runde {round_id} er satt på pause; {held} holdes tilbake. "
+                f"Skriv /fortsettrunde {round_id} for å gjenoppta."
             )
         ]
     if request.action == "resume":
         result = await lifecycle.resume_round(session, round_, now, actor=actor)
-        return [admin.done(f"Runde {round_id} går videre; {result.released} meldinger sendes nå.")]
+        released = antall(result.released, "melding", "meldinger")
+        return [admin.done(f"Runde {round_id} går videre; {released} sendes nå.")]
     assert request.moment is not None
     if request.action == "reschedule":
         await lifecycle.change_dates(
@@ -149,8 +162,48 @@ async def confirm_cancel(
         return [admin.done(f"Det gikk ikke: {error}.")]
     return [
         admin.done(
-            f"Runde {round_id} «{round_.title}» er avlyst. {result.withdrawn} meldinger ble "
-            f"trukket tilbake, og {result.notified} får beskjed om avlysningen."
+            f"Runde {round_id} «{round_.title}» er avlyst. "
+            f"{antall(result.withdrawn, 'melding', 'meldinger')} ble trukket tilbake, og "
+            f"{nb_number(result.notified)} får beskjed om avlysningen."
+        )
+    ]
+
+
+async def confirm_close(
+    session: AsyncSession,
+    contact: Contact,
+    round_id: int,
+    now: datetime,
+    zone: ZoneInfo,
+    catalog: SurveyCatalog,
+) -> list[OutgoingMessage]:
+    """The admin pressed "Ja, steng runden": what the deadline does, now."""
+    try:
+        round_ = await lifecycle.load_round(session, round_id)
+        result = await lifecycle.close_now(
+            session, round_, now, zone, catalog, actor=actor_for(contact)
+        )
+    except LookupError:
+        return [admin.done(f"Fant ingen runde {round_id}.")]
+    except lifecycle.LifecycleError as error:
+        return [admin.done(f"Det gikk ikke: {error}.")]
+    if result.incomplete == 0:
+        kept = "Ingen påbegynte svar sto igjen."
+    elif result.notified:
+        kept = (
+            f"{antall(result.incomplete, 'påbegynt svar', 'påbegynte svar')} er tatt vare på "
+            "som ufullstendige, og de som begynte på dem, får beskjed nå."
+        )
+    else:
+        kept = (
+            f"{antall(result.incomplete, 'påbegynt svar', 'påbegynte svar')} er tatt vare på "
+            "som ufullstendige; de som begynte på dem, får beskjed når det ikke lenger er "
+            "stille tid."
+        )
+    return [
+        admin.done(
+            f"Runde {round_id} «{round_.title}» er stengt. {kept} "
+            f"Lag oppsummeringen med /rapport {round_id}."
         )
     ]
 
@@ -248,7 +301,8 @@ async def confirm_publish(
         return [admin.done(f"Det gikk ikke: {error}.")]
     return [
         admin.done(
-            f"«{draft.title}» sendes nå til {len(reached.reachable)} kontaktpersoner. "
+            f"«{draft.title}» sendes nå til "
+            f"{antall(len(reached.reachable), 'kontaktperson', 'kontaktpersoner')}. "
             f"Leveringsrapport: lyttepost publications report {publication_id}."
         )
     ]

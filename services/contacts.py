@@ -85,6 +85,20 @@ async def add_contact(
     return contact
 
 
+EXPECTED_HEADER = "org,name,role,email (separated by , or ;)"
+OTHER_SEPARATORS = {"\t": "tabs", "|": "'|'"}
+
+
+def _delimiter(header: str) -> str:
+    """``,`` or ``;``, whichever separates the header line; ``ContactError`` for anything else."""
+    counts = {sep: header.count(sep) for sep in ",;"}
+    if any(counts.values()):
+        return max(counts, key=lambda sep: counts[sep])
+    other = next((name for sep, name in OTHER_SEPARATORS.items() if sep in header), None)
+    found = f"columns separated by {other}" if other else f"one column, {header.strip()[:40]!r}"
+    raise ContactError(f"line 1: the header must be {EXPECTED_HEADER}; found {found}")
+
+
 def _columns(header: list[str]) -> dict[str, int]:
     positions: dict[str, int] = {}
     for index, raw in enumerate(header):
@@ -94,7 +108,9 @@ def _columns(header: list[str]) -> dict[str, int]:
                 positions[column] = index
     missing = [c for c in ("org", "name", "role") if c not in positions]
     if missing:
-        raise ContactError(f"line 1: missing column(s) {', '.join(missing)}")
+        raise ContactError(
+            f"line 1: missing column(s) {', '.join(missing)}; the header must be {EXPECTED_HEADER}"
+        )
     return positions
 
 
@@ -105,15 +121,21 @@ async def import_contacts(session: AsyncSession, text: str) -> ImportResult:
     import can be repeated after fixing errors.
     """
     result = ImportResult()
-    dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;")
-    rows = list(csv.reader(io.StringIO(text), dialect))
-    if not rows:
-        result.errors.append("the file is empty")
+    lines = text.splitlines()
+    if not any(line.strip() for line in lines):
+        result.errors.append(
+            f"the file is empty; the first line must be the header {EXPECTED_HEADER}"
+        )
         return result
     try:
+        delimiter = _delimiter(lines[0])
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
         columns = _columns(rows[0])
     except ContactError as error:
         result.errors.append(str(error))
+        return result
+    except csv.Error as error:  # e.g. a NUL byte: not a CSV file
+        result.errors.append(f"not a CSV file ({error}); the header must be {EXPECTED_HEADER}")
         return result
     seen: set[tuple[int, str, str]] = set()
     pending: list[Contact] = []

@@ -306,6 +306,16 @@ class _Turn:
                 )
             )
             return
+        closing = admin.parse_close_payload(payload)
+        if closing is not None:
+            log.info("admin: contact %s confirmed closing round %s", contact.id, closing)
+            self.reply(
+                *await admin_chat.confirm_close(
+                    self.session, contact, closing, self.now, self.owner.zone, self.owner.catalog
+                )
+            )
+            self.owner.on_rounds_changed()
+            return
         round_id = admin.parse_cancel_payload(payload)
         if round_id is None:
             self.reply(admin.kept())

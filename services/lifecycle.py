@@ -14,13 +14,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import cycle_texts, notices
 from dialogs.dates import format_datetime
 from dialogs.engine import StepContext, step
 from dialogs.events import RoundClosed
+from dialogs.reminders import QuietRules
 from dialogs.state import ResponseState
 from services.responses import save_state
 from services.rounds import (
@@ -191,14 +192,20 @@ async def skip_reminder(
 
 
 async def close_round(
-    session: AsyncSession, round_: Round, now: datetime, catalog: SurveyCatalog, *, actor: str
+    session: AsyncSession,
+    round_: Round,
+    now: datetime,
+    catalog: SurveyCatalog,
+    *,
+    actor: str,
+    **detail: Any,
 ) -> int:
     """Close a round at its deadline; the answers are final and ready for reporting.
 
     Responses not submitted are closed with what they hold (status ``incomplete``);
     invitations and reminders not yet delivered are withdrawn. The members concerned
     are told by ``notify_closed``, at a moment they may be messaged. Returns how many
-    responses were closed incomplete.
+    responses were closed incomplete; ``detail`` goes into the history with the rest.
     """
     if round_.status not in ACTIVE:
         return 0
@@ -215,6 +222,7 @@ async def close_round(
     await record_event(
         session, round_, now, actor, "closed",
         submitted=submitted, incomplete=incomplete, withdrawn=withdrawn, never_opened=never_opened,
+        **detail,
     )  # fmt: skip
     return incomplete
 
@@ -262,13 +270,15 @@ async def notify_closed(session: AsyncSession, round_: Round, now: datetime, zon
         )
     )
     closes = format_datetime(round_.closes_at, zone)
+    planned = await _deadline_before_closing_early(session, round_)
+    was_due = format_datetime(planned, zone) if planned is not None else None
     queued = 0
     for response, contact, organisation in rows:
         chat = await latest_chat(session, contact.id)
         if chat is None:
             continue
         message = cycle_texts.round_closed(
-            org_name=organisation.name, title=round_.title, closes=closes
+            org_name=organisation.name, title=round_.title, closes=closes, was_due=was_due
         )
         queued += await _send(
             session, now, round_, chat, contact, [message], "round_closed", str(response.id)
@@ -276,6 +286,18 @@ async def notify_closed(session: AsyncSession, round_: Round, now: datetime, zon
     round_.closed_notices_at = now
     await record_event(session, round_, now, "scheduler", "closed_notified", queued=queued)
     return queued
+
+
+async def _deadline_before_closing_early(session: AsyncSession, round_: Round) -> datetime | None:
+    """The deadline members had been given, if an admin closed the round before it."""
+    detail = await session.scalar(
+        select(RoundEvent.detail)
+        .where(RoundEvent.round_id == round_.id, RoundEvent.action == "closed")
+        .order_by(RoundEvent.id.desc())
+        .limit(1)
+    )
+    planned = (detail or {}).get("planned_deadline")
+    return datetime.fromisoformat(planned) if isinstance(planned, str) else None
 
 
 # --- admins' changes -----------------------------------------------------------------------
@@ -290,6 +312,83 @@ class ChangeResult:
     withdrawn: int = 0
     notified: int = 0
     released: int = 0
+    incomplete: int = 0
+
+
+@dataclass(frozen=True)
+class ClosePreview:
+    """What closing an open round now would do: for the confirmation question."""
+
+    round_id: int
+    title: str
+    closes_at: datetime
+    submitted: int
+    unfinished: int  # responses started but not sent in: kept as incomplete, authors told
+
+
+async def close_preview(session: AsyncSession, round_id: int) -> ClosePreview:
+    """What ``close_now`` would do to a round; ``LifecycleError`` if it cannot be closed."""
+    round_ = await session.get(Round, round_id)
+    if round_ is None:
+        raise LookupError(f"no round with id {round_id}")
+    require_open(round_)
+    statuses = list(
+        await session.scalars(select(Response.status).where(Response.round_id == round_id))
+    )
+    submitted = sum(1 for status in statuses if status == "submitted")
+    return ClosePreview(
+        round_.id, round_.title, round_.closes_at, submitted, len(statuses) - submitted
+    )
+
+
+def require_open(round_: Round) -> None:
+    """Only an open round can be closed early; the message says what to do instead."""
+    if round_.status == "planned":
+        raise LifecycleError(
+            f"runde {round_.id} er ikke åpnet ennå, så den kan ikke stenges; avlys den "
+            "hvis den ikke skal holdes"
+        )
+    if round_.status == "closed":
+        raise LifecycleError(f"runde {round_.id} er allerede stengt")
+    if round_.status != "open":
+        raise LifecycleError(f"runde {round_.id} er avlyst og kan ikke stenges")
+
+
+async def close_now(
+    session: AsyncSession,
+    round_: Round,
+    now: datetime,
+    zone: ZoneInfo,
+    catalog: SurveyCatalog,
+    *,
+    actor: str,
+) -> ChangeResult:
+    """Close an open round now, before its deadline: what the deadline itself does.
+
+    The deadline becomes now (so every later view says when it really closed; the
+    history keeps the one members had been given), then the round is closed by the
+    same step the scheduler takes at a deadline: half-done answers are kept and marked
+    incomplete, undelivered invitations and reminders withdrawn. Their authors are told
+    now if members may be messaged now, otherwise by the scheduler at the next allowed
+    moment, exactly as after a deadline.
+    """
+    require_open(round_)
+    planned_deadline = round_.closes_at
+    withdrawn = await session.scalar(
+        select(func.count()).where(
+            OutboxMessage.round_id == round_.id, OutboxMessage.status.in_(["pending", "held"])
+        )
+    )
+    round_.closes_at = now
+    incomplete = await close_round(
+        session, round_, now, catalog, actor=actor, planned_deadline=planned_deadline.isoformat()
+    )
+    notified = 0
+    if QuietRules.from_json(round_.quiet_rules).allows(now, zone):
+        notified = await notify_closed(session, round_, now, zone)
+    return ChangeResult(
+        round_.id, round_.status, withdrawn=withdrawn or 0, notified=notified, incomplete=incomplete
+    )
 
 
 def require_active(round_: Round, what: str) -> None:

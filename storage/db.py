@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,6 +21,34 @@ from sqlalchemy.ext.asyncio import (
 )
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./lyttepost.db"
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+SUPPORTED_URLS = (
+    "sqlite+aiosqlite:///FILE (e.g. sqlite+aiosqlite:///./lyttepost.db) or "
+    "postgresql+asyncpg://USER:PASSWORD@HOST:5432/DATABASE"
+)
+
+
+class UnsupportedDatabaseUrl(ValueError):
+    """A DATABASE_URL Lyttepost cannot use; the message says which URLs it can."""
+
+
+def checked_url(url: str) -> URL:
+    """The parsed URL if Lyttepost supports it, else ``UnsupportedDatabaseUrl``.
+
+    Only the scheme is ever repeated in the message: the rest may hold a password.
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise UnsupportedDatabaseUrl(
+            f"DATABASE_URL is not a database URL; Lyttepost supports {SUPPORTED_URLS}"
+        ) from None
+    if parsed.drivername not in SUPPORTED_DRIVERS:
+        raise UnsupportedDatabaseUrl(
+            f"DATABASE_URL uses {parsed.drivername}://, which Lyttepost does not support; "
+            f"use {SUPPORTED_URLS}"
+        )
+    return parsed
 
 
 def is_sqlite(url: str) -> bool:
@@ -38,6 +67,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``url`` with the per-backend settings Lyttepost relies on."""
+    checked_url(url)
     if is_sqlite(url):
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -232,3 +232,27 @@ async def test_notices_and_broadcasts_from_chat(world: World) -> None:
     assert "unknown segment" in await last_text(world, ADMIN)
     await world.say(ADMIN, f"/rapport {round_id + 1}")
     assert "Fant ingen runde" in await last_text(world, ADMIN)
+
+
+async def test_admins_close_a_round_now_after_confirming(world: World) -> None:
+    round_id = await world.make_round("Q1", "2027-01-11 09:00", "2027-01-29 23:59")
+    await world.run_until(oslo("2027-01-12 10:00"))
+    await world.answer("3303", round_id)
+    await world.answer("4601", round_id, questions=2)
+    await world.say(ADMIN, f"/lukk {round_id}")
+    question = await last_text(world, ADMIN)
+    assert f"stenge runde {round_id} «Q1» nå, før fristen 29. januar 2027 kl. 23.59" in question
+    assert "1 organisasjon har sendt inn" in question and "Ett påbegynt svar" in question
+    assert await world.last_buttons(ADMIN) == [f"adm:close:{round_id}", "adm:keep"]
+    await world.press(ADMIN, "adm:keep")
+    assert (await round_of(world, round_id)).status == "open"
+    await world.press("4601", f"adm:close:{round_id}")  # not an admin: refused
+    assert (await round_of(world, round_id)).status == "open"
+    await world.press(ADMIN, f"adm:close:{round_id}")
+    done = await last_text(world, ADMIN)
+    assert f"Runde {round_id} «Q1» er stengt" in done and "1 påbegynt svar er tatt vare på" in done
+    assert (await round_of(world, round_id)).status == "closed"
+    assert [s.address for s in await world.of_kind("round_closed", round_id)] == ["chat-4601"]
+    await world.say(ADMIN, f"/lukk {round_id}")
+    assert "allerede stengt" in await last_text(world, ADMIN)
+    assert "/lukk RUNDE" in (await world.say(ADMIN, "/adminhjelp") or await last_text(world, ADMIN))

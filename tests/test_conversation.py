@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from dialogs.messages import OutgoingMessage
+from services import lifecycle
 from services.contacts import add_contact
 from services.conversation import Conversation
 from services.inbound import Inbound, InboundProcessor
 from services.invites import issue_code
-from services import lifecycle
 from services.lifecycle import open_round
 from services.response_rate import progress_lines, round_progress
 from services.rounds import Audience, create_round

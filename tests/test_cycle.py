@@ -435,3 +435,86 @@ async def test_a_round_cancelled_with_invitations_half_sent(sessions) -> None:
     world.clock.set(oslo("2026-01-29 12:00"))
     assert await world.new_cycle().catch_up() == {}  # nothing more for a cancelled round
     assert await world.of_kind("reminder", round_id) == []
+
+
+async def close_now(world: World, round_id: int, actor: str = "cli:test") -> lifecycle.ChangeResult:
+    async with world.sessions() as session, session.begin():
+        round_ = await lifecycle.load_round(session, round_id)
+        return await lifecycle.close_now(
+            session, round_, world.clock.now, ZONE, world.catalog, actor=actor
+        )
+
+
+async def test_closing_a_round_now_does_what_the_deadline_does(world: World) -> None:
+    round_id = await world.make_round(*YEAR[1])  # deadline Friday 30 April 23:59
+    await world.run_until(oslo("2027-04-20 10:00"))
+    await world.answer("3301", round_id)
+    await world.answer("0301", round_id, questions=3)
+    await world.answer("4601", round_id, questions=2)
+    async with world.sessions() as session:
+        ahead = await lifecycle.close_preview(session, round_id)
+    assert (ahead.submitted, ahead.unfinished) == (1, 2)
+
+    result = await close_now(world, round_id)
+    assert (result.status, result.incomplete, result.notified) == ("closed", 2, 2)
+    closed = await round_row(world, round_id)
+    assert closed.closed_at == closed.closes_at == oslo("2027-04-20 10:00")
+    async with world.sessions() as session:
+        statuses = {
+            r.contact_id: (r.status, r.state["phase"])
+            for r in await session.scalars(select(Response).where(Response.round_id == round_id))
+        }
+        event = await session.scalar(
+            select(RoundEvent).where(RoundEvent.round_id == round_id).order_by(RoundEvent.id.desc())
+        )
+    assert statuses[world.contacts["3301"]][0] == "submitted"
+    assert statuses[world.contacts["0301"]] == statuses[world.contacts["4601"]] == (
+        "incomplete", "closed")  # fmt: skip
+    told = await world.of_kind("round_closed", round_id)
+    assert sorted(s.address for s in told) == ["chat-0301", "chat-4601"]
+    assert "før den opprinnelige fristen 30. april 2027 kl. 23.59" in told[0].message.text
+    assert "ufullstendig" in told[0].message.text
+    assert event is not None and event.action == "closed_notified"
+    async with world.sessions() as session:
+        closing = await session.scalar(
+            select(RoundEvent).where(RoundEvent.round_id == round_id, RoundEvent.action == "closed")
+        )
+    assert closing is not None and closing.actor == "cli:test"
+    assert closing.detail["planned_deadline"] == oslo("2027-04-30 23:59").isoformat()
+    assert closing.detail["incomplete"] == 2
+
+    await world.run_until(oslo("2027-05-03 12:00"))  # past the old deadline: nothing more
+    assert await world.of_kind("reminder", round_id) == []
+    assert len(await world.of_kind("round_closed", round_id)) == 2
+    await world.press("0301", "a:omrader:1")  # a stale button after closing
+    assert "stengt" in (await world.messages("0301"))[-1].message.text
+
+
+async def test_closing_in_quiet_hours_tells_the_authors_in_the_morning(world: World) -> None:
+    round_id = await world.make_round(*YEAR[1])
+    await world.run_until(oslo("2027-04-20 10:00"))
+    await world.answer("0301", round_id, questions=2)
+    await world.run_until(oslo("2027-04-20 22:30"))
+    result = await close_now(world, round_id)
+    assert (result.incomplete, result.notified) == (1, 0)
+    assert await world.of_kind("round_closed", round_id) == []
+    await world.run_until(oslo("2027-04-21 09:00"))
+    told = await world.of_kind("round_closed", round_id)
+    assert [(s.address, s.queued_at) for s in told] == [("chat-0301", oslo("2027-04-21 08:00"))]
+
+
+async def test_only_an_open_round_can_be_closed_now(world: World) -> None:
+    planned = await world.make_round(*YEAR[1])
+    with pytest.raises(lifecycle.LifecycleError, match="ikke åpnet ennå"):
+        await close_now(world, planned)
+    await world.run_until(oslo("2027-04-12 10:00"))
+    await close_now(world, planned)
+    with pytest.raises(lifecycle.LifecycleError, match="allerede stengt"):
+        await close_now(world, planned)
+    cancelled = await world.make_round(*YEAR[2])
+    async with world.sessions() as session, session.begin():
+        round_ = await lifecycle.load_round(session, cancelled)
+        await lifecycle.cancel_round(session, round_, world.clock.now, actor="test")
+    with pytest.raises(lifecycle.LifecycleError, match="avlyst"):
+        async with world.sessions() as session:
+            await lifecycle.close_preview(session, cancelled)
