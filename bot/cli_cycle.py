@@ -454,7 +454,8 @@ def rounds_close(
         if res.incomplete and res.notified:
             text += f", {counted(res.notified, 'author')} told"
         elif res.incomplete:
-            text += "; their authors are told when members may be messaged again (quiet hours)"
+            who = "its author is" if res.incomplete == 1 else "their authors are"
+            text += f"; {who} told when members may be messaged again (quiet hours)"
         return text + f"; {counted(res.withdrawn, 'undelivered message')} withdrawn"
 
     _change(
