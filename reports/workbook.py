@@ -24,15 +24,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 from dialogs.dates import format_datetime
 from reports.cells import put
 from reports.summary import (
+    ANONYMOUS,
     AreaGroup,
     CountyBreakdown,
     QuestionSummary,
     RoundSummary,
 )
+from reports.text import other_texts_rule
 
 OSLO = ZoneInfo("Europe/Oslo")
 MAX_SHEET_NAME = 31
-ANONYMOUS = "uten navn"
 PERCENT = "0%"
 DECIMAL = "0.00"
 TITLE_FONT = Font(bold=True, size=14)
@@ -250,13 +251,7 @@ def _needs(sheet: Worksheet, groups: Sequence[AreaGroup]) -> None:
 
 
 def _other_texts(sheet: Worksheet, summary: RoundSummary) -> None:
-    row = _heading(
-        sheet,
-        "Andre innspill",
-        [
-            f"Fritekstsvar. Organisasjonen vises bare når den har sagt ja til å bli navngitt; ellers står det «{ANONYMOUS}»."
-        ],
-    )
+    row = _heading(sheet, "Andre innspill", [f"Fritekstsvar. {other_texts_rule(summary)}"])
     _header(sheet, row, ["Spørsmål", "Innspill", "Organisasjon", "Fylke"])
     for question in summary.free_texts:
         for entry in question.entries:
