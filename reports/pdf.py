@@ -225,7 +225,8 @@ def _needs(flow: _Flow, groups: Sequence[AreaGroup], summary: RoundSummary) -> N
         "Organisasjonen står bare ved behov den har sagt ja til å vise med navn; ellers står det "
         f"«{ANONYMOUS}». Det mest presserende først innen hvert område."
         if summary.name_consent is not None
-        else f"Alle behov står «{ANONYMOUS}»: undersøkelsen spurte ikke om samtykke til navn."
+        else f"Ingen behov står med navn (det står «{ANONYMOUS}»): undersøkelsen spurte ikke "
+        "om samtykke til navn."
     )
     flow.paragraph(rule, NOTE_SIZE, colour=MUTED_COLOUR)
     for group in groups:

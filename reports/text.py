@@ -265,10 +265,13 @@ def other_texts_rule(summary: RoundSummary) -> str:
         )
     if summary.name_consent == "needs":
         return (
-            f"Alle står «{ANONYMOUS}»: samtykket til navn i denne versjonen av undersøkelsen "
-            "gjaldt bare behovene."
+            f"Ingen organisasjon står med navn her (det står «{ANONYMOUS}»): samtykket til navn "
+            "i denne versjonen av undersøkelsen gjaldt bare behovene."
         )
-    return f"Alle står «{ANONYMOUS}»: undersøkelsen spurte ikke om samtykke til navn."
+    return (
+        f"Ingen organisasjon står med navn her (det står «{ANONYMOUS}»): undersøkelsen "
+        "spurte ikke om samtykke til navn."
+    )
 
 
 def _names_rule(summary: RoundSummary) -> str:
