@@ -479,8 +479,18 @@ def export(
     out: Path | None = typer.Option(
         None, "--out", help="File to write; default stdout (xlsx needs --out)."
     ),
+    excel: bool = typer.Option(
+        False,
+        "--excel",
+        help="CSV for Excel (Norwegian settings): ';' as separator and a UTF-8 byte order "
+        "mark, so columns and æøå come out right. Without it, CSV is plain: ',' and UTF-8, "
+        "for other programs.",
+    ),
 ) -> None:
-    """Export a round's responses, one row per response."""
+    """Export a round's responses, one row per response.
+
+    To open in Excel, choose --format xlsx, or --format csv --excel. Text that would start a formula (=, +, -, @) gets a ' in front in CSV and is stored as text in XLSX.
+    """
     from services.export import render, round_export
     from services.surveys import SurveyCatalog
 
@@ -488,6 +498,8 @@ def export(
         fail("--format must be json, csv or xlsx")
     if fmt == "xlsx" and out is None:
         fail("xlsx is binary: give --out FILE.xlsx")
+    if excel and fmt != "csv":
+        fail("--excel is for --format csv (xlsx opens in Excel as it is)")
 
     async def work() -> bytes:
         async with sessions_for(settings()) as sessions, sessions() as session:
@@ -495,7 +507,7 @@ def export(
                 survey, documents = await round_export(session, SurveyCatalog(), round_id)
             except LookupError as error:
                 fail(str(error))
-            return render(survey, documents, fmt)  # type: ignore[arg-type]
+            return render(survey, documents, fmt, excel=excel)  # type: ignore[arg-type]
 
     data = run_async(work)
     if out is None:

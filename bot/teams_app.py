@@ -5,7 +5,10 @@ Teams installs a bot from a zip with ``manifest.json``, ``color.png`` (192×192)
 ``bot/teams_package/manifest.template.json`` with ``{{APP_ID}}``, ``{{VERSION}}`` and
 ``{{BOT_DOMAIN}}`` filled in, and is checked against the limits Teams enforces on upload
 (manifest schema 1.16/1.17), so a bad package fails here, naming the field, rather than
-in the Teams client with a vague message. See docs/teams-setup.md.
+in the Teams client with a vague message. The tests also validate every manifest this
+module makes against Microsoft's official schema of its ``manifestVersion``
+(``tests/official_schemas.py``), so a field the schema no longer allows cannot reach an
+upload. See docs/teams-setup.md.
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ Format (see ``dialogs/surveys/kvartalsvis-behov.yaml`` for a full example)::
         followups_each: [...]     # asked for every selected option; texts may use {option}
         # scale: scale_min, scale_max, scale_min_label, scale_max_label
         # text: min_length, max_length (<= 4000); number: number_min, number_max, integer, unit
+        # yesno: consent_to_name: needs | free_text  (at most one question: a yes lets KS
+        #   show the organisation's name with its needs, or with all its free text)
 
 A follow-up ``sub`` of option ``opt`` of question ``q`` becomes question ``q.opt.sub``,
 asked when ``q`` includes (multi) or equals (single) ``opt``; inside follow-ups, ``when``
@@ -35,7 +37,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dialogs.messages import MAX_PAYLOAD_BYTES
-from dialogs.model import Condition, Option, Question, QuestionType, Survey
+from dialogs.model import Condition, ConsentScope, Option, Question, QuestionType, Survey
 from dialogs.yamlsource import (
     LineReader,
     Path_,
@@ -98,6 +100,7 @@ class _QuestionSpec(BaseModel):
     number_max: float | None = None
     integer: bool = True
     unit: str | None = None
+    consent_to_name: ConsentScope | None = None
 
 
 class _SurveySpec(BaseModel):
@@ -228,10 +231,18 @@ class _Compiler:
         for index, question in questions:
             compiled.extend(self.question(question, ("questions", index), compiled, parent=None))
         seen: set[str] = set()
+        consent: str | None = None
         for question, declared in zip(compiled, self.paths, strict=True):
             if question.id in seen:
                 self.problem(declared, f"duplicate question id {question.id!r}")
             seen.add(question.id)
+            if question.consent_to_name is not None:
+                if consent is not None:
+                    self.problem(
+                        (*declared[:-1], "consent_to_name"),
+                        f"only one question can ask for consent to name; {consent!r} already does",
+                    )
+                consent = consent or question.id
         if self.problems or spec is None or len(questions) != len(data["questions"]):
             return None
         return Survey(
@@ -257,6 +268,11 @@ class _Compiler:
         self.check_shape(spec, path)
         if parent is not None and (spec.followups_each or any(o.followups for o in spec.options)):
             self.problem(path, "follow-ups cannot have follow-ups of their own")
+        if spec.consent_to_name is not None and (spec.type != "yesno" or parent is not None):
+            self.problem(
+                (*path, "consent_to_name"),
+                "consent_to_name belongs on a yesno question that is not a follow-up",
+            )
         for name in ("text", "label", "help", "scale_min_label", "scale_max_label"):
             value = getattr(spec, name)
             if value:
@@ -296,7 +312,7 @@ class _Compiler:
                 min_length=spec.min_length, max_length=spec.max_length,
                 number_min=spec.number_min, number_max=spec.number_max, integer=spec.integer,
                 unit=spec.unit, group=parent[1].value if parent else None,
-                template=spec.id if parent else None,
+                template=spec.id if parent else None, consent_to_name=spec.consent_to_name,
             )  # fmt: skip
         except ValidationError as error:
             for item in error.errors():

@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 QuestionType = Literal["single", "multi", "scale", "yesno", "text", "number"]
 
+# What a yes to a consent question lets KS show with the organisation's name: its needs
+# only, or everything it wrote in its own words (needs, comments, criticism).
+ConsentScope = Literal["needs", "free_text"]
+
 # What an answer may hold once stored. ``None`` means the member skipped an optional question.
 AnswerValue = str | int | float | bool | list[str] | None
 
@@ -121,6 +125,8 @@ class Question(BaseModel):
     ``group`` and ``template`` are set on questions generated from follow-ups: ``group``
     is the option value that caused them (e.g. a priority area), ``template`` the id of
     the follow-up they were made from, so reports can gather them across areas.
+    ``consent_to_name`` marks the yes/no question whose yes lets KS show the organisation's
+    name with its free text in what is shared, and says which free text its wording covers.
     """
 
     model_config = _FROZEN
@@ -147,6 +153,7 @@ class Question(BaseModel):
     unit: str | None = None
     group: str | None = None
     template: str | None = None
+    consent_to_name: ConsentScope | None = None
 
     def option(self, value: str) -> Option | None:
         """The option with this stored value, if any."""

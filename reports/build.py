@@ -66,7 +66,7 @@ def write_report(summary: RoundSummary, directory: Path, zone: ZoneInfo) -> Repo
     text_path.write_text(text + "\n", encoding="utf-8")
     charts = render_charts(summary, directory)
     workbook = write_workbook(summary, directory / WORKBOOK, zone=zone)
-    pdf = write_pdf(summary, directory / PDF, text=text, charts=charts)
+    pdf = write_pdf(summary, directory / PDF, text=text, charts=charts, zone=zone)
     return ReportFiles(directory, json_path, text_path, tuple(charts), workbook, pdf)
 
 

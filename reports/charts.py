@@ -1,7 +1,10 @@
 """Charts of the summary as PNG files that read well on a phone.
 
-1080 px wide, large type, horizontal bars with the figure written at the end of each bar
-and the category written above it (long Norwegian labels need the full width). Drawn with
+At most 1024 × 1024 pixels, the largest picture Teams shows inline in a bot message
+(Telegram shows it as is): 1024 px wide, and a tall chart (many bars) drawn at a lower
+resolution so its height fits too; the layout is the same, so the type keeps its size
+relative to the picture. Large type, horizontal bars with the figure written at the end
+of each bar and the category written above it (long Norwegian labels need the full width). Drawn with
 matplotlib's object API on the Agg canvas: no ``pyplot``, so no global figure state and
 nothing to close, and safe to call from a worker thread. Pillow (a matplotlib
 dependency) writes the PNG with a small palette to keep files small.
@@ -21,8 +24,9 @@ from PIL import Image
 from reports.format import nb_count, nb_decimal, nb_percent
 from reports.summary import AreaGroup, QuestionSummary, RoundSummary
 
-WIDTH_IN = 10.8
-DPI = 100  # 1080 px wide
+WIDTH_IN = 10.24
+DPI = 100  # 1024 px wide
+MAX_PIXELS = 1024  # Teams: pictures in bot messages up to 1024 × 1024
 BAR_COLOUR = "#1f5c99"
 TEXT_COLOUR = "#1a1a1a"
 MUTED_COLOUR = "#555555"
@@ -31,9 +35,9 @@ SUBTITLE_SIZE = 18
 LABEL_SIZE = 21
 VALUE_SIZE = 21
 NOTE_SIZE = 15
-LABEL_WRAP = 52
-TITLE_WRAP = 40
-SUBTITLE_WRAP = 70
+LABEL_WRAP = 49
+TITLE_WRAP = 38
+SUBTITLE_WRAP = 66
 PNG_COLOURS = 64
 
 
@@ -69,6 +73,11 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width, break_long_words=True) or [""]
 
 
+def chart_dpi(height_in: float) -> float:
+    """``DPI``, or less for a chart too tall to fit ``MAX_PIXELS`` at it."""
+    return min(DPI, MAX_PIXELS / max(WIDTH_IN, height_in))
+
+
 def draw(spec: ChartSpec, note: str) -> Figure:
     """The chart as a figure on the Agg canvas; all positions are laid out in inches."""
     title = _wrap(spec.title, TITLE_WRAP)
@@ -78,7 +87,7 @@ def draw(spec: ChartSpec, note: str) -> Figure:
     rows = [0.36 * len(lines) + 0.62 for lines in labels]
     footer = 0.6
     height = header + sum(rows) + footer
-    figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI, facecolor="white")
+    figure = Figure(figsize=(WIDTH_IN, height), dpi=chart_dpi(height), facecolor="white")
     FigureCanvasAgg(figure)
 
     y = height - 0.35
@@ -215,6 +224,7 @@ def save_png(figure: Figure, path: Path) -> None:
     canvas.draw()
     width, height = canvas.get_width_height()
     image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    image.thumbnail((MAX_PIXELS, MAX_PIXELS), Image.Resampling.LANCZOS)  # rounding, if any
     palette = image.convert("RGB").quantize(colors=PNG_COLOURS, method=Image.Quantize.MEDIANCUT)
     palette.save(path, format="PNG", optimize=True)
 

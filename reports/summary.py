@@ -8,10 +8,13 @@ Rules that hold everywhere in the summary:
 * Only *submitted* responses of organisations in the round's audience count, and only
   their *effective* answers (questions actually asked given the other answers), so an
   answer left behind by an edit never shows up.
-* An organisation is shown next to its free text (needs, other comments) only when that
-  response answered ``navngi`` (``NAMED_CONSENT_QUESTION``) with yes; otherwise neither its
-  name nor its county is shown. Needs and comments are ordered by content, never by
-  organisation, so the order cannot place an anonymous text between two named ones.
+* An organisation is shown next to its free text only when that response answered the
+  survey's consent question with yes, and only next to the free text that question's
+  wording asked about (``consent_to_name``: ``needs``, or ``free_text`` for needs and every
+  other comment); otherwise neither its name nor its county is shown. A survey without a
+  declared consent question falls back to ``navngi`` (``NAMED_CONSENT_QUESTION``), whose
+  first wording asked about the needs only. Needs and comments are ordered by content,
+  never by organisation, so the order cannot place an anonymous text between two named ones.
 * Per-county answer breakdowns follow the small-group rule: a cell with fewer than
   ``min_group`` answers (but not zero) is suppressed, and a county with fewer than
   ``min_group`` answers to the question is suppressed entirely, so no one can be singled
@@ -33,12 +36,13 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.model import AnswerValue, Question, Survey
+from dialogs.model import AnswerValue, ConsentScope, Question, Survey
 from dialogs.state import ResponseState
 from services.surveys import SurveyCatalog
 from storage.orm import Organisation, Response, Round, RoundOrganisation
 
 NAMED_CONSENT_QUESTION = "navngi"
+ANONYMOUS = "uten navn"  # how every file shows a text whose organisation may not be named
 SUBMITTED = "submitted"
 DEFAULT_MIN_GROUP = 3
 YES_LABEL = "Ja"
@@ -267,6 +271,8 @@ class RoundSummary:
     area_groups: tuple[AreaGroup, ...]
     county_breakdowns: tuple[CountyBreakdown, ...]
     free_texts: tuple[FreeTextQuestion, ...]
+    # What a yes to the consent question covers (None: no consent question, all anonymous).
+    name_consent: ConsentScope | None = None
 
     def question(self, question_id: str) -> QuestionSummary | None:
         """The national summary of a question, if it has one."""
@@ -365,7 +371,8 @@ class _Counted:
     org: OrgFacts
     asked: frozenset[str]
     answers: dict[str, AnswerValue]
-    named: bool
+    named_with_needs: bool
+    named_with_other_text: bool
 
 
 @dataclass(frozen=True)
@@ -396,8 +403,11 @@ def summarise(
     if min_group < 1:
         raise ValueError("min_group must be at least 1")
     members = {org.code for org in audience}
+    consent = consent_question(survey)
     counted = [
-        _count(survey, r) for r in responses if r.status == SUBMITTED and r.org.code in members
+        _count(survey, r, consent)
+        for r in responses
+        if r.status == SUBMITTED and r.org.code in members
     ]
     specs = area_specs(survey)
     consumed = set().union(*(spec.consumed() for spec in specs)) if specs else set()
@@ -417,15 +427,34 @@ def summarise(
         area_groups=tuple(_area_group(spec, counted) for spec in specs),
         county_breakdowns=tuple(_breakdown(q, counted, audience, min_group) for q in figures),
         free_texts=tuple(_free_text(q, counted) for q in texts),
+        name_consent=consent[1] if consent else None,
     )
 
 
-def _count(survey: Survey, response: ResponseFacts) -> _Counted:
+def consent_question(survey: Survey) -> tuple[str, ConsentScope] | None:
+    """The question whose yes lets KS name the organisation, and the free text it covers.
+
+    A survey declares it with ``consent_to_name``. Versions written before that existed
+    asked ``navngi`` about the needs alone, so that is all a yes there covers.
+    """
+    declared = next((q for q in survey.questions if q.consent_to_name is not None), None)
+    if declared is not None and declared.consent_to_name is not None:
+        return declared.id, declared.consent_to_name
+    legacy = survey.question(NAMED_CONSENT_QUESTION)
+    if legacy is not None and legacy.type == "yesno":
+        return legacy.id, "needs"
+    return None
+
+
+def _count(
+    survey: Survey, response: ResponseFacts, consent: tuple[str, ConsentScope] | None
+) -> _Counted:
     answers = dict(response.answers)
     asked = survey.asked_questions(answers)
     effective = {q.id: answers[q.id] for q in asked if q.id in answers}
-    named = effective.get(NAMED_CONSENT_QUESTION) is True
-    return _Counted(response.org, frozenset(q.id for q in asked), effective, named)
+    agreed = consent is not None and effective.get(consent[0]) is True
+    every_text = agreed and consent is not None and consent[1] == "free_text"
+    return _Counted(response.org, frozenset(q.id for q in asked), effective, agreed, every_text)
 
 
 def question_label(question: Question) -> str:
@@ -674,8 +703,8 @@ def _need(
         else None,
         can_solve_alone=alone if isinstance(alone, bool) else None,
         help_from=labels,
-        org_name=counted.org.name if counted.named else None,
-        county_name=counted.org.county_name if counted.named else None,
+        org_name=counted.org.name if counted.named_with_needs else None,
+        county_name=counted.org.county_name if counted.named_with_needs else None,
     )
 
 
@@ -745,8 +774,8 @@ def _free_text(question: Question, counted: Sequence[_Counted]) -> FreeTextQuest
         if isinstance(text, str) and text.strip():
             entry = FreeTextEntry(
                 text.strip(),
-                c.org.name if c.named else None,
-                c.org.county_name if c.named else None,
+                c.org.name if c.named_with_other_text else None,
+                c.org.county_name if c.named_with_other_text else None,
             )
             entries.append(((entry.text.casefold(), c.org.code), entry))
     entries.sort(key=lambda pair: pair[0])

@@ -14,11 +14,12 @@ from dialogs.dates import format_date
 from dialogs.model import AnswerValue, Survey
 from reports.format import nb_count, nb_decimal, nb_percent
 from reports.summary import (
-    NAMED_CONSENT_QUESTION,
+    ANONYMOUS,
     AreaGroup,
     NumericStats,
     QuestionSummary,
     RoundSummary,
+    consent_question,
 )
 
 MAX_TEXT_CHARS = 3500
@@ -236,8 +237,9 @@ def own_answers_text(
         f"({nb_count(summary.participation.submitted)} medlemmer svarte)."
     )
     blocks: list[str] = []
+    consent = consent_question(survey)
     for question in summary.questions:
-        if question.id == NAMED_CONSENT_QUESTION:
+        if consent is not None and question.id == consent[0]:
             continue
         if question.id in groups:
             blocks += _own_area_block(groups[question.id], survey, effective)
@@ -249,3 +251,56 @@ def own_answers_text(
             return "\n\n".join([*kept, MORE_IN_REPORT])
         kept.append(block)
     return "\n\n".join(kept)
+
+
+# --- how the report was made (PDF, workbook) -------------------------------------------------
+
+
+def other_texts_rule(summary: RoundSummary) -> str:
+    """Whose name stands beside the other free text, as the consent question asked it."""
+    if summary.name_consent == "free_text":
+        return (
+            "Organisasjonen står med navn bare når den har sagt ja til det i undersøkelsen; "
+            f"ellers står det «{ANONYMOUS}»."
+        )
+    if summary.name_consent == "needs":
+        return (
+            f"Ingen organisasjon står med navn her (det står «{ANONYMOUS}»): samtykket til navn "
+            "i denne versjonen av undersøkelsen gjaldt bare behovene."
+        )
+    return (
+        f"Ingen organisasjon står med navn her (det står «{ANONYMOUS}»): undersøkelsen "
+        "spurte ikke om samtykke til navn."
+    )
+
+
+def _names_rule(summary: RoundSummary) -> str:
+    if summary.name_consent == "free_text":
+        return (
+            "En organisasjon står med navn ved det den har skrevet med egne ord (behov og "
+            "andre innspill) bare når den har sagt ja til det i undersøkelsen; ellers står "
+            f"det «{ANONYMOUS}»."
+        )
+    if summary.name_consent == "needs":
+        return (
+            "En organisasjon står med navn ved behovene sine bare når den har sagt ja til det "
+            "i undersøkelsen. Andre innspill står alltid uten navn: samtykket i denne versjonen "
+            "av undersøkelsen gjaldt bare behovene."
+        )
+    return "Ingen organisasjon står med navn: undersøkelsen spurte ikke om samtykke til det."
+
+
+def method_note(summary: RoundSummary, zone: ZoneInfo) -> list[str]:
+    """A short account of how the figures were made: who, how many, and the rules."""
+    p = summary.participation
+    return [
+        f"Hvem ble spurt: {nb_count(p.audience)} medlemmer (kommuner og fylkeskommuner) i "
+        f"runden «{summary.title}», med undersøkelsen «{summary.survey_title}» (versjon "
+        f"{summary.survey_version}). Svarfrist: {format_date(summary.closes_at, zone)}.",
+        f"Svar: {nb_count(p.submitted)} av {nb_count(p.audience)} sendte inn ({nb_percent(p.rate)}). "
+        "Bare innsendte svar er tatt med, og bare svar på spørsmål medlemmet faktisk fikk.",
+        f"Små grupper: tall per fylke under {summary.min_group} vises ikke, heller ikke et tall "
+        f"som kan regnes ut av de andre, og fylker med færre enn {summary.min_group} svar på et "
+        "spørsmål vises ikke, så ingen kan kjennes igjen.",
+        f"Navn: {_names_rule(summary)}",
+    ]

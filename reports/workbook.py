@@ -4,7 +4,8 @@ Sheets: "Oversikt" (participation), "Områder og samarbeid" (one table per area 
 one sheet per question (national figures and the per-county breakdown with the small-group
 rule applied: a suppressed cell reads "<3"), "Behov" (every need) and "Andre innspill"
 (other free text). Organisations appear only next to texts they consented to show.
-Numbers are written as numbers (shares as percentages) so staff can sort and compute.
+Numbers are written as numbers (shares as percentages) so staff can sort and compute;
+every text goes through ``reports/cells.py``, so no member's text is ever a formula.
 """
 
 from __future__ import annotations
@@ -21,16 +22,18 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from dialogs.dates import format_datetime
+from reports.cells import put
 from reports.summary import (
+    ANONYMOUS,
     AreaGroup,
     CountyBreakdown,
     QuestionSummary,
     RoundSummary,
 )
+from reports.text import other_texts_rule
 
 OSLO = ZoneInfo("Europe/Oslo")
 MAX_SHEET_NAME = 31
-ANONYMOUS = "uten navn"
 PERCENT = "0%"
 DECIMAL = "0.00"
 TITLE_FONT = Font(bold=True, size=14)
@@ -60,15 +63,15 @@ def suppressed(min_group: int) -> str:
 
 def _heading(sheet: Worksheet, title: str, lines: Sequence[str]) -> int:
     """Title and explanatory lines at the top; returns the next free row."""
-    sheet.cell(row=1, column=1, value=title).font = TITLE_FONT
+    put(sheet, 1, 1, title).font = TITLE_FONT
     for offset, line in enumerate(lines, start=2):
-        sheet.cell(row=offset, column=1, value=line)
+        put(sheet, offset, 1, line)
     return len(lines) + 3
 
 
 def _header(sheet: Worksheet, row: int, names: Sequence[str], *, freeze: bool = True) -> None:
     for column, name in enumerate(names, start=1):
-        cell = sheet.cell(row=row, column=column, value=name)
+        cell = put(sheet, row, column, name)
         cell.font = BOLD
         cell.alignment = Alignment(wrap_text=True, vertical="bottom")
     if freeze:
@@ -79,7 +82,7 @@ def _put(
     sheet: Worksheet, row: int, values: Sequence[Any], formats: dict[int, str] | None = None
 ) -> None:
     for column, value in enumerate(values, start=1):
-        cell = sheet.cell(row=row, column=column, value=value)
+        cell = put(sheet, row, column, value)
         if formats and column in formats and isinstance(value, int | float):
             cell.number_format = formats[column]
 
@@ -211,7 +214,7 @@ def _question(
             _put(sheet, row, [county.county_name, county.answered, *cells])
     if stats is not None:
         row += 2
-        sheet.cell(row=row, column=1, value="Statistikk, hele landet").font = BOLD
+        put(sheet, row, 1, "Statistikk, hele landet").font = BOLD
         for name, value in (("n", stats.n), ("Snitt", stats.mean), ("Standardavvik", stats.std_dev),
                             ("Median", stats.median), ("Lavest", stats.minimum),
                             ("Høyest", stats.maximum)):  # fmt: skip
@@ -248,13 +251,7 @@ def _needs(sheet: Worksheet, groups: Sequence[AreaGroup]) -> None:
 
 
 def _other_texts(sheet: Worksheet, summary: RoundSummary) -> None:
-    row = _heading(
-        sheet,
-        "Andre innspill",
-        [
-            f"Fritekstsvar. Organisasjonen vises bare når den har sagt ja til å bli navngitt; ellers står det «{ANONYMOUS}»."
-        ],
-    )
+    row = _heading(sheet, "Andre innspill", [f"Fritekstsvar. {other_texts_rule(summary)}"])
     _header(sheet, row, ["Spørsmål", "Innspill", "Organisasjon", "Fylke"])
     for question in summary.free_texts:
         for entry in question.entries:

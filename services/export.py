@@ -2,6 +2,9 @@
 
 Answers are the *effective* ones (questions asked given the other answers), in survey
 order, with stable question ids as keys, so files from different rounds line up.
+Every CSV and XLSX cell goes through ``reports/cells.py``: members' text is never a
+formula. CSV comes in two dialects: plain (comma, UTF-8, for programs) and Excel's
+(``excel=True``: semicolon and a UTF-8 byte order mark, as Norwegian Excel expects).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.answers import format_answer
 from dialogs.model import AnswerValue, Survey
 from dialogs.state import ResponseState
+from reports.cells import csv_row, put_row
 from services.surveys import SurveyCatalog
 from storage.orm import Contact, Organisation, Response, Round
 
@@ -97,26 +101,28 @@ def _table(survey: Survey, documents: list[dict[str, Any]]) -> tuple[list[str], 
     return header, table
 
 
-def render(survey: Survey, documents: list[dict[str, Any]], fmt: ExportFormat) -> bytes:
-    """The export file's bytes in the requested format."""
+def render(
+    survey: Survey, documents: list[dict[str, Any]], fmt: ExportFormat, *, excel: bool = False
+) -> bytes:
+    """The export file's bytes in the requested format (``excel``: CSV for Excel)."""
     if fmt == "json":
         return (json.dumps(documents, ensure_ascii=False, indent=2) + "\n").encode()
     header, table = _table(survey, documents)
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(table)
-        return buffer.getvalue().encode("utf-8-sig")  # Excel reads UTF-8 with a BOM
+        writer = csv.writer(buffer, delimiter=";" if excel else ",")
+        writer.writerow(csv_row(header))
+        writer.writerows(csv_row(row) for row in table)
+        return buffer.getvalue().encode("utf-8-sig" if excel else "utf-8")
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "Svar"
-    sheet.append(header)
+    put_row(sheet, 1, header)
     texts = [""] * len(FIXED_COLUMNS) + [q.label or q.text for q in survey.questions]
-    sheet.append(texts)
-    for row in table:
-        sheet.append(row)
+    put_row(sheet, 2, texts)
+    for number, row in enumerate(table, start=3):
+        put_row(sheet, number, row)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "C3"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -188,3 +189,11 @@ async def seed_report_round(
         )
     await session.flush()
     return round_.id
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """The text of each page of a PDF, runs of white space made one space (the PDF wraps
+    long lines), so a test can look for whole sentences in it."""
+    from pypdf import PdfReader  # a test dependency; bench/report.py does not need it
+
+    return [" ".join((page.extract_text() or "").split()) for page in PdfReader(path).pages]

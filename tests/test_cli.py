@@ -84,6 +84,10 @@ def test_contacts_invites_round_and_empty_export(deployment: Deployment, tmp_pat
         )
     )
     assert header[:3] == ["org", "org_name", "county"] and "omrader" in header
+    for_excel = deployment.cli(
+        "export", "--round", str(created["id"]), "--format", "csv", "--excel"
+    ).stdout
+    assert for_excel.startswith("\ufefforg;org_name;county;")  # Norwegian Excel: BOM and ';'
     out = tmp_path / "round.xlsx"
     deployment.cli("export", "--round", str(created["id"]), "--format", "xlsx", "--out", str(out))
     assert load_workbook(out).active["A1"].value == "org"

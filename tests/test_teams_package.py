@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 import typer
+from jsonschema import validators
 from PIL import Image
 from typer.testing import CliRunner
 
+from bot.teams import adaptive_card
 from bot.teams_app import (
     PackageError,
     build_package,
@@ -22,6 +24,20 @@ from bot.teams_app import (
     render_manifest,
     teams_app,
 )
+from dialogs import admin, cycle_texts, notices
+from dialogs.engine import step
+from dialogs.events import Begin, Control, Event, Pressed, TextEntered
+from dialogs.messages import OutgoingMessage
+from dialogs.model import Survey
+from dialogs.state import ResponseState
+from tests.engine_fixtures import CONTEXT, full_survey, variants_survey
+from tests.official_schemas import (
+    SchemaUnavailable,
+    adaptive_card_schema,
+    or_fail_in_ci,
+    teams_manifest_schema,
+)
+from tests.report_fixtures import shipped_survey
 
 APP_ID = "0b7a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
 MEMBER_COMMANDS = {"start", "svar", "tilbake", "pause", "oversikt", "send", "status", "arshjul", "hjelp"}  # fmt: skip
@@ -117,6 +133,152 @@ def test_check_icon_refuses_the_wrong_size_and_non_png(package: bytes) -> None:
     assert caught.value.field == "icons.outline" and "32×32" in str(caught.value)
     with pytest.raises(PackageError, match="not a PNG"):
         check_icon("color", b"GIF89a" + bytes(40))
+
+
+# --- Microsoft's official schemas ---------------------------------------------------------
+
+
+def schema_errors(document: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """Every error the official schema finds, with where (validated as Microsoft's tools do:
+    by the schema's own JSON Schema draft, formats included)."""
+    validator_class = validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}"
+        for error in validator.iter_errors(document)
+    ]
+
+
+def manifest_schema(version: str) -> dict[str, Any]:
+    try:
+        return teams_manifest_schema(version)
+    except SchemaUnavailable as error:
+        or_fail_in_ci(error)
+        raise
+
+
+def card_schema(version: str) -> dict[str, Any]:
+    try:
+        return adaptive_card_schema(version)
+    except SchemaUnavailable as error:
+        or_fail_in_ci(error)
+        raise
+
+
+@pytest.mark.parametrize(
+    ("version", "domain"), [("1.0.0", None), ("1.4.2", "bot.example.no"), ("12.0.7", "*.ks.no")]
+)
+def test_every_generated_manifest_passes_microsofts_schema_of_its_version(
+    version: str, domain: str | None
+) -> None:
+    manifest = manifest_of(build_package(APP_ID, version, domain))
+    declared = manifest["manifestVersion"]
+    assert manifest["$schema"].endswith(f"/v{declared}/MicrosoftTeams.schema.json")
+    assert schema_errors(manifest, manifest_schema(declared)) == []
+
+
+def test_the_schema_check_catches_what_teams_would_refuse(manifest: dict[str, Any]) -> None:
+    schema = manifest_schema(manifest["manifestVersion"])
+    assert schema_errors(manifest, schema) == []
+    manifest["packageName"] = "no.ks.lyttepost"  # dropped from the schema after 1.16
+    errors = schema_errors(manifest, schema)
+    assert errors == [
+        "(root): Additional properties are not allowed ('packageName' was unexpected)"
+    ]
+
+
+def _answer(survey: Survey, state: ResponseState, message: OutgoingMessage) -> list[Event]:
+    """What a member does next on the question shown: the first choices, or some text."""
+    question = survey.question(state.current or "")
+    assert question is not None
+    buttons = [b.payload for b in message.all_buttons()]
+    if question.type == "multi":  # up to three options, unless some are chosen already
+        most = min(question.max_select or len(question.options), 3)
+        toggles = [] if state.selection else [p for p in buttons if p.startswith("t:")][:most]
+        return [*map(Pressed, toggles), Pressed(next(p for p in buttons if p.startswith("n:")))]
+    if question.type == "text":
+        return [TextEntered("Vi trenger flere fagfolk og bedre verktøy i tjenestene")]
+    if question.type == "number":
+        return [TextEntered(str(int(question.number_min or 0) + 12))]
+    return [Pressed(next(p for p in buttons if p.startswith("a:")))]
+
+
+def whole_survey(survey: Survey) -> list[OutgoingMessage]:
+    """Every message of a survey run: every question, back, pause and resume, the overview,
+    an edit, and the submission."""
+    messages: list[OutgoingMessage] = []
+    state = ResponseState()
+
+    def send(event: Event) -> None:
+        nonlocal state
+        result = step(survey, state, event, CONTEXT)
+        messages.extend(result.messages)
+        state = result.state
+
+    send(Begin())
+    send(Control("pause"))
+    send(Begin())
+    for _ in range(200):
+        if state.phase == "reviewing":
+            break
+        for event in _answer(survey, state, messages[-1]):
+            send(event)
+        if len(messages) == 12:  # once: go back and come forward again
+            send(Control("back"))
+            for event in _answer(survey, state, messages[-1]):
+                send(event)
+    assert state.phase == "reviewing"
+    edit = next(b.payload for b in messages[-1].all_buttons() if b.payload.startswith("e:"))
+    send(Pressed(edit))
+    for event in _answer(survey, state, messages[-1]):
+        send(event)
+    send(Control("review"))
+    send(Control("submit"))
+    assert state.phase == "submitted"
+    return messages
+
+
+def every_card() -> list[dict[str, Any]]:
+    """The Adaptive Cards Lyttepost sends: whole survey runs, notices, reminders, admin."""
+    messages = [m for survey in (shipped_survey(), full_survey(), variants_survey())
+                for m in whole_survey(survey)]  # fmt: skip
+    offers = [notices.RoundOffer(1, "Behov 1. kvartal", "1. februar 2030"),
+              notices.RoundOffer(2, "Ekstrarunde", "1. mars 2030")]  # fmt: skip
+    messages += [
+        notices.invitation(contact_name="Kari", org_name="Bergen kommune", title="Behov",
+                           closes="1. februar 2030", round_id=1),
+        notices.offer_rounds(offers[:1]), notices.offer_rounds(offers),
+        cycle_texts.reminder(contact_name="Kari", org_name="Bergen kommune", title="Behov",
+                             closes="1. februar", round_id=1, started=True),
+        cycle_texts.deadline_changed(org_name="Bergen kommune", title="Behov",
+                                     closes="1. mars", round_id=1),
+        admin.confirm_cancel(1, "Behov", 371),
+        admin.confirm_publish(3, "Oppsummering", "alle", 360, 350, 11, "all"),
+    ]  # fmt: skip
+    return [adaptive_card(m) for m in messages if m.buttons]
+
+
+def test_every_card_lyttepost_sends_passes_microsofts_adaptive_card_schema() -> None:
+    cards = every_card()
+    assert len(cards) >= 60  # every question type, the overview, notices and admin prompts
+    invalid = {}
+    for index, card in enumerate(cards):
+        errors = schema_errors(card, card_schema(card["version"]))
+        if errors:
+            invalid[index] = (card["body"][0]["text"], errors)
+    assert invalid == {}
+
+
+def test_the_card_schema_check_catches_a_card_teams_would_refuse() -> None:
+    card = every_card()[0]
+    schema = card_schema(card["version"])
+    broken = copy.deepcopy(card)
+    broken["body"][-1]["actions"][0]["type"] = "Action.Send"
+    assert schema_errors(broken, schema)
+    broken = copy.deepcopy(card)
+    broken["body"][0]["wrap"] = "ja"
+    assert schema_errors(broken, schema)
 
 
 # --- the inputs --------------------------------------------------------------------------
