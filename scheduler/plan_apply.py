@@ -3,8 +3,8 @@
 A round is matched by its plan key, so applying the same file twice changes nothing
 and applying an edited file updates the rounds it describes. What may change depends
 on how far a round has come: a planned round may change in every way; an open round
-only in its deadline, reminders and quiet hours (its invitations have gone out); a
-closed or cancelled round not at all. Problems found against the database (an unknown
+only in its deadline, reminders, quiet hours and retention (its invitations have gone
+out); a closed or cancelled round only in its retention, until that has run out. Problems found against the database (an unknown
 survey or organisation, a change an open round cannot take) point at the plan's lines.
 """
 
@@ -115,6 +115,7 @@ async def _apply_round(
             session, survey_version_id=version.id, title=title, audience=planned.audience,
             opens_at=planned.opens_at, closes_at=planned.closes_at,
             reminders=planned.reminders, quiet=planned.quiet, plan_key=planned.key,
+            retention_months=planned.retention_months,
         )  # fmt: skip
         await lifecycle.record_event(session, round_, now, actor, "planned", source=plan.source)
         return AppliedRound(planned.key, round_.id, "created", round_.status)
@@ -124,12 +125,28 @@ async def _apply_round(
     changes = [name for name, value in wanted.items() if current[name] != value]
     if not changes:
         return AppliedRound(planned.key, existing.id, "unchanged", existing.status)
-    if existing.status not in lifecycle.ACTIVE:
+    if "retention_months" in changes and existing.personal_data_erased_at is not None:
         raise _RoundProblem(
-            _field(changes[0]), f"round {existing.id} is {existing.status}; it can no longer change"
+            "retention_months",
+            f"round {existing.id}'s free text and links to persons were erased already",
         )
+    fixed = [name for name in changes if name != "retention_months"]  # any round's may change
+    if fixed and existing.status not in lifecycle.ACTIVE:
+        raise _RoundProblem(
+            _field(fixed[0]), f"round {existing.id} is {existing.status}; it can no longer change"
+        )
+    existing.retention_months = planned.retention_months
+    if not fixed:
+        await lifecycle.record_event(
+            session, existing, now, actor, "replanned", source=plan.source, changes=changes
+        )
+        return AppliedRound(planned.key, existing.id, "updated", existing.status, tuple(changes))
     if existing.status == "open":
-        frozen = [name for name in changes if name not in ("closes", "reminders", "quiet")]
+        frozen = [
+            name
+            for name in changes
+            if name not in ("closes", "reminders", "quiet", "retention_months")
+        ]
         if frozen:
             raise _RoundProblem(
                 _field(frozen[0]),
@@ -168,6 +185,7 @@ def _wanted(planned: PlannedRound, title: str) -> dict[str, Any]:
         "audience": planned.audience.describe(),
         "reminders": [rule.to_json() for rule in planned.reminders],
         "quiet": planned.quiet.to_json(),
+        "retention_months": planned.retention_months,
     }
 
 
@@ -180,6 +198,7 @@ def _current(round_: Round, survey_key: str) -> dict[str, Any]:
         "audience": round_.audience,
         "reminders": round_.reminder_rules,
         "quiet": round_.quiet_rules,
+        "retention_months": round_.retention_months,
     }
 
 
