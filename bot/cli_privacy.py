@@ -112,6 +112,7 @@ ERASURE_LINES = (
     ("round_invitations_unlinked", "round invitations unlinked"),
     ("publications_mentioning", "delivery lists naming them"),
     ("history_entries", "history entries with them as actor"),
+    ("messages_to_others_redacted", "messages to others naming them (name removed)"),
 )
 
 

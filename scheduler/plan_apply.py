@@ -150,7 +150,8 @@ async def _apply_round(
         if frozen:
             raise _RoundProblem(
                 _field(frozen[0]),
-                f"round {existing.id} is open: only closes, reminders, quiet_hours and weekends can change",
+                f"round {existing.id} is open: only closes, reminders, quiet_hours, weekends "
+                "and retention_months can change",
             )
     if "closes" in changes or "opens" in changes:
         if planned.closes_at <= now:

@@ -10,12 +10,14 @@ is logged (who, when, which contact; never the data) in the log and in ``privacy
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, false, func, or_, select, tuple_, update
+from sqlalchemy import String, and_, cast, delete, false, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responses import erase_free_text
@@ -269,6 +271,7 @@ class Erasure:
     round_invitations_unlinked: int = 0
     publications_mentioning: int = 0
     history_entries: int = 0
+    messages_to_others_redacted: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` document (counts only; never the data)."""
@@ -346,6 +349,12 @@ async def _erase(
         await session.scalars(select(Response).where(Response.contact_id == contact_id))
     )
     outcome.responses_unlinked = len(responses)
+    to_others = and_(
+        or_(OutboxMessage.contact_id.is_(None), OutboxMessage.contact_id != contact_id),
+        ~_at((OutboxMessage.channel, OutboxMessage.address), addresses),
+    )
+    naming = await _messages_naming(session, contact.name, to_others)
+    outcome.messages_to_others_redacted = len(naming)
     if not apply:
         outcome.free_text_answers = await _free_texts(session, catalog, responses)
         return outcome
@@ -383,6 +392,8 @@ async def _erase(
     for column in (Publication.created_by, Publication.published_by):
         await _run(session, update(Publication).where(column == actor_ref)
                    .values({column: ERASED_ACTOR}))  # fmt: skip
+    for row in naming:
+        row.payload = _replace_strings(row.payload, _name_pattern(contact.name))
     contact.name = ""
     contact.role = ""
     contact.email = None
@@ -394,6 +405,38 @@ async def _erase(
     outcome.status = "erased"
     await record(session, now, actor, "erase", contact_id, **outcome.counts())
     return outcome
+
+
+REDACTED = "[navn slettet]"
+
+
+async def _messages_naming(session: AsyncSession, name: str, others: Any) -> list[OutboxMessage]:
+    """Messages queued or sent to others that name the contact (a colleague was told
+    "Kari has begun answering"). Stored JSON escapes non-ASCII: both spellings are sought."""
+    if len(name.strip()) < 2:
+        return []
+    spellings = {name, json.dumps(name)[1:-1]}
+    found = await session.scalars(
+        select(OutboxMessage).where(
+            others, or_(*(cast(OutboxMessage.payload, String).contains(s) for s in spellings))
+        )
+    )
+    pattern = _name_pattern(name)
+    return [row for row in found if _replace_strings(row.payload, pattern) != row.payload]
+
+
+def _name_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+
+
+def _replace_strings(value: Any, pattern: re.Pattern[str]) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(REDACTED, value)
+    if isinstance(value, list):
+        return [_replace_strings(item, pattern) for item in value]
+    if isinstance(value, dict):
+        return {key: _replace_strings(item, pattern) for key, item in value.items()}
+    return value
 
 
 async def _free_texts(

@@ -161,7 +161,7 @@ async def sweep(
     result.inbound_events_deleted = int(inbound.rowcount)  # type: ignore[attr-defined]
     purged = await session.execute(
         update(OutboxMessage)
-        .where(_outbox_due(cutoff))
+        .where(*_outbox_due(cutoff))
         .values(payload={}, purged_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -176,7 +176,7 @@ async def sweep(
     return result
 
 
-def _outbox_due(cutoff: datetime) -> Any:
+def _outbox_due(cutoff: datetime) -> tuple[Any, ...]:
     return (
         OutboxMessage.status.in_(FINISHED),
         OutboxMessage.purged_at.is_(None),

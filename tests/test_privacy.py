@@ -130,6 +130,8 @@ async def answered(sessions) -> dict[str, Any]:
         await lifecycle.pause_round(session, round_, now, actor=f"contact:{kari_id}")
         await lifecycle.resume_round(session, round_, now, actor=f"contact:{kari_id}")
     await answer_everything(member, round_id)
+    told = await Member(harness, "550000111").press(f"r:{round_id}")  # "Kari has begun..."
+    assert NAME in told[0].text
     async with sessions() as session, session.begin():
         round_ = await lifecycle.load_round(session, round_id)
         await lifecycle.close_round(
