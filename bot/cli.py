@@ -246,8 +246,8 @@ def invites_create(
             now = utcnow()
             if contact is not None:
                 row = await session.get(Contact, contact)
-                if row is None:
-                    fail(f"no contact with id {contact}")
+                if row is None or not row.active:
+                    fail(f"no active contact with id {contact} (see lyttepost contacts list)")
                 targets = [row]
             else:
                 targets = await pending_contacts(session, now)

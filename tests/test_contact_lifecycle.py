@@ -75,6 +75,10 @@ async def test_a_deactivated_contact_gets_no_outreach_and_a_colleague_carries_on
     assert reminded == {"chat-per", "chat-4601"}
     await world.say("3301", "/svar")
     assert "ikke registrert" in (await world.messages("3301"))[-1].message.text
+    async with sessions() as session, session.begin():  # a code for them binds nothing
+        late = (await issue_code(session, leader, world.clock.now, timedelta(days=60))).code
+    await world.say("3301", f"/start {late}")
+    assert "kjenner jeg ikke igjen" in (await world.messages("3301"))[-1].message.text
 
     # The colleague carries on with Drammen's response (its author is gone).
     await world._inbound("per", kind="press", payload=f"r:{round_id}")  # noqa: SLF001
@@ -85,8 +89,8 @@ async def test_a_deactivated_contact_gets_no_outreach_and_a_colleague_carries_on
     async with sessions() as session, session.begin():
         assert await activate_contact(session, leader) is True
         assert await activate_contact(session, leader) is False
-    async with sessions() as session:  # active again, but without a chat: needs a new code
-        assert leader in [c.id for c in await pending_contacts(session, world.clock.now)]
+    await world.say("3301", f"/start {late}")  # active again: a code binds their chat again
+    assert "Velkommen, Leder 3301" in (await world.messages("3301"))[-2].message.text
 
 
 def world_message():
