@@ -167,7 +167,7 @@ def build_runtime(
                 conversation.clock,
                 raw_days=settings.raw_message_retention_days,
             ),
-        )  # fmt: skip
+        )
         if settings.scheduler_enabled
         else None
     )
