@@ -25,11 +25,14 @@ from telegram.request import HTTPXRequest
 
 from bot.settings import Settings
 from bot.telegram import TelegramIntake, TelegramTransport, webhook_handler
+from dialogs.privacy import PrivacyTerms
 from scheduler.cycle import Cycle
 from scheduler.service import CycleScheduler, process_identity
 from services.conversation import Conversation
 from services.delivery import Pacing, Sender, Transport
 from services.inbound import InboundProcessor, sweep_forever
+from services.retention import RetentionSweeper
+from services.rounds import DEFAULT_RETENTION_MONTHS
 from services.senders import SenderMembership
 from services.surveys import SurveyCatalog
 from storage.db import create_engine, session_factory
@@ -111,7 +114,7 @@ def build_runtime(
     sessions = session_factory(engine)
     catalog = SurveyCatalog()
     zone = ZoneInfo(settings.timezone)
-    conversation = Conversation(catalog=catalog, zone=zone)
+    conversation = Conversation(catalog=catalog, zone=zone, privacy=privacy_terms(settings))
     chosen: dict[str, Transport] = {}
     bot: Bot | None = None
     use_telegram = bool(settings.telegram_bot_token) if with_telegram is None else with_telegram
@@ -157,6 +160,13 @@ def build_runtime(
             lease_ttl=settings.scheduler_lease_seconds,
             sync_interval=settings.scheduler_sync_seconds,
             holder=holder,
+            housekeeping=RetentionSweeper(
+                sessions,
+                engine,
+                catalog,
+                conversation.clock,
+                raw_days=settings.raw_message_retention_days,
+            ),
         )
         if settings.scheduler_enabled
         else None
@@ -178,6 +188,15 @@ def build_runtime(
         telegram_intake=intake,
         teams_adapter=teams_adapter,
         teams_intake=teams_intake,
+    )
+
+
+def privacy_terms(settings: Settings) -> PrivacyTerms:
+    """What /personvern tells members, from the settings."""
+    return PrivacyTerms(
+        contact=settings.privacy_contact.strip(),
+        retention_months=(DEFAULT_RETENTION_MONTHS, DEFAULT_RETENTION_MONTHS),
+        raw_days=settings.raw_message_retention_days,
     )
 
 

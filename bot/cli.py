@@ -17,6 +17,7 @@ import typer
 from sqlalchemy import func, select
 
 from bot.cli_cycle import admins_app, plan_app, register_round_commands, scheduler_app
+from bot.cli_privacy import privacy_app, register_contact_commands
 from bot.cli_publish import broadcast_app, notice_app, publications_app, report_app
 from bot.cli_support import (
     JsonOption,
@@ -56,9 +57,11 @@ for sub, name in (
     (notice_app, "notice"),
     (report_app, "report"),
     (teams_app, "teams"),
+    (privacy_app, "privacy"),
 ):
     app.add_typer(sub, name=name)
 register_round_commands(rounds_app)
+register_contact_commands(contacts_app)
 
 # --- db ---------------------------------------------------------------------------------
 
@@ -244,8 +247,8 @@ def invites_create(
             now = utcnow()
             if contact is not None:
                 row = await session.get(Contact, contact)
-                if row is None:
-                    fail(f"no contact with id {contact}")
+                if row is None or not row.active:
+                    fail(f"no active contact with id {contact} (see lyttepost contacts list)")
                 targets = [row]
             else:
                 targets = await pending_contacts(session, now)
@@ -360,6 +363,11 @@ def rounds_create(
     title: str | None = typer.Option(
         None, "--title", help="Shown to members; default: the survey's title."
     ),
+    retention_months: int = typer.Option(
+        24,
+        "--retention-months",
+        help="Months after closing until free text and links to persons are erased (1-120).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Create a round; opening now sends invitations to registered contacts at once."""
@@ -395,6 +403,7 @@ def rounds_create(
                 round_ = await create_round(
                     session, survey_version_id=version.id, title=title or version.title,
                     audience=audience, opens_at=opens_at, closes_at=closes_at,
+                    retention_months=retention_months,
                 )  # fmt: skip
             except RoundError as error:
                 fail(str(error))

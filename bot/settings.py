@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     scheduler_sync_seconds: float = Field(default=10.0, gt=0)
     scheduler_lease_seconds: float = Field(default=30.0, ge=3)
 
+    # Privacy (docs/decisions/0011): where members ask for access or erasure (an e-mail
+    # address, shown by /personvern), and how many days the raw messages (inbound updates,
+    # the text of sent messages) are kept once handled.
+    privacy_contact: str = ""
+    raw_message_retention_days: int = Field(default=30, ge=1, le=3650)
+
     def allowed_tenants(self) -> frozenset[str]:
         """TEAMS_ALLOWED_TENANTS as a set of lower-case ids (empty: every tenant is allowed)."""
         return frozenset(

@@ -191,9 +191,9 @@ class TeamsIntake:
         reference = conversation_reference(activity, raw)
         if is_removal(raw, _get(raw, "recipient", "id")):
             address = _get(raw, "conversation", "id")
-            log.info("teams: the bot was removed from a chat; marking it unreachable")
+            log.info("teams: the bot was removed from a chat; forgetting its address")
             async with self._sessions() as session, session.begin():
-                await outbox.mark_chat_unreachable(session, CHANNEL, str(address))
+                await outbox.forget_chat(session, CHANNEL, str(address))
             return
         try:
             event = translate_activity(raw, reference)

@@ -23,9 +23,10 @@ ANSWER_COMMANDS = {"svar", "answer", "fortsett"}
 STATUS_COMMANDS = {"status"}
 HELP_COMMANDS = {"hjelp", "help"}
 WHEEL_COMMANDS = {"arshjul", "årshjul", "aarshjul"}
+PRIVACY_COMMANDS = {"personvern", "privacy"}
 MEMBER_COMMANDS = frozenset(
     {*START_COMMANDS, *ANSWER_COMMANDS, *STATUS_COMMANDS, *HELP_COMMANDS, *WHEEL_COMMANDS,
-     *CONTROL_COMMANDS}
+     *PRIVACY_COMMANDS, *CONTROL_COMMANDS}
 )  # fmt: skip
 
 

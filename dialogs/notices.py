@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dialogs.messages import Button, OutgoingMessage
+from dialogs.privacy import HELP_LINE, WELCOME_LINE
 from dialogs.texts import antall
 
 START_PREFIX = "r:"  # payload of "start this round" buttons
@@ -98,10 +99,12 @@ def welcome(
     *, contact_name: str, org_name: str, channel: str, offers: Sequence[RoundOffer]
 ) -> list[OutgoingMessage]:
     """After a successful code, or /start in a registered chat."""
+    note = CHANNEL_NOTES.get(channel, "")
     first = OutgoingMessage(
         text=(
             f"Velkommen, {contact_name}! Du er registrert som kontaktperson for {org_name}.\n\n"
-            f"{CHANNEL_NOTES.get(channel, '')}".rstrip()
+            + (f"{note}\n\n" if note else "")
+            + WELCOME_LINE
         )
     )
     return [first, offer_rounds(offers)]
@@ -204,7 +207,8 @@ def not_registered() -> OutgoingMessage:
     return OutgoingMessage(
         text=(
             "Du er ikke registrert ennå. Skriv /start og invitasjonskoden du har fått fra KS, "
-            "for eksempel: /start ABCD234EFG"
+            "for eksempel: /start ABCD234EFG\n\n"
+            "Skriv /personvern for å se hvordan KS behandler opplysningene dine."
         )
     )
 
@@ -223,6 +227,7 @@ def help_text(registered: bool, admin: bool = False) -> OutgoingMessage:
             "/pause – ta pause (svarene er lagret)\n"
             "/send – send inn når du er ferdig\n"
             "/arshjul – årets runder og om dere har svart\n"
+            f"{HELP_LINE}\n"
             "/hjelp – denne hjelpen"
             + ("\n\nDu er administrator: skriv /adminhjelp for kommandoene dine." if admin else "")
         )

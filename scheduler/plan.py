@@ -9,7 +9,8 @@ plan is applied; ``PlannedRound.problem`` gives those errors the right line too.
 Format (a full example is ``docs/examples/arshjul-2027.yaml``)::
 
     name: Årshjul 2027                  # optional
-    defaults:                           # optional; survey, audience, reminders, quiet_hours, weekends
+    defaults:                           # optional; survey, audience, reminders, quiet_hours,
+                                        # weekends, retention_months
       survey: kvartalsvis-behov
       reminders: [{days_before: 7, at: "09:00"}, {days_before: 0, at: "09:00"}]
     rounds:
@@ -27,6 +28,8 @@ Format (a full example is ``docs/examples/arshjul-2027.yaml``)::
           - {before: 2h}                # or exactly this long before the deadline: n + s|m|h|d
         quiet_hours: "21:00-08:00"      # default; or "off"
         weekends: false                 # default; true lets messages go out on Saturdays/Sundays
+        retention_months: 24            # default; 1-120: months after closing until free text
+                                        # and every link from answers to a person are erased
 
 A round field left out comes from ``defaults``, else from the built-in default; ``[]``
 means no reminders. Booleans are true/false/yes/no. Times are wall-clock times in the
@@ -65,7 +68,13 @@ from dialogs.yamlsource import (
     field_name,
     read_text_file,
 )
-from services.rounds import MEMBER_KINDS, Audience
+from services.rounds import (
+    DEFAULT_RETENTION_MONTHS,
+    MAX_RETENTION_MONTHS,
+    MEMBER_KINDS,
+    MIN_RETENTION_MONTHS,
+    Audience,
+)
 
 ROUND_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,59}$")
 MAX_TITLE = 200
@@ -74,7 +83,7 @@ OPENS_CLOCK = time(8, 0)  # a bare opening date
 CLOSES_CLOCK = time(23, 59)  # a bare closing date
 
 TOP_FIELDS = ("name", "defaults", "rounds")
-DEFAULTABLE = ("survey", "audience", "reminders", "quiet_hours", "weekends")
+DEFAULTABLE = ("survey", "audience", "reminders", "quiet_hours", "weekends", "retention_months")
 ROUND_FIELDS = ("key", "title", "opens", "closes", *DEFAULTABLE)
 REMINDER_FIELDS = ("days_before", "at", "before")
 AUDIENCE_FIELDS = ("county", "orgs", "kind")
@@ -130,6 +139,7 @@ class PlannedRound:
     index: int
     field_lines: dict[str, int] = field(default_factory=dict, hash=False)
     inherited: frozenset[str] = frozenset()
+    retention_months: int = DEFAULT_RETENTION_MONTHS
 
     def problem(self, source: str, field: str, message: str) -> SourceProblem:
         """A problem with ``field`` of this round, on the line where it was written.
@@ -277,6 +287,7 @@ class _Checker:
             "reminders": DEFAULT_REMINDERS,
             "quiet_hours": (_BUILTIN_QUIET.quiet_start, _BUILTIN_QUIET.quiet_end),
             "weekends": _BUILTIN_QUIET.weekends,
+            "retention_months": DEFAULT_RETENTION_MONTHS,
         }
         inherited: set[str] = set()
         usable = True
@@ -307,6 +318,7 @@ class _Checker:
             index=index,
             field_lines=self.field_lines(path, inherited),
             inherited=frozenset(inherited),
+            retention_months=values["retention_months"],
         )
         self.check_timing(planned)
         return planned
@@ -385,6 +397,7 @@ class _Checker:
             "reminders": self.parse_reminders,
             "quiet_hours": self.parse_quiet_hours,
             "weekends": self.parse_boolean,
+            "retention_months": self.parse_retention,
         }
         return parsers[name](value, path)
 
@@ -596,6 +609,21 @@ class _Checker:
         if days is None or at is None:
             return None
         return ReminderRule(days_before=days, at=at)
+
+    def parse_retention(self, value: Any, path: Path_) -> int | None:
+        """Months after closing until free text and links to persons are erased."""
+        text = self.parse_text(value, path)
+        if text is None:
+            return None
+        if not text.isdigit() or not MIN_RETENTION_MONTHS <= int(text) <= MAX_RETENTION_MONTHS:
+            self.problem(
+                path,
+                f"{text!r}: a whole number of months from {MIN_RETENTION_MONTHS} to "
+                f"{MAX_RETENTION_MONTHS} (how long after closing free text and the link "
+                "to who answered are kept)",
+            )
+            return None
+        return int(text)
 
     def parse_days(self, value: Any, path: Path_) -> int | None:
         text = self.parse_text(value, path)

@@ -3,8 +3,8 @@
 A round is matched by its plan key, so applying the same file twice changes nothing
 and applying an edited file updates the rounds it describes. What may change depends
 on how far a round has come: a planned round may change in every way; an open round
-only in its deadline, reminders and quiet hours (its invitations have gone out); a
-closed or cancelled round not at all. Problems found against the database (an unknown
+only in its deadline, reminders, quiet hours and retention (its invitations have gone
+out); a closed or cancelled round only in its retention, until that has run out. Problems found against the database (an unknown
 survey or organisation, a change an open round cannot take) point at the plan's lines.
 """
 
@@ -123,6 +123,7 @@ async def _apply_round(
             session, survey_version_id=version.id, title=title, audience=planned.audience,
             opens_at=planned.opens_at, closes_at=planned.closes_at,
             reminders=planned.reminders, quiet=planned.quiet, plan_key=planned.key,
+            retention_months=planned.retention_months,
         )  # fmt: skip
         await lifecycle.record_event(session, round_, now, actor, "planned", source=plan.source)
         return AppliedRound(planned.key, round_.id, "created", round_.status)
@@ -133,6 +134,12 @@ async def _apply_round(
     problems = _change_problems(existing, planned, changes, now)
     if problems:
         raise _RoundProblems(problems)
+    existing.retention_months = planned.retention_months
+    if changes == ["retention_months"]:  # any round's retention may change until it ran out
+        await lifecycle.record_event(
+            session, existing, now, actor, "replanned", source=plan.source, changes=changes
+        )
+        return AppliedRound(planned.key, existing.id, "updated", existing.status, tuple(changes))
     if "closes" in changes or "opens" in changes:
         try:
             await lifecycle.change_dates(
@@ -166,31 +173,43 @@ def _change_problems(
     existing: Round, planned: PlannedRound, changes: list[str] | None, now: datetime
 ) -> list[tuple[str, str]]:
     """Every change the round's state does not allow (``changes`` None: not known yet,
-    because the survey is missing; only the dates can be judged then)."""
+    because the survey is missing; only the dates can be judged then).
+
+    Retention may change in any round until its personal data has been erased; every
+    other change needs a round that is still planned or open.
+    """
     dates = ["opens"] if planned.opens_at != existing.opens_at else []
     dates += ["closes"] if planned.closes_at != existing.closes_at else []
     changed = changes if changes is not None else dates
-    if not changed:
-        return []
-    if existing.status not in lifecycle.ACTIVE:
-        return [
+    problems = []
+    if "retention_months" in changed and existing.personal_data_erased_at is not None:
+        problems.append(
             (
-                _field(changed[0]),
+                "retention_months",
+                f"round {existing.id}'s free text and links to persons were erased already",
+            )
+        )
+    fixed = [name for name in changed if name != "retention_months"]
+    if not fixed:
+        return problems
+    if existing.status not in lifecycle.ACTIVE:
+        return problems + [
+            (
+                _field(fixed[0]),
                 f"round {existing.id} is {existing.status}; it can no longer change",
             )
         ]
-    problems = []
     if existing.status == "open":
         problems += [
             (
                 _field(name),
-                f"round {existing.id} is open: only closes, reminders, quiet_hours and "
-                "weekends can change",
+                f"round {existing.id} is open: only closes, reminders, quiet_hours, weekends "
+                "and retention_months can change",
             )
-            for name in changed
+            for name in fixed
             if name not in ("closes", "reminders", "quiet")
         ]
-    if ("closes" in changed or "opens" in changed) and planned.closes_at <= now:
+    if ("closes" in fixed or "opens" in fixed) and planned.closes_at <= now:
         problems.append(("closes", "the new deadline has already passed"))
     return problems
 
@@ -204,6 +223,7 @@ def _wanted(planned: PlannedRound, title: str) -> dict[str, Any]:
         "audience": planned.audience.describe(),
         "reminders": [rule.to_json() for rule in planned.reminders],
         "quiet": planned.quiet.to_json(),
+        "retention_months": planned.retention_months,
     }
 
 
@@ -216,6 +236,7 @@ def _current(round_: Round, survey_key: str) -> dict[str, Any]:
         "audience": round_.audience,
         "reminders": round_.reminder_rules,
         "quiet": round_.quiet_rules,
+        "retention_months": round_.retention_months,
     }
 
 

@@ -13,6 +13,10 @@ truth: on taking the lease, and then every ``sync_interval``, the job store is s
 to ``Cycle.triggers()`` (jobs added, moved or removed), and due work is caught up.
 Jobs never run late by a grace period: ``misfire_grace_time=None`` runs a missed job as
 soon as the process is back, ``coalesce=True`` runs it once.
+
+Daily housekeeping (the privacy retention sweep, ``services/retention.py``) is a cron job
+at ``SWEEP_AT`` Oslo time in the in-memory store, added whenever this process takes the
+lease; a sweep missed while no process led runs on taking it (``catch_up``).
 """
 
 from __future__ import annotations
@@ -22,14 +26,17 @@ import contextlib
 import logging
 import os
 import socket
-import time
+import time as _time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -44,6 +51,30 @@ log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
 JOBSTORE = "rounds"
 JOB_TABLE = "apscheduler_jobs"
+# The daily sweep, Oslo time: away from 02:00-03:00, which a DST change skips or repeats,
+# and before members' working day.
+SWEEP_AT = time(4, 30)
+SWEEP_JOB = "privacy:sweep"
+
+
+class Housekeeping(Protocol):
+    """A daily job: ``run`` at the daily time, ``catch_up`` on taking the lease."""
+
+    async def run(self) -> Any: ...
+
+    async def catch_up(self) -> Any: ...
+
+
+def daily_trigger(zone: ZoneInfo) -> CronTrigger:
+    """When the daily housekeeping runs."""
+    return CronTrigger(hour=SWEEP_AT.hour, minute=SWEEP_AT.minute, timezone=zone)
+
+
+def next_sweep_at(now: datetime, zone: ZoneInfo) -> datetime:
+    """The next daily sweep after ``now`` (for ``lyttepost privacy status``)."""
+    moment = daily_trigger(zone).get_next_fire_time(None, now)
+    assert moment is not None  # a daily trigger always has a next time
+    return moment
 
 
 def process_identity() -> str:
@@ -63,7 +94,8 @@ class CycleScheduler:
         lease_ttl: float = 30.0,
         sync_interval: float = 10.0,
         holder: str | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = _time.monotonic,
+        housekeeping: Housekeeping | None = None,
     ) -> None:
         self.cycle = cycle
         self.sessions = sessions
@@ -72,6 +104,7 @@ class CycleScheduler:
         self.sync_interval = sync_interval
         self.holder = holder or process_identity()
         self.monotonic = monotonic
+        self.housekeeping = housekeeping
         self.scheduler: AsyncIOScheduler | None = None
         self._engine: Engine | None = None
         self._renewed_at = float("-inf")
@@ -163,10 +196,28 @@ class CycleScheduler:
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )
         jobs.bind(self.cycle)
+        if self.housekeeping is not None:
+            scheduler.add_job(
+                self._housekeep, daily_trigger(self.cycle.zone), id=SWEEP_JOB,
+                jobstore="default", replace_existing=True,
+            )  # fmt: skip
         scheduler.start()
         self.scheduler = scheduler
         await self.cycle.catch_up()
         await self.sync()
+        await self._housekeep(catch_up=True)
+
+    async def _housekeep(self, catch_up: bool = False) -> None:
+        """The daily sweep; a failure is logged and tried again the next day (or lead)."""
+        if self.housekeeping is None:
+            return
+        try:
+            if catch_up:
+                await self.housekeeping.catch_up()
+            else:
+                await self.housekeeping.run()
+        except Exception:  # never let housekeeping stop the cycle
+            log.exception("scheduler: the daily retention sweep failed; trying again tomorrow")
 
     def _create_job_table(self, store: SQLAlchemyJobStore) -> None:
         """APScheduler creates its table on start, on the loop's thread with a short wait for

@@ -1,4 +1,5 @@
-"""The contact registry: people at member organisations, added one by one or from CSV."""
+"""The contact registry: people at member organisations, added one by one or from CSV,
+listed, deactivated (no more outreach, history kept) and activated again."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.orm import Chat, Contact, Invitation, Organisation
+from storage.orm import Chat, Contact, Invitation, Organisation, OutboxMessage
 from storage.seed import resolve_org_code
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -67,6 +69,7 @@ async def _existing(
             Contact.organisation_id == organisation_id,
             func.lower(Contact.name) == name.lower(),
             Contact.role == role,
+            Contact.erased_at.is_(None),
         )
     )
 
@@ -164,7 +167,7 @@ async def import_contacts(session: AsyncSession, text: str) -> ImportResult:
 
 
 async def pending_contacts(session: AsyncSession, now: datetime) -> list[Contact]:
-    """Contacts with no chat yet and no code that could still be used."""
+    """Active contacts with no chat yet and no code that could still be used."""
     has_chat = exists().where(Chat.contact_id == Contact.id)
     has_code = exists().where(
         and_(
@@ -175,5 +178,107 @@ async def pending_contacts(session: AsyncSession, now: datetime) -> list[Contact
         )
     )
     return list(
-        await session.scalars(select(Contact).where(~has_chat, ~has_code).order_by(Contact.id))
+        await session.scalars(
+            select(Contact).where(Contact.active, ~has_chat, ~has_code).order_by(Contact.id)
+        )
     )
+
+
+async def list_contacts(session: AsyncSession, org_code: str | None = None) -> list[dict[str, Any]]:
+    """Contacts (erased ones are no one and are left out), with their chats, by organisation."""
+    statement = (
+        select(Contact, Organisation)
+        .join(Organisation, Contact.organisation_id == Organisation.id)
+        .where(Contact.erased_at.is_(None))
+        .order_by(Organisation.code, Contact.id)
+    )
+    if org_code:
+        organisation = await _organisation(session, org_code)
+        statement = statement.where(Organisation.id == organisation.id)
+    rows = (await session.execute(statement)).all()
+    chats: dict[int, list[dict[str, Any]]] = {}
+    for chat in await session.scalars(
+        select(Chat).where(Chat.contact_id.in_([c.id for c, _ in rows])).order_by(Chat.id)
+    ):
+        assert chat.contact_id is not None
+        chats.setdefault(chat.contact_id, []).append(
+            {"channel": chat.channel, "reachable": chat.unreachable_at is None,
+             "last_seen_at": chat.last_seen_at.isoformat() if chat.last_seen_at else None}
+        )  # fmt: skip
+    return [
+        {"id": contact.id, "org": organisation.code, "org_name": organisation.name,
+         "name": contact.name, "role": contact.role, "email": contact.email,
+         "active": contact.active, "is_admin": contact.is_admin,
+         "preferred_channel": contact.preferred_channel, "chats": chats.get(contact.id, []),
+         "deactivated_at": contact.deactivated_at.isoformat() if contact.deactivated_at else None}
+        for contact, organisation in rows
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Deactivation:
+    """What deactivating a contact did."""
+
+    contact_id: int
+    chats_unbound: int
+    codes_revoked: int
+    messages_withdrawn: int
+    already: bool = False
+
+
+async def deactivate_contact(session: AsyncSession, contact_id: int, now: datetime) -> Deactivation:
+    """No more invitations, reminders or broadcasts to a contact; their history is kept.
+
+    Their chats are unbound (writing there again asks for a code), unused codes are
+    revoked, the admin role goes, and messages still queued to them are withdrawn. Their
+    answers stay theirs; a colleague may take over a response they left unfinished.
+    ``LookupError`` for an unknown or erased contact.
+    """
+    contact = await session.get(Contact, contact_id)
+    if contact is None or contact.erased_at is not None:
+        raise LookupError(f"no contact with id {contact_id}")
+    if not contact.active:
+        return Deactivation(contact_id, 0, 0, 0, already=True)
+    contact.active = False
+    contact.deactivated_at = now
+    contact.is_admin = False
+    chats = list(await session.scalars(select(Chat).where(Chat.contact_id == contact_id)))
+    for chat in chats:
+        chat.contact_id = None
+        chat.awaiting_code = False
+        chat.active_response_id = None
+    revoked = await session.execute(
+        update(Invitation)
+        .where(Invitation.contact_id == contact_id, Invitation.used_at.is_(None),
+               Invitation.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    withdrawn = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.contact_id == contact_id,
+               OutboxMessage.status.in_(["pending", "held"]))
+        .values(status="failed", last_error="unreachable: contact deactivated")
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    return Deactivation(
+        contact_id,
+        len(chats),
+        int(revoked.rowcount),  # type: ignore[attr-defined]
+        int(withdrawn.rowcount),  # type: ignore[attr-defined]
+    )
+
+
+async def activate_contact(session: AsyncSession, contact_id: int) -> bool:
+    """Undo a deactivation; the contact needs a new code to bind a chat again.
+
+    Returns False if they were active already. ``LookupError`` for an unknown or erased one.
+    """
+    contact = await session.get(Contact, contact_id)
+    if contact is None or contact.erased_at is not None:
+        raise LookupError(f"no contact with id {contact_id}")
+    if contact.active:
+        return False
+    contact.active = True
+    contact.deactivated_at = None
+    return True

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import admin, notices
@@ -22,6 +22,7 @@ from dialogs.commands import (
     ANSWER_COMMANDS,
     CONTROL_COMMANDS,
     HELP_COMMANDS,
+    PRIVACY_COMMANDS,
     START_COMMANDS,
     STATUS_COMMANDS,
     WHEEL_COMMANDS,
@@ -32,6 +33,7 @@ from dialogs.dates import format_datetime
 from dialogs.engine import StepContext, is_engine_payload, step
 from dialogs.events import Begin, Control, Event, Pressed, RoundClosed, TextEntered
 from dialogs.messages import OutgoingMessage
+from dialogs.privacy import PrivacyTerms, privacy_notice
 from dialogs.state import ResponseState
 from dialogs.wheel import wheel_message
 from services import admin_chat
@@ -43,7 +45,15 @@ from services.rounds import open_rounds_for, record_invited
 from services.status import status_lines
 from services.surveys import SurveyCatalog
 from storage import outbox
-from storage.orm import Chat, Contact, Organisation, Response, Round, utcnow
+from storage.orm import (
+    Chat,
+    Contact,
+    Organisation,
+    Response,
+    Round,
+    RoundOrganisation,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +66,7 @@ class Conversation:
     zone: ZoneInfo
     clock: Callable[[], datetime] = utcnow
     on_rounds_changed: Callable[[], None] = lambda: None
+    privacy: PrivacyTerms = PrivacyTerms()  # what /personvern states (settings)
 
     def now(self) -> datetime:
         """The current time (injectable, so tests can move it)."""
@@ -194,6 +205,9 @@ class _Turn:
         if command is not None and command.name in HELP_COMMANDS:
             self.reply(notices.help_text(registered=False))
             return
+        if command is not None and command.name in PRIVACY_COMMANDS:
+            self.reply(privacy_notice(self.owner.privacy))
+            return
         if command is not None and command.name in admin.ADMIN_COMMANDS:
             self.refuse_admin(None, command.name)
             return
@@ -260,12 +274,32 @@ class _Turn:
             self.reply(wheel_message(organisation.name, rounds, self.now, self.owner.zone))
         elif name in HELP_COMMANDS:
             self.reply(notices.help_text(registered=True, admin=contact.is_admin))
+        elif name in PRIVACY_COMMANDS:
+            self.reply(privacy_notice(await self.privacy_terms(contact)))
         elif name in CONTROL_COMMANDS:
             await self.survey_input(Control(CONTROL_COMMANDS[name]))
         elif name in admin.ADMIN_COMMANDS:
             await self.admin_command(contact, command)
         else:
             self.reply(notices.unknown_command(name))
+
+    async def privacy_terms(self, contact: Contact) -> PrivacyTerms:
+        """The settings' terms, with the retention of the rounds asking this organisation
+        (rounds may keep answers for different periods)."""
+        low, high = (
+            await self.session.execute(
+                select(func.min(Round.retention_months), func.max(Round.retention_months))
+                .join(RoundOrganisation, RoundOrganisation.round_id == Round.id)
+                .where(
+                    RoundOrganisation.organisation_id == contact.organisation_id,
+                    Round.personal_data_erased_at.is_(None),
+                    Round.status != "cancelled",
+                )
+            )
+        ).one()
+        if low is None or high is None:
+            return self.owner.privacy
+        return replace(self.owner.privacy, retention_months=(int(low), int(high)))
 
     def refuse_admin(self, contact: Contact | None, what: str) -> None:
         """Default deny: a polite no, and a line in the log for whoever watches it."""
@@ -376,13 +410,17 @@ class _Turn:
             self.session.add(response)
             await self.session.flush()
         elif response.contact_id != contact.id:
-            other = await self.session.get(Contact, response.contact_id)
-            self.reply(
-                notices.someone_else_answers(
-                    other.name if other else "En kollega", organisation.name
-                )
+            other = (
+                await self.session.get(Contact, response.contact_id)
+                if response.contact_id is not None
+                else None
             )
-            return
+            if other is not None and other.active:
+                self.reply(notices.someone_else_answers(other.name, organisation.name))
+                return
+            # Its author was deactivated or erased: a colleague carries on with it.
+            log.info("response %s taken over by contact %s", response.id, contact.id)
+            response.contact_id = contact.id
         self.chat.active_response_id = response.id
         await self.run_engine(response, chosen, contact, organisation, Begin())
 

@@ -56,7 +56,7 @@ async def round_export(
     rows = await session.execute(
         select(Response, Organisation, Contact)
         .join(Organisation, Response.organisation_id == Organisation.id)
-        .join(Contact, Response.contact_id == Contact.id)
+        .outerjoin(Contact, Response.contact_id == Contact.id)  # NULL: erased, or retention over
         .where(Response.round_id == round_id)
         .order_by(Organisation.code)
     )
@@ -69,8 +69,8 @@ async def round_export(
                 "org_name": organisation.name,
                 "county": organisation.county_name,
                 "county_code": organisation.county_code,
-                "contact_id": contact.id,
-                "contact_name": contact.name,
+                "contact_id": contact.id if contact else None,
+                "contact_name": contact.name if contact else None,
                 "status": response.status,
                 "started_at": _iso(response.started_at),
                 "submitted_at": _iso(response.submitted_at),

@@ -126,9 +126,10 @@ async def redeem_code(session: AsyncSession, chat: Chat, text: str, now: datetim
     invitation = await session.scalar(
         select(Invitation).where(Invitation.code_hash == hash_code(text))
     )
+    owner = await session.get(Contact, invitation.contact_id) if invitation else None
     outcome: RedeemOutcome
-    if invitation is None or invitation.revoked_at is not None:
-        outcome = "unknown"
+    if invitation is None or invitation.revoked_at is not None or not (owner and owner.active):
+        outcome = "unknown"  # withdrawn, or its contact was deactivated or erased
     elif invitation.used_at is not None:
         if invitation.used_by_chat_id == chat.id:
             contact = await session.get(Contact, invitation.contact_id)

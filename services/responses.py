@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.model import Survey
 from dialogs.state import ResponseState
 from storage.orm import Answer, Response
 
@@ -48,3 +49,27 @@ async def save_state(
                 Answer.response_id == response.id, Answer.question_id.in_(list(existing))
             )
         )
+
+
+def free_text_questions(survey: Survey) -> frozenset[str]:
+    """The ids of a survey's free-text questions: what retention and erasure remove."""
+    return frozenset(q.id for q in survey.questions if q.type == "text")
+
+
+async def erase_free_text(session: AsyncSession, response: Response, survey: Survey) -> int:
+    """Remove a response's free-text answers from its state and its answer rows.
+
+    Choices, scales, yes/no and numbers stay: they are the organisation's figures. An
+    erased text is *not answered*, not a skipped answer, so reports leave it out.
+    Returns how many answers were removed.
+    """
+    texts = free_text_questions(survey)
+    state = ResponseState.model_validate(response.state)
+    erased = [qid for qid in state.answers if qid in texts]
+    if erased:
+        answers = {qid: value for qid, value in state.answers.items() if qid not in texts}
+        response.state = state.model_copy(update={"answers": answers}).model_dump(mode="json")
+    await session.execute(
+        delete(Answer).where(Answer.response_id == response.id, Answer.question_id.in_(list(texts)))
+    )
+    return len(erased)

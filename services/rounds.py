@@ -28,6 +28,11 @@ class RoundError(ValueError):
     """A round cannot be made as asked (unknown survey, empty audience, bad dates)."""
 
 
+# How long after closing a round keeps its free text and links to persons (months).
+DEFAULT_RETENTION_MONTHS = 24
+MIN_RETENTION_MONTHS = 1
+MAX_RETENTION_MONTHS = 120
+
 MEMBER_KINDS = {
     "kommune": ("kommune", "kommune_og_fylkeskommune"),
     "fylkeskommune": ("fylkeskommune", "kommune_og_fylkeskommune"),
@@ -103,10 +108,19 @@ async def create_round(
     reminders: Sequence[ReminderRule] = DEFAULT_REMINDERS,
     quiet: QuietRules | None = None,
     plan_key: str | None = None,
+    retention_months: int = DEFAULT_RETENTION_MONTHS,
 ) -> Round:
-    """Create a planned round with its audience fixed now."""
+    """Create a planned round with its audience fixed now.
+
+    ``retention_months`` after it closes, its free text and links to persons are erased
+    (``services/retention.py``).
+    """
     if closes_at <= opens_at:
         raise RoundError("the round must close after it opens")
+    if not MIN_RETENTION_MONTHS <= retention_months <= MAX_RETENTION_MONTHS:
+        raise RoundError(
+            f"the retention must be {MIN_RETENTION_MONTHS}-{MAX_RETENTION_MONTHS} months"
+        )
     organisations = await resolve_audience(session, audience)
     round_ = Round(
         survey_version_id=survey_version_id,
@@ -118,6 +132,7 @@ async def create_round(
         reminder_rules=[rule.to_json() for rule in reminders],
         quiet_rules=(quiet or QuietRules()).to_json(),
         plan_key=plan_key,
+        retention_months=retention_months,
     )
     session.add(round_)
     await session.flush()
@@ -159,12 +174,17 @@ async def submitted_ids(session: AsyncSession, round_id: int) -> set[int]:
 async def reachable_chats(
     session: AsyncSession, organisation_ids: Sequence[int]
 ) -> list[tuple[Chat, Contact, Organisation]]:
-    """Each registered contact's chat to reach them on (``chat_preference``), per organisation."""
+    """Each registered, active contact's chat to reach them on (``chat_preference``), per
+    organisation: where invitations, reminders and round notices go."""
     rows = await session.execute(
         select(Chat, Contact, Organisation)
         .join(Contact, Chat.contact_id == Contact.id)
         .join(Organisation, Contact.organisation_id == Organisation.id)
-        .where(Organisation.id.in_(list(organisation_ids)), Chat.unreachable_at.is_(None))
+        .where(
+            Organisation.id.in_(list(organisation_ids)),
+            Chat.unreachable_at.is_(None),
+            Contact.active,
+        )
         .order_by(Contact.id, *chat_preference())
     )
     chosen: dict[int, tuple[Chat, Contact, Organisation]] = {}
@@ -224,11 +244,12 @@ async def record_invited(
 
 
 async def latest_chat(session: AsyncSession, contact_id: int) -> Chat | None:
-    """A contact's most recently used chat that can still be reached, if any."""
+    """A contact's most recently used chat that can still be reached, if any (none for a
+    deactivated contact)."""
     return await session.scalar(
         select(Chat)
         .join(Contact, Chat.contact_id == Contact.id)
-        .where(Chat.contact_id == contact_id, Chat.unreachable_at.is_(None))
+        .where(Chat.contact_id == contact_id, Chat.unreachable_at.is_(None), Contact.active)
         .order_by(*chat_preference())
         .limit(1)
     )

@@ -158,14 +158,15 @@ def _round_organisations(kind: str, round_id: int) -> Any:
 
 
 async def resolve_segment(session: AsyncSession, segment: Segment) -> list[Recipient]:
-    """Every contact the segment reaches, with their most recently used reachable chat."""
+    """Every active contact the segment reaches, with their most recently used reachable
+    chat (deactivated and erased contacts get nothing)."""
     organisation_ids = await segment_organisations(session, segment)
     if not organisation_ids:
         return []
     contacts = (
         select(Contact, Organisation)
         .join(Organisation, Contact.organisation_id == Organisation.id)
-        .where(Organisation.id.in_(organisation_ids))
+        .where(Organisation.id.in_(organisation_ids), Contact.active)
     )
     if segment.kind == "role":
         contacts = contacts.where(func.lower(Contact.role) == (segment.value or "").lower())

@@ -1,12 +1,13 @@
 """Database engine and sessions.
 
-SQLite (the embedded default) gets foreign keys, WAL and a busy timeout on every
-connection; PostgreSQL is used as it comes. Sessions never expire objects on commit,
-because the async engine cannot lazy-load afterwards.
+SQLite (the embedded default) gets foreign keys, WAL, a busy timeout and secure delete
+on every connection; PostgreSQL is used as it comes. Sessions never expire objects on
+commit, because the async engine cannot lazy-load afterwards.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import create_engine as sa_create_engine
@@ -62,6 +63,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Deleted and overwritten content is zeroed in the file, so an erasure is real on disk
+    # and not only in query results (docs/decisions/0011).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -108,3 +112,32 @@ def _short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=1000")
     cursor.close()
+
+
+@dataclass(frozen=True)
+class Scrubbed:
+    """What ``scrub_files`` did: SQLite's file rewritten and its WAL emptied, or nothing."""
+
+    backend: str
+    vacuumed: bool = False
+    wal_truncated: bool = False
+
+
+async def scrub_files(engine: AsyncEngine) -> Scrubbed:
+    """After an erasure: make sure deleted personal data is gone from SQLite's files too.
+
+    ``secure_delete`` zeroes what is deleted from now on, but a database used before it
+    was on can hold old copies in free space, and the WAL keeps old page images until a
+    checkpoint. ``VACUUM`` rewrites the file from the live rows only;
+    ``wal_checkpoint(TRUNCATE)`` moves the WAL into the file and cuts it to zero bytes.
+    PostgreSQL is left alone: its files are not ours to rewrite (docs/decisions/0011 says
+    what VACUUM there does and does not do).
+    """
+    if engine.dialect.name != "sqlite":
+        return Scrubbed(engine.dialect.name)
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.exec_driver_sql("VACUUM")
+        row = (await autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+    busy = bool(row and row[0])
+    return Scrubbed("sqlite", vacuumed=True, wal_truncated=not busy)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -86,7 +87,13 @@ class Organisation(Base):
 
 
 class Contact(Base):
-    """A person at a member organisation whom Lyttepost talks to."""
+    """A person at a member organisation whom Lyttepost talks to.
+
+    ``active`` false: deactivated (no invitations, reminders or broadcasts; history
+    kept). ``erased_at`` set: erased on request; the row is a tombstone with no personal
+    data left, kept so its id is never reused and references to it stay valid
+    (docs/decisions/0011).
+    """
 
     __tablename__ = "contacts"
 
@@ -100,6 +107,9 @@ class Contact(Base):
     # one they used last.
     preferred_channel: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    deactivated_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]
 
 
 class Chat(Base):
@@ -205,17 +215,25 @@ class Round(Base):
     closed_notices_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    retention_months: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    personal_data_erased_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": version}
 
 
 class RoundInvitee(Base):
-    """A contact invited to a round: written when the invitation is queued, never twice."""
+    """A contact invited to a round: written when the invitation is queued, never twice.
+
+    ``contact_id`` becomes NULL when the contact is erased or the round's retention ends:
+    the organisation stays counted as invited, no longer linked to anyone.
+    """
 
     __tablename__ = "round_invitees"
+    __table_args__ = (UniqueConstraint("round_id", "contact_id"),)
 
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     invited_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -257,7 +275,8 @@ class Response(Base):
     """An organisation's response to a round (one per organisation and round).
 
     ``state`` is the engine's ``ResponseState`` as JSON; ``answers`` mirror its
-    answers row by row for exports and reports.
+    answers row by row for exports and reports. ``contact_id`` (who answered) becomes
+    NULL when that contact is erased or the round's retention ends.
     """
 
     __tablename__ = "responses"
@@ -266,7 +285,7 @@ class Response(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     status: Mapped[str] = mapped_column(String(20), default="in_progress")
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -302,6 +321,9 @@ class InboundEvent(Base):
     __table_args__ = (
         UniqueConstraint("channel", "address", "update_key"),
         Index("ix_inbound_events_pending", "processed_at", "id"),
+        # Ids are never reused after an erasure deletes the newest rows: a processor may
+        # still hold a deleted row's id (PostgreSQL's sequences never reuse them anyway).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -323,12 +345,16 @@ class OutboxMessage(Base):
     idempotent, e.g. one invitation per contact and round. ``message_key`` copies the
     payload's key so a later message can replace (edit) the one delivered under
     ``provider_message_id``. ``round_id`` ties invitations and reminders to their round.
+    ``purged_at``: the text was removed after RAW_MESSAGE_RETENTION_DAYS (the row's
+    delivery metadata stays for reports).
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "status", "priority", "id"),
         Index("ix_outbox_chat", "channel", "address", "status"),
+        # A sender may be sending a row an erasure deletes; a new row must not get its id.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -351,6 +377,7 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(String(500))
+    purged_at: Mapped[datetime | None]
 
 
 class StoredFile(Base):
@@ -403,3 +430,20 @@ class Publication(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class PrivacyLogEntry(Base):
+    """A privacy action: an access export, an erasure, a deactivation or a retention sweep.
+
+    Says who (``actor``), when and which contact, with counts in ``detail``; never the
+    personal data itself.
+    """
+
+    __tablename__ = "privacy_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(30))
+    contact_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

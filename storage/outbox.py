@@ -285,6 +285,39 @@ async def mark_chat_unreachable(session: AsyncSession, channel: str, address: st
     )
 
 
+async def forget_chat(session: AsyncSession, channel: str, address: str) -> bool:
+    """The member removed the app: forget how to reach them, not only that we cannot.
+
+    The stored conversation reference (with the member's name, Entra ids and tenant) and
+    user id are deleted and the address replaced by a placeholder, so nothing in the chat
+    row can reach or identify them; it stays bound to its contact as a record that they
+    used this channel. Messages still queued there fail as unreachable. If they install
+    the app again, they register anew with a code. Returns whether there was such a chat.
+    """
+    chat = await session.scalar(
+        select(Chat).where(Chat.channel == channel, Chat.address == address)
+    )
+    if chat is None:
+        return False
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.address == address,
+            OutboxMessage.status.in_(["pending", "held"]),
+        )
+        .values(status="failed", last_error="unreachable: the app was removed")
+        .execution_options(synchronize_session=False)
+    )
+    chat.address = f"removed:{chat.id}"
+    chat.conversation_ref = None
+    chat.user_id = None
+    chat.awaiting_code = False
+    chat.active_response_id = None
+    chat.unreachable_at = utcnow()
+    return True
+
+
 async def provider_id_for_key(
     session: AsyncSession, channel: str, address: str, key: str
 ) -> str | None:

@@ -566,3 +566,18 @@ def test_times_may_have_seconds() -> None:
     )
     assert plan.rounds[0].opens_at == datetime(2027, 1, 11, 8, 0, 30, tzinfo=UTC)
     assert plan.rounds[0].closes_at == datetime(2027, 1, 11, 8, 5, 15, tzinfo=UTC)
+
+
+def test_retention_months_default_from_defaults_and_checked() -> None:
+    assert only_round().retention_months == 24
+    assert only_round(retention_months="36").retention_months == 36
+    plan = load(
+        "defaults:\n  retention_months: 12\nrounds:\n  - "
+        + "\n    ".join(f"{k}: {v}" for k, v in BASE.items())
+        + "\n"
+    )
+    assert plan.rounds[0].retention_months == 12
+    for bad in ("0", "121", "two", "[1]"):
+        [(line, field, message)] = problems(one_round(retention_months=bad))
+        assert (line, field) == (6, "rounds[0].retention_months"), message
+    assert "from 1 to 120" in problems(one_round(retention_months="0"))[0][2]

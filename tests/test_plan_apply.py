@@ -109,8 +109,8 @@ async def test_an_open_round_takes_a_new_deadline_but_not_a_new_opening(sessions
     with pytest.raises(PlanError) as caught:
         await apply_text(sessions, reopened, now=world.clock.now)
     assert [str(p) for p in caught.value.problems] == [
-        "plan.yaml:5: rounds[0].opens: round 1 is open: only closes, reminders, quiet_hours "
-        "and weekends can change"
+        "plan.yaml:5: rounds[0].opens: round 1 is open: only closes, reminders, quiet_hours, "
+        "weekends and retention_months can change"
     ]
 
 
@@ -169,3 +169,25 @@ async def test_an_open_round_reports_each_field_it_cannot_change(sessions) -> No
     with pytest.raises(PlanError) as caught:
         await apply_text(sessions, changed, now=world.clock.now)
     assert [p.field for p in caught.value.problems] == ["rounds[0].title", "rounds[0].opens"]
+
+
+async def test_retention_is_planned_and_may_change_until_it_has_run_out(sessions) -> None:
+    from services.retention import sweep
+
+    world = World(sessions, oslo("2027-01-04 08:00"))
+    await world.setup(["3301"])
+    longer = PLAN.format(county="46").replace(
+        "  survey: kvartalsvis-behov\n", "  survey: kvartalsvis-behov\n  retention_months: 36\n"
+    )
+    await apply_text(sessions, longer, now=world.clock.now)
+    async with sessions() as session:
+        assert set(await session.scalars(select(Round.retention_months))) == {36}
+    await world.run_until(oslo("2027-02-02 10:00"))  # round a is closed
+    shorter = longer.replace("retention_months: 36", "retention_months: 12")
+    result = await apply_text(sessions, shorter, now=world.clock.now)
+    assert [r.changes for r in result.rounds] == [("retention_months",), ("retention_months",)]
+    async with sessions() as session, session.begin():
+        swept = await sweep(session, world.catalog, oslo("2028-02-01 10:00"), raw_days=30)
+    assert swept.rounds_erased == [1]  # 12 months after 29 January 2027
+    with pytest.raises(PlanError, match=r"retention_months: round 1's free text .* erased"):
+        await apply_text(sessions, longer, now=oslo("2028-02-01 11:00"))

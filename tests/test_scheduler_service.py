@@ -172,3 +172,54 @@ async def _stored_job_ids(world: World) -> set[str]:
 
 async def _jobs_stored(world: World, job_id: str) -> bool:
     return job_id in await _stored_job_ids(world)
+
+
+class Housekeeping:
+    """Records what the scheduler asked of the daily housekeeping."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def run(self) -> None:
+        self.calls.append("run")
+
+    async def catch_up(self) -> None:
+        self.calls.append("catch_up")
+
+
+async def test_the_leader_runs_the_daily_sweep_at_04_30_and_catches_up(
+    sessions, migrated_url: str
+) -> None:
+    from scheduler.service import SWEEP_JOB
+
+    world = World(sessions)
+    await world.setup(["3301"])
+    housekeeping = Housekeeping()
+    scheduler = CycleScheduler(world.new_cycle(), sessions, migrated_url, sync_interval=0.3,
+                               holder="solo", housekeeping=housekeeping)  # fmt: skip
+    task = asyncio.create_task(scheduler.run())
+    try:
+        await eventually(lambda: _async(housekeeping.calls == ["catch_up"]))
+        assert scheduler.scheduler is not None
+        job = scheduler.scheduler.get_job(SWEEP_JOB)
+        local = job.next_run_time.astimezone(world.cycle.zone)
+        assert (local.hour, local.minute) == (4, 30)
+        await scheduler._housekeep()  # what the job runs  # noqa: SLF001
+        assert housekeeping.calls == ["catch_up", "run"]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_sweep_is_caught_up_only_when_the_last_one_is_a_day_old(sessions) -> None:
+    from services.retention import RetentionSweeper
+    from tests.cycle_support import FakeClock
+
+    clock = FakeClock(EPOCH)
+    sweeper = RetentionSweeper(sessions, sessions.kw["bind"], World(sessions).catalog, clock,
+                               raw_days=30)  # fmt: skip
+    assert await sweeper.catch_up() is not None  # never swept
+    clock.set(EPOCH + timedelta(hours=5))
+    assert await sweeper.catch_up() is None  # swept this morning
+    clock.set(EPOCH + timedelta(hours=24))
+    assert await sweeper.catch_up() is not None

@@ -34,9 +34,28 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
 
 
 def _run_sync(connection: Connection) -> None:
-    _configure(connection)
-    with context.begin_transaction():
-        context.run_migrations()
+    """Run the migrations; on SQLite with foreign keys off while they run.
+
+    SQLite cannot alter a column, so batch mode copies the table and drops the old one;
+    with foreign keys on, that DROP deletes the rows first and cascades (``answers``
+    would lose every row when ``responses`` is rebuilt). Alembic's documented remedy is
+    to switch enforcement off around the migrations (the pragma only takes effect
+    outside a transaction, so it comes first) and check the references afterwards.
+    """
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    try:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left broken references: {broken[:5]}")
+    finally:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 async def _run_async(url: str) -> None:
