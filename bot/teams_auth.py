@@ -329,7 +329,9 @@ class BotTokens(_Fetcher):
         return True
 
     def seconds_until_renewal(self) -> float:
-        return max(0.0, self._expires_at - TOKEN_REFRESH_MARGIN_SECONDS - time.monotonic())
+        """Renew 5 minutes before expiry (halfway, for a token that lives shorter)."""
+        remaining = self._expires_at - time.monotonic()
+        return max(0.0, remaining - TOKEN_REFRESH_MARGIN_SECONDS, remaining / 2)
 
     async def run(self) -> None:
         """Keep a token at hand: at start, before each expiry, after failures with a pause."""

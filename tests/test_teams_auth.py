@@ -132,6 +132,7 @@ async def test_the_bots_token_is_fetched_cached_and_never_waited_on_for_long(log
         assert tokens.current() is None
         first = await tokens.token()
         assert first == login.issued[-1] and await tokens.token() == first  # cached
+        assert 3290 < tokens.seconds_until_renewal() <= 3299  # renewed 5 min before expiry
         request = login.token_requests[-1]
         assert (request.tenant, request.grant_type, request.client_id, request.scope) == (
             "botframework.com", "client_credentials", APP_ID, "https://api.botframework.com/.default",
