@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bot.ignored import IgnoredTally
 from bot.settings import Settings
 from bot.telegram import TelegramIntake, TelegramTransport, webhook_handler
 from dialogs.privacy import PrivacyTerms
@@ -57,8 +58,9 @@ class Runtime:
     cycle_scheduler: CycleScheduler | None = None
     telegram_bot: Bot | None = None
     telegram_intake: TelegramIntake | None = None
-    teams_adapter: Any = None  # botbuilder's CloudAdapter, when Teams is on
+    teams_auth: Any = None  # bot.teams_auth.TeamsAuth, when Teams is on
     teams_intake: Any = None
+    ignored: IgnoredTally = field(default_factory=IgnoredTally)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start_background(self) -> None:
@@ -70,6 +72,9 @@ class Runtime:
         self.tasks.append(asyncio.create_task(sweep_forever(self.processor), name="inbound-sweep"))
         if self.cycle_scheduler is not None:
             self.tasks.append(asyncio.create_task(self.cycle_scheduler.run(), name="scheduler"))
+        if self.teams_auth is not None:  # signing keys and the bot's token, kept fresh
+            for work in self.teams_auth.background():
+                self.tasks.append(asyncio.create_task(work, name="teams-auth"))
 
     def rounds_changed(self) -> None:
         """A round was changed in this process: the scheduler looks again now."""
@@ -89,6 +94,8 @@ class Runtime:
         if self.telegram_bot is not None:
             with contextlib.suppress(Exception):
                 await self.telegram_bot.shutdown()
+        if self.teams_auth is not None:
+            await self.teams_auth.close()
         await self.engine.dispose()
 
 
@@ -121,15 +128,15 @@ def build_runtime(
     if use_telegram:
         bot = telegram_bot(settings)
         chosen["telegram"] = TelegramTransport(bot, FileStore(sessions))
-    teams_adapter = None
+    teams_auth = None
     if settings.teams_enabled:
-        from bot.teams import TeamsTransport, build_adapter
+        from bot.teams import TeamsTransport
+        from bot.teams_auth import build_teams_auth
 
-        teams_adapter = build_adapter(settings)
+        teams_auth = build_teams_auth(settings)
         chosen["teams"] = TeamsTransport(
-            teams_adapter, sessions, settings.microsoft_app_id, FileStore(sessions),
-            file_url=_file_url(settings),
-        )  # fmt: skip
+            teams_auth, sessions, FileStore(sessions), file_url=_file_url(settings)
+        )
     chosen.update(transports or {})
     holder = process_identity()
     sender = Sender(
@@ -145,12 +152,13 @@ def build_runtime(
         sender.wake,
         concurrency=1 if engine.dialect.name == "sqlite" else 8,
     )
-    intake = TelegramIntake(bot, processor) if bot is not None else None
+    ignored = IgnoredTally()
+    intake = TelegramIntake(bot, processor, ignored=ignored) if bot is not None else None
     teams_intake = None
-    if teams_adapter is not None:
+    if teams_auth is not None:
         from bot.teams import TeamsIntake
 
-        teams_intake = TeamsIntake(processor, sessions)
+        teams_intake = TeamsIntake(processor, sessions, ignored)
     cycle = Cycle(sessions, catalog, zone, conversation.clock, on_queued=sender.wake)
     cycle_scheduler = (
         CycleScheduler(
@@ -186,8 +194,9 @@ def build_runtime(
         cycle_scheduler=cycle_scheduler,
         telegram_bot=bot,
         telegram_intake=intake,
-        teams_adapter=teams_adapter,
+        teams_auth=teams_auth,
         teams_intake=teams_intake,
+        ignored=ignored,
     )
 
 
@@ -231,9 +240,32 @@ def webhook_path(settings: Settings) -> str:
     return urlparse(settings.telegram_webhook_url).path or "/telegram/webhook"
 
 
+MAX_BODY_BYTES = 1024 * 1024  # Telegram updates and Teams activities are far smaller
+
+
+@web.middleware
+async def plain_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A bug in a handler gives a plain 500 and one log entry, never a traceback page.
+
+    Every expected kind of bad input is refused by the handlers themselves with a 4xx;
+    this is the net under them.
+    """
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("web: unexpected error answering %s %s", request.method, request.path)
+        return web.Response(status=500, text="internal error")
+
+
 def web_app(runtime: Runtime) -> web.Application:
     """The one aiohttp application: health check, Telegram webhook, background work."""
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[plain_errors])
     settings = runtime.settings
 
     async def healthz(_: web.Request) -> web.Response:
@@ -243,14 +275,17 @@ def web_app(runtime: Runtime) -> web.Application:
         except Exception as error:  # any failure means unhealthy, never a crash
             log.error("healthz: database unavailable (%s)", type(error).__name__)
             return web.json_response({"status": "database unavailable"}, status=503)
-        return web.json_response({"status": "ok"})
+        health: dict[str, Any] = {"status": "ok", "ignored": runtime.ignored.snapshot()}
+        if runtime.teams_auth is not None and runtime.teams_auth.validator is not None:
+            health["teams_keys"] = runtime.teams_auth.validator.keys.ready
+        return web.json_response(health)
 
     app.router.add_get("/healthz", healthz)
-    if runtime.teams_adapter is not None:
+    if runtime.teams_auth is not None:
         from bot.teams import messages_handler
 
         app.router.add_post(
-            "/api/messages", messages_handler(runtime.teams_adapter, runtime.teams_intake, settings)
+            "/api/messages", messages_handler(runtime.teams_auth, runtime.teams_intake, settings)
         )
     if settings.file_link_secret:
         from bot.file_links import ROUTE, file_handler

@@ -548,6 +548,11 @@ def run() -> None:
             "TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET, so forged updates can be refused",
             2,
         )
+    from bot.teams_auth import teams_start_problem
+
+    problem = teams_start_problem(config)
+    if problem:
+        fail(problem, 2)
     from services.setup import SchemaNotReady
 
     try:

@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     microsoft_app_type: str = "MultiTenant"
     microsoft_app_tenant_id: str = ""
     teams_enabled: bool = False
+    # Without MICROSOFT_APP_ID nobody is authenticated: only allowed on a loopback HTTP_HOST,
+    # or with this set to say it is a local test on purpose.
+    teams_local_test: bool = False
+    # Where the Bot Framework publishes its signing keys (tests point it at a stand-in),
+    # where Entra hands out the bot's token, and how long either may take per request.
+    teams_openid_metadata_url: str = (
+        "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    )
+    microsoft_login_url: str = "https://login.microsoftonline.com"
+    teams_auth_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # Entra tenant ids (comma-separated) whose users may talk to the bot; empty: any tenant.
     teams_allowed_tenants: str = ""
     # Teams bot limits: 7 per second, 8 per 2 s, 60 per 30 s per conversation; ~50/s per

@@ -1,8 +1,10 @@
 """The Microsoft Teams channel (botbuilder): activities in, channel-neutral messages out. Decides nothing.
 
-Incoming activities arrive at ``/api/messages`` on Lyttepost's own aiohttp app. Each is
-translated to an ``Inbound`` carrying its conversation reference, recorded in the
-database and only then answered (201), exactly like a Telegram update; Teams resends an
+Incoming activities arrive at ``/api/messages`` on Lyttepost's own aiohttp app. Each
+token is checked by ``bot.teams_auth`` (not by botbuilder, whose check blocks the event
+loop on Microsoft's endpoints); each activity is translated to an ``Inbound`` carrying
+its conversation reference, recorded in the database and only then answered (201, or
+200 with an invoke response), exactly like a Telegram update; Teams resends an
 activity it got no answer to, and the recorded activity id makes the resend a no-op.
 Every reply, like every invitation or broadcast, leaves through the outbox and is sent
 proactively with the stored conversation reference, so it works after restarts and
@@ -19,26 +21,38 @@ it to this module makes moving one module's work (docs/decisions/0008).
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 
+import requests
 from aiohttp import web
 from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
     Attachment,
     ConversationReference,
 )
-from jwt import PyJWTError
+from botframework.connector.aio import ConnectorClient
+from msrest.authentication import Authentication
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.ignored import IgnoredTally
 from bot.settings import Settings
+from bot.teams_auth import (
+    RETRY_AFTER_SECONDS,
+    BotTokens,
+    KeysUnavailable,
+    TeamsAuth,
+    TokenRefused,
+    TokenUnavailable,
+)
 from dialogs.admin import ADMIN_COMMANDS
 from dialogs.commands import MEMBER_COMMANDS
 from dialogs.messages import Attachment as FileAttachment
@@ -52,34 +66,15 @@ from storage.orm import Chat
 log = logging.getLogger(__name__)
 
 CHANNEL = "teams"
+CHANNEL_ID = "msteams"  # the Bot Framework's name for Teams; this bot serves no other
+EMULATOR_CHANNEL_ID = "emulator"  # the Bot Framework Emulator, in local mode only
+CARD_ACTION = "adaptiveCard/action"  # the invoke an Adaptive Card's Action.Execute sends
+SEND_TIMEOUT_SECONDS = 30  # one call to the Bot Connector (msrest's default is 100 s)
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 MAX_IMAGE_BYTES = 1024 * 1024  # inline images in a personal chat; larger ones go as links
 MAX_ACTIONS_PER_SET = 5  # Teams shows at most 6 actions side by side; 5 fit a phone
 KNOWN_COMMANDS = MEMBER_COMMANDS | set(ADMIN_COMMANDS)
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
-
-
-class _AdapterSettings:
-    """The attribute names botbuilder's configuration reads."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.APP_ID = settings.microsoft_app_id
-        self.APP_PASSWORD = settings.microsoft_app_password
-        self.APP_TYPE = settings.microsoft_app_type
-        self.APP_TENANTID = settings.microsoft_app_tenant_id
-
-
-def build_adapter(settings: Settings) -> CloudAdapter:
-    """botbuilder's adapter: validates tokens when an app id is set; local mode without."""
-    if not settings.microsoft_app_id:
-        log.warning(
-            "teams: LOCAL MODE: MICROSOFT_APP_ID is empty, so /api/messages accepts requests "
-            "WITHOUT authentication. Fine for the Bot Framework Emulator and tests, never in production."
-        )
-    return CloudAdapter(ConfigurationBotFrameworkAuthentication(_AdapterSettings(settings)))
-
-
-# --- in ---------------------------------------------------------------------------------
 
 
 def _get(data: Any, *keys: str) -> Any:
@@ -88,6 +83,9 @@ def _get(data: Any, *keys: str) -> Any:
             return None
         data = data.get(key)
     return data
+
+
+# --- in ---------------------------------------------------------------------------------
 
 
 def is_removal(raw: dict[str, Any], bot_id: str | None) -> bool:
@@ -119,20 +117,54 @@ def tenant_of(raw: dict[str, Any]) -> str | None:
     return str(tenant).lower() if tenant else None
 
 
+def activity_kind(raw: dict[str, Any]) -> str:
+    """A short name for what an activity is, for logs and the tally of ignored ones:
+    its type, the invoke's name or installation's action, and a chat that is not personal."""
+    kind = str(raw.get("type") or "unknown")
+    if kind == ActivityTypes.invoke:
+        kind += f":{raw.get('name') or '?'}"
+    elif kind == "installationUpdate":
+        kind += f":{raw.get('action') or '?'}"
+    conversation_type = _get(raw, "conversation", "conversationType")
+    if conversation_type not in (None, "personal"):
+        kind += f" in {conversation_type}"
+    return kind
+
+
+def _card_press(raw: dict[str, Any]) -> str | None:
+    """The button payload of a card press: an ``Action.Submit`` (a message whose value has
+    it) or an ``Action.Execute`` (an ``adaptiveCard/action`` invoke with it in the data)."""
+    if raw.get("type") == ActivityTypes.message:
+        payload = _get(raw, "value", "payload")
+    elif raw.get("type") == ActivityTypes.invoke and raw.get("name") == CARD_ACTION:
+        payload = _get(raw, "value", "action", "data", "payload")
+    else:
+        return None
+    return payload if isinstance(payload, str) else None
+
+
 def translate_activity(raw: Any, reference: dict[str, Any] | None) -> Inbound | None:
     """A raw activity as a channel-neutral event; None for what Lyttepost ignores.
 
-    Raises ``ValueError`` for an activity too malformed to read.
+    Raises ``ValueError`` for an activity Lyttepost would use but cannot read (no
+    conversation or activity id); what it ignores need not have them.
     """
     if not isinstance(raw, dict):
         raise ValueError("an activity is a JSON object")
+    if _get(raw, "conversation", "conversationType") not in (None, "personal"):
+        return None  # group chats and channels are not for surveys
+    bot_id = _get(raw, "recipient", "id")
+    installation = is_installation(raw, bot_id)
+    press = _card_press(raw)
+    if not installation and press is None and raw.get("type") != ActivityTypes.message:
+        return None
     conversation = _get(raw, "conversation", "id")
     activity_id = raw.get("id")
     if not isinstance(conversation, str) or not conversation or not activity_id:
         raise ValueError("activity without conversation id or activity id")
-    if _get(raw, "conversation", "conversationType") not in (None, "personal"):
-        return None  # group chats and channels are not for surveys
-    sender = raw.get("from") if isinstance(raw.get("from"), dict) else {}
+    sender = raw.get("from")
+    if not isinstance(sender, dict):
+        sender = {}
     user_id = str(sender.get("aadObjectId") or sender.get("id") or conversation)
     common: dict[str, Any] = {
         "channel": CHANNEL,
@@ -141,14 +173,10 @@ def translate_activity(raw: Any, reference: dict[str, Any] | None) -> Inbound | 
         "update_key": str(activity_id)[:200],
         "reference": reference,
     }
-    bot_id = _get(raw, "recipient", "id")
-    if is_installation(raw, bot_id):
+    if installation:
         return Inbound(**common, kind="text", text="/start")
-    if raw.get("type") != ActivityTypes.message:
-        return None
-    value = raw.get("value")
-    if isinstance(value, dict) and isinstance(value.get("payload"), str):
-        return Inbound(**common, kind="press", payload=value["payload"])
+    if press is not None:
+        return Inbound(**common, kind="press", payload=press)
     text = raw.get("text")
     if isinstance(text, str) and text.strip():
         return Inbound(**common, kind="text", text=as_command(_MENTION.sub("", text).strip()))
@@ -180,86 +208,121 @@ class TeamsIntake:
     """Records activities (translated) and hands them to the processor; marks removals."""
 
     def __init__(
-        self, processor: InboundProcessor, sessions: async_sessionmaker[AsyncSession]
+        self,
+        processor: InboundProcessor,
+        sessions: async_sessionmaker[AsyncSession],
+        ignored: IgnoredTally | None = None,
     ) -> None:
         self._processor = processor
         self._sessions = sessions
+        self.ignored = ignored if ignored is not None else IgnoredTally()
 
-    async def accept(self, activity: Activity) -> None:
-        """An authenticated activity: record it (and only then let Teams have its answer)."""
+    async def accept(self, raw: dict[str, Any]) -> None:
+        """An authenticated activity: record it (and only then let Teams have its answer).
+
+        Raises ``ValueError`` for an activity too malformed to use (the caller answers 400).
+        """
+        activity = Activity().deserialize(raw)  # DeserializationError is a ValueError
         raw = activity.serialize()
-        reference = conversation_reference(activity, raw)
         if is_removal(raw, _get(raw, "recipient", "id")):
             address = _get(raw, "conversation", "id")
+            if not isinstance(address, str) or not address:
+                raise ValueError("removal without a conversation id")
             log.info("teams: the bot was removed from a chat; forgetting its address")
             async with self._sessions() as session, session.begin():
-                await outbox.forget_chat(session, CHANNEL, str(address))
+                await outbox.forget_chat(session, CHANNEL, address)
             return
-        try:
-            event = translate_activity(raw, reference)
-        except (ValueError, TypeError) as error:
-            log.warning("teams: skipping malformed activity (%s)", error)
-            return
+        event = translate_activity(raw, None)
         if event is None:
+            self.ignored.add(CHANNEL, activity_kind(raw))
             return
+        event = event.model_copy(update={"reference": conversation_reference(activity, raw)})
         rows = await self._processor.record([event])  # SQLAlchemyError: not acknowledged
         self._processor.submit(rows)
 
 
+def invoke_response(raw: dict[str, Any]) -> web.Response:
+    """The HTTP answer to an ``invoke`` activity: Teams waits for 200 and a JSON body.
+
+    A card's ``Action.Execute`` (``adaptiveCard/action``) gets the Adaptive Card invoke
+    response with a short message (the answer itself comes as a message, like any
+    reply); other invokes (task modules, message extensions...) are not used by
+    Lyttepost and get an empty body.
+    """
+    if raw.get("name") == CARD_ACTION:
+        return web.json_response(
+            {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+             "value": "Mottatt."}
+        )  # fmt: skip
+    return web.json_response({})
+
+
+def _refuse(status: int, reason: str, **headers: str) -> web.Response:
+    """A deliberate refusal: one WARNING line, no traceback, nothing recorded."""
+    log.warning("teams: request refused with %s (%s)", status, reason)
+    return web.Response(status=status, text=HTTPStatus(status).phrase.lower(), headers=headers)
+
+
 def messages_handler(
-    adapter: CloudAdapter, intake: TeamsIntake, settings: Settings
+    auth: TeamsAuth, intake: TeamsIntake, settings: Settings
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     """The aiohttp handler for ``/api/messages``.
 
-    It authenticates the request with botbuilder (every token is validated when an app
-    id is set) and records the activity, but runs no botbuilder turn: Lyttepost never
-    answers inside the request, so the connector and token clients a turn would build
-    for every activity are not needed. It also refuses what botbuilder would answer 500
-    to (no JSON content type, a token that is not a JWT).
+    Every request is refused or recorded, never a 500: no JSON content type 415, over the
+    size limit 413, unreadable or too deeply nested JSON 400, a token that does not
+    prove the Bot Connector sent it (or none) 401, signing keys not yet fetched 503 with
+    Retry-After (Teams retries), a channel other than Teams 400, a tenant not allowed
+    403. Tokens are checked by ``bot.teams_auth`` (async, cached keys): botbuilder's own
+    check blocks the event loop on Microsoft's endpoints. No botbuilder turn is run:
+    Lyttepost never answers inside the request.
     """
-    authenticated = bool(settings.microsoft_app_id)
-    authentication = adapter.bot_framework_authentication
+    validator = auth.validator
     allowed_tenants = settings.allowed_tenants()
+    channels = {CHANNEL_ID} if validator is not None else {CHANNEL_ID, EMULATOR_CHANNEL_ID}
 
     async def handle(request: web.Request) -> web.Response:
         if "application/json" not in request.headers.get("Content-Type", ""):
-            return web.Response(status=415, text="expected application/json")
+            return _refuse(415, "not application/json")
         authorization = request.headers.get("Authorization", "")
-        if authenticated and not authorization.startswith("Bearer "):
-            log.warning("teams: request without a bearer token refused")
-            return web.Response(status=401, text="unauthorized")
+        if validator is not None and not authorization.startswith("Bearer "):
+            return _refuse(401, "no bearer token")
         try:
-            body = await request.json()
-            if not isinstance(body, dict):
-                raise ValueError("an activity is a JSON object")
-            activity = Activity().deserialize(body)
-            if not activity.type:
-                raise ValueError("an activity has a type")
-            await authentication.authenticate_request(activity, authorization)
-            tenant = tenant_of(body)
-            if allowed_tenants and tenant not in allowed_tenants:
-                log.warning(
-                    "teams: activity from tenant %s refused (not in TEAMS_ALLOWED_TENANTS)", tenant
+            body = json.loads(await request.read())
+        except web.HTTPRequestEntityTooLarge:
+            return _refuse(413, f"body over {request.client_max_size} bytes")
+        except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+            return _refuse(400, f"body is not readable JSON ({type(error).__name__})")
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+            return _refuse(400, "not an activity")
+        if validator is not None:
+            try:
+                await validator.validate(
+                    authorization, body.get("channelId"), body.get("serviceUrl")
                 )
-                return web.Response(status=403, text="tenant not allowed")
-            await intake.accept(activity)
-        except (PermissionError, PyJWTError):
-            log.warning("teams: request with an invalid token refused")
-            return web.Response(status=401, text="unauthorized")
+            except KeysUnavailable:
+                return _refuse(503, "Bot Framework signing keys not fetched yet",
+                               **{"Retry-After": str(RETRY_AFTER_SECONDS)})  # fmt: skip
+            except TokenRefused as error:
+                return _refuse(401, str(error))
+        channel = body.get("channelId")
+        if not isinstance(channel, str) or channel not in channels:
+            return _refuse(400, f"channel {str(channel)[:40]!r} is not Teams")
+        tenant = tenant_of(body)
+        if allowed_tenants and tenant not in allowed_tenants:
+            return _refuse(403, f"tenant {tenant} is not in TEAMS_ALLOWED_TENANTS")
+        try:
+            await intake.accept(body)
         except SQLAlchemyError as error:
             log.error(
                 "teams: cannot record the activity (%s); Teams will resend it", type(error).__name__
             )
             return web.Response(status=503, text="try again")
-        except (ValueError, KeyError, TypeError) as error:
-            if authenticated:  # botbuilder fails this way on a malformed token too
-                log.warning("teams: request refused (%s)", type(error).__name__)
-                return web.Response(status=401, text="unauthorized")
-            log.warning("teams: malformed request (%s)", type(error).__name__)
-            return web.Response(status=400, text="bad request")
-        except Exception:  # never a traceback page, never a crash
-            log.exception("teams: unexpected error handling an activity")
-            return web.Response(status=500, text="error")
+        except (ValueError, TypeError, RecursionError) as error:
+            # Our own ValueErrors say what is missing; others may quote the sender's data.
+            detail = str(error)[:80] if type(error) is ValueError else type(error).__name__
+            return _refuse(400, f"malformed activity ({detail})")
+        if body["type"] == ActivityTypes.invoke:
+            return invoke_response(body)
         return web.Response(status=201)
 
     return handle
@@ -342,6 +405,28 @@ def _status_of(error: Exception) -> tuple[int | None, float | None]:
     return (int(status) if status else None), retry_after
 
 
+class BotConnectorCredentials(Authentication):
+    """msrest credentials that put the bot's cached token on each Bot Connector call.
+
+    botbuilder's own credentials fetch the token from Entra (msal, blocking HTTP) inside
+    ``signed_session``, which msrest calls on the event loop; this one only reads the
+    token ``BotTokens`` keeps fresh in the background (the transport awaits it first).
+    Without tokens (local mode) calls go unauthenticated, as botbuilder's do.
+    """
+
+    def __init__(self, tokens: BotTokens | None) -> None:
+        self._tokens = tokens
+
+    def signed_session(self, session: requests.Session | None = None) -> requests.Session:
+        session = super().signed_session(session)
+        token = self._tokens.current() if self._tokens is not None else None
+        if token:
+            session.headers["Authorization"] = f"Bearer {token}"
+        else:
+            session.headers.pop("Authorization", None)
+        return session
+
+
 class TeamsTransport:
     """Sends channel-neutral messages to Teams chats through their stored references."""
 
@@ -349,15 +434,14 @@ class TeamsTransport:
 
     def __init__(
         self,
-        adapter: CloudAdapter,
+        auth: TeamsAuth,
         sessions: async_sessionmaker[AsyncSession],
-        app_id: str,
         files: FileStore,
         file_url: Callable[[FileAttachment], str] | None = None,
     ) -> None:
-        self._adapter = adapter
+        self._tokens = auth.tokens
+        self._credentials = BotConnectorCredentials(auth.tokens)
         self._sessions = sessions
-        self._app_id = app_id
         self._files = files
         self._file_url = file_url
         self._clients: dict[str, Any] = {}
@@ -435,11 +519,15 @@ class TeamsTransport:
         The client's own retries are off: a 429 must reach the sender, which pauses only
         that chat, instead of sleeping in a worker thread.
         """
+        if self._tokens is not None:
+            try:
+                await self._tokens.token()  # cached; fetched with a timeout when missing
+            except TokenUnavailable as error:
+                raise TransientFailure(f"teams: {error}") from error
         client = self._clients.get(service_url)
         if client is None:
-            claims = self._adapter.create_claims_identity(self._app_id)
-            factory = self._adapter.bot_framework_authentication.create_connector_factory(claims)
-            client = await factory.create(service_url, None)
+            client = ConnectorClient(self._credentials, base_url=service_url)
+            client.config.connection.timeout = SEND_TIMEOUT_SECONDS
             client.config.retry_policy.retries = 0
             client.config.retry_policy.policy.raise_on_status = False
             self._clients[service_url] = client

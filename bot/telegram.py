@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hmac
+import json
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,6 +32,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.ignored import IgnoredTally
 from dialogs.messages import Attachment, OutgoingMessage
 from dialogs.messages import split_text as split_messages_text
 from services.delivery import PermanentFailure, RecipientUnreachable, RetryLater, TransientFailure
@@ -87,6 +89,25 @@ def translate_update(raw: Any) -> Inbound | None:
             text=text if isinstance(text, str) else "",
         )
     return None  # edited messages, membership changes...
+
+
+def update_kind(raw: Any) -> str:
+    """A short name for what an update is, for logs and the tally of ignored ones: its
+    kind (``message``, ``edited_message``, ``poll``...) and a chat that is not private."""
+    if not isinstance(raw, dict):
+        return "not an object"
+    kind = next((key for key in raw if key != "update_id"), "empty")
+    body = raw.get(kind)
+    if kind == "callback_query" and isinstance(body, dict):
+        body = body.get("message")
+    chat_type = _get_chat_type(body)
+    return f"{kind} in {chat_type}" if chat_type not in (None, "private") else str(kind)
+
+
+def _get_chat_type(body: Any) -> str | None:
+    chat = body.get("chat") if isinstance(body, dict) else None
+    value = chat.get("type") if isinstance(chat, dict) else None
+    return str(value) if value is not None else None
 
 
 def callback_ids(raws: Sequence[Any]) -> list[str]:
@@ -216,9 +237,17 @@ class TelegramTransport:
 class TelegramIntake:
     """Brings updates in, by long polling or from the webhook, into the processor."""
 
-    def __init__(self, bot: Bot, processor: InboundProcessor, *, poll_timeout: int = 25) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        processor: InboundProcessor,
+        *,
+        poll_timeout: int = 25,
+        ignored: IgnoredTally | None = None,
+    ) -> None:
         self._bot = bot
         self._processor = processor
+        self.ignored = ignored if ignored is not None else IgnoredTally()
         self._poll_timeout = poll_timeout
         self._offset: int | None = None
         # Raw getUpdates is deliberate (one bad update must not fail the batch); PTB warns.
@@ -237,6 +266,8 @@ class TelegramIntake:
                 continue
             if event is not None:
                 events.append(event)
+            else:
+                self.ignored.add(CHANNEL, update_kind(raw))
         try:
             new_rows = await self._processor.record(events)
         except SQLAlchemyError as error:
@@ -310,17 +341,28 @@ class TelegramIntake:
 def webhook_handler(
     intake: TelegramIntake, secret: str
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """The aiohttp handler for Telegram's webhook calls."""
+    """The aiohttp handler for Telegram's webhook calls.
+
+    Bad requests are refused with one WARNING line and nothing recorded: a wrong or
+    missing secret (any bytes at all in the header) 401, a body over the size limit 413,
+    a body that is not readable JSON (or nested too deep to read) 400.
+    """
+    expected = secret.encode()
 
     async def handle(request: web.Request) -> web.Response:
         token = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not hmac.compare_digest(token.encode(), secret.encode()):
+        # aiohttp keeps undecodable header bytes as surrogates: compare bytes, never raise.
+        given = token.encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(given, expected):
             log.warning("telegram webhook: request without the right secret token refused")
             return web.Response(status=401, text="unauthorized")
         try:
-            raw = await request.json()
-        except ValueError:
-            log.warning("telegram webhook: body is not JSON")
+            raw = json.loads(await request.read())
+        except web.HTTPRequestEntityTooLarge:
+            log.warning("telegram webhook: body over %s bytes refused", request.client_max_size)
+            return web.Response(status=413, text="request entity too large")
+        except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+            log.warning("telegram webhook: body is not readable JSON (%s)", type(error).__name__)
             return web.Response(status=400, text="bad request")
         if not await intake.accept([raw]):
             return web.Response(status=503, text="try again")  # Telegram redelivers

@@ -139,8 +139,9 @@ class CycleScheduler:
                 except Exception:  # never let one bad tick end the cycle for good
                     log.exception("scheduler: unexpected error; stepping down and retrying")
                     self._step_down()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._poke.wait(), timeout=self._pause())
+                with contextlib.suppress(TimeoutError):  # not wait_for: see Sender.run
+                    async with asyncio.timeout(self._pause()):
+                        await self._poke.wait()
         finally:
             await self.stop()
 

@@ -16,6 +16,7 @@ so at-least-once is the best available; everything else is exactly once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -211,10 +212,11 @@ class Sender:
                 last_load = now
                 await self._load()
             delay = self._dispatch()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=min(delay, self._poll_interval))
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
+            # that arrives as the wake fires, and the stopping process then hangs.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(delay, self._poll_interval)):
+                    await self._wake.wait()
 
     async def _release_stale_claims(self) -> None:
         try:

@@ -160,7 +160,8 @@ async def test_teams_gets_charts_inline_and_the_report_as_a_signed_link(sessions
     from botbuilder.core import TurnContext  # noqa: F401 - botbuilder is there
 
     from bot.settings import Settings
-    from bot.teams import TeamsTransport, build_adapter
+    from bot.teams import TeamsTransport
+    from bot.teams_auth import build_teams_auth
     from storage.orm import Chat
     from tests.teams_standin import TeamsStandIn
 
@@ -171,7 +172,7 @@ async def test_teams_gets_charts_inline_and_the_report_as_a_signed_link(sessions
             session.add(Chat(channel="teams", address="a:1", user_id="u",
                              conversation_ref=teams.conversation_reference("a:1")))  # fmt: skip
         transport = TeamsTransport(
-            build_adapter(Settings(_env_file=None)), sessions, "", FileStore(sessions),
+            build_teams_auth(Settings(_env_file=None)), sessions, FileStore(sessions),
             file_url=lambda a: file_link("https://bot.example.no", "k", a),
         )  # fmt: skip
         photo = Attachment(kind="photo", file_id=png, filename="figur.png", caption="Områder")
@@ -192,18 +193,19 @@ class _RecordingIntake:
     def __init__(self) -> None:
         self.accepted: list[str] = []
 
-    async def accept(self, activity) -> None:
-        self.accepted.append(activity.id)
+    async def accept(self, raw) -> None:
+        self.accepted.append(raw["id"])
 
 
 def _messages_app(intake: _RecordingIntake, **settings_values) -> web.Application:
     """Only /api/messages, in local mode, with the given settings."""
     from bot.settings import Settings
-    from bot.teams import build_adapter, messages_handler
+    from bot.teams import messages_handler
+    from bot.teams_auth import build_teams_auth
 
     settings = Settings(_env_file=None, **settings_values)
     app = web.Application()
-    handler = messages_handler(build_adapter(settings), intake, settings)  # type: ignore[arg-type]
+    handler = messages_handler(build_teams_auth(settings), intake, settings)  # type: ignore[arg-type]
     app.router.add_post("/api/messages", handler)
     return app
 
@@ -228,7 +230,7 @@ async def test_only_the_allowed_tenants_reach_the_bot(caplog) -> None:
         assert (await client.post("/api/messages", json=stranger)).status == 403
         assert (await client.post("/api/messages", json=nameless)).status == 403
     assert intake.accepted == ["ok"]
-    assert "tenant other-tenant refused" in caplog.text
+    assert "tenant other-tenant is not in TEAMS_ALLOWED_TENANTS" in caplog.text
     assert tenant_of({"conversation": {"tenantId": "ABC"}}) == "abc"
 
 
@@ -256,3 +258,14 @@ def test_the_stored_reference_keeps_the_members_tenant() -> None:
     reference = conversation_reference(parsed, parsed.serialize())
     assert reference["conversation"]["tenantId"] == "tenant-4601"
     assert reference["serviceUrl"] == teams.service_url
+
+
+async def test_local_mode_takes_teams_and_the_emulator_and_refuses_other_channels(caplog) -> None:
+    intake = _RecordingIntake()
+    async with TestClient(TestServer(_messages_app(intake))) as client:
+        for channel, expected in (("msteams", 201), ("emulator", 201), ("webchat", 400),
+                                  (["msteams"], 400), (None, 400)):  # fmt: skip
+            body = activity(id=f"id-{channel}", channelId=channel)
+            assert (await client.post("/api/messages", json=body)).status == expected, channel
+    assert intake.accepted == ["id-msteams", "id-emulator"]
+    assert "Traceback" not in caplog.text

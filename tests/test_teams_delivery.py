@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 
 from bot.app import channel_pacings
 from bot.settings import Settings
-from bot.teams import TeamsTransport, build_adapter
+from bot.teams import TeamsTransport
+from bot.teams_auth import build_teams_auth
 from dialogs.messages import OutgoingMessage
 from services.delivery import Sender
 from storage import outbox
@@ -29,7 +30,7 @@ CALLS_EACH = 9  # a summary with its charts and links is about this many calls
 def _teams_sender(sessions, **overrides) -> Sender:
     """The real sender and Teams transport, with the default settings but for ``overrides``."""
     settings = Settings(_env_file=None, teams_enabled=True, **overrides)
-    transport = TeamsTransport(build_adapter(settings), sessions, "", FileStore(sessions))
+    transport = TeamsTransport(build_teams_auth(settings), sessions, FileStore(sessions))
     return Sender(sessions, {"teams": transport}, channel_pacings(settings, ["teams"]))
 
 
