@@ -24,7 +24,6 @@ import pytest
 from openpyxl import load_workbook
 
 from dialogs.model import AnswerValue, Condition, Option, Question, Survey
-from reports.build import build_report
 from reports.charts import render_charts
 from reports.format import nb_count, nb_decimal, nb_percent
 from reports.pdf import write_pdf
@@ -33,12 +32,13 @@ from reports.summary import (
     ResponseFacts,
     RoundInfo,
     RoundSummary,
-    build_summary,
     summarise,
     suppress,
 )
 from reports.text import ATTACHED, MAX_TEXT_CHARS, MORE_IN_REPORT, own_answers_text, summary_text
 from reports.workbook import write_workbook
+from services.report_data import build_summary
+from services.summaries import build_report
 from services.surveys import SurveyCatalog
 from tests.report_fixtures import (
     CLOSES_AT,
