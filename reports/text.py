@@ -201,7 +201,8 @@ def _own_question_block(question: QuestionSummary, own: AnswerValue) -> list[str
     if own is None:
         return []
     if question.type in ("single", "multi"):
-        picked = own if isinstance(own, list) else [own]
+        # a choice is stored as its option's value, a string (a list of them for multi)
+        picked = own if isinstance(own, list) else [own] if isinstance(own, str) else []
         options = {o.value: o for o in question.options}
         lines = [f"{question.label} – dere valgte:"]
         for value in picked:
