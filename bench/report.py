@@ -3,7 +3,7 @@
 A synthetic round (``tests/report_fixtures.py``: the same generator the tests use) is
 written to a fresh SQLite file, or to ``--database-url`` (a throwaway database: the round,
 its contacts and responses are added to it). Then the report is built stage by stage, as
-``reports.build.build_report`` does, and timed: importing the report modules (matplotlib
+``services.summaries.build_report`` does, and timed: importing the report modules (matplotlib
 and openpyxl, paid once per CLI run), query + summary, summary.json, the chat text, the
 charts, the workbook and the PDF. ``build_report`` itself is then run once more, warm,
 under tracemalloc for the peak of Python allocations; max RSS is the whole process's.
@@ -58,13 +58,15 @@ async def main(args: argparse.Namespace) -> None:
     stages: dict[str, float] = {}
     started = time.perf_counter()
     modules = [importlib.import_module(f"reports.{name}")
-               for name in ("summary", "text", "charts", "workbook", "pdf", "build")]  # fmt: skip
-    summary_mod, text_mod, charts_mod, workbook_mod, pdf_mod, build_mod = modules
+               for name in ("text", "charts", "workbook", "pdf", "build")]  # fmt: skip
+    text_mod, charts_mod, workbook_mod, pdf_mod, build_mod = modules
+    data_mod, summaries_mod = (importlib.import_module(f"services.{name}")
+                               for name in ("report_data", "summaries"))  # fmt: skip
     stages["import_s"] = _seconds(started)
 
     started = time.perf_counter()
     async with sessions() as session:
-        summary = await summary_mod.build_summary(
+        summary = await data_mod.build_summary(
             session, SurveyCatalog(), round_id, min_group=args.min_group
         )
     stages["query_and_summary_s"] = _seconds(started)
@@ -96,7 +98,7 @@ async def main(args: argparse.Namespace) -> None:
     tracemalloc.start()
     started = time.perf_counter()
     async with sessions() as session:
-        files = await build_mod.build_report(
+        files = await summaries_mod.build_report(
             session, SurveyCatalog(), round_id, workdir / "again", OSLO, min_group=args.min_group
         )
     build_report_traced_s = _seconds(started)

@@ -441,9 +441,8 @@ def report_build(
     as_json: bool = JsonOption,
 ) -> None:
     """Build a round's summary (text, charts, XLSX, PDF) and make it a draft to preview and send."""
-    from reports.build import build_report
     from services import publications
-    from services.summaries import draft_summary
+    from services.summaries import build_report, draft_summary
     from services.surveys import SurveyCatalog
     from storage.orm import utcnow
 

@@ -1,26 +1,22 @@
-"""Build every file of a round's report into one folder: what ``lyttepost report build`` runs.
+"""Write every file of a round's report into one folder, from its summary.
 
-The database is read once (``build_summary``); the files are then written from the
-summary in a worker thread, since drawing charts takes CPU time the event loop should not
-wait on.
+``services/summaries.py`` (``build_report``) reads the round from the database and calls
+``write_report`` in a worker thread, since drawing charts takes CPU time the event loop
+should not wait on; nothing here touches the database.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from reports.charts import Chart, render_charts
 from reports.pdf import write_pdf
-from reports.summary import DEFAULT_MIN_GROUP, RoundSummary, build_summary
+from reports.summary import RoundSummary
 from reports.text import summary_text
 from reports.workbook import write_workbook
-from services.surveys import SurveyCatalog
 
 SUMMARY_JSON = "summary.json"
 SUMMARY_TEXT = "summary.txt"
@@ -68,17 +64,3 @@ def write_report(summary: RoundSummary, directory: Path, zone: ZoneInfo) -> Repo
     workbook = write_workbook(summary, directory / WORKBOOK, zone=zone)
     pdf = write_pdf(summary, directory / PDF, text=text, charts=charts, zone=zone)
     return ReportFiles(directory, json_path, text_path, tuple(charts), workbook, pdf)
-
-
-async def build_report(
-    session: AsyncSession,
-    catalog: SurveyCatalog,
-    round_id: int,
-    directory: Path,
-    zone: ZoneInfo,
-    *,
-    min_group: int = DEFAULT_MIN_GROUP,
-) -> ReportFiles:
-    """Summarise a round and write its report into ``directory``; ``LookupError`` if no round."""
-    summary = await build_summary(session, catalog, round_id, min_group=min_group)
-    return await asyncio.to_thread(write_report, summary, directory, zone)

@@ -221,9 +221,11 @@ def save_png(figure: Figure, path: Path) -> None:
     file is about a third of full colour, which matters on a phone connection."""
     canvas = figure.canvas
     assert isinstance(canvas, FigureCanvasAgg)
-    canvas.draw()
+    # matplotlib ships no annotations for its Agg canvas (backend_agg.py has no stub)
+    canvas.draw()  # type: ignore[no-untyped-call]
     width, height = canvas.get_width_height()
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    pixels = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
+    image = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
     image.thumbnail((MAX_PIXELS, MAX_PIXELS), Image.Resampling.LANCZOS)  # rounding, if any
     palette = image.convert("RGB").quantize(colors=PNG_COLOURS, method=Image.Quantize.MEDIANCUT)
     palette.save(path, format="PNG", optimize=True)

@@ -76,7 +76,7 @@ def _plain(text: str) -> str:
 
 
 def _width(text: str, font: str, size: float) -> float:
-    return pdfmetrics.stringWidth(text, font, size)
+    return float(pdfmetrics.stringWidth(text, font, size))  # reportlab is unannotated
 
 
 def _wrap(text: str, font: str, size: float, first: float, rest: float) -> list[str]:

@@ -1,7 +1,8 @@
 """The round summary: what members said, in figures KS can review and publish back to them.
 
-Gathering (one query for the audience and its responses) is kept apart from computing
-(``summarise``, a pure function), so every figure can be checked without a database.
+Computing (``summarise``, a pure function) takes plain facts (``OrgFacts``,
+``ResponseFacts``, ``RoundInfo``); gathering them from the database is
+``services/report_data.py``'s job, so every figure can be checked without a database.
 
 Rules that hold everywhere in the summary:
 
@@ -33,13 +34,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialogs.model import AnswerValue, ConsentScope, Question, Survey
-from dialogs.state import ResponseState
-from services.surveys import SurveyCatalog
-from storage.orm import Organisation, Response, Round, RoundOrganisation
 
 NAMED_CONSENT_QUESTION = "navngi"
 ANONYMOUS = "uten navn"  # how every file shows a text whose organisation may not be named
@@ -303,62 +298,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 4)
     return value
-
-
-# --- gathering --------------------------------------------------------------------------
-
-
-async def build_summary(
-    session: AsyncSession,
-    catalog: SurveyCatalog,
-    round_id: int,
-    *,
-    min_group: int = DEFAULT_MIN_GROUP,
-) -> RoundSummary:
-    """The summary of one round; ``LookupError`` if there is no such round."""
-    round_ = await session.get(Round, round_id)
-    if round_ is None:
-        raise LookupError(f"no round with id {round_id}")
-    survey = await catalog.get(session, round_.survey_version_id)
-    audience, responses = await _round_facts(session, round_id)
-    info = RoundInfo(round_.id, round_.title, round_.status, round_.closes_at)
-    return summarise(survey, info, responses, audience, min_group)
-
-
-async def _round_facts(
-    session: AsyncSession, round_id: int
-) -> tuple[list[OrgFacts], list[ResponseFacts]]:
-    """The audience and every response of it, in one query (responses by outer join)."""
-    rows = await session.execute(
-        select(
-            Organisation.code,
-            Organisation.name,
-            Organisation.county_code,
-            Organisation.county_name,
-            Response.status,
-            Response.state,
-        )
-        .select_from(RoundOrganisation)
-        .join(Organisation, Organisation.id == RoundOrganisation.organisation_id)
-        .outerjoin(
-            Response,
-            and_(
-                Response.round_id == RoundOrganisation.round_id,
-                Response.organisation_id == RoundOrganisation.organisation_id,
-            ),
-        )
-        .where(RoundOrganisation.round_id == round_id)
-        .order_by(Organisation.code)
-    )
-    audience: list[OrgFacts] = []
-    responses: list[ResponseFacts] = []
-    for code, name, county_code, county_name, status, state in rows:
-        org = OrgFacts(code, name, county_code, county_name)
-        audience.append(org)
-        if status is not None:
-            answers = ResponseState.model_validate(state).answers
-            responses.append(ResponseFacts(org, status, answers))
-    return audience, responses
 
 
 # --- computing --------------------------------------------------------------------------

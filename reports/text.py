@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from dialogs.dates import format_date
 from dialogs.model import AnswerValue, Survey
+from dialogs.texts import antall
 from reports.format import nb_count, nb_decimal, nb_percent
 from reports.summary import (
     ANONYMOUS,
@@ -58,7 +59,7 @@ def _area_paragraphs(group: AreaGroup, limit: int) -> list[str]:
     if ranked:
         lines = ["Størst behov for samarbeid (kan ikke løses på egen hånd):"]
         for rank in ranked:
-            line = f"• {rank.label}: {nb_count(rank.needs_cooperation)} medlemmer"
+            line = f"• {rank.label}: {antall(rank.needs_cooperation, 'medlem', 'medlemmer')}"
             if rank.share is not None:
                 line += f" ({nb_percent(rank.share)} av dem som valgte området)"
             helpers = sorted(areas[rank.value].help_from, key=lambda o: -o.count)
@@ -200,7 +201,8 @@ def _own_question_block(question: QuestionSummary, own: AnswerValue) -> list[str
     if own is None:
         return []
     if question.type in ("single", "multi"):
-        picked = own if isinstance(own, list) else [own]
+        # a choice is stored as its option's value, a string (a list of them for multi)
+        picked = own if isinstance(own, list) else [own] if isinstance(own, str) else []
         options = {o.value: o for o in question.options}
         lines = [f"{question.label} – dere valgte:"]
         for value in picked:
@@ -234,7 +236,7 @@ def own_answers_text(
     groups = {g.question_id: g for g in summary.area_groups}
     head = (
         f"Svarene fra {org_name} sammenlignet med landet "
-        f"({nb_count(summary.participation.submitted)} medlemmer svarte)."
+        f"({antall(summary.participation.submitted, 'medlem', 'medlemmer')} svarte)."
     )
     blocks: list[str] = []
     consent = consent_question(survey)

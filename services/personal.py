@@ -13,7 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.messages import OutgoingMessage
+from dialogs.model import Survey
 from dialogs.state import ResponseState
+from reports.summary import RoundSummary
+from reports.text import own_answers_text
+from services.report_data import build_summary
 from services.segments import Recipient
 from services.surveys import SurveyCatalog
 from storage.orm import Organisation, Publication, Response, Round
@@ -31,16 +35,13 @@ def personalise_for(
     catalog = catalog or SurveyCatalog()
 
     def bind(session: AsyncSession) -> Personaliser:
-        summaries: dict[int, tuple[object, object]] = {}
+        summaries: dict[int, tuple[RoundSummary, Survey]] = {}
 
         async def personalise(
             publication: Publication, recipient: Recipient
         ) -> Sequence[OutgoingMessage]:
             if publication.kind != "summary" or publication.round_id is None:
                 return ()
-            from reports.summary import build_summary
-            from reports.text import own_answers_text
-
             response = await session.scalar(
                 select(Response).where(
                     Response.round_id == publication.round_id,
@@ -63,7 +64,7 @@ def personalise_for(
                 summary,
                 survey,
                 answers,
-                organisation.name if organisation else "",  # type: ignore[arg-type]
+                organisation.name if organisation else "",
             )
             return [OutgoingMessage(text=text)]
 

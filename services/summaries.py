@@ -3,10 +3,15 @@
 Staff then edit the text, preview it in their own chat and publish it (``services/
 publications.py``). Members get the short text, the key charts (areas, where
 cooperation is needed, what members want from KS) and the full report as documents.
+
+``build_report`` reads the round (``services/report_data.py``) and has ``reports/`` write
+the files in a worker thread, since drawing charts takes CPU time the event loop should
+not wait on.
 """
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -15,14 +20,30 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.messages import Attachment
-from reports.build import ReportFiles, build_report
+from reports.build import ReportFiles, write_report
+from reports.summary import DEFAULT_MIN_GROUP
 from services import publications
+from services.report_data import build_summary
 from services.surveys import SurveyCatalog
 from storage.files import store_file
 from storage.orm import Publication, Round
 
 KEY_CHARTS = 3  # the first charts in reading order: areas, cooperation, then choices
 REPORT_NAME = "lyttepost-oppsummering-runde-{round_id}"
+
+
+async def build_report(
+    session: AsyncSession,
+    catalog: SurveyCatalog,
+    round_id: int,
+    directory: Path,
+    zone: ZoneInfo,
+    *,
+    min_group: int = DEFAULT_MIN_GROUP,
+) -> ReportFiles:
+    """Summarise a round and write its report into ``directory``; ``LookupError`` if no round."""
+    summary = await build_summary(session, catalog, round_id, min_group=min_group)
+    return await asyncio.to_thread(write_report, summary, directory, zone)
 
 
 async def draft_summary(

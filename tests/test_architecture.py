@@ -34,6 +34,16 @@ def test_the_dialogs_core_imports_no_io_and_no_outer_layer() -> None:
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+def test_reports_take_plain_facts_and_read_no_database() -> None:
+    """reports/ turns facts into figures and files; services/report_data.py reads them."""
+    forbidden = FORBIDDEN_IN_CORE - {"os"}  # writing the report's files is its job
+    offenders = {
+        str(path.relative_to(REPO)): sorted(imported_modules(path) & forbidden)
+        for path in (REPO / "reports").rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
 def test_services_and_storage_do_not_import_the_adapters() -> None:
     for package in ("services", "storage"):
         for path in (REPO / package).rglob("*.py"):

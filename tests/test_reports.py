@@ -24,7 +24,6 @@ import pytest
 from openpyxl import load_workbook
 
 from dialogs.model import AnswerValue, Condition, Option, Question, Survey
-from reports.build import build_report
 from reports.charts import render_charts
 from reports.format import nb_count, nb_decimal, nb_percent
 from reports.pdf import write_pdf
@@ -33,12 +32,13 @@ from reports.summary import (
     ResponseFacts,
     RoundInfo,
     RoundSummary,
-    build_summary,
     summarise,
     suppress,
 )
 from reports.text import ATTACHED, MAX_TEXT_CHARS, MORE_IN_REPORT, own_answers_text, summary_text
 from reports.workbook import write_workbook
+from services.report_data import build_summary
+from services.summaries import build_report
 from services.surveys import SurveyCatalog
 from tests.report_fixtures import (
     CLOSES_AT,
@@ -515,6 +515,23 @@ def test_participation_line_reads_like_the_example() -> None:
         shipped_survey(), RoundInfo(1, "R", "closed", CLOSES_AT), responses, list(orgs)
     )
     assert "218 av 371 medlemmer svarte (59 %)." in summary_text(summary, OSLO)
+
+
+@pytest.mark.parametrize(("members", "noun"), [(1, "medlem"), (2, "medlemmer")])
+def test_counts_of_members_take_the_right_noun(members: int, noun: str) -> None:
+    orgs = [_org(f"330{index}", "33") for index in range(1, members + 1)]
+    own: dict[str, AnswerValue] = _small(kontakt=True) | {
+        "omrader.helse.alene": False,
+        "omrader.helse.hvem": ["ks"],
+    }
+    responses = [ResponseFacts(org, "submitted", own) for org in orgs]
+    summary = summarise(shipped_survey(), RoundInfo(1, "R", "closed", CLOSES_AT), responses, orgs)
+    group = summary.area_group("omrader")
+    assert group is not None and group.cooperation[0].needs_cooperation == members
+    text = summary_text(summary, OSLO)
+    assert f"• {group.cooperation[0].label}: {members} {noun} (" in text
+    personal = own_answers_text(summary, shipped_survey(), own, orgs[0].name)
+    assert f"sammenlignet med landet ({members} {noun} svarte)." in personal
 
 
 def _huge_survey(areas: int) -> Survey:

@@ -1,0 +1,77 @@
+"""What a round's report is made from, read from the database: the survey, the audience and
+its responses, handed to ``reports/`` as plain facts.
+
+``reports/`` computes figures and writes files without a database; this module is the
+only place the report reads one, so every rule in ``reports/summary.py`` can be checked on
+plain data and the query can change without touching them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.state import ResponseState
+from reports.summary import (
+    DEFAULT_MIN_GROUP,
+    OrgFacts,
+    ResponseFacts,
+    RoundInfo,
+    RoundSummary,
+    summarise,
+)
+from services.surveys import SurveyCatalog
+from storage.orm import Organisation, Response, Round, RoundOrganisation
+
+
+async def build_summary(
+    session: AsyncSession,
+    catalog: SurveyCatalog,
+    round_id: int,
+    *,
+    min_group: int = DEFAULT_MIN_GROUP,
+) -> RoundSummary:
+    """The summary of one round; ``LookupError`` if there is no such round."""
+    round_ = await session.get(Round, round_id)
+    if round_ is None:
+        raise LookupError(f"no round with id {round_id}")
+    survey = await catalog.get(session, round_.survey_version_id)
+    audience, responses = await round_facts(session, round_id)
+    info = RoundInfo(round_.id, round_.title, round_.status, round_.closes_at)
+    return summarise(survey, info, responses, audience, min_group)
+
+
+async def round_facts(
+    session: AsyncSession, round_id: int
+) -> tuple[list[OrgFacts], list[ResponseFacts]]:
+    """The audience and every response of it, in one query (responses by outer join)."""
+    rows = await session.execute(
+        select(
+            Organisation.code,
+            Organisation.name,
+            Organisation.county_code,
+            Organisation.county_name,
+            Response.status,
+            Response.state,
+        )
+        .select_from(RoundOrganisation)
+        .join(Organisation, Organisation.id == RoundOrganisation.organisation_id)
+        .outerjoin(
+            Response,
+            and_(
+                Response.round_id == RoundOrganisation.round_id,
+                Response.organisation_id == RoundOrganisation.organisation_id,
+            ),
+        )
+        .where(RoundOrganisation.round_id == round_id)
+        .order_by(Organisation.code)
+    )
+    audience: list[OrgFacts] = []
+    responses: list[ResponseFacts] = []
+    for code, name, county_code, county_name, status, state in rows:
+        org = OrgFacts(code, name, county_code, county_name)
+        audience.append(org)
+        if status is not None:
+            answers = ResponseState.model_validate(state).answers
+            responses.append(ResponseFacts(org, status, answers))
+    return audience, responses
