@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_support import (
     JsonOption,
@@ -27,8 +25,6 @@ from bot.cli_support import (
     sessions_for,
     settings,
 )
-from bot.settings import Settings
-from dialogs.texts import antall
 
 plan_app = typer.Typer(help="The annual plan (årshjul): the year's rounds.", no_args_is_help=True)
 admins_app = typer.Typer(help="Who may use the admin commands in chat.", no_args_is_help=True)
@@ -43,6 +39,11 @@ def cli_actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
+
+
+def cli_now() -> datetime:
+    """The moment a command acts at: aware, in UTC, as everything is stored."""
+    return datetime.now(UTC)
 
 
 # --- plan --------------------------------------------------------------------------------
@@ -91,31 +92,23 @@ def plan_apply(
     database for every round that could be read (the latter in a transaction that is
     rolled back, so nothing changes unless the whole plan is right).
     """
-    from scheduler.plan import PlanError
-    from scheduler.plan_apply import apply_plan
-    from storage.orm import utcnow
+    from scheduler.plan_apply import apply_all_or_nothing
 
     config = settings()
     zone = ZoneInfo(config.timezone)
     plan, file_problems = _read_plan(file, zone)
 
     async def work() -> tuple[dict[str, Any], list[Any]]:
-        problems = list(file_problems)
         if plan is None or not plan.rounds:
+            return {}, list(file_problems)
+        async with sessions_for(config) as sessions:
+            result, problems = await apply_all_or_nothing(
+                sessions, plan, cli_now(), zone, actor=cli_actor(), dry_run=dry_run,
+                file_problems=file_problems,
+            )  # fmt: skip
+        if result is None:
             return {}, problems
-        async with sessions_for(config) as sessions, sessions() as session:
-            transaction = await session.begin()
-            try:
-                result = await apply_plan(session, plan, utcnow(), zone, actor=cli_actor())
-            except PlanError as error:
-                problems += error.problems
-            if problems or dry_run:
-                await transaction.rollback()
-            else:
-                await transaction.commit()
-            if problems:
-                return {}, problems
-            return {**result.to_json(), "dry_run": dry_run}, []
+        return {**result.to_json(), "dry_run": dry_run}, []
 
     document, problems = run_async(work)
     if problems:
@@ -143,25 +136,24 @@ def plan_show(
     as_json: bool = JsonOption,
 ) -> None:
     """Print the year as a calendar: month grids with openings, reminders and deadlines."""
+    from scheduler.calendar_rounds import calendar_from_database, calendar_from_plan, default_year
     from scheduler.calendar_view import render_year
-    from storage.orm import utcnow
 
     config = settings()
     zone = ZoneInfo(config.timezone)
-    today = utcnow().astimezone(zone).date()
+    today = cli_now().astimezone(zone).date()
     if file is not None:
-        rounds = _calendar_from_plan(_load_plan(file, zone), zone)
+        rounds = calendar_from_plan(_load_plan(file, zone), zone)
     else:
-        rounds = run_async(lambda: _calendar_from_database(config, zone))
-    shown = year or _default_year(rounds, today, zone)
+
+        async def work() -> list[Any]:
+            async with sessions_for(config) as sessions, sessions() as session:
+                return await calendar_from_database(session, zone)
+
+        rounds = run_async(work)
+    shown = year or default_year(rounds, today, zone)
     document = [_calendar_json(r) for r in rounds]
     emit(document, as_json, lambda: typer.echo(render_year(shown, rounds, zone, today=today)))
-
-
-def _default_year(rounds: list[Any], today: date, zone: ZoneInfo) -> int:
-    """This year, or the plan's year when every round lies in another one."""
-    years = {r.opens_at.astimezone(zone).year for r in rounds}
-    return today.year if not years or today.year in years else min(years)
 
 
 def _calendar_json(round_: Any) -> dict[str, Any]:
@@ -172,67 +164,6 @@ def _calendar_json(round_: Any) -> dict[str, Any]:
         "reminders": [moment.isoformat() for moment in round_.reminders],
         "audience": round_.audience,
     }  # fmt: skip
-
-
-def _calendar_from_plan(plan: Any, zone: ZoneInfo) -> list[Any]:
-    from dialogs.reminders import reminder_times
-    from scheduler.calendar_view import CalendarRound
-
-    return [
-        CalendarRound(
-            round_id=0, key=p.key, title=p.title or p.survey, status="planned", paused=False,
-            opens_at=p.opens_at, closes_at=p.closes_at,
-            reminders=tuple(reminder_times(p.reminders, opens_at=p.opens_at,
-                                           closes_at=p.closes_at, quiet=p.quiet, zone=zone)),
-            audience=describe_audience(p.audience.describe(), None),
-        )
-        for p in plan.rounds
-    ]  # fmt: skip
-
-
-async def _calendar_from_database(config: Settings, zone: ZoneInfo) -> list[Any]:
-    from scheduler.calendar_view import CalendarRound
-    from scheduler.cycle import timing_of
-    from storage.orm import Round, RoundOrganisation
-
-    async with sessions_for(config) as sessions, sessions() as session:
-        sizes = dict(
-            (
-                await session.execute(
-                    select(RoundOrganisation.round_id, func.count()).group_by(
-                        RoundOrganisation.round_id
-                    )
-                )
-            ).all()
-        )
-        rounds = list(await session.scalars(select(Round).order_by(Round.opens_at)))
-    return [
-        CalendarRound(
-            round_id=r.id, key=r.plan_key, title=r.title, status=r.status,
-            paused=r.paused_at is not None, opens_at=r.opens_at, closes_at=r.closes_at,
-            reminders=tuple(timing_of(r).reminder_moments(zone)),
-            audience=describe_audience(r.audience, sizes.get(r.id, 0)),
-        )
-        for r in rounds
-    ]  # fmt: skip
-
-
-def describe_audience(stored: dict[str, Any], size: int | None) -> str:
-    """``alle medlemmer (371)``, ``fylke 46 (44)``, ``kommuner (357)``, ``3 medlemmer``."""
-    kind = stored.get("kind")
-    if kind == "county":
-        text = f"fylke {stored.get('county')}"
-    elif kind == "member_type":
-        text = {"kommune": "kommuner", "fylkeskommune": "fylkeskommuner"}.get(
-            str(stored.get("member_type")), str(stored.get("member_type"))
-        )
-    elif kind == "orgs":
-        codes = stored.get("codes", [])
-        chosen = antall(len(codes), "utvalgt medlem", "utvalgte medlemmer")
-        return f"{chosen} ({', '.join(codes[:5])}{' …' if len(codes) > 5 else ''})"
-    else:
-        text = "alle medlemmer"
-    return f"{text} ({size})" if size is not None else text
 
 
 # --- rounds: status and admins' changes -----------------------------------------------------
@@ -258,20 +189,14 @@ def rounds_status(
 
 def rounds_history(round_id: int = RoundArgument, as_json: bool = JsonOption) -> None:
     """What happened to a round, when, and who or what did it."""
-    from storage.orm import RoundEvent
+    from services.lifecycle import round_history
 
     config = settings()
     zone = ZoneInfo(config.timezone)
 
     async def work() -> list[dict[str, Any]]:
         async with sessions_for(config) as sessions, sessions() as session:
-            rows = await session.scalars(
-                select(RoundEvent).where(RoundEvent.round_id == round_id).order_by(RoundEvent.id)
-            )
-            return [
-                {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "detail": e.detail}
-                for e in rows
-            ]
+            return await round_history(session, round_id)
 
     events = run_async(work)
     if not events and not as_json:
@@ -293,12 +218,13 @@ def rounds_history(round_id: int = RoundArgument, as_json: bool = JsonOption) ->
 def _change(
     round_id: int,
     as_json: bool,
-    action: Callable[[AsyncSession, Any, datetime, ZoneInfo], Awaitable[Any]],
+    action: Callable[[Any, Any, datetime, ZoneInfo], Awaitable[Any]],
     describe: Callable[[Any, Any, ZoneInfo], str],
 ) -> None:
-    """Run one lifecycle change on a round in one transaction, with clear errors."""
+    """Run one lifecycle change on a round in one transaction, with clear errors.
+
+    ``action`` gets the session, the round, the time and the zone, and calls ``services``."""
     from services import lifecycle
-    from storage.orm import utcnow
 
     config = settings()
     zone = ZoneInfo(config.timezone)
@@ -307,7 +233,7 @@ def _change(
         async with sessions_for(config) as sessions, sessions() as session, session.begin():
             try:
                 round_ = await lifecycle.load_round(session, round_id)
-                result = await action(session, round_, utcnow(), zone)
+                result = await action(session, round_, cli_now(), zone)
             except (LookupError, lifecycle.LifecycleError) as error:
                 fail(str(error))
             return round_, result
@@ -480,15 +406,15 @@ def register_round_commands(rounds_app: typer.Typer) -> None:
 
 
 def _set_admin(contact_id: int, value: bool, as_json: bool) -> None:
-    from storage.orm import Contact
+    from services.admins import set_admin
 
     async def work() -> dict[str, Any]:
         async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
-            contact = await session.get(Contact, contact_id)
-            if contact is None:
-                fail(f"no contact with id {contact_id}")
-            contact.is_admin = value
-            return {"id": contact.id, "name": contact.name, "admin": value}
+            try:
+                return await set_admin(session, contact_id, value)
+            except LookupError as error:
+                fail(str(error))
+                raise  # unreachable: fail exits
 
     result = run_async(work)
     verb = "is now an admin" if value else "is no longer an admin"
@@ -516,19 +442,11 @@ def admins_revoke(
 @admins_app.command("list")
 def admins_list(as_json: bool = JsonOption) -> None:
     """Contacts with the admin role."""
-    from storage.orm import Contact, Organisation
+    from services.admins import list_admins
 
     async def work() -> list[dict[str, Any]]:
         async with sessions_for(settings()) as sessions, sessions() as session:
-            rows = await session.execute(
-                select(Contact, Organisation)
-                .join(Organisation, Contact.organisation_id == Organisation.id)
-                .where(Contact.is_admin.is_(True))
-                .order_by(Contact.id)
-            )
-            return [
-                {"id": c.id, "name": c.name, "org": o.code, "org_name": o.name} for c, o in rows
-            ]
+            return await list_admins(session)
 
     rows = run_async(work)
     emit(
@@ -547,30 +465,15 @@ def admins_list(as_json: bool = JsonOption) -> None:
 @scheduler_app.command("status")
 def scheduler_status(as_json: bool = JsonOption) -> None:
     """Which process runs the annual cycle, and the jobs it should be holding."""
-    from scheduler.cycle import Cycle
-    from scheduler.service import LEASE_NAME
+    from scheduler.status import scheduler_status
     from services.surveys import SurveyCatalog
-    from storage import leases
-    from storage.orm import utcnow
 
     config = settings()
     zone = ZoneInfo(config.timezone)
 
     async def work() -> dict[str, Any]:
         async with sessions_for(config) as sessions:
-            async with sessions() as session:
-                lease = await leases.lease_state(session, LEASE_NAME)
-            triggers = await Cycle(sessions, SurveyCatalog(), zone, utcnow).triggers()
-        now = utcnow()
-        live = lease is not None and lease.holder is not None and lease.expires_at > now
-        return {
-            "holder": lease.holder if live and lease else None,
-            "expires_at": lease.expires_at.isoformat() if live and lease else None,
-            "jobs": [
-                {"id": t.job_id, "at": t.at.isoformat()}
-                for t in sorted(triggers, key=lambda t: t.at)
-            ],
-        }
+            return await scheduler_status(sessions, SurveyCatalog(), zone, cli_now)
 
     document = run_async(work)
 

@@ -15,9 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy import select
 
-from bot.cli_cycle import cli_actor
+from bot.cli_cycle import cli_actor, cli_now
 from bot.cli_support import JsonOption, counted, emit, fail, run_async, sessions_for, settings
 from bot.settings import Settings
 
@@ -61,11 +60,11 @@ def _segment(text: str) -> Any:
         fail(str(error))
 
 
-async def _store_attachments(session: Any, image: Path | None, document: Path | None) -> list[Any]:
-    from dialogs.messages import Attachment
-    from storage.files import store_file
+def _files(image: Path | None, document: Path | None) -> list[Any]:
+    """The files given to send with a draft, read (the checks are the service's)."""
+    from services.publications import NewFile
 
-    attachments = []
+    files = []
     for path, kind in ((image, "photo"), (document, "document")):
         if path is None:
             continue
@@ -73,14 +72,8 @@ async def _store_attachments(session: Any, image: Path | None, document: Path | 
             content = path.read_bytes()
         except OSError as error:
             fail(f"{path}: {error.strerror or error}")
-        if kind == "photo" and not content.startswith((b"\x89PNG", b"\xff\xd8")):
-            fail(f"{path}: an image must be PNG or JPEG")
-        try:
-            file_id = await store_file(session, path.name, content)
-        except ValueError as error:
-            fail(str(error))
-        attachments.append(Attachment(kind=kind, file_id=file_id, filename=path.name))  # type: ignore[arg-type]
-    return attachments
+        files.append(NewFile(kind=kind, filename=path.name, content=content, source=str(path)))  # type: ignore[arg-type]
+    return files
 
 
 def _create(
@@ -89,21 +82,22 @@ def _create(
 ) -> None:  # fmt: skip
     from services import publications
     from services.segments import SegmentError
-    from storage.orm import Round, utcnow
+
+    files = _files(image, document)
 
     async def work() -> dict[str, Any]:
         async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
-            if round_id is not None and await session.get(Round, round_id) is None:
-                fail(f"no round with id {round_id}")
-            attachments = await _store_attachments(session, image, document)
             try:
-                publication = await publications.create(
-                    session, kind=kind, title=title, text=text, actor=cli_actor(), now=utcnow(),
-                    round_id=round_id, attachments=attachments, segment=segment,
+                draft = await publications.create_draft(
+                    session, kind=kind, title=title, text=text, actor=cli_actor(), now=cli_now(),
+                    round_id=round_id, files=files, segment=segment,
                 )  # fmt: skip
-                reached = await publications.audience(session, segment) if segment else None
-            except (publications.PublicationError, SegmentError) as error:
+            except (
+                LookupError, publications.AttachmentError, publications.PublicationError,
+                SegmentError,
+            ) as error:  # fmt: skip
                 fail(str(error))
+            publication, reached = draft.publication, draft.reach
             return {
                 "id": publication.id, "kind": kind, "status": publication.status,
                 "recipients": len(reached.reachable) if reached else None,
@@ -162,17 +156,11 @@ def notice_create(
 @publications_app.command("list")
 def publications_list(as_json: bool = JsonOption) -> None:
     """Drafts and published summaries, notices and broadcasts."""
-    from storage.orm import Publication
+    from services import publications
 
     async def work() -> list[dict[str, Any]]:
         async with sessions_for(settings()) as sessions, sessions() as session:
-            rows = await session.scalars(select(Publication).order_by(Publication.id))
-            return [
-                {"id": p.id, "kind": p.kind, "title": p.title, "status": p.status,
-                 "round": p.round_id, "recipients": p.recipients,
-                 "published_at": p.published_at.isoformat() if p.published_at else None}
-                for p in rows
-            ]  # fmt: skip
+            return await publications.overview(session)
 
     rows = run_async(work)
     emit(
@@ -233,7 +221,6 @@ def publications_edit(
 ) -> None:
     """Replace a draft's text."""
     from services import publications
-    from storage.orm import utcnow
 
     new_text = _text(text, text_file)
 
@@ -241,7 +228,7 @@ def publications_edit(
         async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
             try:
                 p = await publications.edit_text(
-                    session, publication_id, new_text, actor=cli_actor(), now=utcnow()
+                    session, publication_id, new_text, actor=cli_actor(), now=cli_now()
                 )
             except publications.PublicationError as error:
                 fail(str(error))
@@ -266,7 +253,6 @@ def publications_preview(
     """Send a draft to one contact's own chat, exactly as members will get it."""
     from services import publications
     from services.personal import personalise_for
-    from storage.orm import utcnow
 
     config = settings()
 
@@ -274,7 +260,7 @@ def publications_preview(
         async with sessions_for(config) as sessions, sessions() as session, session.begin():
             try:
                 queued = await publications.preview(
-                    session, publication_id, contact, now=utcnow(),
+                    session, publication_id, contact, now=cli_now(),
                     personalise=personalise_for(ZoneInfo(config.timezone)),
                 )  # fmt: skip
             except publications.PublicationError as error:
@@ -304,30 +290,24 @@ def publications_send(
     """Send a draft: shows how many it reaches, asks, queues, then shows progress and the report."""
     from services import publications
     from services.personal import personalise_for
-    from storage.orm import utcnow
+    from services.segments import SegmentError
 
     config = settings()
     chosen = _segment(to) if to else None
 
-    async def reach() -> tuple[Any, Any]:
-        from services.segments import Segment, SegmentError
-
+    async def reach() -> Any:
         async with sessions_for(config) as sessions, sessions() as session:
             try:
-                draft = await publications.load(session, publication_id)
-            except publications.PublicationError as error:
-                fail(str(error))
-            if draft.status != "draft":
+                return await publications.audience_for_sending(session, publication_id, chosen)
+            except publications.AlreadyPublished:
                 fail(f"publication {publication_id} is already published")
-            segment = chosen or (Segment.from_json(draft.segment) if draft.segment else None)
-            if segment is None:
+            except publications.NoAudience:
                 fail("say who gets it: --to " + SEGMENT_HELP)
-            try:
-                return segment, await publications.audience(session, segment)
-            except SegmentError as error:
+            except (publications.PublicationError, SegmentError) as error:
                 fail(str(error))
 
-    segment, audience = run_async(reach)
+    audience = run_async(reach)
+    segment = audience.segment
     typer.echo(
         f"«{segment.describe()}»: {counted(len(audience.reachable), 'contact')} in "
         f"{counted(audience.organisations, 'organisation')} will get it; "
@@ -344,7 +324,7 @@ def publications_send(
         async with sessions_for(config) as sessions, sessions() as session, session.begin():
             try:
                 await publications.publish(
-                    session, publication_id, segment, actor=cli_actor(), now=utcnow(),
+                    session, publication_id, segment, actor=cli_actor(), now=cli_now(),
                     personalise=personalise_for(ZoneInfo(config.timezone)),
                 )  # fmt: skip
             except publications.PublicationError as error:
@@ -442,9 +422,7 @@ def report_build(
 ) -> None:
     """Build a round's summary (text, charts, XLSX, PDF) and make it a draft to preview and send."""
     from services import publications
-    from services.summaries import build_report, draft_summary
-    from services.surveys import SurveyCatalog
-    from storage.orm import utcnow
+    from services.summaries import draft_summary, report_files
 
     config = settings()
     zone = ZoneInfo(config.timezone)
@@ -455,12 +433,12 @@ def report_build(
             try:
                 if draft:
                     publication = await draft_summary(
-                        session, round_id, zone, actor=cli_actor(), now=utcnow(),
+                        session, round_id, zone, actor=cli_actor(), now=cli_now(),
                         keep_files_in=folder,
                     )  # fmt: skip
                     draft_id: int | None = publication.id
                 else:
-                    await build_report(session, SurveyCatalog(), round_id, folder, zone)
+                    await report_files(session, round_id, folder, zone)
                     draft_id = None
             except LookupError:
                 fail(f"no round with id {round_id}")

@@ -9,18 +9,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
 
 from bot.app import Runtime, build_runtime
 from bot.console import CHANNEL, ConsoleTransport
 from bot.settings import Settings
 from dialogs.messages import OutgoingMessage
 from services.inbound import Inbound
-from storage.orm import Chat, Contact, Response, utcnow
+from services.local_chat import bind_chat, has_submitted
 
 QUIT_WORDS = {"/avslutt", "/quit", "/exit"}
 DEMO_ORG = "3301"  # Drammen
@@ -55,15 +53,7 @@ class ConsoleSession:
         chats (other contacts' console chats, or Telegram and Teams) stay pending.
         """
         async with self.runtime.sessions() as session, session.begin():
-            if await session.get(Contact, self.contact_id) is None:
-                raise LookupError(f"no contact with id {self.contact_id}")
-            chat = await session.scalar(
-                select(Chat).where(Chat.channel == CHANNEL, Chat.address == self.address)
-            )
-            if chat is None:
-                session.add(Chat(channel=CHANNEL, address=self.address, contact_id=self.contact_id))
-            else:
-                chat.contact_id = self.contact_id
+            await bind_chat(session, CHANNEL, self.address, self.contact_id)
         self.runtime.sender.serve_only({(CHANNEL, self.address)})
 
     async def send(self, typed: str) -> None:
@@ -85,12 +75,7 @@ class ConsoleSession:
     async def submitted(self) -> bool:
         """Whether this contact has submitted a response."""
         async with self.runtime.sessions() as session:
-            status = await session.scalar(
-                select(Response.status).where(
-                    Response.contact_id == self.contact_id, Response.status == "submitted"
-                )
-            )
-        return status is not None
+            return await has_submitted(session, self.contact_id)
 
     async def run(self, lines: AsyncIterator[str], *, until_submitted: bool = False) -> None:
         """Start with /svar, then pass lines on until the input ends (or the survey is sent)."""
@@ -183,12 +168,9 @@ async def run_demo(
     write: Callable[[str], None] = print,
 ) -> dict[str, Path]:
     """Set up a fresh demo database, answer the survey in the terminal, export it."""
-    from services.contacts import add_contact
     from services.export import render, round_export
-    from services.lifecycle import open_round
-    from services.rounds import Audience, create_round
+    from services.local_chat import open_demo_round
     from services.setup import setup_database
-    from services.surveys import latest_version
 
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
@@ -196,21 +178,12 @@ async def run_demo(
     zone = ZoneInfo(config.timezone)
     runtime, transport = _console_runtime(config, write)
     try:
-        now = utcnow()
         async with runtime.sessions() as db, db.begin():
-            contact = await add_contact(db, DEMO_ORG, "Kari Nordmann", "kommunedirektor", None)
-            version = await latest_version(db, "kvartalsvis-behov")
-            assert version is not None, "the shipped survey is registered by setup_database"
-            round_ = await create_round(
-                db,
-                survey_version_id=version.id,
-                title=version.title,
-                audience=Audience(org_codes=(DEMO_ORG,)),
-                opens_at=now,
-                closes_at=now + timedelta(days=14),
-            )
-            await open_round(db, round_, now, zone, actor="demo")
-            contact_id, round_id = contact.id, round_.id
+            demo = await open_demo_round(
+                db, org_code=DEMO_ORG, name="Kari Nordmann", role="kommunedirektor",
+                now=datetime.now(UTC), zone=zone,
+            )  # fmt: skip
+        contact_id, round_id = demo.contact_id, demo.round_id
         write(
             "Lyttepost – lokal demo. Du er Kari Nordmann, kommunedirektør i Drammen.\n"
             "Trykk en knapp ved å skrive tallet, skriv fritekst som vanlig, og bruk "

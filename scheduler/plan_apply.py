@@ -10,13 +10,14 @@ survey or organisation, a change an open round cannot take) point at the plan's 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.yamlsource import SourceProblem
 from scheduler.plan import Plan, PlanError, PlannedRound
@@ -78,6 +79,38 @@ async def apply_plan(
         if round_.plan_key not in keys and round_.status in lifecycle.ACTIVE:
             result.orphans.append((round_.plan_key or "", round_.id, round_.status))
     return result
+
+
+async def apply_all_or_nothing(
+    sessions: async_sessionmaker[AsyncSession],
+    plan: Plan,
+    now: datetime,
+    zone: ZoneInfo,
+    *,
+    actor: str,
+    dry_run: bool,
+    file_problems: Sequence[SourceProblem] = (),
+) -> tuple[ApplyResult | None, list[SourceProblem]]:
+    """Check every round against the database and apply the plan in one transaction.
+
+    It is committed only when neither the file (``file_problems``: those found reading
+    it) nor the database has a problem and this is no dry run, so every problem is
+    reported at once and nothing changes unless the whole plan is right. Returns the
+    result, or None with every problem.
+    """
+    problems = list(file_problems)
+    result: ApplyResult | None = None
+    async with sessions() as session:
+        transaction = await session.begin()
+        try:
+            result = await apply_plan(session, plan, now, zone, actor=actor)
+        except PlanError as error:
+            problems += error.problems
+        if problems or dry_run:
+            await transaction.rollback()
+        else:
+            await transaction.commit()
+    return (None, problems) if problems else (result, [])
 
 
 class _RoundProblems(Exception):

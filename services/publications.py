@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,10 +21,12 @@ from dialogs.messages import Attachment, OutgoingMessage
 from services.rounds import latest_chat
 from services.segments import Recipient, Segment, resolve_segment
 from storage import outbox
-from storage.orm import Contact, OutboxMessage, Publication
+from storage.files import store_file
+from storage.orm import Contact, OutboxMessage, Publication, Round
 
 KINDS = ("summary", "notice", "broadcast")
 MAX_TEXT = 20_000  # split into several chat messages on the way out
+IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8")  # PNG, JPEG: what every channel shows as a picture
 
 # Extra messages for one recipient (a respondent's own answers next to the national
 # picture): made per session, then given the publication and the recipient.
@@ -36,6 +38,28 @@ class PublicationError(ValueError):
     """A publication change that is not allowed (unknown, already published, empty).
 
     Its message is Norwegian: admins read it in chat as well as on the command line."""
+
+
+class AlreadyPublished(PublicationError):
+    """The draft has been sent; a publication is sent once."""
+
+
+class NoAudience(PublicationError):
+    """Nobody said whom to send it to: neither the draft nor the caller names a segment."""
+
+
+class AttachmentError(ValueError):
+    """A file that cannot go with a publication: not a picture, too large for a chat."""
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A file to attach, as the caller read it; ``source`` names it in messages (a path)."""
+
+    kind: Literal["photo", "document"]
+    filename: str
+    content: bytes
+    source: str
 
 
 async def create(
@@ -63,6 +87,63 @@ async def create(
     session.add(publication)
     await session.flush()
     return publication
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A new draft and, when it names a segment, whom it would reach now."""
+
+    publication: Publication
+    reach: Audience | None
+
+
+async def create_draft(
+    session: AsyncSession,
+    *,
+    kind: str,
+    title: str,
+    text: str,
+    actor: str,
+    now: datetime,
+    round_id: int | None = None,
+    files: Sequence[NewFile] = (),
+    segment: Segment | None = None,
+) -> Draft:
+    """A draft with its files stored: ``LookupError`` for a round that does not exist,
+    ``AttachmentError``, ``PublicationError`` or ``SegmentError`` for what cannot be sent."""
+    if round_id is not None and await session.get(Round, round_id) is None:
+        raise LookupError(f"no round with id {round_id}")
+    attachments = await store_attachments(session, files)
+    publication = await create(
+        session, kind=kind, title=title, text=text, actor=actor, now=now,
+        round_id=round_id, attachments=attachments, segment=segment,
+    )  # fmt: skip
+    return Draft(publication, await audience(session, segment) if segment else None)
+
+
+async def store_attachments(session: AsyncSession, files: Sequence[NewFile]) -> list[Attachment]:
+    """Store each file once; a picture must be PNG or JPEG, which every channel shows."""
+    attachments = []
+    for file in files:
+        if file.kind == "photo" and not file.content.startswith(IMAGE_SIGNATURES):
+            raise AttachmentError(f"{file.source}: an image must be PNG or JPEG")
+        try:
+            file_id = await store_file(session, file.filename, file.content)
+        except ValueError as error:
+            raise AttachmentError(str(error)) from error
+        attachments.append(Attachment(kind=file.kind, file_id=file_id, filename=file.filename))
+    return attachments
+
+
+async def overview(session: AsyncSession) -> list[dict[str, Any]]:
+    """Every publication, oldest first: drafts and what was sent, to whom and when."""
+    rows = await session.scalars(select(Publication).order_by(Publication.id))
+    return [
+        {"id": p.id, "kind": p.kind, "title": p.title, "status": p.status,
+         "round": p.round_id, "recipients": p.recipients,
+         "published_at": p.published_at.isoformat() if p.published_at else None}
+        for p in rows
+    ]  # fmt: skip
 
 
 def _check_text(text: str, attachments: Sequence[Attachment] | Sequence[dict[str, Any]]) -> None:
@@ -162,6 +243,22 @@ class Audience:
 async def audience(session: AsyncSession, segment: Segment) -> Audience:
     """The recipients a segment resolves to now."""
     return Audience(segment, await resolve_segment(session, segment))
+
+
+async def audience_for_sending(
+    session: AsyncSession, publication_id: int, segment: Segment | None
+) -> Audience:
+    """Whom sending a draft would reach: ``segment``, or else the draft's own.
+
+    For the confirmation before ``publish``: ``AlreadyPublished`` once it has been sent,
+    ``NoAudience`` when neither names a segment."""
+    draft = await load(session, publication_id)
+    if draft.status != "draft":
+        raise AlreadyPublished(f"utkast {publication_id} er allerede sendt")
+    chosen = segment or (Segment.from_json(draft.segment) if draft.segment else None)
+    if chosen is None:
+        raise NoAudience(f"utkast {publication_id} sier ikke hvem det skal til")
+    return await audience(session, chosen)
 
 
 async def publish(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.reminders import DEFAULT_REMINDERS, QuietRules, ReminderRule
@@ -241,6 +241,21 @@ async def record_invited(
         ],  # fmt: skip
         ["round_id", "contact_id"],
     )
+
+
+async def rounds_by_opening(session: AsyncSession) -> list[tuple[Round, int]]:
+    """Every round in order of opening, with how many organisations its audience holds."""
+    sizes = dict(
+        (
+            await session.execute(
+                select(RoundOrganisation.round_id, func.count()).group_by(
+                    RoundOrganisation.round_id
+                )
+            )
+        ).all()
+    )
+    rounds = await session.scalars(select(Round).order_by(Round.opens_at))
+    return [(round_, sizes.get(round_.id, 0)) for round_ in rounds]
 
 
 async def latest_chat(session: AsyncSession, contact_id: int) -> Chat | None:

@@ -73,6 +73,21 @@ async def draft_summary(
         return await _draft(session, round_, files, actor=actor, now=now)
 
 
+async def report_files(
+    session: AsyncSession,
+    round_id: int,
+    folder: Path,
+    zone: ZoneInfo,
+    *,
+    catalog: SurveyCatalog | None = None,
+) -> ReportFiles:
+    """A round's report written to ``folder`` (text, charts, workbook, PDF), without a draft.
+
+    ``LookupError`` for no such round. Unlike ``draft_summary`` it does not wait for the
+    round to close: staff may look at the figures so far."""
+    return await build_report(session, catalog or SurveyCatalog(), round_id, folder, zone)
+
+
 async def _draft(
     session: AsyncSession, round_: Round, files: ReportFiles, *, actor: str, now: datetime
 ) -> Publication:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cli_cycle import describe_audience
 from bot.cli_support import counted
 from dialogs import admin, notices
 from dialogs.texts import antall
+from scheduler.calendar_rounds import describe_audience
 
 
 @pytest.mark.parametrize(

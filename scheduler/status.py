@@ -1,0 +1,40 @@
+"""Which process runs the annual cycle now, and the jobs it should be holding.
+
+Read from the database alone (the lease and the rounds), so any process can answer,
+including one that does not run the scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from scheduler.cycle import Cycle
+from scheduler.service import LEASE_NAME
+from services.surveys import SurveyCatalog
+from storage import leases
+
+
+async def scheduler_status(
+    sessions: async_sessionmaker[AsyncSession],
+    catalog: SurveyCatalog,
+    zone: ZoneInfo,
+    clock: Callable[[], datetime],
+) -> dict[str, Any]:
+    """The lease's live holder (None: nobody, or a lease that ran out) and every job by time."""
+    async with sessions() as session:
+        lease = await leases.lease_state(session, LEASE_NAME)
+    triggers = await Cycle(sessions, catalog, zone, clock).triggers()
+    now = clock()
+    live = lease is not None and lease.holder is not None and lease.expires_at > now
+    return {
+        "holder": lease.holder if live and lease else None,
+        "expires_at": lease.expires_at.isoformat() if live and lease else None,
+        "jobs": [
+            {"id": t.job_id, "at": t.at.isoformat()} for t in sorted(triggers, key=lambda t: t.at)
+        ],
+    }
