@@ -30,6 +30,8 @@ def shard_of(channel: str, address: str) -> int:
 PRIORITY_DIALOG = 100
 PRIORITY_INVITATION = 50
 PRIORITY_BULK = 10
+# Answers to wrong invitation codes during a flood of them: after everything else.
+PRIORITY_CODE_REFUSAL = 5
 
 
 @dataclass(frozen=True)
