@@ -225,11 +225,7 @@ async def redeem_code(
 
     session.add(CodeAttempt(channel=chat.channel, address=chat.address, attempted_at=now))
     left = limit - len(recent) - 1
-    unlocks_at = [*recent, now][-limit] + FAILURE_WINDOW if left == 0 else None
-    return Redemption(
-        outcome,
-        attempts_left=left,
-        retry_in=unlocks_at - now if unlocks_at is not None else None,
-        unlocks_at=unlocks_at,
-        flood=flood,
-    )
+    if left > 0:
+        return Redemption(outcome, attempts_left=left, flood=flood)
+    locks_until = [*recent, now][-limit] + FAILURE_WINDOW  # this failure locks the chat
+    return Redemption(outcome, retry_in=locks_until - now, unlocks_at=locks_until, flood=flood)
