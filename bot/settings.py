@@ -15,6 +15,9 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     log_level: str = "INFO"
+    # Members' message texts and names in the log (python-telegram-bot logs whole updates
+    # at DEBUG). Off: they are masked. Secrets and invitation codes are masked regardless.
+    log_message_texts: bool = False
     timezone: str = "Europe/Oslo"
 
     telegram_bot_token: str = ""
