@@ -6,7 +6,8 @@ of the root logger. The filter rewrites each record before any handler formats i
 - secrets from the settings, wherever they appear (also percent-encoded): the Telegram
   bot token (Bot API and file URLs contain it), TELEGRAM_WEBHOOK_SECRET,
   MICROSOFT_APP_PASSWORD, FILE_LINK_SECRET and the database password; anything shaped
-  like a Telegram token, and passwords in URLs, even when not configured;
+  like a Telegram token, bearer tokens and JWTs, and passwords in URLs, even when not
+  configured;
 - values of secret-looking fields (``secret_token``, ``password``, ...);
 - members' message texts and names (``text``, ``caption``, ``first_name`` ... fields, in
   dicts, reprs and JSON; python-telegram-bot logs whole updates and requests at DEBUG)
@@ -51,6 +52,10 @@ TEXT_KEYS = frozenset({"text", "caption", "input_value"})
 NAME_KEYS = frozenset({"first_name", "last_name", "username"})
 
 _TOKEN_SHAPE = re.compile(r"(?<![0-9])\d{3,}(?::|%3[Aa])[A-Za-z0-9_-]{8,}")
+# Bearer tokens and JWTs (Teams' Bot Connector and Entra tokens), should one be logged.
+_BEARER = re.compile(
+    r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+|\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
+)
 _URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/\s@'\"]*:)[^@/\s'\"]+@")
 _START_PAYLOAD = re.compile(r"(/start(?:@\w+)?[ \t]+)[^\s'\"\\,}\]]+")
 # A code as typed: 10 characters of the code alphabet (no I, O, 0, 1), any case, with a
@@ -144,6 +149,7 @@ class Redactor:
         if self._literals is not None:
             value = self._literals.sub(self._literal_marker, value)
         value = _TOKEN_SHAPE.sub(TOKEN, value)
+        value = _BEARER.sub(lambda m: f"{m.group(1) or ''}{SECRET}", value)
         value = _URL_PASSWORD.sub(rf"\1{SECRET}@", value)
         value = _FIELDS.sub(self._field_match, value)
         value = _ESCAPED_FIELDS.sub(self._escaped_field_match, value)

@@ -93,6 +93,9 @@ def test_a_token_shape_and_url_passwords_are_masked_even_when_not_configured() -
     )
     assert TOKEN not in line and "pw123" not in line
     assert "[token]" in line and "u:[secret]@proxy" in line
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJl"
+    line = redactor.text(f"{{'Authorization': 'Bearer {jwt}'}}, Bearer {jwt}")
+    assert line == "{'Authorization': '[secret]'}, Bearer [secret]"
 
 
 def test_texts_appear_only_when_asked_for_and_codes_never() -> None:
