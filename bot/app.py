@@ -100,12 +100,22 @@ class Runtime:
 
 
 def telegram_bot(settings: Settings) -> Bot:
-    """A PTB Bot for the configured Bot API server, with room for long polls."""
+    """A PTB Bot for the configured Bot API server, with room for long polls.
+
+    Sends wait TELEGRAM_SEND_TIMEOUT_SECONDS for Telegram's answer. A slow Telegram may
+    answer a send it has already delivered late; a client that gives up sooner sends the
+    message again (20 s against a Bot API answering after 25 s put one reply in a chat
+    three times). Whatever still times out is sent once more at most (services/delivery).
+    """
     return Bot(
         token=settings.telegram_bot_token,
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_api_base_url.replace("/bot", "/file/bot"),
-        request=HTTPXRequest(connection_pool_size=64, read_timeout=20, write_timeout=30),
+        request=HTTPXRequest(
+            connection_pool_size=64,
+            read_timeout=settings.telegram_send_timeout_seconds,
+            write_timeout=30,
+        ),
         get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=40),
     )
 

@@ -63,6 +63,14 @@ for sub, name in (
 register_round_commands(rounds_app)
 register_contact_commands(contacts_app)
 
+
+@app.callback()
+def _every_command() -> None:
+    # Every command logs through the same redacting setup (bot/logs.py), quietly unless
+    # LOG_LEVEL asks for more; ``run``, ``chat`` and the others choose their level again.
+    configure_logging(None)
+
+
 # --- db ---------------------------------------------------------------------------------
 
 
@@ -72,7 +80,7 @@ def db_upgrade(as_json: bool = JsonOption) -> None:
     from services.setup import setup_database
 
     config = settings()
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, config)
     summary = run_async(lambda: setup_database(config.database_url))
     emit(
         summary,
@@ -536,7 +544,7 @@ def run() -> None:
     from bot.serve import serve
 
     config = settings()
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, config)
     if not config.telegram_bot_token and not config.teams_enabled:
         fail(
             "neither TELEGRAM_BOT_TOKEN nor TEAMS_ENABLED is set: no channel to run "
@@ -569,7 +577,7 @@ def chat(contact: int = typer.Option(..., "--contact", help="Talk as this contac
     from bot.console_session import run_console
 
     config = settings()
-    configure_logging("WARNING" if config.log_level == "INFO" else config.log_level)
+    configure_logging("WARNING" if config.log_level == "INFO" else config.log_level, config)
     try:
         run_async(lambda: run_console(config, contact))
     except LookupError as error:  # no such contact
@@ -594,7 +602,7 @@ def demo(
     config = settings(own_database=True).model_copy(
         update={"database_url": f"sqlite+aiosqlite:///{database}"}
     )
-    configure_logging("WARNING")
+    configure_logging("WARNING", config)
     run_async(lambda: run_demo(config, database, auto=auto, exports=exports))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time
@@ -69,13 +68,31 @@ def emit(document: Any, as_json: bool, human: Callable[[], None]) -> None:
         human()
 
 
-def configure_logging(level: str) -> None:
-    """Logs go to stderr so ``--json`` output stays clean."""
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+def configure_logging(level: str | None, config: Settings | None = None) -> None:
+    """Logs go to stderr so ``--json`` output stays clean, redacted (see bot/logs.py).
+
+    ``config`` supplies the secrets to mask; without it they are read from the settings,
+    or from the raw environment when the settings are invalid (the command reports that).
+    ``level`` None: WARNING, or LOG_LEVEL when it asks for DEBUG, WARNING or ERROR.
+    """
+    import os
+
+    from bot import logs
+
+    if config is None:
+        try:
+            config = Settings()
+        except Exception:  # pydantic's ValidationError, bad .env: mask what the env holds
+            config = None
+    redactor = (
+        logs.Redactor.from_settings(config)
+        if config is not None
+        else logs.Redactor.from_environment(os.environ)
     )
-    for noisy in ("httpx", "httpcore", "aiosqlite", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if level is None:
+        configured = config.log_level if config is not None else "INFO"
+        level = "WARNING" if configured == "INFO" else configured
+    logs.configure_logging(level, redactor)
 
 
 def run_async(work: Callable[[], Awaitable[T]]) -> T:

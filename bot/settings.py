@@ -15,6 +15,9 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     log_level: str = "INFO"
+    # Members' message texts and names in the log (python-telegram-bot logs whole updates
+    # at DEBUG). Off: they are masked. Secrets and invitation codes are masked regardless.
+    log_message_texts: bool = False
     timezone: str = "Europe/Oslo"
 
     telegram_bot_token: str = ""
@@ -22,6 +25,11 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
+    # How long a send waits for Telegram's answer. Telegram can be slow to answer a send it
+    # has already delivered; giving up early means sending it again. Well above the 25 s
+    # seen in practice and the 60 s Telegram gives a webhook to answer; at most 180 s, so a
+    # send in flight is never mistaken for one abandoned by a crash (outbox.CLAIM_TIMEOUT).
+    telegram_send_timeout_seconds: float = Field(default=75.0, ge=5, le=180)
 
     # Microsoft Teams (Azure Bot / Entra app registration). Empty app id: local mode.
     microsoft_app_id: str = ""

@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import httpx
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
@@ -35,7 +36,13 @@ from telegram.warnings import PTBUserWarning
 from bot.ignored import IgnoredTally
 from dialogs.messages import Attachment, OutgoingMessage
 from dialogs.messages import split_text as split_messages_text
-from services.delivery import PermanentFailure, RecipientUnreachable, RetryLater, TransientFailure
+from services.delivery import (
+    DeliveryUncertain,
+    PermanentFailure,
+    RecipientUnreachable,
+    RetryLater,
+    TransientFailure,
+)
 from services.inbound import Inbound, InboundProcessor
 from storage.files import FileStore
 
@@ -45,6 +52,9 @@ CHANNEL = "telegram"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 ALLOWED_UPDATES = ["message", "callback_query"]
+# What httpx raises once the request has gone out and no answer comes back: Telegram may
+# have carried it out. (Connect and pool timeouts, connect errors: nothing was sent.)
+NO_ANSWER = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -132,6 +142,11 @@ def _keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
     )
 
 
+def sent_without_answer(error: BaseException) -> bool:
+    """Whether a failed call went out unanswered, so its effect is unknown."""
+    return isinstance(error.__cause__, NO_ANSWER)
+
+
 def _retry_seconds(error: RetryAfter) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PTB warns about int vs timedelta here
@@ -160,6 +175,9 @@ class TelegramTransport:
                 raise RecipientUnreachable(error.message) from error
             raise PermanentFailure(error.message) from error
         except (TimedOut, NetworkError) as error:
+            if sent_without_answer(error):  # may be in the chat already: one more copy at most
+                cause = type(error.__cause__).__name__
+                raise DeliveryUncertain(f"sent, no answer ({cause})") from error
             raise TransientFailure(str(error)) from error
         except InvalidToken as error:
             raise TransientFailure("invalid bot token") from error
@@ -191,6 +209,8 @@ class TelegramTransport:
                 if "not modified" in error.message.lower():
                     return replace_id
                 log.info("telegram: cannot edit message (%s); sending a new one", error.message)
+            except (TimedOut, NetworkError) as error:  # an edit done twice is done once
+                raise TransientFailure(str(error)) from error
         last_id = ""
         for index, chunk in enumerate(chunks):
             sent = await self._bot.send_message(

@@ -154,16 +154,29 @@ def already_submitted(org_name: str, rounds: Sequence[SubmittedRound]) -> Outgoi
     return OutgoingMessage(text="\n\n".join(parts))
 
 
-def code_unknown(attempts_left: int) -> OutgoingMessage:
-    """A code that does not exist (or was withdrawn)."""
-    tail = (
-        f" Du har {attempts_left} forsøk igjen før du må vente litt."
-        if 0 < attempts_left < 3
-        else ""
-    )
-    return OutgoingMessage(
-        text=f"Den koden kjenner jeg ikke igjen. Sjekk at du har skrevet den riktig.{tail}"
-    )
+# Said during a flood of wrong codes from many chats: why this chat gets fewer tries.
+_FLOOD_NOTE = (
+    "Akkurat nå prøver noen å gjette invitasjonskoder, så grensen for feil forsøk er "
+    "strengere enn vanlig."
+)
+
+
+def code_unknown(
+    attempts_left: int, *, flood: bool = False, wait_minutes: int | None = None
+) -> OutgoingMessage:
+    """A code that does not exist (or was withdrawn). During a flood the member learns
+    why they have so few tries left, or how long to wait."""
+    text = "Den koden kjenner jeg ikke igjen. Sjekk at du har skrevet den riktig."
+    if flood:
+        if attempts_left > 0:
+            tries = "ett forsøk" if attempts_left == 1 else f"{attempts_left} forsøk"
+            rest = f"Du har {tries} igjen før du må vente litt."
+        else:
+            rest = f"Vent {antall(wait_minutes or 15, 'minutt', 'minutter')} før du prøver igjen."
+        return OutgoingMessage(text=f"{text} {_FLOOD_NOTE} {rest}")
+    if 0 < attempts_left < 3:
+        text += f" Du har {attempts_left} forsøk igjen før du må vente litt."
+    return OutgoingMessage(text=text)
 
 
 def code_expired() -> OutgoingMessage:
@@ -183,16 +196,14 @@ def code_used() -> OutgoingMessage:
     )
 
 
-def code_locked(minutes: int) -> OutgoingMessage:
-    """Too many wrong codes from this chat."""
-    return OutgoingMessage(
-        text=f"For mange feil forsøk. Vent {antall(minutes, 'minutt', 'minutter')} før du prøver igjen."
+def code_locked(minutes: int, *, flood: bool = False) -> OutgoingMessage:
+    """Too many wrong codes from this chat (fewer count during a flood)."""
+    text = (
+        f"For mange feil forsøk. Vent {antall(minutes, 'minutt', 'minutter')} før du prøver igjen."
     )
-
-
-def code_busy() -> OutgoingMessage:
-    """Too many wrong codes overall right now."""
-    return OutgoingMessage(text="Det er mange forsøk akkurat nå. Prøv igjen om et minutt.")
+    if flood:
+        text += f" {_FLOOD_NOTE} Virker ikke koden du har fått, ta kontakt med KS."
+    return OutgoingMessage(text=text)
 
 
 def already_registered(contact_name: str, org_name: str) -> OutgoingMessage:

@@ -9,8 +9,9 @@ transaction.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,7 +40,7 @@ from dialogs.wheel import wheel_message
 from services import admin_chat
 from services.annual_wheel import wheel_rounds
 from services.inbound import Inbound
-from services.invites import redeem_code
+from services.invites import FloodWatch, Redemption, redeem_code
 from services.responses import save_state
 from services.rounds import open_rounds_for, record_invited
 from services.status import status_lines
@@ -67,6 +68,7 @@ class Conversation:
     clock: Callable[[], datetime] = utcnow
     on_rounds_changed: Callable[[], None] = lambda: None
     privacy: PrivacyTerms = PrivacyTerms()  # what /personvern states (settings)
+    flood_watch: FloodWatch = field(default_factory=FloodWatch)
 
     def now(self) -> datetime:
         """The current time (injectable, so tests can move it)."""
@@ -124,6 +126,8 @@ class _Turn:
         self.event_id = event_id
         self.now = now
         self.replies: list[OutgoingMessage] = []
+        self.priority = outbox.PRIORITY_DIALOG
+        self.dedupe_key = f"reply:{event_id}"
 
     def reply(self, *messages: OutgoingMessage) -> None:
         self.replies.extend(messages)
@@ -136,8 +140,8 @@ class _Turn:
             outbox.Recipient(self.chat.channel, self.chat.address, self.chat.contact_id),
             self.replies,
             kind="dialog",
-            priority=outbox.PRIORITY_DIALOG,
-            dedupe_key=f"reply:{self.event_id}",
+            priority=self.priority,
+            dedupe_key=self.dedupe_key,
         )
 
     async def run(self, event: Inbound) -> None:
@@ -214,7 +218,9 @@ class _Turn:
         self.reply(notices.not_registered())
 
     async def redeem(self, code: str) -> None:
-        result = await redeem_code(self.session, self.chat, code, self.now)
+        result = await redeem_code(
+            self.session, self.chat, code, self.now, watch=self.owner.flood_watch
+        )
         if result.outcome in ("ok", "already_yours") and result.contact is not None:
             organisation = await self.organisation(result.contact)
             if result.outcome == "already_yours":
@@ -230,17 +236,32 @@ class _Turn:
             )
             return
         self.chat.awaiting_code = True
+        if result.flood:
+            self.refuse_quietly(result)
         if result.outcome == "locked":
-            minutes = max(1, int((result.retry_in or timedelta(minutes=1)).total_seconds() // 60))
-            self.reply(notices.code_locked(minutes))
-        elif result.outcome == "busy":
-            self.reply(notices.code_busy())
+            self.reply(notices.code_locked(_minutes(result.retry_in), flood=result.flood))
         elif result.outcome == "expired":
             self.reply(notices.code_expired())
         elif result.outcome == "used":
             self.reply(notices.code_used())
         else:
-            self.reply(notices.code_unknown(result.attempts_left))
+            self.reply(
+                notices.code_unknown(
+                    result.attempts_left,
+                    flood=result.flood,
+                    wait_minutes=_minutes(result.retry_in) if result.retry_in else None,
+                )
+            )
+
+    def refuse_quietly(self, result: Redemption) -> None:
+        """During a flood of wrong codes, answers to them wait behind every other message
+        (members in a dialog, a welcome, invitations, bulk), and a locked chat hears so
+        at most once in five minutes, so the flood cannot crowd out anyone else."""
+        self.priority = outbox.PRIORITY_CODE_REFUSAL
+        if result.outcome == "locked" and result.unlocks_at is not None:
+            bucket = int(self.now.timestamp() // 300)
+            unlocks = int(result.unlocks_at.timestamp())
+            self.dedupe_key = f"code-locked:{self.chat.id}:{unlocks}:{bucket}"
 
     async def offers(
         self, contact: Contact, organisation: Organisation
@@ -491,3 +512,8 @@ class _Turn:
         result = step(survey, state, event, context)
         self.reply(*result.messages)
         await save_state(self.session, response, result.state, self.now, submitted=result.submitted)
+
+
+def _minutes(wait: timedelta | None) -> int:
+    """Whole minutes to tell a member to wait, rounded up."""
+    return max(1, math.ceil((wait or timedelta(minutes=1)).total_seconds() / 60))

@@ -11,6 +11,12 @@ unreachable and its queue dropped.
 A message is marked sent after the platform accepted it. A crash between the two
 re-sends that one message on restart: platforms offer no idempotency key for sends,
 so at-least-once is the best available; everything else is exactly once.
+
+A send that got no answer after the request went out (a read timeout, a dropped
+connection) may have arrived: the transport says ``DeliveryUncertain``. Such a message
+is sent at most once more; if that copy's fate is unknown too, it is marked
+``uncertain`` and reported, never sent again (docs/decisions/0012). So one ambiguous
+timeout costs the member at most one extra copy, and no message arrives more than twice.
 """
 
 from __future__ import annotations
@@ -58,6 +64,11 @@ class RetryLater(DeliveryError):
 
 class TransientFailure(DeliveryError):
     """Network trouble or a 5xx: retry with backoff."""
+
+
+class DeliveryUncertain(TransientFailure):
+    """The request went out but no answer came back (read timeout, connection dropped):
+    the platform may have delivered it. Retried once at most, then marked uncertain."""
 
 
 class PermanentFailure(DeliveryError):
@@ -440,6 +451,8 @@ class Sender:
                 log.warning("outbox %s: refused by %s: %s", row.id, channel, error)
                 await self._record(outbox.mark_failed, [row.id], f"refused: {error}")
                 self._finish(queue, row)
+            except DeliveryUncertain as error:
+                await self._uncertain(queue, row, channel, str(error))
             except (TransientFailure, OSError, TimeoutError) as error:
                 await self._retry(queue, row, self._backoff(row.attempts), f"transient: {error}")
             except Exception as error:  # a transport bug must not kill the sender
@@ -471,13 +484,42 @@ class Sender:
     def _backoff(self, attempts: int) -> float:
         return float(min(self._pacing.max_backoff_seconds, 2 ** min(attempts, 12)))
 
-    async def _retry(
-        self, queue: _ChatQueue, row: OutboxMessage, seconds: float, error: str
+    async def _uncertain(
+        self, queue: _ChatQueue, row: OutboxMessage, channel: str, error: str
     ) -> None:
+        """No answer to a send that went out: one more copy, unless one already went."""
+        if outbox.may_have_arrived(row):
+            log.warning(
+                "outbox %s: %s did not answer a send twice; marked uncertain, not sent again",
+                row.id,
+                channel,
+            )
+            await self._record(outbox.mark_uncertain, row.id, f"no answer twice: {error}")
+            self._finish(queue, row)
+            return
+        log.info("outbox %s: no answer from %s (%s); sending it once more", row.id, channel, error)
+        await self._retry(queue, row, self._backoff(row.attempts), error, uncertain=True)
+
+    async def _retry(
+        self,
+        queue: _ChatQueue,
+        row: OutboxMessage,
+        seconds: float,
+        error: str,
+        *,
+        uncertain: bool = False,
+    ) -> None:
+        throttled = error.startswith("throttled")
+        if uncertain or outbox.may_have_arrived(row):  # remembered across retries and restarts
+            error = outbox.uncertain_error(error)
         row.attempts += 1
-        if row.attempts >= self._pacing.max_attempts and not error.startswith("throttled"):
+        row.last_error = error[:500]
+        if row.attempts >= self._pacing.max_attempts and not throttled:
             log.warning("outbox %s: giving up after %s attempts (%s)", row.id, row.attempts, error)
-            await self._record(outbox.mark_failed, [row.id], error)
+            if outbox.may_have_arrived(row):
+                await self._record(outbox.mark_uncertain, row.id, error)
+            else:
+                await self._record(outbox.mark_failed, [row.id], error)
             self._finish(queue, row)
             return
         queue.ready_at = self._monotonic() + seconds

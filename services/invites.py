@@ -2,12 +2,19 @@
 
 Codes come from ``secrets`` over an alphabet without look-alike characters, are stored
 only as SHA-256 hashes, expire, and are single use. Failed attempts are counted per
-chat and overall, and a chat that keeps guessing is locked out for a while.
+chat, and a chat that keeps guessing is locked out for a while.
+
+Failures are also counted overall, but only as a signal: during a flood of wrong codes
+the per-chat limit tightens and operators are warned, yet every chat's first attempts
+are still checked, so a member's correct code always gets through. What bounds
+guessing in the end is the code space against the rate Lyttepost can check codes at
+(docs/decisions/0004-invitation-codes.md has the figures).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -15,16 +22,25 @@ from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import quote
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, distinct, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.orm import Chat, CodeAttempt, Contact, Invitation
 
+log = logging.getLogger(__name__)
+
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1
-CODE_LENGTH = 10  # 32**10 ≈ 1e15 codes
+CODE_LENGTH = 10  # 32**10 ≈ 1.1e15 codes
 MAX_FAILURES_PER_CHAT = 5
 FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_OVERALL_PER_MINUTE = 60
+# More failures than this in a minute, from all chats together, is a flood of guesses:
+# the per-chat limit tightens to MAX_FAILURES_PER_CHAT_IN_FLOOD and operators are warned.
+FLOOD_FAILURES_PER_MINUTE = 60
+MAX_FAILURES_PER_CHAT_IN_FLOOD = 2
+FLOOD_WARNING_INTERVAL = timedelta(minutes=1)
+# Failed attempts older than this are of no use to any limit and are deleted (at most
+# once per flood warning), so a long flood does not fill the database.
+ATTEMPTS_KEPT = timedelta(days=1)
 
 
 def new_code() -> str:
@@ -86,42 +102,105 @@ async def issue_code(
     return IssuedCode(contact_id, code, now + ttl)
 
 
-RedeemOutcome = Literal["ok", "already_yours", "unknown", "expired", "used", "locked", "busy"]
+RedeemOutcome = Literal["ok", "already_yours", "unknown", "expired", "used", "locked"]
 
 
 @dataclass(frozen=True)
 class Redemption:
-    """What happened to a code attempt; ``retry_in`` is set when locked out."""
+    """What happened to a code attempt; ``retry_in`` is set when locked out, ``flood``
+    when many wrong codes are being tried right now (the chat's limit is tighter)."""
 
     outcome: RedeemOutcome
     contact: Contact | None = None
     attempts_left: int = 0
     retry_in: timedelta | None = None
+    unlocks_at: datetime | None = None
+    flood: bool = False
 
 
-async def redeem_code(session: AsyncSession, chat: Chat, text: str, now: datetime) -> Redemption:
-    """Try a code in a chat; on success the chat belongs to the code's contact."""
-    since = now - FAILURE_WINDOW
+@dataclass
+class FloodWatch:
+    """Warns operators of a flood of wrong codes, at most once a minute per process.
+
+    Held by the long-lived conversation; the flood itself is read from the database
+    (failures of every process count), only the time of the last warning is kept here.
+    """
+
+    last_warning: datetime | None = None
+
+    async def observe(self, session: AsyncSession, now: datetime) -> None:
+        """Called on each attempt during a flood: a WARNING when one is due."""
+        if self.last_warning is not None and now - self.last_warning < FLOOD_WARNING_INTERVAL:
+            return
+        self.last_warning = now
+        since = now - timedelta(minutes=1)
+        failures, chats = (
+            await session.execute(
+                select(func.count(CodeAttempt.id), func.count(distinct(CodeAttempt.address))).where(
+                    CodeAttempt.attempted_at > since
+                )
+            )
+        ).one()
+        log.warning(
+            "invitation codes: %s wrong codes in the last minute from %s chats: a flood of "
+            "guesses; each chat now gets %s tries per %s minutes (correct codes still work)",
+            failures,
+            chats,
+            MAX_FAILURES_PER_CHAT_IN_FLOOD,
+            int(FAILURE_WINDOW.total_seconds() // 60),
+        )
+        await session.execute(
+            delete(CodeAttempt).where(CodeAttempt.attempted_at < now - ATTEMPTS_KEPT)
+        )
+
+
+async def flood_under_way(session: AsyncSession, now: datetime) -> bool:
+    """Whether wrong codes are flooding in (a bounded count: cheap even in a flood)."""
+    recent = (
+        select(CodeAttempt.id)
+        .where(CodeAttempt.attempted_at > now - timedelta(minutes=1))
+        .limit(FLOOD_FAILURES_PER_MINUTE)
+        .subquery()
+    )
+    count = await session.scalar(select(func.count()).select_from(recent))
+    return (count or 0) >= FLOOD_FAILURES_PER_MINUTE
+
+
+async def redeem_code(
+    session: AsyncSession,
+    chat: Chat,
+    text: str,
+    now: datetime,
+    *,
+    watch: FloodWatch | None = None,
+) -> Redemption:
+    """Try a code in a chat; on success the chat belongs to the code's contact.
+
+    A chat that has failed too often lately is refused without checking the code; any
+    other attempt is checked, however many wrong codes other chats are sending.
+    """
+    flood = await flood_under_way(session, now)
+    if flood and watch is not None:
+        await watch.observe(session, now)
+    limit = MAX_FAILURES_PER_CHAT_IN_FLOOD if flood else MAX_FAILURES_PER_CHAT
     failures = await session.scalars(
         select(CodeAttempt.attempted_at)
         .where(
             CodeAttempt.channel == chat.channel,
             CodeAttempt.address == chat.address,
-            CodeAttempt.attempted_at > since,
+            CodeAttempt.attempted_at > now - FAILURE_WINDOW,
         )
         .order_by(CodeAttempt.attempted_at)
     )
     recent = list(failures)
-    if len(recent) >= MAX_FAILURES_PER_CHAT:
-        unlock = recent[-MAX_FAILURES_PER_CHAT] + FAILURE_WINDOW
-        return Redemption("locked", retry_in=max(unlock - now, timedelta(minutes=1)))
-    overall = await session.scalar(
-        select(func.count(CodeAttempt.id)).where(
-            CodeAttempt.attempted_at > now - timedelta(minutes=1)
+    if len(recent) >= limit:
+        unlocks_at = recent[-limit] + FAILURE_WINDOW
+        return Redemption(
+            "locked",
+            retry_in=max(unlocks_at - now, timedelta(minutes=1)),
+            unlocks_at=unlocks_at,
+            flood=flood,
         )
-    )
-    if (overall or 0) >= MAX_FAILURES_OVERALL_PER_MINUTE:
-        return Redemption("busy", retry_in=timedelta(minutes=1))
 
     invitation = await session.scalar(
         select(Invitation).where(Invitation.code_hash == hash_code(text))
@@ -133,7 +212,7 @@ async def redeem_code(session: AsyncSession, chat: Chat, text: str, now: datetim
     elif invitation.used_at is not None:
         if invitation.used_by_chat_id == chat.id:
             contact = await session.get(Contact, invitation.contact_id)
-            return Redemption("already_yours", contact=contact)
+            return Redemption("already_yours", contact=contact, flood=flood)
         outcome = "used"
     elif invitation.expires_at <= now:
         outcome = "expired"
@@ -143,7 +222,11 @@ async def redeem_code(session: AsyncSession, chat: Chat, text: str, now: datetim
         chat.contact_id = invitation.contact_id
         chat.awaiting_code = False
         contact = await session.get(Contact, invitation.contact_id)
-        return Redemption("ok", contact=contact)
+        return Redemption("ok", contact=contact, flood=flood)
 
     session.add(CodeAttempt(channel=chat.channel, address=chat.address, attempted_at=now))
-    return Redemption(outcome, attempts_left=MAX_FAILURES_PER_CHAT - len(recent) - 1)
+    left = limit - len(recent) - 1
+    if left > 0:
+        return Redemption(outcome, attempts_left=left, flood=flood)
+    locks_until = [*recent, now][-limit] + FAILURE_WINDOW  # this failure locks the chat
+    return Redemption(outcome, retry_in=locks_until - now, unlocks_at=locks_until, flood=flood)

@@ -433,8 +433,8 @@ async def cancel_round(
     told = select(OutboxMessage.contact_id).where(
         OutboxMessage.round_id == round_.id,
         OutboxMessage.kind.in_(outbox.OUTREACH_KINDS),
-        # sending: in flight, will arrive; interrupted: may have arrived before a crash
-        OutboxMessage.status.in_(["sent", "sending", "interrupted"]),
+        # sending: in flight, will arrive; interrupted, uncertain: may have arrived
+        OutboxMessage.status.in_(["sent", "sending", "interrupted", "uncertain"]),
     )
     answered = select(Response.contact_id).where(Response.round_id == round_.id)
     # Invitees without any outreach message registered after the round opened and were

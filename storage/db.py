@@ -69,9 +69,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# SQL errors and echoed statements never carry parameter values (members' texts, code
+# hashes) into logs or tracebacks.
+HIDE_PARAMETERS = True
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``url`` with the per-backend settings Lyttepost relies on."""
     checked_url(url)
+    kwargs.setdefault("hide_parameters", HIDE_PARAMETERS)
     if is_sqlite(url):
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -95,6 +101,7 @@ def create_sync_engine(url: str, *, patient: bool = False, **kwargs: Any) -> Eng
     loop's thread, so waiting long for a lock would stall everything else. ``patient``
     keeps the usual ten seconds, for calls made from a worker thread.
     """
+    kwargs.setdefault("hide_parameters", HIDE_PARAMETERS)
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     sync = parsed.set(drivername=SYNC_DRIVERS.get(backend, backend))

@@ -340,8 +340,9 @@ class OutboxMessage(Base):
     """A message waiting to be delivered, or delivered. Every send goes through here.
 
     ``status`` is pending, sending (claimed), sent, failed, held (its round is paused),
-    cancelled (its round was cancelled or closed first) or interrupted (a crash mid-send;
-    see ``outbox.release_stale_claims``). ``dedupe_key`` (unique) makes enqueueing
+    cancelled (its round was cancelled or closed first), interrupted (a crash mid-send;
+    see ``outbox.release_stale_claims``) or uncertain (sent twice without an answer; it
+    may have arrived, and is not sent again: see ``services.delivery``). ``dedupe_key`` (unique) makes enqueueing
     idempotent, e.g. one invitation per contact and round. ``message_key`` copies the
     payload's key so a later message can replace (edit) the one delivered under
     ``provider_message_id``. ``round_id`` ties invitations and reminders to their round.

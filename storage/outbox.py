@@ -30,6 +30,8 @@ def shard_of(channel: str, address: str) -> int:
 PRIORITY_DIALOG = 100
 PRIORITY_INVITATION = 50
 PRIORITY_BULK = 10
+# Answers to wrong invitation codes during a flood of them: after everything else.
+PRIORITY_CODE_REFUSAL = 5
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,30 @@ async def mark_retry(
     )
 
 
+# ``last_error`` of a message whose send went out unanswered once: it is sent at most
+# once more (see services/delivery.py), even across restarts.
+MAY_HAVE_ARRIVED = "may have arrived:"
+
+
+def may_have_arrived(row: OutboxMessage) -> bool:
+    """Whether an earlier attempt went out without an answer (it may be in the chat)."""
+    return (row.last_error or "").startswith(MAY_HAVE_ARRIVED)
+
+
+def uncertain_error(error: str) -> str:
+    """``error`` as ``last_error`` of a message that may have arrived already."""
+    return error if error.startswith(MAY_HAVE_ARRIVED) else f"{MAY_HAVE_ARRIVED} {error}"
+
+
+async def mark_uncertain(session: AsyncSession, message_id: int, error: str) -> None:
+    """Give up on a message that may or may not have arrived: reported, never re-sent."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status="uncertain", last_error=error[:500], attempts=OutboxMessage.attempts + 1)
+    )
+
+
 async def mark_failed(session: AsyncSession, message_ids: Sequence[int], error: str) -> None:
     """Give up on messages (permanent error, or the recipient is unreachable)."""
     if not message_ids:
@@ -200,7 +226,9 @@ async def move_round_messages(
 OUTREACH_KINDS = ("invitation", "reminder", "deadline_changed")
 # Bulk messages a crash mid-send must never repeat (see ``release_stale_claims``).
 NOT_REPEATED_KINDS = (*OUTREACH_KINDS, "summary", "notice", "broadcast")
-CLAIM_TIMEOUT = timedelta(seconds=60)  # far beyond any send's HTTP timeouts
+# Beyond any one send's HTTP timeouts (TELEGRAM_SEND_TIMEOUT_SECONDS is at most 180 s,
+# plus connecting and writing), so a send still in flight is never taken for a crash.
+CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
 async def claim(session: AsyncSession, message_id: int, now: datetime) -> str:

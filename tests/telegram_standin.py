@@ -278,6 +278,7 @@ class TelegramStandIn:
         self.latency = 0.0
         self.port = 0
         self._method_latency: dict[str, float] = {}
+        self._answer_delay: dict[str, float] = {}  # method ("*": any) -> seconds
         self._failures: dict[str, deque[_ApiError]] = defaultdict(deque)
         self._queue: list[tuple[int, dict[str, Any]]] = []  # (sequence, update) for polling
         self._webhook: _Webhook | None = None
@@ -407,6 +408,14 @@ class TelegramStandIn:
             self.latency = seconds
         else:
             self._method_latency[method.lower()] = seconds
+
+    def answer_late(self, seconds: float, *, method: str | None = None) -> None:
+        """Carry out every request (or only ``method``) at once but answer ``seconds``
+        later, like a Telegram that is slow to say so: a message is in the chat before
+        the bot hears back, and stays there if the bot gives up waiting. (``delay`` is
+        the other kind of slow: nothing happens until the time has passed.) 0 turns it off.
+        """
+        self._answer_delay[(method or "*").lower()] = seconds
 
     # --- members ------------------------------------------------------------------------
 
@@ -620,6 +629,9 @@ class TelegramStandIn:
             self.errors.append(f"{method}: {type(error).__name__}: {error}")
             body = {"ok": False, "error_code": 500, "description": f"Internal Server Error: {error}"}  # fmt: skip
             return self._answer(method, params, body, 500)
+        late = self._answer_delay.get(lowered, self._answer_delay.get("*", 0.0))
+        if late:
+            await asyncio.sleep(late)  # done already; the bot may stop waiting meanwhile
         if isinstance(result, _Described):
             return self._answer(
                 method,

@@ -163,6 +163,41 @@ async def test_unregistered_chats_get_guidance_not_errors(world) -> None:
     assert "kjenner jeg ikke igjen" in text_of(await stranger.say("/start NOPE"))
 
 
+async def test_during_a_flood_of_wrong_codes_a_member_still_registers(world) -> None:
+    """Many throwaway chats guessing codes: the member with a real code is welcomed at
+    once, and someone who mistypes hears why they get fewer tries than usual."""
+    from services.invites import FLOOD_FAILURES_PER_MINUTE
+
+    harness, code_kari, code_per = world
+    for index in range(FLOOD_FAILURES_PER_MINUTE + 10):
+        await Member(harness, f"9{index:04d}").say(f"/start GUESS{index:05d}")
+    kari = Member(harness, "100")
+    assert "Velkommen, Kari Nordmann" in text_of(await kari.say(f"/start {code_kari}"))
+
+    per = Member(harness, "200")
+    first = text_of(await per.say("/start ABCDEFGHJK"))
+    assert "kjenner jeg ikke igjen" in first and "strengere enn vanlig" in first
+    assert "ett forsøk igjen" in first
+    second = text_of(await per.say("/start ABCDEFGHJK"))
+    assert "Vent 15 minutter" in second
+    locked = text_of(await per.say(f"/start {code_per}"))
+    assert "For mange feil forsøk" in locked and "ta kontakt med KS" in locked
+    assert await per.say(f"/start {code_per}") == []  # told once; the flood is not answered twice
+    async with harness.sessions() as session:
+        priorities = dict(
+            (
+                await session.execute(
+                    select(OutboxMessage.address, OutboxMessage.priority).where(
+                        OutboxMessage.address.in_(["100", "200", "90000"])
+                    )
+                )
+            ).all()
+        )
+    # Refusals wait behind everything else; the welcome does not wait behind them.
+    assert priorities["100"] > priorities["200"]
+    assert priorities["90000"] == priorities["100"]  # before the flood: an ordinary reply
+
+
 async def test_invitation_start_answer_and_submit(world) -> None:
     harness, code_kari, _ = world
     kari = Member(harness, "100")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from dialogs.messages import OutgoingMessage
 from services.delivery import (
+    DeliveryUncertain,
     Pacing,
     PermanentFailure,
     RecipientUnreachable,
@@ -32,8 +33,10 @@ class RecordingTransport:
     sent: list[tuple[str, str, float]] = field(default_factory=list)
     edits: list[tuple[str, str, str]] = field(default_factory=list)
     failures: dict[str, list[Exception]] = field(default_factory=dict)
+    calls: int = 0
 
     async def deliver(self, address: str, message: OutgoingMessage, replace_id: str | None) -> str:
+        self.calls += 1
         scripted = self.failures.get(address)
         if scripted:
             raise scripted.pop(0)
@@ -286,7 +289,7 @@ async def test_claims_left_by_a_crash_are_settled_without_repeating_invitations(
         for row in rows:
             row.status = "sending"
             row.not_before = now - (
-                timedelta(seconds=5) if row.address == "fresh" else timedelta(minutes=2)
+                timedelta(seconds=5) if row.address == "fresh" else timedelta(minutes=10)
             )
     async with sessions() as session, session.begin():
         assert await outbox.release_stale_claims(session, now) == (1, 2)
@@ -296,3 +299,57 @@ async def test_claims_left_by_a_crash_are_settled_without_repeating_invitations(
         "invitation": "interrupted", "reminder": "interrupted",
         "round_closed": "pending", "fresh": "sending",  # another sender may still be on it
     }  # fmt: skip
+
+
+async def outbox_rows(sessions) -> list[OutboxMessage]:
+    async with sessions() as session:
+        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+
+
+FAST_RETRIES = Pacing(per_second=1000, chat_per_second=100, chat_burst=5, max_backoff_seconds=0.01)
+
+
+async def test_a_send_without_an_answer_goes_once_more_then_is_marked_uncertain(sessions) -> None:
+    """Each unanswered send may be in the chat: at most one more copy, never a third."""
+    no_answer = [DeliveryUncertain("sent, no answer (ReadTimeout)") for _ in range(2)]
+    transport = RecordingTransport(failures={"1": no_answer})
+    await queue(sessions, "1", ["svar"], priority=outbox.PRIORITY_DIALOG)
+    await queue(sessions, "1", ["neste"], priority=outbox.PRIORITY_DIALOG)
+    await Sender(sessions, {"telegram": transport}, FAST_RETRIES).drain(within=10)
+    assert transport.calls == 2 + 1  # two tries of "svar", then "neste" gets through
+    first, second = await outbox_rows(sessions)
+    assert first.status == "uncertain" and "no answer" in (first.last_error or "")
+    assert second.status == "sent" and [text for _, text, _ in transport.sent] == ["neste"]
+
+
+async def test_nothing_sent_is_retried_as_before_but_the_extra_copy_is_remembered(sessions) -> None:
+    """Connect errors (nothing went out) keep the usual retries; an unanswered send before
+    them still counts, so a second unanswered send ends it."""
+    connect = [TransientFailure("httpx.ConnectError") for _ in range(3)]
+    transport = RecordingTransport(
+        failures={"1": [DeliveryUncertain("no answer"), *connect, DeliveryUncertain("no answer")]}
+    )
+    await queue(sessions, "1", ["svar"])
+    await Sender(sessions, {"telegram": transport}, FAST_RETRIES).drain(within=10)
+    assert transport.calls == 5 and transport.sent == []
+    assert [row.status for row in await outbox_rows(sessions)] == ["uncertain"]
+
+    retried = RecordingTransport(failures={"2": [TransientFailure("down")] * 4})
+    await queue(sessions, "2", ["igjen"])
+    await Sender(sessions, {"telegram": retried}, FAST_RETRIES).drain(within=10)
+    assert retried.calls == 5 and [text for _, text, _ in retried.sent] == ["igjen"]
+
+
+async def test_giving_up_on_a_message_that_may_have_arrived_says_uncertain_not_failed(
+    sessions,
+) -> None:
+    transport = RecordingTransport(
+        failures={"1": [DeliveryUncertain("no answer")] + [TransientFailure("down")] * 10}
+    )
+    await queue(sessions, "1", ["svar"])
+    pacing = Pacing(
+        per_second=1000, chat_per_second=100, chat_burst=5, max_attempts=3, max_backoff_seconds=0
+    )
+    await Sender(sessions, {"telegram": transport}, pacing).drain(within=10)
+    (row,) = await outbox_rows(sessions)
+    assert transport.calls == 3 and row.status == "uncertain"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,10 @@ from services.contacts import ContactError, add_contact, import_contacts, pendin
 from services.invites import (
     CODE_ALPHABET,
     CODE_LENGTH,
+    FLOOD_FAILURES_PER_MINUTE,
     MAX_FAILURES_PER_CHAT,
+    MAX_FAILURES_PER_CHAT_IN_FLOOD,
+    FloodWatch,
     deep_link,
     hash_code,
     issue_code,
@@ -120,6 +124,72 @@ async def test_repeated_wrong_codes_lock_the_chat_for_a_while(sessions) -> None:
         # ... and works once the window has passed.
         later = await redeem_code(session, chat, issued.code, now + timedelta(minutes=16))
         assert later.outcome == "ok"
+
+
+async def flood(session, now, chats: int, first: int = 10_000) -> None:
+    """Wrong codes from many throwaway chats, one each, all within a minute."""
+    for index in range(chats):
+        chat = await new_chat(session, str(first + index))
+        result = await redeem_code(session, chat, f"GUESS{index:05d}", now)
+        assert result.outcome == "unknown"
+
+
+async def test_a_flood_of_wrong_codes_from_many_chats_never_blocks_a_correct_code(sessions) -> None:
+    """Issue "Trust" item 5: twelve throwaway chats used to stop all registration for a
+    minute (60 failures overall refused even valid codes)."""
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        contact = await add_contact(session, "3301", "Kari", "radmann", None)
+        issued = await issue_code(session, contact.id, now, TTL)
+        await flood(session, now, 2 * FLOOD_FAILURES_PER_MINUTE)
+        member = await new_chat(session, "42")
+        result = await redeem_code(session, member, issued.code, now + timedelta(seconds=5))
+    assert result.outcome == "ok" and result.flood
+    assert member.contact_id == contact.id
+
+
+async def test_during_a_flood_each_chat_gets_fewer_tries_until_it_is_over(sessions) -> None:
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        contact = await add_contact(session, "3301", "Kari", "radmann", None)
+        issued = await issue_code(session, contact.id, now, TTL)
+        await flood(session, now, FLOOD_FAILURES_PER_MINUTE)
+        chat = await new_chat(session, "42")
+        results = [
+            await redeem_code(session, chat, f"WRONG{i:05d}", now + timedelta(seconds=i))
+            for i in range(MAX_FAILURES_PER_CHAT_IN_FLOOD + 1)
+        ]
+        assert [r.outcome for r in results] == ["unknown"] * MAX_FAILURES_PER_CHAT_IN_FLOOD + [
+            "locked"
+        ]
+        assert all(r.flood for r in results)
+        assert results[0].attempts_left == MAX_FAILURES_PER_CHAT_IN_FLOOD - 1
+        assert results[-2].attempts_left == 0 and results[-2].retry_in is not None
+        # Locked: not even the right code is checked while the flood lasts ...
+        locked = await redeem_code(session, chat, issued.code, now + timedelta(seconds=30))
+        assert locked.outcome == "locked"
+        # ... but once it is over the ordinary limit (5 in 15 minutes) applies again.
+        later = await redeem_code(session, chat, issued.code, now + timedelta(minutes=2))
+        assert later.outcome == "ok" and not later.flood
+
+
+async def test_a_flood_is_reported_once_a_minute(sessions, caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="services.invites")
+    watch = FloodWatch()
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        for index in range(FLOOD_FAILURES_PER_MINUTE + 20):
+            chat = await new_chat(session, str(index))
+            await redeem_code(session, chat, "WRONGCODE2", now, watch=watch)
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1
+        assert "flood" in warnings[0].getMessage()
+        assert f"{FLOOD_FAILURES_PER_MINUTE} wrong codes" in warnings[0].getMessage()
+        later = now + timedelta(seconds=61)
+        for index in range(FLOOD_FAILURES_PER_MINUTE + 1):
+            chat = await new_chat(session, f"b{index}")
+            await redeem_code(session, chat, "WRONGCODE2", later, watch=watch)
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 2
 
 
 async def test_pending_contacts_skip_registered_and_live_codes(sessions) -> None:

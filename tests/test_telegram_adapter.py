@@ -112,3 +112,35 @@ async def test_platform_errors_become_delivery_errors(transport) -> None:
     standin.fail_next("sendMessage", 400, "Bad Request: can't parse entities")
     with pytest.raises(PermanentFailure):
         await telegram.deliver("8", OutgoingMessage(text="x"), None)
+
+
+async def test_a_send_that_got_no_answer_is_uncertain_but_one_never_sent_is_not() -> None:
+    """Telegram slower than the read timeout: the message is in the chat, so the transport
+    must not report a plain network error (that would be retried blindly)."""
+    from telegram.request import HTTPXRequest
+
+    from services.delivery import DeliveryUncertain, TransientFailure
+    from tests.e2e_support import free_port
+
+    async with TelegramStandIn() as standin:
+        impatient = HTTPXRequest(read_timeout=0.3, connect_timeout=1)
+        async with Bot("1:T", base_url=standin.base_url, request=impatient) as bot:
+            telegram = TelegramTransport(bot)
+            sent_id = await telegram.deliver("5", OutgoingMessage(text="først"), None)
+            standin.answer_late(1.0, method="sendMessage")
+            with pytest.raises(DeliveryUncertain):
+                await telegram.deliver("5", OutgoingMessage(text="hei"), None)
+            assert [m.text for m in standin.messages_for(5)] == ["først", "hei"]  # it arrived
+            # An edit done twice changes nothing: a plain transient failure, retried as before.
+            standin.answer_late(1.0, method="editMessageText")
+            with pytest.raises(TransientFailure) as edit:
+                await telegram.deliver("5", OutgoingMessage(text="endret"), sent_id)
+            assert not isinstance(edit.value, DeliveryUncertain)
+    # Nothing listens: the request never went out.
+    unreachable = Bot("1:T", base_url=f"http://127.0.0.1:{free_port()}/bot")
+    try:
+        with pytest.raises(TransientFailure) as refused:
+            await TelegramTransport(unreachable).deliver("5", OutgoingMessage(text="hei"), None)
+    finally:
+        await unreachable.shutdown()
+    assert not isinstance(refused.value, DeliveryUncertain)
