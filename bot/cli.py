@@ -23,6 +23,7 @@ from bot.cli_support import (
     JsonOption,
     configure_logging,
     counted,
+    echo_lines,
     emit,
     fail,
     parse_moment,
@@ -127,10 +128,9 @@ def members_list(
     emit(
         rows,
         as_json,
-        lambda: [
-            typer.echo(f"{r['org']:>4}  {r['name']:<30} {r['kind']:<25} {r['county_name']}")
-            for r in rows
-        ],
+        lambda: echo_lines(
+            f"{r['org']:>4}  {r['name']:<30} {r['kind']:<25} {r['county_name']}" for r in rows
+        ),
     )
 
 
@@ -216,7 +216,7 @@ def contacts_import(
         emit(
             result,
             as_json,
-            lambda: [typer.echo(f"error: {file}: {e}", err=True) for e in result["errors"]],
+            lambda: echo_lines((f"error: {file}: {e}" for e in result["errors"]), err=True),
         )
         raise typer.Exit(1)
     emit(
@@ -282,12 +282,10 @@ def invites_create(
     emit(
         rows,
         as_json,
-        lambda: [
-            typer.echo(
-                f"{r['contact_id']:>5} {r['org']:>4} {r['name']:<30} {r['code']}  {r['link'] or r['teams_link'] or ''}"
-            )
+        lambda: echo_lines(
+            f"{r['contact_id']:>5} {r['org']:>4} {r['name']:<30} {r['code']}  {r['link'] or r['teams_link'] or ''}"
             for r in rows
-        ],
+        ),
     )
 
 
@@ -333,9 +331,9 @@ def surveys_list(as_json: bool = JsonOption) -> None:
     emit(
         rows,
         as_json,
-        lambda: [
-            typer.echo(f"{r['key']} v{r['version']}: {r['title']} ({r['source']})") for r in rows
-        ],
+        lambda: echo_lines(
+            f"{r['key']} v{r['version']}: {r['title']} ({r['source']})" for r in rows
+        ),
     )
 
 
@@ -475,14 +473,12 @@ def rounds_list(as_json: bool = JsonOption) -> None:
     emit(
         rows,
         as_json,
-        lambda: [
-            typer.echo(
-                f"{r['id']:>3} {r['status']:<9} {r['title']} – opens {local(r['opens_at'])}, "
-                f"closes {local(r['closes_at'])}; {r['submitted']}/{r['organisations']} "
-                f"submitted, {r['in_progress']} in progress"
-            )
+        lambda: echo_lines(
+            f"{r['id']:>3} {r['status']:<9} {r['title']} – opens {local(r['opens_at'])}, "
+            f"closes {local(r['closes_at'])}; {r['submitted']}/{r['organisations']} "
+            f"submitted, {r['in_progress']} in progress"
             for r in rows
-        ],
+        ),
     )
 
 
@@ -524,7 +520,7 @@ def export(
                 survey, documents = await round_export(session, SurveyCatalog(), round_id)
             except LookupError as error:
                 fail(str(error))
-            return render(survey, documents, fmt, excel=excel)  # type: ignore[arg-type]
+            return render(survey, documents, fmt, excel=excel)  # type: ignore[arg-type]  # checked above
 
     data = run_async(work)
     if out is None:

@@ -18,6 +18,7 @@ import typer
 from bot.cli_support import (
     JsonOption,
     counted,
+    echo_lines,
     emit,
     fail,
     parse_moment,
@@ -204,14 +205,12 @@ def rounds_history(round_id: int = RoundArgument, as_json: bool = JsonOption) ->
     emit(
         events,
         as_json,
-        lambda: [
-            typer.echo(
-                f"{datetime.fromisoformat(e['at']).astimezone(zone):%Y-%m-%d %H:%M}  "
-                f"{e['action']:<16} {e['actor']:<18} "
-                + ", ".join(f"{k}={v}" for k, v in e["detail"].items())
-            )
+        lambda: echo_lines(
+            f"{datetime.fromisoformat(e['at']).astimezone(zone):%Y-%m-%d %H:%M}  "
+            f"{e['action']:<16} {e['actor']:<18} "
+            + ", ".join(f"{k}={v}" for k, v in e["detail"].items())
             for e in events
-        ],
+        ),
     )
 
 
@@ -414,7 +413,6 @@ def _set_admin(contact_id: int, value: bool, as_json: bool) -> None:
                 return await set_admin(session, contact_id, value)
             except LookupError as error:
                 fail(str(error))
-                raise  # unreachable: fail exits
 
     result = run_async(work)
     verb = "is now an admin" if value else "is no longer an admin"
@@ -453,8 +451,9 @@ def admins_list(as_json: bool = JsonOption) -> None:
         rows,
         as_json,
         lambda: (
-            [typer.echo(f"{r['id']:>5} {r['name']:<30} {r['org_name']}") for r in rows]
-            or typer.echo("no admins yet: lyttepost admins grant --contact ID", err=True)
+            echo_lines(f"{r['id']:>5} {r['name']:<30} {r['org_name']}" for r in rows)
+            if rows
+            else typer.echo("no admins yet: lyttepost admins grant --contact ID", err=True)
         ),
     )
 

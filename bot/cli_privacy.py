@@ -143,7 +143,6 @@ def privacy_erase(
                 return (await privacy.erasure_plan(session, SurveyCatalog(), contact)).to_json()
             except LookupError as error:
                 fail(str(error))
-                raise
 
     async def erase() -> dict[str, Any]:
         async with _database(config) as (engine, sessions):
@@ -154,7 +153,6 @@ def privacy_erase(
                     )
                 except LookupError as error:
                     fail(str(error))
-                    raise
             scrubbed = await scrub_files(engine) if result.status == "erased" else None
             return {**result.to_json(), "files_scrubbed": scrubbed.__dict__ if scrubbed else None}
 
@@ -299,7 +297,6 @@ def contacts_list(
                 return await list_contacts(session, org)
             except ContactError as error:
                 fail(str(error))
-                raise
 
     rows = run_async(work)
 
@@ -340,7 +337,6 @@ def contacts_deactivate(
                 result = await deactivate_contact(session, contact_id, now)
             except LookupError as error:
                 fail(str(error))
-                raise
             if not result.already:
                 await privacy.record(session, now, who, "deactivate", contact_id,
                                      chats_unbound=result.chats_unbound,
@@ -375,7 +371,6 @@ def contacts_activate(
                 changed = await activate_contact(session, contact_id)
             except LookupError as error:
                 fail(str(error))
-                raise
             return {"id": contact_id, "activated": changed}
 
     result = run_async(work)

@@ -11,13 +11,22 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import typer
 
 from bot.cli_cycle import cli_actor, cli_now
-from bot.cli_support import JsonOption, counted, emit, fail, run_async, sessions_for, settings
+from bot.cli_support import (
+    JsonOption,
+    counted,
+    echo_lines,
+    emit,
+    fail,
+    run_async,
+    sessions_for,
+    settings,
+)
 from bot.settings import Settings
 
 publications_app = typer.Typer(
@@ -65,14 +74,18 @@ def _files(image: Path | None, document: Path | None) -> list[Any]:
     from services.publications import NewFile
 
     files = []
-    for path, kind in ((image, "photo"), (document, "document")):
+    given: tuple[tuple[Path | None, Literal["photo", "document"]], ...] = (
+        (image, "photo"),
+        (document, "document"),
+    )
+    for path, kind in given:
         if path is None:
             continue
         try:
             content = path.read_bytes()
         except OSError as error:
             fail(f"{path}: {error.strerror or error}")
-        files.append(NewFile(kind=kind, filename=path.name, content=content, source=str(path)))  # type: ignore[arg-type]
+        files.append(NewFile(kind=kind, filename=path.name, content=content, source=str(path)))
     return files
 
 
@@ -167,19 +180,18 @@ def publications_list(as_json: bool = JsonOption) -> None:
         rows,
         as_json,
         lambda: (
-            [
-                typer.echo(
-                    f"{r['id']:>4} {r['kind']:<9} {r['status']:<9} {r['title']}"
-                    + (f" (round {r['round']})" if r["round"] else "")
-                    + (
-                        f", {counted(r['recipients'] or 0, 'recipient')}"
-                        if r["status"] == "published"
-                        else ""
-                    )
+            echo_lines(
+                f"{r['id']:>4} {r['kind']:<9} {r['status']:<9} {r['title']}"
+                + (f" (round {r['round']})" if r["round"] else "")
+                + (
+                    f", {counted(r['recipients'] or 0, 'recipient')}"
+                    if r["status"] == "published"
+                    else ""
                 )
                 for r in rows
-            ]
-            or typer.echo("no publications yet", err=True)
+            )
+            if rows
+            else typer.echo("no publications yet", err=True)
         ),
     )
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, date, datetime, time
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
@@ -54,7 +54,7 @@ def counted(number: int, singular: str, plural: str | None = None) -> str:
     return f"{number} {singular if number == 1 else plural or singular + 's'}"
 
 
-def fail(message: str, code: int = 1) -> Any:
+def fail(message: str, code: int = 1) -> NoReturn:
     """Print an error to stderr and exit."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -66,6 +66,12 @@ def emit(document: Any, as_json: bool, human: Callable[[], None]) -> None:
         sys.stdout.write(json.dumps(document, ensure_ascii=False, default=str) + "\n")
     else:
         human()
+
+
+def echo_lines(lines: Iterable[str], *, err: bool = False) -> None:
+    """Print each line: the human rendering ``emit`` runs (``lambda: echo_lines(...)``)."""
+    for line in lines:
+        typer.echo(line, err=err)
 
 
 def configure_logging(level: str | None, config: Settings | None = None) -> None:
@@ -95,7 +101,7 @@ def configure_logging(level: str | None, config: Settings | None = None) -> None
     logs.configure_logging(level, redactor)
 
 
-def run_async(work: Callable[[], Awaitable[T]]) -> T:
+def run_async(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine, turning a dead database into a clear message."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -103,17 +109,15 @@ def run_async(work: Callable[[], Awaitable[T]]) -> T:
     from storage.db import UnsupportedDatabaseUrl
 
     try:
-        return asyncio.run(work())  # type: ignore[arg-type]
+        return asyncio.run(work())
     except (SchemaNotReady, UnsupportedDatabaseUrl) as error:
         fail(str(error))
-        raise  # unreachable
     except (SQLAlchemyError, OSError) as error:
         first = str(error).splitlines()[0][:300] if str(error) else ""
         hint = ""
         if "no such table" in first or "UndefinedTable" in first:
             hint = "; is the database set up? run 'lyttepost db upgrade'"
         fail(f"database error ({type(error).__name__}): {first}{hint}")
-        raise  # unreachable
 
 
 def parse_moment(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:

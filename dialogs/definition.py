@@ -228,8 +228,10 @@ class _Compiler:
         if questions and questions[0][0] == 0 and questions[0][1].when is not None:
             self.problem(("questions", 0, "when"), "the first question cannot have a condition")
         compiled: list[Question] = []
-        for index, question in questions:
-            compiled.extend(self.question(question, ("questions", index), compiled, parent=None))
+        for index, question_spec in questions:
+            compiled.extend(
+                self.question(question_spec, ("questions", index), compiled, parent=None)
+            )
         seen: set[str] = set()
         consent: str | None = None
         for question, declared in zip(compiled, self.paths, strict=True):
@@ -288,13 +290,10 @@ class _Compiler:
         )
         if parent is not None:
             parent_question, option, _, _ = parent
-            inclusion = Condition(
-                question=parent_question.id,
-                **(
-                    {"includes": option.value}
-                    if parent_question.type == "multi"
-                    else {"equals": option.value}
-                ),
+            inclusion = (
+                Condition(question=parent_question.id, includes=option.value)
+                if parent_question.type == "multi"
+                else Condition(question=parent_question.id, equals=option.value)
             )
             if parent_question.when is not None:
                 inclusion = Condition(all=[parent_question.when, inclusion])

@@ -93,7 +93,7 @@ def _answer_buttons(question: Question, selection: Sequence[str]) -> list[tuple[
     if question.type == "single":
         return [(Button(label=o.label, payload=f"a:{qid}:{o.value}"),) for o in question.options]
     if question.type == "multi":
-        rows = [
+        rows: list[tuple[Button, ...]] = [
             (
                 Button(
                     label=f"{texts.CHECKED if o.value in selection else texts.UNCHECKED} {o.label}",

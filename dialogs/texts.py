@@ -19,7 +19,7 @@ def nb_number(value: int | float) -> str:
     whole, _, fraction = text.lstrip("-").partition(".")
     fraction = fraction.rstrip("0")
     if len(whole) > 4:
-        groups = []
+        groups: list[str] = []
         while whole:
             groups.insert(0, whole[-3:])
             whole = whole[:-3]

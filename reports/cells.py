@@ -53,6 +53,8 @@ def csv_row(values: Iterable[Any]) -> list[Any]:
 def put(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
     """Write one XLSX cell: text always as inert text, anything else as it is."""
     cell = sheet.cell(row=row, column=column)
+    if not isinstance(cell, Cell):  # a MergedCell holds no value of its own
+        raise ValueError(f"{cell.coordinate} is inside a merged range; write its first cell")
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"  # never a formula ("=...") or an error value ("#N/A")

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import matplotlib
 from PIL import Image
-from reportlab.lib.colors import HexColor
+from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -109,7 +109,7 @@ class _Text:
     text: str
     font: str
     size: float
-    colour: HexColor
+    colour: Color
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ class _Flow:
             self.y -= points
 
     def paragraph(self, text: str, size: float = TEXT_SIZE, *, bold: bool = False,
-                  indent: float = 0.0, colour: HexColor = TEXT_COLOUR) -> None:  # fmt: skip
+                  indent: float = 0.0, colour: Color = TEXT_COLOUR) -> None:  # fmt: skip
         """Wrapped lines; a line starting with "•" hangs its continuation lines."""
         font = BOLD if bold else REGULAR
         height = size * LINE_SPACING

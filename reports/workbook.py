@@ -75,7 +75,7 @@ def _header(sheet: Worksheet, row: int, names: Sequence[str], *, freeze: bool = 
         cell.font = BOLD
         cell.alignment = Alignment(wrap_text=True, vertical="bottom")
     if freeze:
-        sheet.freeze_panes = sheet.cell(row=row + 1, column=2)
+        sheet.freeze_panes = sheet.cell(row=row + 1, column=2).coordinate
 
 
 def _put(

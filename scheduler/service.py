@@ -72,7 +72,7 @@ def daily_trigger(zone: ZoneInfo) -> CronTrigger:
 
 def next_sweep_at(now: datetime, zone: ZoneInfo) -> datetime:
     """The next daily sweep after ``now`` (for ``lyttepost privacy status``)."""
-    moment = daily_trigger(zone).get_next_fire_time(None, now)
+    moment: datetime | None = daily_trigger(zone).get_next_fire_time(None, now)
     assert moment is not None  # a daily trigger always has a next time
     return moment
 

@@ -39,9 +39,11 @@ async def wheel_rounds(
             Publication.round_id.in_([round_.id for round_, _ in found]),
             Publication.status == "published",
             Publication.kind.in_(["summary", "notice"]),
+            Publication.published_at.is_not(None),
         )
     ):
-        notices.setdefault(round_id, []).append(WheelNotice(title, published_at))
+        if round_id is not None and published_at is not None:  # both filtered above
+            notices.setdefault(round_id, []).append(WheelNotice(title, published_at))
     return [
         WheelRound(
             title=round_.title,

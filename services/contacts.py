@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import affected_rows
 from storage.orm import Chat, Contact, Invitation, Organisation, OutboxMessage
 from storage.seed import resolve_org_code
 
@@ -264,8 +265,8 @@ async def deactivate_contact(session: AsyncSession, contact_id: int, now: dateti
     return Deactivation(
         contact_id,
         len(chats),
-        int(revoked.rowcount),  # type: ignore[attr-defined]
-        int(withdrawn.rowcount),  # type: ignore[attr-defined]
+        affected_rows(revoked),
+        affected_rows(withdrawn),
     )
 
 

@@ -26,7 +26,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Awaitable, Callable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -553,18 +553,18 @@ class Sender:
         self._known.discard(row.id)
         self._finished[row.id] = self._monotonic()
 
-    async def _record(self, action: Callable[..., object], *args: object) -> None:
+    async def _record(self, action: Callable[..., Awaitable[object]], *args: object) -> None:
         async def run(session: AsyncSession) -> None:
-            await action(session, *args)  # type: ignore[misc]
+            await action(session, *args)
 
         await self._transaction(run)
 
-    async def _transaction(self, work: Callable[[AsyncSession], object]) -> None:
+    async def _transaction(self, work: Callable[[AsyncSession], Awaitable[object]]) -> None:
         """Record an outcome, retrying while the database is unavailable."""
         for attempt in range(20):
             try:
                 async with self._sessions() as session, session.begin():
-                    await work(session)  # type: ignore[misc]
+                    await work(session)
                 return
             except SQLAlchemyError as error:
                 log.error(

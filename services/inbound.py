@@ -102,7 +102,7 @@ class InboundProcessor:
         async with self._sessions() as session, session.begin():
             ids = await insert_ignoring_conflicts(
                 session,
-                InboundEvent.__table__,  # type: ignore[arg-type]
+                InboundEvent.__table__,
                 rows,
                 ["channel", "address", "update_key"],
                 returning="id",

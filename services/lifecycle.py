@@ -149,7 +149,7 @@ async def queue_invitations(
         )  # fmt: skip
     await insert_ignoring_conflicts(
         session,
-        RoundInvitee.__table__,  # type: ignore[arg-type]
+        RoundInvitee.__table__,
         invitees,
         ["round_id", "contact_id"],
     )

@@ -32,7 +32,7 @@ from services import privacy
 from services.lifecycle import record_event
 from services.responses import erase_free_text
 from services.surveys import SurveyCatalog
-from storage.db import scrub_files
+from storage.db import affected_rows, scrub_files
 from storage.orm import (
     Chat,
     CodeAttempt,
@@ -125,7 +125,7 @@ async def erase_round(
         .values(contact_id=None)
         .execution_options(synchronize_session=False)
     )
-    result.invitations_unlinked += int(unlinked.rowcount)  # type: ignore[attr-defined]
+    result.invitations_unlinked += affected_rows(unlinked)
     # Dedupe keys such as "round_closed:<round>:<response>:<contact>" tie a response to a
     # person; the round is long over, so nothing needs them to prevent a duplicate.
     await _run(session, update(OutboxMessage).where(OutboxMessage.round_id == round_.id)
@@ -158,20 +158,20 @@ async def sweep(
         .where(InboundEvent.processed_at.is_not(None), InboundEvent.received_at < cutoff)
         .execution_options(synchronize_session=False)
     )
-    result.inbound_events_deleted = int(inbound.rowcount)  # type: ignore[attr-defined]
+    result.inbound_events_deleted = affected_rows(inbound)
     purged = await session.execute(
         update(OutboxMessage)
         .where(*_outbox_due(cutoff))
         .values(payload={}, purged_at=now)
         .execution_options(synchronize_session=False)
     )
-    result.outbox_texts_removed = int(purged.rowcount)  # type: ignore[attr-defined]
+    result.outbox_texts_removed = affected_rows(purged)
     attempts = await session.execute(
         delete(CodeAttempt)
         .where(CodeAttempt.attempted_at < cutoff)
         .execution_options(synchronize_session=False)
     )
-    result.code_attempts_deleted = int(attempts.rowcount)  # type: ignore[attr-defined]
+    result.code_attempts_deleted = affected_rows(attempts)
     await privacy.record(session, now, ACTOR, "sweep", None, **result.to_json())
     return result
 

@@ -229,7 +229,7 @@ async def record_invited(
         return
     await insert_ignoring_conflicts(
         session,
-        RoundInvitee.__table__,  # type: ignore[arg-type]
+        RoundInvitee.__table__,
         [
             {
                 "round_id": round_id,

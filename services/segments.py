@@ -49,9 +49,9 @@ class Segment:
     def parse(cls, text: str) -> Segment:
         """``all``, ``county:46``, ``kind:kommune``, ``role:radmann``, ``respondents:3``,
         ``non-respondents:3``, ``invited:3`` or ``orgs:3301,46`` (Norwegian spellings too)."""
-        name, _, value = text.strip().partition(":")
+        name, _, rest = text.strip().partition(":")
         kind = SPELLINGS.get(name.strip().lower())
-        value = value.strip() or None
+        value = rest.strip() or None
         if kind is None:
             raise SegmentError(
                 f"unknown segment {text!r}: all, county:NN, kind:kommune|fylkeskommune, "
@@ -126,13 +126,13 @@ async def segment_organisations(session: AsyncSession, segment: Segment) -> list
         statement = select(Organisation.id).where(Organisation.kind.in_(MEMBER_KINDS[value]))
     elif segment.kind == "orgs":
         codes = [resolve_org_code(c) for c in value.replace(";", ",").split(",") if c.strip()]
-        found = dict((await session.execute(
+        ids_by_code = dict((await session.execute(
             select(Organisation.code, Organisation.id).where(Organisation.code.in_(codes))
         )).all())  # fmt: skip
-        missing = sorted(set(codes) - set(found))
+        missing = sorted(set(codes) - set(ids_by_code))
         if missing:
             raise SegmentError(f"unknown organisation code(s): {', '.join(missing)}")
-        return sorted(found.values())
+        return sorted(ids_by_code.values())
     elif segment.kind in ROUND_KINDS:
         statement = _round_organisations(segment.kind, int(value))
     else:

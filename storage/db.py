@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, CursorResult, Engine, Result, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -31,6 +31,17 @@ SUPPORTED_URLS = (
 
 class UnsupportedDatabaseUrl(ValueError):
     """A DATABASE_URL Lyttepost cannot use; the message says which URLs it can."""
+
+
+def affected_rows(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows an UPDATE or DELETE matched.
+
+    ``execute()`` is typed as returning a plain ``Result`` whatever the statement; for an
+    UPDATE or DELETE it is a ``CursorResult``, the one that knows the count.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"no row count on {type(result).__name__}: not an UPDATE or DELETE")
+    return result.rowcount
 
 
 def checked_url(url: str) -> URL:

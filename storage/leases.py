@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import affected_rows
 from storage.orm import Lease
 from storage.upsert import insert_ignoring_conflicts
 
@@ -35,7 +36,7 @@ async def try_acquire(
     """Take or renew the lease for ``ttl``; False if another holder's lease is still valid."""
     await insert_ignoring_conflicts(
         session,
-        Lease.__table__,  # type: ignore[arg-type]
+        Lease.__table__,
         [{"name": name, "holder": None, "acquired_at": None, "expires_at": NEVER}],
         ["name"],
     )
@@ -49,7 +50,7 @@ async def try_acquire(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return affected_rows(result) == 1
 
 
 async def release(session: AsyncSession, name: str, holder: str) -> None:

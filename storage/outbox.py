@@ -15,6 +15,7 @@ from sqlalchemy import and_, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.messages import OutgoingMessage, one_call_each
+from storage.db import affected_rows
 from storage.orm import Chat, OutboxMessage, Round, utcnow
 from storage.upsert import insert_ignoring_conflicts
 
@@ -95,7 +96,7 @@ async def enqueue(
         OutboxMessage.__table__,
         rows,
         ["dedupe_key"],
-        returning="id",  # type: ignore[arg-type]
+        returning="id",
     )
     return len(inserted)
 
@@ -218,7 +219,7 @@ async def move_round_messages(
         .values(status=to_status)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return affected_rows(result)
 
 
 # A round's outreach goes out only while its round is open and not paused; the notices
@@ -262,7 +263,7 @@ async def claim(session: AsyncSession, message_id: int, now: datetime) -> str:
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if int(result.rowcount) != 1:  # type: ignore[attr-defined]
+    if affected_rows(result) != 1:
         return "taken"  # changed meanwhile (cancelled, or claimed by another sender)
     return "claimed" if outcome == "sending" else outcome
 
@@ -276,7 +277,7 @@ async def claim_plain(session: AsyncSession, message_id: int, now: datetime) -> 
         .values(status="sending", not_before=now)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+    return affected_rows(result) == 1
 
 
 async def release_stale_claims(session: AsyncSession, now: datetime) -> tuple[int, int]:
@@ -301,7 +302,7 @@ async def release_stale_claims(session: AsyncSession, now: datetime) -> tuple[in
         .values(status="pending")
         .execution_options(synchronize_session=False)
     )
-    return int(resent.rowcount), int(interrupted.rowcount)  # type: ignore[attr-defined]
+    return affected_rows(resent), affected_rows(interrupted)
 
 
 async def mark_chat_unreachable(session: AsyncSession, channel: str, address: str) -> None:

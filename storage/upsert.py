@@ -9,22 +9,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import FromClause, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def insert_ignoring_conflicts(
     session: AsyncSession,
-    table: Table,
+    table: FromClause,
     rows: Sequence[dict[str, Any]],
     conflict_columns: Sequence[str],
     returning: str | None = None,
 ) -> list[Any]:
     """Insert rows, skipping those that clash on ``conflict_columns``.
 
+    ``table`` is a mapped class's ``__table__`` (typed ``FromClause``; it is a ``Table``).
     Returns the ``returning`` column of the rows actually inserted (empty without it).
     """
+    if not isinstance(table, Table):
+        raise TypeError(f"cannot insert into {table!r}: not a table")
     if not rows:
         return []
     dialect = session.get_bind().dialect.name

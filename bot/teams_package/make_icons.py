@@ -19,8 +19,10 @@ ACCENT = (11, 79, 108)  # #0B4F6C, the manifest's accentColor
 WHITE = (255, 255, 255)
 SCALE = 8
 
+RGBA = tuple[int, int, int, int]
 
-def _bubble(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], fill) -> None:
+
+def _bubble(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], fill: RGBA) -> None:
     """A rounded speech bubble in ``box`` (left, top, right, bottom), tail bottom left."""
     left, top, right, bottom = box
     width, height = right - left, bottom - top
@@ -35,7 +37,9 @@ def _bubble(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], f
     draw.polygon(tail, fill=fill)
 
 
-def _letter_l(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], fill) -> None:
+def _letter_l(
+    draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], fill: RGBA
+) -> None:
     """A block "L" centred in the bubble body of ``box``."""
     left, top, right, bottom = box
     width, height = right - left, bottom - top
