@@ -104,7 +104,6 @@ STILL_WITH_SQL = {
     "bot/cli_privacy.py",  # sessions and the clock straight from storage
     "bot/cli_support.py",  # each command's engine (storage.db): to become the CLI's bootstrap
     "bot/settings.py",  # DEFAULT_DATABASE_URL from storage.db
-    "bot/teams.py",  # the Teams transport reads and writes Chat rows itself
 }
 
 
