@@ -103,7 +103,6 @@ STILL_WITH_SQL = {
     "bot/cli.py",  # members, contacts, invites, surveys, rounds list/create and export
     "bot/cli_privacy.py",  # sessions and the clock straight from storage
     "bot/cli_support.py",  # each command's engine (storage.db): to become the CLI's bootstrap
-    "bot/settings.py",  # DEFAULT_DATABASE_URL from storage.db
 }
 
 
