@@ -14,13 +14,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.cli_support import settings
 from bot.settings import Settings
-from services.database import Database, open_database
-from services.surveys import SurveyCatalog
-from storage.sessions import Sessions
+
+if TYPE_CHECKING:  # imported when used, so ``--help`` and file checks start fast
+    from services.database import Database
+    from services.surveys import SurveyCatalog
+    from storage.sessions import Sessions
 
 
 def utc_now() -> datetime:
@@ -28,12 +31,18 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _catalog() -> SurveyCatalog:
+    from services.surveys import SurveyCatalog
+
+    return SurveyCatalog()
+
+
 @dataclass(frozen=True)
 class CliContext:
     """One command's settings and what is built from them; tests may pass their own clock."""
 
     settings: Settings
-    catalog: SurveyCatalog = field(default_factory=SurveyCatalog)
+    catalog: SurveyCatalog = field(default_factory=_catalog)
     clock: Callable[[], datetime] = utc_now
 
     @property
@@ -58,6 +67,8 @@ class CliContext:
     def database(self) -> AbstractAsyncContextManager[Database]:
         """The database for one ``run_async``: an engine belongs to the event loop that made
         it, and each ``run_async`` is a loop of its own."""
+        from services.database import open_database
+
         return open_database(self.settings.database_url)
 
     @asynccontextmanager
