@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from dialogs.messages import OutgoingMessage
-from reports.summary import build_summary
 from services import lifecycle, privacy
 from services.contacts import add_contact
 from services.export import round_export
@@ -25,6 +24,7 @@ from services.inbound import Inbound
 from services.invites import issue_code
 from services.publications import create as create_publication
 from services.publications import publish
+from services.report_data import build_summary
 from services.segments import Segment
 from services.surveys import SurveyCatalog, register_shipped_surveys
 from storage.db import scrub_files
