@@ -30,13 +30,13 @@ from dialogs.privacy import PrivacyTerms
 from scheduler.cycle import Cycle
 from scheduler.service import CycleScheduler, process_identity
 from services.conversation import Conversation
+from services.database import Database
 from services.delivery import Pacing, Sender, Transport
 from services.inbound import InboundProcessor, sweep_forever
 from services.retention import RetentionSweeper
 from services.rounds import DEFAULT_RETENTION_MONTHS
 from services.senders import SenderMembership
 from services.surveys import SurveyCatalog
-from storage.db import create_engine, session_factory
 from storage.files import FileStore
 
 log = logging.getLogger(__name__)
@@ -127,8 +127,8 @@ def build_runtime(
     with_telegram: bool | None = None,
 ) -> Runtime:
     """Build (but do not start) a runtime; ``transports`` adds or replaces channels."""
-    engine = create_engine(settings.database_url)
-    sessions = session_factory(engine)
+    database = Database.connect(settings.database_url)
+    engine, sessions = database.engine, database.sessions
     catalog = SurveyCatalog()
     zone = ZoneInfo(settings.timezone)
     conversation = Conversation(catalog=catalog, zone=zone, privacy=privacy_terms(settings))

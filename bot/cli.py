@@ -11,11 +11,10 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy import func, select
 
+from bot.cli_context import cli_context
 from bot.cli_cycle import admins_app, plan_app, register_round_commands, scheduler_app
 from bot.cli_privacy import privacy_app, register_contact_commands
 from bot.cli_publish import broadcast_app, notice_app, publications_app, report_app
@@ -28,7 +27,6 @@ from bot.cli_support import (
     fail,
     parse_moment,
     run_async,
-    sessions_for,
     settings,
 )
 from bot.settings import Settings
@@ -106,23 +104,13 @@ def members_list(
     as_json: bool = JsonOption,
 ) -> None:
     """List member organisations."""
-    from storage.orm import Organisation
+    from services.members import list_members
+
+    ctx = cli_context()
 
     async def work() -> list[dict[str, Any]]:
-        async with sessions_for(settings()) as sessions, sessions() as session:
-            statement = select(Organisation).order_by(Organisation.code)
-            if county:
-                statement = statement.where(Organisation.county_code == county.zfill(2))
-            return [
-                {
-                    "org": o.code,
-                    "name": o.name,
-                    "kind": o.kind,
-                    "county": o.county_code,
-                    "county_name": o.county_name,
-                }  # fmt: skip
-                for o in await session.scalars(statement)
-            ]
+        async with ctx.sessions() as sessions, sessions() as session:
+            return await list_members(session, county)
 
     rows = run_async(work)
     emit(
@@ -148,8 +136,10 @@ def contacts_add(
     """Add one contact."""
     from services.contacts import ContactError, add_contact
 
+    ctx = cli_context()
+
     async def work() -> dict[str, Any]:
-        async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
             try:
                 contact = await add_contact(session, org, name, role, email)
             except ContactError as error:
@@ -169,21 +159,21 @@ def contacts_channel(
     as_json: bool = JsonOption,
 ) -> None:
     """Which channel to reach a contact on when they use both Telegram and Teams."""
-    from storage.orm import Chat, Contact
+    from services.contacts import set_preferred_channel
 
     if channel not in ("telegram", "teams", "auto"):
         fail("--channel is telegram, teams or auto")
+    ctx = cli_context()
 
     async def work() -> dict[str, Any]:
-        async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
-            row = await session.get(Contact, contact)
-            if row is None:
-                fail(f"no contact with id {contact}")
-            row.preferred_channel = None if channel == "auto" else channel
-            channels = sorted(
-                set(await session.scalars(select(Chat.channel).where(Chat.contact_id == contact)))
-            )
-            return {"id": contact, "preferred_channel": row.preferred_channel, "channels": channels}
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
+            try:
+                return await set_preferred_channel(
+                    session, contact, None if channel == "auto" else channel
+                )
+            except LookupError as error:
+                fail(str(error))
+                raise  # unreachable: fail exits
 
     result = run_async(work)
     note = "" if channel == "auto" or channel in result["channels"] else f" (no {channel} chat yet)"
@@ -205,9 +195,10 @@ def contacts_import(
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         fail(f"{file}: not UTF-8 text")
+    ctx = cli_context()
 
     async def work() -> dict[str, Any]:
-        async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
             result = await import_contacts(session, text)
             return {"added": result.added, "skipped": result.skipped, "errors": result.errors}
 
@@ -240,41 +231,31 @@ def invites_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Issue invitation codes with Telegram and Teams links (for a mail merge)."""
-    from services.contacts import pending_contacts
-    from services.invites import deep_link, issue_code, teams_chat_link
-    from storage.orm import Contact, Organisation, utcnow
+    from services.invites import deep_link, invite_contacts, teams_chat_link
 
     if (contact is None) == (not all_pending):
         fail("give either --contact ID or --all-pending")
-    config = settings()
+    ctx = cli_context()
+    config = ctx.settings
 
     async def work() -> list[dict[str, Any]]:
         username = await _bot_username(config)
         app_id = config.microsoft_app_id.strip()
-        async with sessions_for(config) as sessions, sessions() as session, session.begin():
-            now = utcnow()
-            if contact is not None:
-                row = await session.get(Contact, contact)
-                if row is None or not row.active:
-                    fail(f"no active contact with id {contact} (see lyttepost contacts list)")
-                targets = [row]
-            else:
-                targets = await pending_contacts(session, now)
-            issued = []
-            for target in targets:
-                code = await issue_code(
-                    session, target.id, now, timedelta(days=config.invite_ttl_days)
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
+            try:
+                invited = await invite_contacts(
+                    session, ctx.now(), timedelta(days=config.invite_ttl_days), contact
                 )
-                organisation = await session.get(Organisation, target.organisation_id)
-                assert organisation is not None
-                issued.append({
-                    "contact_id": target.id, "name": target.name, "email": target.email,
-                    "org": organisation.code, "org_name": organisation.name, "code": code.code,
-                    "link": deep_link(username, code.code) if username else None,
-                    "teams_link": teams_chat_link(app_id, code.code) if app_id else None,
-                    "expires_at": code.expires_at.isoformat(),
-                })  # fmt: skip
-            return issued
+            except LookupError as error:
+                fail(f"{error} (see lyttepost contacts list)")
+            return [
+                {"contact_id": i.contact_id, "name": i.name, "email": i.email, "org": i.org,
+                 "org_name": i.org_name, "code": i.code,
+                 "link": deep_link(username, i.code) if username else None,
+                 "teams_link": teams_chat_link(app_id, i.code) if app_id else None,
+                 "expires_at": i.expires_at.isoformat()}
+                for i in invited
+            ]  # fmt: skip
 
     rows = run_async(work)
     if not rows and not as_json:
@@ -317,15 +298,13 @@ async def _bot_username(config: Settings) -> str | None:
 @surveys_app.command("list")
 def surveys_list(as_json: bool = JsonOption) -> None:
     """Survey versions in the database."""
-    from storage.orm import SurveyVersion
+    from services.surveys import survey_versions
+
+    ctx = cli_context()
 
     async def work() -> list[dict[str, Any]]:
-        async with sessions_for(settings()) as sessions, sessions() as session:
-            rows = await session.scalars(
-                select(SurveyVersion).order_by(SurveyVersion.key, SurveyVersion.version)
-            )
-            return [{"key": r.key, "version": r.version, "title": r.title, "source": r.source_name,
-                     "id": r.id, "created_at": r.created_at.isoformat()} for r in rows]  # fmt: skip
+        async with ctx.sessions() as sessions, sessions() as session:
+            return await survey_versions(session)
 
     rows = run_async(work)
     emit(
@@ -377,47 +356,44 @@ def rounds_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Create a round; opening now sends invitations to registered contacts at once."""
-    from services.lifecycle import open_round
-    from services.rounds import Audience, RoundError, create_round
-    from services.surveys import latest_version
-    from storage.orm import utcnow
+    from services.rounds import Audience, RoundError
+    from services.rounds_by_hand import UnknownSurvey, create_round_by_hand, require_deadline_ahead
 
     if orgs and county:
         fail("give --orgs or --county, not both")
-    config = settings()
-    zone = ZoneInfo(config.timezone)
-    now = utcnow()
+    ctx = cli_context()
+    zone = ctx.zone
+    now = ctx.now()
     opens_at = (
-        now if opens.strip().lower() == "now" else parse_moment(opens, zone, end_of_day=False)
+        None if opens.strip().lower() == "now" else parse_moment(opens, zone, end_of_day=False)
     )
     closes_at = parse_moment(closes, zone, end_of_day=True)
-    if closes_at <= now:
-        fail("the closing date has passed")
+    try:
+        require_deadline_ahead(closes_at, now)  # before the database, as any bad input
+    except RoundError as error:
+        fail(str(error))
     audience = Audience(
         county=county,
         org_codes=tuple(c.strip() for c in orgs.split(",") if c.strip()) if orgs else (),
     )
 
     async def work() -> dict[str, Any]:
-        async with sessions_for(config) as sessions, sessions() as session, session.begin():
-            version = await latest_version(session, survey)
-            if version is None:
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
+            try:
+                made = await create_round_by_hand(
+                    session, survey_key=survey, closes_at=closes_at, now=now, zone=zone,
+                    actor="cli", opens_at=opens_at, title=title, audience=audience,
+                    retention_months=retention_months,
+                )  # fmt: skip
+            except UnknownSurvey:
                 fail(
                     f"no survey {survey!r}; see 'lyttepost surveys list' (run 'lyttepost db upgrade' first)"
                 )
-            try:
-                round_ = await create_round(
-                    session, survey_version_id=version.id, title=title or version.title,
-                    audience=audience, opens_at=opens_at, closes_at=closes_at,
-                    retention_months=retention_months,
-                )  # fmt: skip
             except RoundError as error:
                 fail(str(error))
-            invited = 0
-            if opens_at <= now:
-                invited = await open_round(session, round_, now, zone, actor="cli")
-            return {"id": round_.id, "status": round_.status, "survey": version.key,
-                    "survey_version": version.version, "invitations_queued": invited}  # fmt: skip
+            return {"id": made.round.id, "status": made.round.status, "survey": made.survey_key,
+                    "survey_version": made.survey_version,
+                    "invitations_queued": made.invitations_queued}  # fmt: skip
 
     result = run_async(work)
     emit(
@@ -433,37 +409,14 @@ def rounds_create(
 @rounds_app.command("list")
 def rounds_list(as_json: bool = JsonOption) -> None:
     """All rounds with their audience size and responses (times in Oslo time; --json: ISO)."""
-    from storage.orm import Response, Round, RoundOrganisation, SurveyVersion
+    from services.rounds import list_rounds
 
-    config = settings()
-    zone = ZoneInfo(config.timezone)
+    ctx = cli_context()
+    zone = ctx.zone
 
     async def work() -> list[dict[str, Any]]:
-        async with sessions_for(config) as sessions, sessions() as session:
-            rows = []
-            for round_, version in await session.execute(
-                select(Round, SurveyVersion).join(SurveyVersion).order_by(Round.id)
-            ):
-                audience = await session.scalar(
-                    select(func.count()).where(RoundOrganisation.round_id == round_.id)
-                )
-                counts = dict(
-                    (
-                        await session.execute(
-                            select(Response.status, func.count())
-                            .where(Response.round_id == round_.id)
-                            .group_by(Response.status)
-                        )
-                    ).all()
-                )
-                rows.append({
-                    "id": round_.id, "title": round_.title, "survey": version.key,
-                    "survey_version": version.version, "status": round_.status,
-                    "opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat(),
-                    "audience": round_.audience, "organisations": audience,
-                    "in_progress": counts.get("in_progress", 0), "submitted": counts.get("submitted", 0),
-                })  # fmt: skip
-            return rows
+        async with ctx.sessions() as sessions, sessions() as session:
+            return await list_rounds(session)
 
     rows = run_async(work)
 
@@ -505,7 +458,6 @@ def export(
     To open in Excel, choose --format xlsx, or --format csv --excel. Text that would start a formula (=, +, -, @) gets a ' in front in CSV and is stored as text in XLSX.
     """
     from services.export import render, round_export
-    from services.surveys import SurveyCatalog
 
     if fmt not in ("json", "csv", "xlsx"):
         fail("--format must be json, csv or xlsx")
@@ -513,11 +465,12 @@ def export(
         fail("xlsx is binary: give --out FILE.xlsx")
     if excel and fmt != "csv":
         fail("--excel is for --format csv (xlsx opens in Excel as it is)")
+    ctx = cli_context()
 
     async def work() -> bytes:
-        async with sessions_for(settings()) as sessions, sessions() as session:
+        async with ctx.sessions() as sessions, sessions() as session:
             try:
-                survey, documents = await round_export(session, SurveyCatalog(), round_id)
+                survey, documents = await round_export(session, ctx.catalog, round_id)
             except LookupError as error:
                 fail(str(error))
             return render(survey, documents, fmt, excel=excel)  # type: ignore[arg-type]  # checked above

@@ -6,45 +6,22 @@ changes up within SCHEDULER_SYNC_SECONDS (or at once when it starts).
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.cli_support import (
-    JsonOption,
-    counted,
-    echo_lines,
-    emit,
-    fail,
-    parse_moment,
-    run_async,
-    sessions_for,
-    settings,
-)
+from bot.cli_context import CliContext, cli_context
+from bot.cli_support import JsonOption, counted, echo_lines, emit, fail, parse_moment, run_async
 
 plan_app = typer.Typer(help="The annual plan (årshjul): the year's rounds.", no_args_is_help=True)
 admins_app = typer.Typer(help="Who may use the admin commands in chat.", no_args_is_help=True)
 scheduler_app = typer.Typer(help="The process that runs the annual cycle.", no_args_is_help=True)
 
 RoundArgument = typer.Argument(..., help="The round's id (see lyttepost rounds list).")
-
-
-def cli_actor() -> str:
-    """How a CLI user is named in a round's history."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
-def cli_now() -> datetime:
-    """The moment a command acts at: aware, in UTC, as everything is stored."""
-    return datetime.now(UTC)
 
 
 # --- plan --------------------------------------------------------------------------------
@@ -95,16 +72,16 @@ def plan_apply(
     """
     from scheduler.plan_apply import apply_all_or_nothing
 
-    config = settings()
-    zone = ZoneInfo(config.timezone)
+    ctx = cli_context()
+    zone = ctx.zone
     plan, file_problems = _read_plan(file, zone)
 
     async def work() -> tuple[dict[str, Any], list[Any]]:
         if plan is None or not plan.rounds:
             return {}, list(file_problems)
-        async with sessions_for(config) as sessions:
+        async with ctx.sessions() as sessions:
             result, problems = await apply_all_or_nothing(
-                sessions, plan, cli_now(), zone, actor=cli_actor(), dry_run=dry_run,
+                sessions, plan, ctx.now(), zone, actor=ctx.actor(), dry_run=dry_run,
                 file_problems=file_problems,
             )  # fmt: skip
         if result is None:
@@ -140,15 +117,15 @@ def plan_show(
     from scheduler.calendar_rounds import calendar_from_database, calendar_from_plan, default_year
     from scheduler.calendar_view import render_year
 
-    config = settings()
-    zone = ZoneInfo(config.timezone)
-    today = cli_now().astimezone(zone).date()
+    ctx = cli_context()
+    zone = ctx.zone
+    today = ctx.now().astimezone(zone).date()
     if file is not None:
         rounds = calendar_from_plan(_load_plan(file, zone), zone)
     else:
 
         async def work() -> list[Any]:
-            async with sessions_for(config) as sessions, sessions() as session:
+            async with ctx.sessions() as sessions, sessions() as session:
                 return await calendar_from_database(session, zone)
 
         rounds = run_async(work)
@@ -177,8 +154,10 @@ def rounds_status(
     """Response rate: invited / started / submitted, per county, and who has not answered."""
     from services.response_rate import progress_lines, round_progress
 
+    ctx = cli_context()
+
     async def work() -> Any:
-        async with sessions_for(settings()) as sessions, sessions() as session:
+        async with ctx.sessions() as sessions, sessions() as session:
             try:
                 return await round_progress(session, round_id)
             except LookupError as error:
@@ -192,11 +171,11 @@ def rounds_history(round_id: int = RoundArgument, as_json: bool = JsonOption) ->
     """What happened to a round, when, and who or what did it."""
     from services.lifecycle import round_history
 
-    config = settings()
-    zone = ZoneInfo(config.timezone)
+    ctx = cli_context()
+    zone = ctx.zone
 
     async def work() -> list[dict[str, Any]]:
-        async with sessions_for(config) as sessions, sessions() as session:
+        async with ctx.sessions() as sessions, sessions() as session:
             return await round_history(session, round_id)
 
     events = run_async(work)
@@ -215,6 +194,7 @@ def rounds_history(round_id: int = RoundArgument, as_json: bool = JsonOption) ->
 
 
 def _change(
+    ctx: CliContext,
     round_id: int,
     as_json: bool,
     action: Callable[[Any, Any, datetime, ZoneInfo], Awaitable[Any]],
@@ -225,14 +205,13 @@ def _change(
     ``action`` gets the session, the round, the time and the zone, and calls ``services``."""
     from services import lifecycle
 
-    config = settings()
-    zone = ZoneInfo(config.timezone)
+    zone = ctx.zone
 
     async def work() -> tuple[Any, Any]:
-        async with sessions_for(config) as sessions, sessions() as session, session.begin():
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
             try:
                 round_ = await lifecycle.load_round(session, round_id)
-                result = await action(session, round_, cli_now(), zone)
+                result = await action(session, round_, ctx.now(), zone)
             except (LookupError, lifecycle.LifecycleError) as error:
                 fail(str(error))
             return round_, result
@@ -263,13 +242,14 @@ def rounds_reschedule(
 
     if opens is None and closes is None:
         fail("give --opens and/or --closes")
-    zone = ZoneInfo(settings().timezone)
+    ctx = cli_context()
+    zone = ctx.zone
     opens_at = parse_moment(opens, zone, end_of_day=False) if opens else None
     closes_at = parse_moment(closes, zone, end_of_day=True) if closes else None
     _change(
-        round_id, as_json,
+        ctx, round_id, as_json,
         lambda s, r, now, z: lifecycle.change_dates(
-            s, r, now, z, actor=cli_actor(), opens_at=opens_at, closes_at=closes_at
+            s, r, now, z, actor=ctx.actor(), opens_at=opens_at, closes_at=closes_at
         ),
         lambda r, res, z: (
             f"round {r.id}: opens {format_datetime(r.opens_at, z)}, closes "
@@ -294,9 +274,10 @@ def rounds_pause(round_id: int = RoundArgument, as_json: bool = JsonOption) -> N
     """Hold a round's invitations and reminders (members can still answer; the deadline holds)."""
     from services import lifecycle
 
+    ctx = cli_context()
     _change(
-        round_id, as_json,
-        lambda s, r, now, z: lifecycle.pause_round(s, r, now, actor=cli_actor()),
+        ctx, round_id, as_json,
+        lambda s, r, now, z: lifecycle.pause_round(s, r, now, actor=ctx.actor()),
         lambda r, res, z: (
             f"round {r.id} paused; {counted(res.withdrawn, 'undelivered message')} held"
         ),
@@ -307,9 +288,10 @@ def rounds_resume(round_id: int = RoundArgument, as_json: bool = JsonOption) -> 
     """Resume a paused round: held messages go out and the cycle catches up."""
     from services import lifecycle
 
+    ctx = cli_context()
     _change(
-        round_id, as_json,
-        lambda s, r, now, z: lifecycle.resume_round(s, r, now, actor=cli_actor()),
+        ctx, round_id, as_json,
+        lambda s, r, now, z: lifecycle.resume_round(s, r, now, actor=ctx.actor()),
         lambda r, res, z: (
             f"round {r.id} resumed; {counted(res.released, 'held message')} released"
         ),
@@ -326,9 +308,10 @@ def rounds_cancel(
 
     if not yes and not typer.confirm(f"Cancel round {round_id}? This cannot be undone", err=True):
         raise typer.Exit(1)
+    ctx = cli_context()
     _change(
-        round_id, as_json,
-        lambda s, r, now, z: lifecycle.cancel_round(s, r, now, actor=cli_actor()),
+        ctx, round_id, as_json,
+        lambda s, r, now, z: lifecycle.cancel_round(s, r, now, actor=ctx.actor()),
         lambda r, res, z: (
             f"round {r.id} cancelled; {counted(res.withdrawn, 'undelivered message')} "
             f"withdrawn, {counted(res.notified, 'member')} told"
@@ -344,13 +327,12 @@ def rounds_close(
     """Close an open round now, as its deadline would: half-done answers are kept as
     incomplete and their authors told; undelivered invitations and reminders are withdrawn."""
     from services import lifecycle
-    from services.surveys import SurveyCatalog
 
-    config = settings()
-    zone = ZoneInfo(config.timezone)
+    ctx = cli_context()
+    zone = ctx.zone
 
     async def preview() -> Any:
-        async with sessions_for(config) as sessions, sessions() as session:
+        async with ctx.sessions() as sessions, sessions() as session:
             try:
                 return await lifecycle.close_preview(session, round_id)
             except (LookupError, lifecycle.LifecycleError) as error:
@@ -384,8 +366,8 @@ def rounds_close(
         return text + f"; {counted(res.withdrawn, 'undelivered message')} withdrawn"
 
     _change(
-        round_id, as_json,
-        lambda s, r, now, z: lifecycle.close_now(s, r, now, z, SurveyCatalog(), actor=cli_actor()),
+        ctx, round_id, as_json,
+        lambda s, r, now, z: lifecycle.close_now(s, r, now, z, ctx.catalog, actor=ctx.actor()),
         describe,
     )  # fmt: skip
 
@@ -407,8 +389,10 @@ def register_round_commands(rounds_app: typer.Typer) -> None:
 def _set_admin(contact_id: int, value: bool, as_json: bool) -> None:
     from services.admins import set_admin
 
+    ctx = cli_context()
+
     async def work() -> dict[str, Any]:
-        async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
             try:
                 return await set_admin(session, contact_id, value)
             except LookupError as error:
@@ -442,8 +426,10 @@ def admins_list(as_json: bool = JsonOption) -> None:
     """Contacts with the admin role."""
     from services.admins import list_admins
 
+    ctx = cli_context()
+
     async def work() -> list[dict[str, Any]]:
-        async with sessions_for(settings()) as sessions, sessions() as session:
+        async with ctx.sessions() as sessions, sessions() as session:
             return await list_admins(session)
 
     rows = run_async(work)
@@ -465,14 +451,13 @@ def admins_list(as_json: bool = JsonOption) -> None:
 def scheduler_status(as_json: bool = JsonOption) -> None:
     """Which process runs the annual cycle, and the jobs it should be holding."""
     from scheduler.status import scheduler_status
-    from services.surveys import SurveyCatalog
 
-    config = settings()
-    zone = ZoneInfo(config.timezone)
+    ctx = cli_context()
+    zone = ctx.zone
 
     async def work() -> dict[str, Any]:
-        async with sessions_for(config) as sessions:
-            return await scheduler_status(sessions, SurveyCatalog(), zone, cli_now)
+        async with ctx.sessions() as sessions:
+            return await scheduler_status(sessions, ctx.catalog, zone, ctx.now)
 
     document = run_async(work)
 

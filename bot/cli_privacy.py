@@ -10,19 +10,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.cli_cycle import cli_actor
-from bot.cli_support import JsonOption, emit, fail, run_async, settings
-from bot.settings import Settings
+from bot.cli_context import CliContext, cli_context
+from bot.cli_support import JsonOption, emit, fail, run_async
 
 privacy_app = typer.Typer(
     help="Personal data: access, erasure and retention (GDPR).", no_args_is_help=True
@@ -34,22 +30,8 @@ ActorOption = typer.Option(
 )
 
 
-def _actor(given: str | None) -> str:
-    return given.strip()[:100] if given and given.strip() else cli_actor()
-
-
-@asynccontextmanager
-async def _database(
-    config: Settings,
-) -> AsyncIterator[tuple[AsyncEngine, async_sessionmaker[AsyncSession]]]:
-    """An engine (erasure scrubs SQLite's files through it) and its sessions."""
-    from storage.db import create_engine, session_factory
-
-    engine = create_engine(config.database_url)
-    try:
-        yield engine, session_factory(engine)
-    finally:
-        await engine.dispose()
+def _actor(ctx: CliContext, given: str | None) -> str:
+    return given.strip()[:100] if given and given.strip() else ctx.actor()
 
 
 # --- access -----------------------------------------------------------------------------------
@@ -65,16 +47,14 @@ def privacy_export(
 ) -> None:
     """Everything held about a contact, as one JSON document (a request for access)."""
     from services import privacy
-    from services.surveys import SurveyCatalog
-    from storage.orm import utcnow
 
-    config = settings()
-    who = _actor(actor)
+    ctx = cli_context()
+    who = _actor(ctx, actor)
 
     async def work() -> dict[str, Any]:
-        async with _database(config) as (_, sessions), sessions() as session, session.begin():
-            now = utcnow()
-            document = await privacy.export_contact(session, SurveyCatalog(), contact, now)
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
+            now = ctx.now()
+            document = await privacy.export_contact(session, ctx.catalog, contact, now)
             if document["status"] != "unknown":
                 await privacy.record(session, now, who, "export", contact)
             return document
@@ -130,30 +110,27 @@ def privacy_erase(
 ) -> None:
     """Erase a contact on request: name, e-mail, chats and messages go; answers stay, unlinked."""
     from services import privacy
-    from services.surveys import SurveyCatalog
-    from storage.db import scrub_files
-    from storage.orm import utcnow
 
-    config = settings()
-    who = _actor(actor)
+    ctx = cli_context()
+    who = _actor(ctx, actor)
 
     async def plan() -> dict[str, Any]:
-        async with _database(config) as (_, sessions), sessions() as session:
+        async with ctx.sessions() as sessions, sessions() as session:
             try:
-                return (await privacy.erasure_plan(session, SurveyCatalog(), contact)).to_json()
+                return (await privacy.erasure_plan(session, ctx.catalog, contact)).to_json()
             except LookupError as error:
                 fail(str(error))
 
     async def erase() -> dict[str, Any]:
-        async with _database(config) as (engine, sessions):
-            async with sessions() as session, session.begin():
+        async with ctx.database() as database:
+            async with database.sessions() as session, session.begin():
                 try:
                     result = await privacy.erase_contact(
-                        session, SurveyCatalog(), contact, utcnow(), actor=who
+                        session, ctx.catalog, contact, ctx.now(), actor=who
                     )
                 except LookupError as error:
                     fail(str(error))
-            scrubbed = await scrub_files(engine) if result.status == "erased" else None
+            scrubbed = await database.scrub_files() if result.status == "erased" else None
             return {**result.to_json(), "files_scrubbed": scrubbed.__dict__ if scrubbed else None}
 
     if not yes:
@@ -197,14 +174,13 @@ def privacy_status(as_json: bool = JsonOption) -> None:
     """What is due for erasure when: rounds' free text and links, and raw messages."""
     from scheduler.service import next_sweep_at
     from services.retention import retention_status
-    from storage.orm import utcnow
 
-    config = settings()
-    zone = ZoneInfo(config.timezone)
+    ctx = cli_context()
+    config, zone = ctx.settings, ctx.zone
 
     async def work() -> dict[str, Any]:
-        async with _database(config) as (_, sessions), sessions() as session:
-            now = utcnow()
+        async with ctx.sessions() as sessions, sessions() as session:
+            now = ctx.now()
             return await retention_status(
                 session, now, raw_days=config.raw_message_retention_days,
                 next_sweep_at=next_sweep_at(now, zone),
@@ -255,16 +231,14 @@ def _status_lines(document: dict[str, Any], zone: ZoneInfo) -> None:
 def privacy_sweep(as_json: bool = JsonOption) -> None:
     """Run the daily retention sweep now (the scheduler runs it at 04:30)."""
     from services.retention import RetentionSweeper
-    from services.surveys import SurveyCatalog
-    from storage.orm import utcnow
 
-    config = settings()
+    ctx = cli_context()
 
     async def work() -> dict[str, Any]:
-        async with _database(config) as (engine, sessions):
+        async with ctx.database() as database:
             sweeper = RetentionSweeper(
-                sessions, engine, SurveyCatalog(), utcnow,
-                raw_days=config.raw_message_retention_days,
+                database.sessions, database.engine, ctx.catalog, ctx.now,
+                raw_days=ctx.settings.raw_message_retention_days,
             )  # fmt: skip
             return (await sweeper.run()).to_json()
 
@@ -291,8 +265,10 @@ def contacts_list(
     """Contacts with their organisation, chats and whether they are active."""
     from services.contacts import ContactError, list_contacts
 
+    ctx = cli_context()
+
     async def work() -> list[dict[str, Any]]:
-        async with _database(settings()) as (_, sessions), sessions() as session:
+        async with ctx.sessions() as sessions, sessions() as session:
             try:
                 return await list_contacts(session, org)
             except ContactError as error:
@@ -325,14 +301,13 @@ def contacts_deactivate(
     """No more invitations, reminders or broadcasts to a contact; chats unbound, history kept."""
     from services import privacy
     from services.contacts import deactivate_contact
-    from storage.orm import utcnow
 
-    config = settings()
-    who = _actor(actor)
+    ctx = cli_context()
+    who = _actor(ctx, actor)
 
     async def work() -> dict[str, Any]:
-        async with _database(config) as (_, sessions), sessions() as session, session.begin():
-            now = utcnow()
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
+            now = ctx.now()
             try:
                 result = await deactivate_contact(session, contact_id, now)
             except LookupError as error:
@@ -365,8 +340,10 @@ def contacts_activate(
     """Undo a deactivation (the contact needs a new code: lyttepost invites create)."""
     from services.contacts import activate_contact
 
+    ctx = cli_context()
+
     async def work() -> dict[str, Any]:
-        async with _database(settings()) as (_, sessions), sessions() as session, session.begin():
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
             try:
                 changed = await activate_contact(session, contact_id)
             except LookupError as error:

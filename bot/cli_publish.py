@@ -12,22 +12,11 @@ import sys
 import time
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.cli_cycle import cli_actor, cli_now
-from bot.cli_support import (
-    JsonOption,
-    counted,
-    echo_lines,
-    emit,
-    fail,
-    run_async,
-    sessions_for,
-    settings,
-)
-from bot.settings import Settings
+from bot.cli_context import CliContext, cli_context
+from bot.cli_support import JsonOption, counted, echo_lines, emit, fail, run_async
 
 publications_app = typer.Typer(
     help="Summaries, notices and broadcasts: drafts, previews, sending, delivery reports.",
@@ -97,12 +86,13 @@ def _create(
     from services.segments import SegmentError
 
     files = _files(image, document)
+    ctx = cli_context()
 
     async def work() -> dict[str, Any]:
-        async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
             try:
                 draft = await publications.create_draft(
-                    session, kind=kind, title=title, text=text, actor=cli_actor(), now=cli_now(),
+                    session, kind=kind, title=title, text=text, actor=ctx.actor(), now=ctx.now(),
                     round_id=round_id, files=files, segment=segment,
                 )  # fmt: skip
             except (
@@ -171,8 +161,10 @@ def publications_list(as_json: bool = JsonOption) -> None:
     """Drafts and published summaries, notices and broadcasts."""
     from services import publications
 
+    ctx = cli_context()
+
     async def work() -> list[dict[str, Any]]:
-        async with sessions_for(settings()) as sessions, sessions() as session:
+        async with ctx.sessions() as sessions, sessions() as session:
             return await publications.overview(session)
 
     rows = run_async(work)
@@ -201,8 +193,10 @@ def publications_show(publication_id: int = IdArgument, as_json: bool = JsonOpti
     """A publication's text, files and state."""
     from services import publications
 
+    ctx = cli_context()
+
     async def work() -> dict[str, Any]:
-        async with sessions_for(settings()) as sessions, sessions() as session:
+        async with ctx.sessions() as sessions, sessions() as session:
             try:
                 p = await publications.load(session, publication_id)
             except publications.PublicationError as error:
@@ -235,12 +229,13 @@ def publications_edit(
     from services import publications
 
     new_text = _text(text, text_file)
+    ctx = cli_context()
 
     async def work() -> dict[str, Any]:
-        async with sessions_for(settings()) as sessions, sessions() as session, session.begin():
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
             try:
                 p = await publications.edit_text(
-                    session, publication_id, new_text, actor=cli_actor(), now=cli_now()
+                    session, publication_id, new_text, actor=ctx.actor(), now=ctx.now()
                 )
             except publications.PublicationError as error:
                 fail(str(error))
@@ -266,14 +261,14 @@ def publications_preview(
     from services import publications
     from services.personal import personalise_for
 
-    config = settings()
+    ctx = cli_context()
 
     async def work() -> dict[str, Any]:
-        async with sessions_for(config) as sessions, sessions() as session, session.begin():
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
             try:
                 queued = await publications.preview(
-                    session, publication_id, contact, now=cli_now(),
-                    personalise=personalise_for(ZoneInfo(config.timezone)),
+                    session, publication_id, contact, now=ctx.now(),
+                    personalise=personalise_for(ctx.zone),
                 )  # fmt: skip
             except publications.PublicationError as error:
                 fail(str(error))
@@ -304,11 +299,11 @@ def publications_send(
     from services.personal import personalise_for
     from services.segments import SegmentError
 
-    config = settings()
+    ctx = cli_context()
     chosen = _segment(to) if to else None
 
     async def reach() -> Any:
-        async with sessions_for(config) as sessions, sessions() as session:
+        async with ctx.sessions() as sessions, sessions() as session:
             try:
                 return await publications.audience_for_sending(session, publication_id, chosen)
             except publications.AlreadyPublished:
@@ -333,11 +328,11 @@ def publications_send(
         raise typer.Exit(1)
 
     async def send() -> None:
-        async with sessions_for(config) as sessions, sessions() as session, session.begin():
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
             try:
                 await publications.publish(
-                    session, publication_id, segment, actor=cli_actor(), now=cli_now(),
-                    personalise=personalise_for(ZoneInfo(config.timezone)),
+                    session, publication_id, segment, actor=ctx.actor(), now=ctx.now(),
+                    personalise=personalise_for(ctx.zone),
                 )  # fmt: skip
             except publications.PublicationError as error:
                 fail(str(error))
@@ -348,16 +343,16 @@ def publications_send(
         err=True,
     )
     if wait:
-        _follow(config, publication_id, len(audience.reachable))
-    _print_report(config, publication_id, as_json)
+        _follow(ctx, publication_id, len(audience.reachable))
+    _print_report(ctx, publication_id, as_json)
 
 
-def _follow(config: Settings, publication_id: int, total: int, stall_hint: float = 15.0) -> None:
+def _follow(ctx: CliContext, publication_id: int, total: int, stall_hint: float = 15.0) -> None:
     """A progress bar over delivered recipients until nothing is pending (Ctrl-C stops watching)."""
     from services import publications
 
     async def poll() -> Any:
-        async with sessions_for(config) as sessions, sessions() as session:
+        async with ctx.sessions() as sessions, sessions() as session:
             return await publications.delivery_report(session, publication_id)
 
     done_before, last_change, hinted = 0, time.monotonic(), False
@@ -381,11 +376,11 @@ def _follow(config: Settings, publication_id: int, total: int, stall_hint: float
         )
 
 
-def _print_report(config: Settings, publication_id: int, as_json: bool) -> None:
+def _print_report(ctx: CliContext, publication_id: int, as_json: bool) -> None:
     from services import publications
 
     async def work() -> Any:
-        async with sessions_for(config) as sessions, sessions() as session:
+        async with ctx.sessions() as sessions, sessions() as session:
             try:
                 return await publications.delivery_report(session, publication_id)
             except publications.PublicationError as error:
@@ -418,7 +413,7 @@ def _print_report(config: Settings, publication_id: int, as_json: bool) -> None:
 @publications_app.command("report")
 def publications_report(publication_id: int = IdArgument, as_json: bool = JsonOption) -> None:
     """The delivery report: delivered, pending, unreachable (who), failed (why)."""
-    _print_report(settings(), publication_id, as_json)
+    _print_report(cli_context(), publication_id, as_json)
 
 
 @report_app.command("build")
@@ -436,16 +431,16 @@ def report_build(
     from services import publications
     from services.summaries import draft_summary, report_files
 
-    config = settings()
-    zone = ZoneInfo(config.timezone)
+    ctx = cli_context()
+    zone = ctx.zone
     folder = out or Path("exports") / f"round-{round_id}-report"
 
     async def work() -> dict[str, Any]:
-        async with sessions_for(config) as sessions, sessions() as session, session.begin():
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
             try:
                 if draft:
                     publication = await draft_summary(
-                        session, round_id, zone, actor=cli_actor(), now=cli_now(),
+                        session, round_id, zone, actor=ctx.actor(), now=ctx.now(),
                         keep_files_in=folder,
                     )  # fmt: skip
                     draft_id: int | None = publication.id

@@ -1,4 +1,7 @@
-"""What every ``lyttepost`` command shares: settings, errors, output, the event loop, sessions."""
+"""What every ``lyttepost`` command shares: settings, errors, output, the event loop.
+
+The database, clock and catalogue come from the CLI's bootstrap, ``bot/cli_context.py``.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ def settings(*, own_database: bool = False) -> Settings:
     """
     from pydantic import ValidationError
 
-    from storage.db import UnsupportedDatabaseUrl, checked_url
+    from services.database import UnsupportedDatabaseUrl, check_url
 
     try:
         config = Settings()
@@ -43,7 +46,7 @@ def settings(*, own_database: bool = False) -> Settings:
     if own_database:
         return config
     try:
-        checked_url(config.database_url)
+        check_url(config.database_url)
     except UnsupportedDatabaseUrl as error:
         fail(str(error))
     return config
@@ -105,8 +108,8 @@ def run_async(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine, turning a dead database into a clear message."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from services.database import UnsupportedDatabaseUrl
     from services.setup import SchemaNotReady
-    from storage.db import UnsupportedDatabaseUrl
 
     try:
         return asyncio.run(work())
@@ -134,24 +137,3 @@ def parse_moment(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(UTC)
-
-
-class SessionScope:
-    """``async with _sessions(settings) as sessions``: an engine for one CLI command."""
-
-    def __init__(self, config: Settings) -> None:
-        from storage.db import create_engine, session_factory
-
-        self._engine = create_engine(config.database_url)
-        self._factory = session_factory(self._engine)
-
-    async def __aenter__(self) -> Any:
-        return self._factory
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._engine.dispose()
-
-
-def sessions_for(config: Settings) -> SessionScope:
-    """An engine and session factory for one CLI command."""
-    return SessionScope(config)

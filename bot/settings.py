@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage.db import DEFAULT_DATABASE_URL
+# An SQLite file in the working directory: the local demo and a first try need no server.
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./lyttepost.db"
 
 
 class Settings(BaseSettings):

@@ -39,9 +39,7 @@ from botbuilder.schema import (
 )
 from botframework.connector.aio import ConnectorClient
 from msrest.authentication import Authentication
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.ignored import IgnoredTally
 from bot.settings import Settings
@@ -59,9 +57,9 @@ from dialogs.messages import Attachment as FileAttachment
 from dialogs.messages import OutgoingMessage
 from services.delivery import PermanentFailure, RecipientUnreachable, RetryLater, TransientFailure
 from services.inbound import Inbound, InboundProcessor
-from storage import outbox
+from storage import chats, outbox
 from storage.files import FileStore
-from storage.orm import Chat
+from storage.sessions import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +208,7 @@ class TeamsIntake:
     def __init__(
         self,
         processor: InboundProcessor,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         ignored: IgnoredTally | None = None,
     ) -> None:
         self._processor = processor
@@ -435,7 +433,7 @@ class TeamsTransport:
     def __init__(
         self,
         auth: TeamsAuth,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         files: FileStore,
         file_url: Callable[[FileAttachment], str] | None = None,
     ) -> None:
@@ -449,27 +447,18 @@ class TeamsTransport:
     async def pace_groups(self, addresses: list[str]) -> dict[str, str]:
         """Each chat's tenant: Teams limits a bot's overall rate per app *and tenant*, and
         KS's members are ~370 tenants, so each tenant gets the overall pace of its own."""
-        groups: dict[str, str] = {}
         async with self._sessions() as session:
-            for start in range(0, len(addresses), 500):
-                rows = await session.execute(
-                    select(Chat.address, Chat.conversation_ref).where(
-                        Chat.channel == CHANNEL, Chat.address.in_(addresses[start : start + 500])
-                    )
-                )
-                for address, stored in rows:
-                    tenant = _get(stored, "conversation", "tenantId")  # conversation_reference
-                    if isinstance(tenant, str) and tenant:
-                        groups[address] = f"{CHANNEL}:{tenant.lower()}"
+            stored = await chats.conversation_references(session, CHANNEL, addresses)
+        groups: dict[str, str] = {}
+        for address, reference in stored.items():
+            tenant = _get(reference, "conversation", "tenantId")  # conversation_reference
+            if isinstance(tenant, str) and tenant:
+                groups[address] = f"{CHANNEL}:{tenant.lower()}"
         return groups
 
     async def _reference(self, address: str) -> ConversationReference:
         async with self._sessions() as session:
-            stored = await session.scalar(
-                select(Chat.conversation_ref).where(
-                    Chat.channel == CHANNEL, Chat.address == address
-                )
-            )
+            stored = await chats.conversation_reference(session, CHANNEL, address)
         if not stored:
             raise PermanentFailure("no conversation reference stored for this Teams chat")
         return ConversationReference().deserialize(stored)

@@ -283,3 +283,27 @@ async def activate_contact(session: AsyncSession, contact_id: int) -> bool:
     contact.active = True
     contact.deactivated_at = None
     return True
+
+
+# The channels a contact can be pinned to; None: the one they used last.
+PREFERABLE_CHANNELS = ("telegram", "teams")
+
+
+async def set_preferred_channel(
+    session: AsyncSession, contact_id: int, channel: str | None
+) -> dict[str, Any]:
+    """Which channel reaches a contact who uses both Telegram and Teams (None: the last used).
+
+    Returns the choice and the channels the contact has chats on, so the caller can say
+    when the chosen one has none yet. ``LookupError`` for no such contact.
+    """
+    if channel is not None and channel not in PREFERABLE_CHANNELS:
+        raise ContactError(f"channel {channel!r} is not one of {', '.join(PREFERABLE_CHANNELS)}")
+    contact = await session.get(Contact, contact_id)
+    if contact is None:
+        raise LookupError(f"no contact with id {contact_id}")
+    contact.preferred_channel = channel
+    channels = sorted(
+        set(await session.scalars(select(Chat.channel).where(Chat.contact_id == contact_id)))
+    )
+    return {"id": contact_id, "preferred_channel": contact.preferred_channel, "channels": channels}

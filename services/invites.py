@@ -25,7 +25,8 @@ from urllib.parse import quote
 from sqlalchemy import delete, distinct, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.orm import Chat, CodeAttempt, Contact, Invitation
+from services.contacts import pending_contacts
+from storage.orm import Chat, CodeAttempt, Contact, Invitation, Organisation
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,46 @@ async def issue_code(
     )
     await session.flush()
     return IssuedCode(contact_id, code, now + ttl)
+
+
+@dataclass(frozen=True)
+class Invited:
+    """A contact with a fresh code, and what a mail merge needs to reach them."""
+
+    contact_id: int
+    name: str
+    email: str | None
+    org: str
+    org_name: str
+    code: str
+    expires_at: datetime
+
+
+async def invite_contacts(
+    session: AsyncSession, now: datetime, ttl: timedelta, contact_id: int | None = None
+) -> list[Invited]:
+    """Codes for one active contact, or (no ``contact_id``) for every active contact who
+    needs one: no chat yet and no code that could still be used.
+
+    ``LookupError`` when ``contact_id`` is not an active contact.
+    """
+    if contact_id is not None:
+        contact = await session.get(Contact, contact_id)
+        if contact is None or not contact.active:
+            raise LookupError(f"no active contact with id {contact_id}")
+        targets = [contact]
+    else:
+        targets = await pending_contacts(session, now)
+    invited = []
+    for target in targets:
+        code = await issue_code(session, target.id, now, ttl)
+        organisation = await session.get(Organisation, target.organisation_id)
+        assert organisation is not None  # a foreign key
+        invited.append(
+            Invited(target.id, target.name, target.email, organisation.code, organisation.name,
+                    code.code, code.expires_at)
+        )  # fmt: skip
+    return invited
 
 
 RedeemOutcome = Literal["ok", "already_yours", "unknown", "expired", "used", "locked"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,3 +92,15 @@ class SurveyCatalog:
         survey = load_survey_text(row.definition, f"{row.source_name} (version {row.version})")
         self._cache[version_id] = survey
         return survey
+
+
+async def survey_versions(session: AsyncSession) -> list[dict[str, Any]]:
+    """Every stored version of every survey, by key and version."""
+    rows = await session.scalars(
+        select(SurveyVersion).order_by(SurveyVersion.key, SurveyVersion.version)
+    )
+    return [
+        {"key": r.key, "version": r.version, "title": r.title, "source": r.source_name,
+         "id": r.id, "created_at": r.created_at.isoformat()}
+        for r in rows
+    ]  # fmt: skip

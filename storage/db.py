@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./lyttepost.db"
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 SUPPORTED_URLS = (
     "sqlite+aiosqlite:///FILE (e.g. sqlite+aiosqlite:///./lyttepost.db) or "

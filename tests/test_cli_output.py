@@ -1,9 +1,10 @@
 """What the annual-cycle and publication commands print, for people and with ``--json``.
 
-These pin the output of ``plan``, ``rounds`` (status, history and the changes),
-``admins``, ``scheduler status``, ``broadcast``, ``notice``, ``publications`` and
-``report build``, so their database work can move into ``services/`` without a
-visible change. Run in-process with Typer's CliRunner on one SQLite database for the
+These pin the output of ``plan``, ``rounds`` (create, status, history and the changes),
+``admins``, ``scheduler status``, ``broadcast``, ``notice``, ``publications``,
+``report build``, ``members list``, ``surveys list``, ``contacts channel``, ``invites
+create``, ``privacy`` and the contacts' life cycle, so their database work can move into
+``services/`` without a visible change. Run in-process with Typer's CliRunner on one SQLite database for the
 module; each test uses organisations of its own.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -549,3 +551,232 @@ def test_report_build_lists_its_files_and_the_draft(tmp_path: Path) -> None:
     assert error("report", "build", "99999", "--out", str(tmp_path / "x")) == (
         "error: no round with id 99999"
     )
+
+
+# --- members, surveys, contacts' channel, invitations ------------------------------------------
+
+
+def test_members_and_surveys_list_print_one_line_each() -> None:
+    troms = ok("members", "list", "--county", "55").stdout
+    assert lines(troms)[:3] == [
+        "  55  Troms fylkeskommune            fylkeskommune             Troms",
+        "5501  Tromsø                         kommune                   Troms",
+        "5503  Harstad                        kommune                   Troms",
+    ]
+    rows = as_json("members", "list", "--county", "55")
+    assert len(rows) == len(lines(troms)) == 22
+    assert rows[1] == {
+        "org": "5501", "name": "Tromsø", "kind": "kommune", "county": "55", "county_name": "Troms",
+    }  # fmt: skip
+    assert [r["org"] for r in as_json("members", "list", "--county", "3")] == ["0301"]  # 03: Oslo
+    everyone = as_json("members", "list")
+    assert len(everyone) == len(lines(ok("members", "list").stdout)) == 371
+    assert [r["org"] for r in everyone] == sorted(r["org"] for r in everyone)
+
+    assert ok("surveys", "list").stdout == (
+        "kvartalsvis-behov v1: Kvartalsvis behovsinnhenting (kvartalsvis-behov.yaml)\n"
+    )
+    (survey,) = as_json("surveys", "list")
+    assert survey == {
+        "key": "kvartalsvis-behov", "version": 1, "title": "Kvartalsvis behovsinnhenting",
+        "source": "kvartalsvis-behov.yaml", "id": survey["id"], "created_at": survey["created_at"],
+    }  # fmt: skip
+    assert datetime.fromisoformat(survey["created_at"]).utcoffset() is not None
+
+
+def test_contacts_channel_says_where_a_contact_is_reached() -> None:
+    contact = contact_in_chat("5503", "Harstad Leder")
+    assert ok("contacts", "channel", "--contact", str(contact), "--channel", "teams").stdout == (
+        f"contact {contact}: reached on teams (no teams chat yet)\n"
+    )
+    assert as_json("contacts", "channel", "--contact", str(contact), "--channel", "telegram") == {
+        "id": contact, "preferred_channel": "telegram", "channels": ["console"],
+    }  # fmt: skip
+    (listed,) = as_json("contacts", "list", "--org", "5503")
+    assert listed["preferred_channel"] == "telegram"
+    assert ok("contacts", "channel", "--contact", str(contact), "--channel", "auto").stdout == (
+        f"contact {contact}: reached on auto\n"
+    )
+    (listed,) = as_json("contacts", "list", "--org", "5503")
+    assert listed["preferred_channel"] is None
+    assert error("contacts", "channel", "--contact", str(contact), "--channel", "fax") == (
+        "error: --channel is telegram, teams or auto"
+    )
+    assert error("contacts", "channel", "--contact", "99999", "--channel", "teams") == (
+        "error: no contact with id 99999"
+    )
+
+
+def test_invites_create_prints_codes_and_says_when_none_are_needed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = as_json("contacts", "add", "--org", "5510", "--name", "Kvæfjord Leder",
+                    "--role", "radmann", "--email", "leder@kvafjord.kommune.no")["id"]  # fmt: skip
+    second = as_json("contacts", "add", "--org", "5512", "--name", "Tjeldsund Leder",
+                     "--role", "radmann")["id"]  # fmt: skip
+    unlinked = invoke("invites", "create", "--contact", str(first))
+    assert unlinked.exit_code == 0 and unlinked.stderr == (
+        "warning: no TELEGRAM_BOT_USERNAME, TELEGRAM_BOT_TOKEN or MICROSOFT_APP_ID; links left out\n"
+    )
+    assert re.fullmatch(rf"{first:>5} 5510 Kvæfjord Leder {' ' * 15} [A-Z2-9]{{10}}  \n",
+                        unlinked.stdout), unlinked.stdout  # fmt: skip
+
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "@lyttepost_bot")
+    shown = ok("invites", "create", "--contact", str(first))
+    code = shown.stdout.split()[4]
+    assert (shown.stdout, shown.stderr) == (
+        f"{first:>5} 5510 Kvæfjord Leder {' ' * 15} {code}  "
+        f"https://t.me/lyttepost_bot?start={code}\n",
+        "",
+    )
+    issued = {row["contact_id"]: row for row in as_json("invites", "create", "--all-pending")}
+    assert first not in issued  # its code is still live
+    row = issued[second]
+    assert list(row) == ["contact_id", "name", "email", "org", "org_name", "code", "link",
+                         "teams_link", "expires_at"]  # fmt: skip
+    assert row == {
+        "contact_id": second, "name": "Tjeldsund Leder", "email": None, "org": "5512",
+        "org_name": "Dielddanuorri", "code": row["code"],
+        "link": f"https://t.me/lyttepost_bot?start={row['code']}", "teams_link": None,
+        "expires_at": row["expires_at"],
+    }  # fmt: skip
+    left = datetime.fromisoformat(row["expires_at"]) - datetime.now(UTC)
+    assert timedelta(days=59, hours=23) < left <= timedelta(days=60)
+    none_left = ok("invites", "create", "--all-pending")
+    assert (none_left.stdout, none_left.stderr) == ("", "no contacts need a code\n")
+    assert as_json("invites", "create", "--all-pending") == []
+
+    assert error("invites", "create") == "error: give either --contact ID or --all-pending"
+    assert error("invites", "create", "--contact", str(first), "--all-pending") == (
+        "error: give either --contact ID or --all-pending"
+    )
+    ok("contacts", "deactivate", str(second))
+    assert error("invites", "create", "--contact", str(second)) == (
+        f"error: no active contact with id {second} (see lyttepost contacts list)"
+    )
+    assert error("invites", "create", "--contact", "99999") == (
+        "error: no active contact with id 99999 (see lyttepost contacts list)"
+    )
+
+
+# --- rounds create -------------------------------------------------------------------------------
+
+
+def test_rounds_create_opens_now_or_plans_and_refuses_what_it_cannot_make() -> None:
+    contact_in_chat("5514", "Ibestad Leder")
+    opened = ok(
+        "rounds", "create", "--survey", "kvartalsvis-behov", "--orgs", "5514", "--closes", "2099-12-31"
+    )  # fmt: skip
+    round_id = int(opened.stdout.split()[1])
+    assert opened.stdout == f"round {round_id} open; 1 invitation queued\n"
+    events = as_json("rounds", "history", str(round_id))
+    assert [(e["action"], e["actor"]) for e in events] == [("opened", "cli"), ("invited", "cli")]
+    (listed,) = [r for r in as_json("rounds", "list") if r["id"] == round_id]
+    assert (listed["title"], listed["status"], listed["audience"]) == (
+        "Kvartalsvis behovsinnhenting", "open", {"kind": "orgs", "codes": ["5514"]},
+    )  # fmt: skip
+
+    planned = as_json(
+        "rounds", "create", "--survey", "kvartalsvis-behov", "--county", "55",
+        "--opens", "2099-06-01", "--closes", "2099-06-20", "--title", "Troms i juni",
+    )  # fmt: skip
+    assert planned == {
+        "id": planned["id"], "status": "planned", "survey": "kvartalsvis-behov",
+        "survey_version": 1, "invitations_queued": 0,
+    }  # fmt: skip
+    (listed,) = [r for r in as_json("rounds", "list") if r["id"] == planned["id"]]
+    assert (listed["title"], listed["opens_at"], listed["organisations"]) == (
+        "Troms i juni", "2099-06-01T06:00:00+00:00", 22,
+    )  # fmt: skip
+    started = as_json(
+        "rounds", "create", "--survey", "kvartalsvis-behov", "--orgs", "5516",
+        "--opens", "2001-01-01T09:00", "--closes", "2099-06-20",
+    )  # fmt: skip
+    assert (started["status"], started["invitations_queued"]) == ("open", 0)  # an opening passed
+
+    survey = ("rounds", "create", "--survey", "kvartalsvis-behov")
+    assert error(*survey, "--closes", "2001-01-01") == "error: the closing date has passed"
+    assert error("rounds", "create", "--survey", "ukjent", "--closes", "2099-01-01") == (
+        "error: no survey 'ukjent'; see 'lyttepost surveys list' (run 'lyttepost db upgrade' first)"
+    )
+    assert error(*survey, "--closes", "2099-01-01", "--orgs", "5514", "--county", "55") == (
+        "error: give --orgs or --county, not both"
+    )
+    assert error(*survey, "--closes", "2099-01-01", "--opens", "2099-02-01") == (
+        "error: the round must close after it opens"
+    )
+    assert error(*survey, "--closes", "2099-01-01", "--orgs", "9999") == (
+        "error: unknown organisation code(s): 9999"
+    )
+    assert error(*survey, "--closes", "snart") == (
+        "error: cannot read 'snart' as a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)"
+    )
+    for made in (round_id, planned["id"], started["id"]):
+        ok("rounds", "cancel", str(made), "--yes")
+
+
+# --- privacy and the contacts' life cycle --------------------------------------------------------
+
+ERASED = """\
+contact {id} erased:
+       1  chats (addresses, Teams references)
+       0  invitation codes
+       0  failed code attempts
+       2  messages from them
+       2  messages to them
+       0    of which still queued
+       0  free-text answers they wrote
+       0  responses unlinked (the organisation's answers stay)
+       0  round invitations unlinked
+       0  delivery lists naming them
+       0  history entries with them as actor
+       0  messages to others naming them (name removed)
+"""
+
+
+def test_privacy_and_life_cycle_commands_print_what_they_did() -> None:
+    contact = contact_in_chat("5518", "Loabák Leder")
+    cid = str(contact)
+    assert ok("contacts", "deactivate", cid).stdout == (
+        f"contact {cid} deactivated: 1 chats unbound, 0 codes revoked, 0 queued messages withdrawn\n"
+    )
+    assert ok("contacts", "deactivate", cid).stdout == f"contact {cid} was deactivated already\n"
+    assert ok("contacts", "list", "--org", "5518").stdout == (
+        f"{contact:>5} 5518 Loabák Leder                   radmann            not registered"
+        "  [deactivated]\n"
+    )
+    assert ok("contacts", "activate", cid).stdout == (
+        f"contact {cid} activated; give them a code: lyttepost invites create --contact {cid}\n"
+    )
+    assert ok("contacts", "activate", cid).stdout == f"contact {cid} is active already\n"
+    assert error("contacts", "activate", "99999") == "error: no contact with id 99999"
+    ok("chat", "--contact", cid, input="/avslutt\n")
+
+    exported = ok("privacy", "export", "--contact", cid)
+    document = json.loads(exported.stdout)
+    assert (document["status"], document["contact"]["name"], exported.stderr) == (
+        "active", "Loabák Leder", "",
+    )  # fmt: skip
+    asked = invoke("privacy", "erase", "--contact", cid)
+    assert asked.exit_code == 1 and asked.stdout == (
+        ERASED.replace("contact {id} erased:", f"Erasing contact {cid} (active) would remove:")
+    )
+    assert asked.stderr == f"nothing erased; run again with --yes to erase contact {cid}\n"
+    erased = ok("privacy", "erase", "--contact", cid, "--yes")
+    assert (erased.stdout, erased.stderr) == (ERASED.format(id=cid), "")
+    assert ok("privacy", "erase", "--contact", cid).stdout == f"contact {cid} is erased already\n"
+    again = ok("privacy", "export", "--contact", cid)
+    assert again.stderr.startswith(f"contact {cid} was erased on ")
+    assert error("privacy", "export", "--contact", "99999") == "error: no contact with id 99999"
+    assert error("privacy", "erase", "--contact", "99999") == "error: no contact with id 99999"
+
+    swept = ok("privacy", "sweep").stdout
+    assert re.fullmatch(
+        r"rounds erased: none; free-text answers 0, responses unlinked 0; inbound messages "
+        r"deleted 0, sent texts removed 0, code attempts deleted 0\n",
+        swept,
+    ), swept
+    status = lines(ok("privacy", "status").stdout)
+    assert re.fullmatch(r"daily sweep: next \d{4}-\d\d-\d\d 04:30, last \d{4}-\d\d-\d\d", status[0])
+    assert status[1] == "rounds (free text and links to persons):"
+    assert re.fullmatch(r"contacts: \d+ active, \d+ deactivated, [1-9]\d* erased", status[-1])

@@ -10,6 +10,7 @@ Runs on SQLite and PostgreSQL (the ``sessions`` fixture).
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import channel_pacings
@@ -17,7 +18,7 @@ from bot.settings import Settings
 from bot.teams import TeamsTransport
 from bot.teams_auth import build_teams_auth
 from dialogs.messages import OutgoingMessage
-from services.delivery import Sender
+from services.delivery import PermanentFailure, Sender
 from storage import outbox
 from storage.files import FileStore
 from storage.orm import Chat, OutboxMessage
@@ -124,3 +125,29 @@ async def test_each_tenant_has_an_overall_pace_of_its_own(sessions) -> None:
             assert teams.stats.max_in_window(1.0, tenant_id=tenant) <= 9
         # ... and the tenants side by side: more per second overall than one tenant's pace.
         assert teams.stats.max_in_window(1.0) > 10
+
+
+async def test_the_transport_reads_tenants_and_references_from_the_stored_chats(sessions) -> None:
+    """Pace groups come from each Teams chat's stored reference (in batches, other channels
+    left alone); a chat with no stored reference cannot be sent to."""
+    settings = Settings(_env_file=None, teams_enabled=True)
+    transport = TeamsTransport(build_teams_auth(settings), sessions, FileStore(sessions))
+    addresses = [f"a:many-{n}" for n in range(501)]  # more than one batch of 500
+    tenant = {address: "Tenant-A" if n % 2 else "tenant-b" for n, address in enumerate(addresses)}
+    async with sessions() as session, session.begin():
+        for n, address in enumerate(addresses):
+            session.add(Chat(channel="teams", address=address, user_id=f"29:{n}",
+                             conversation_ref={"conversation": {"id": address,
+                                                                "tenantId": tenant[address]}}))  # fmt: skip
+        session.add(Chat(channel="teams", address="a:no-tenant", user_id="29:x",
+                         conversation_ref={"conversation": {"id": "a:no-tenant"}}))  # fmt: skip
+        session.add(Chat(channel="teams", address="a:bare", user_id="29:y"))
+        session.add(Chat(channel="telegram", address="a:only-telegram", user_id="1",
+                         conversation_ref={"conversation": {"tenantId": "elsewhere"}}))  # fmt: skip
+    groups = await transport.pace_groups(
+        [*addresses, "a:no-tenant", "a:bare", "a:only-telegram", "a:unknown"]
+    )
+    assert groups == {address: f"teams:{tenant[address].lower()}" for address in addresses}
+    for address in ("a:bare", "a:unknown", "a:only-telegram"):
+        with pytest.raises(PermanentFailure, match="no conversation reference stored"):
+            await transport.deliver(address, OutgoingMessage(text="Hei"), None)
