@@ -158,6 +158,15 @@ def test_an_unsupported_database_url_is_one_line_for_every_command(
     assert "hemmelig" not in line  # a password in the URL is never repeated
 
 
+@pytest.mark.parametrize("command", [("rounds", "list"), ("members", "list")])
+def test_an_unknown_time_zone_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("TIMEZONE", "Europe/Olso")
+    line = one_line_error(invoke(*command))
+    assert "TIMEZONE" in line and "Europe/Olso" in line
+
+
 # --- rounds list and close ---------------------------------------------------------------------
 
 
