@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from bot.cli_context import CliContext, cli_context
-from bot.cli_support import JsonOption, emit, fail, run_async
+from bot.cli_support import JsonOption, counted, emit, fail, run_async
 
 privacy_app = typer.Typer(
     help="Personal data: access, erasure and retention (GDPR).", no_args_is_help=True
@@ -207,12 +207,13 @@ def _status_lines(document: dict[str, Any], zone: ZoneInfo) -> None:
     for r in document["rounds"]:
         when = {
             "erased": f"erased {_local(r['erased_at'], zone)}",
-            "running": f"{r['retention_months']} months after it closes",
+            "running": f"{counted(r['retention_months'], 'month')} after it closes",
             "due": f"due now (since {_local(r['erase_due_at'], zone)}); the next sweep erases it",
             "scheduled": f"erased {_local(r['erase_due_at'], zone)}",
         }[r["state"]]
         typer.echo(f"  {r['id']:>4} {r['status']:<9} {r['title'][:40]:<40} {when}")
-    typer.echo(f"raw messages (kept {document['raw_message_retention_days']} days once handled):")
+    kept = counted(document["raw_message_retention_days"], "day")
+    typer.echo(f"raw messages (kept {kept} once handled):")
     for name, label in (
         ("inbound_events", "messages from members"),
         ("outbox_texts", "texts of sent messages"),
@@ -326,9 +327,9 @@ def contacts_deactivate(
         lambda: typer.echo(
             f"contact {contact_id} was deactivated already"
             if result["already"]
-            else f"contact {contact_id} deactivated: {result['chats_unbound']} chats unbound, "
-            f"{result['codes_revoked']} codes revoked, {result['messages_withdrawn']} queued "
-            "messages withdrawn"
+            else f"contact {contact_id} deactivated: {counted(result['chats_unbound'], 'chat')} "
+            f"unbound, {counted(result['codes_revoked'], 'code')} revoked, "
+            f"{counted(result['messages_withdrawn'], 'queued message')} withdrawn"
         ),
     )
 

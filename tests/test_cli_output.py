@@ -738,7 +738,7 @@ def test_privacy_and_life_cycle_commands_print_what_they_did() -> None:
     contact = contact_in_chat("5518", "Loabák Leder")
     cid = str(contact)
     assert ok("contacts", "deactivate", cid).stdout == (
-        f"contact {cid} deactivated: 1 chats unbound, 0 codes revoked, 0 queued messages withdrawn\n"
+        f"contact {cid} deactivated: 1 chat unbound, 0 codes revoked, 0 queued messages withdrawn\n"
     )
     assert ok("contacts", "deactivate", cid).stdout == f"contact {cid} was deactivated already\n"
     assert ok("contacts", "list", "--org", "5518").stdout == (
