@@ -42,13 +42,7 @@ async def measure(delay: float, silent: bool, seconds: float) -> None:
                 database_url=f"sqlite+aiosqlite:///{workdir / 'lyttepost.db'}",
                 api_base_url=telegram.base_url,
                 workdir=workdir,
-                extra_env={
-                    "TEAMS_ENABLED": "true",
-                    "MICROSOFT_APP_ID": login.app_id,
-                    "MICROSOFT_APP_PASSWORD": login.app_password,
-                    "TEAMS_OPENID_METADATA_URL": login.metadata_url,
-                    "MICROSOFT_LOGIN_URL": login.login_url,
-                },
+                extra_env=login.bot_env(),
             )
             await asyncio.to_thread(deployment.cli, "db", "upgrade")
             await bind_contacts(deployment.database_url, 1, CHAT)

@@ -14,8 +14,7 @@ the freeze tests need. No pytest imports: benches may use it.
 Usage::
 
     async with LoginStandIn() as login:
-        settings = {"TEAMS_OPENID_METADATA_URL": login.metadata_url,
-                    "MICROSOFT_LOGIN_URL": login.login_url}
+        env = login.bot_env()  # TEAMS_ENABLED, the app's credentials, these addresses
         headers = {"Authorization": login.authorization(app_id, service_url)}
 """
 
@@ -162,6 +161,16 @@ class LoginStandIn:
     def login_url(self) -> str:
         """For MICROSOFT_LOGIN_URL (the token endpoint is ``{login_url}/{tenant}/oauth2/v2.0/token``)."""
         return self.base_url
+
+    def bot_env(self) -> dict[str, str]:
+        """The settings that make a Lyttepost process a Teams bot signing in here."""
+        return {
+            "TEAMS_ENABLED": "true",
+            "MICROSOFT_APP_ID": self.app_id,
+            "MICROSOFT_APP_PASSWORD": self.app_password,
+            "TEAMS_OPENID_METADATA_URL": self.metadata_url,
+            "MICROSOFT_LOGIN_URL": self.login_url,
+        }
 
     # --- behaviour ----------------------------------------------------------------------
 
