@@ -1,4 +1,5 @@
-"""Norwegian date formatting for texts members read (pure: the zone is passed in)."""
+"""Date formatting: Norwegian for texts members read (pure: the zone is passed in), and
+ISO 8601 for the JSON documents the CLI and exports write."""
 
 from __future__ import annotations
 
@@ -21,3 +22,8 @@ def format_datetime(moment: datetime, zone: ZoneInfo) -> str:
     """``15. desember 2026 kl. 12.00`` in the given zone (Norwegian time notation)."""
     local = moment.astimezone(zone)
     return f"{format_date(moment, zone)} kl. {local.hour:02d}.{local.minute:02d}"
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 with its offset, or None: how JSON documents carry a moment that may be unset."""
+    return moment.isoformat() if moment else None

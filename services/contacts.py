@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.dates import iso
 from storage.db import affected_rows
 from storage.orm import Chat, Contact, Invitation, Organisation, OutboxMessage
 from storage.seed import resolve_org_code
@@ -204,14 +205,14 @@ async def list_contacts(session: AsyncSession, org_code: str | None = None) -> l
         assert chat.contact_id is not None
         chats.setdefault(chat.contact_id, []).append(
             {"channel": chat.channel, "reachable": chat.unreachable_at is None,
-             "last_seen_at": chat.last_seen_at.isoformat() if chat.last_seen_at else None}
+             "last_seen_at": iso(chat.last_seen_at)}
         )  # fmt: skip
     return [
         {"id": contact.id, "org": organisation.code, "org_name": organisation.name,
          "name": contact.name, "role": contact.role, "email": contact.email,
          "active": contact.active, "is_admin": contact.is_admin,
          "preferred_channel": contact.preferred_channel, "chats": chats.get(contact.id, []),
-         "deactivated_at": contact.deactivated_at.isoformat() if contact.deactivated_at else None}
+         "deactivated_at": iso(contact.deactivated_at)}
         for contact, organisation in rows
     ]  # fmt: skip
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.answers import format_answer
+from dialogs.dates import iso
 from dialogs.model import AnswerValue, Survey
 from dialogs.state import ResponseState
 from reports.cells import csv_row, put_row
@@ -39,10 +39,6 @@ FIXED_COLUMNS = [
     "started_at",
     "submitted_at",
 ]
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 async def round_export(
@@ -72,8 +68,8 @@ async def round_export(
                 "contact_id": contact.id if contact else None,
                 "contact_name": contact.name if contact else None,
                 "status": response.status,
-                "started_at": _iso(response.started_at),
-                "submitted_at": _iso(response.submitted_at),
+                "started_at": iso(response.started_at),
+                "submitted_at": iso(response.submitted_at),
                 "answers": [{"question": qid, "value": value} for qid, value in answers.items()],
             }
         )

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import String, and_, cast, delete, false, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.dates import iso
 from services.responses import erase_free_text
 from services.surveys import SurveyCatalog
 from storage.orm import (
@@ -58,10 +59,6 @@ async def record(
                         detail=detail)
     )  # fmt: skip
     log.info("privacy: %s by %s (contact %s)", action, actor, contact_id)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 # --- whose data is where ----------------------------------------------------------------------
@@ -149,25 +146,25 @@ async def export_contact(
         "id": contact.id, "name": contact.name, "role": contact.role, "email": contact.email,
         "organisation": {"code": organisation.code, "name": organisation.name},
         "is_admin": contact.is_admin, "preferred_channel": contact.preferred_channel,
-        "active": contact.active, "created_at": _iso(contact.created_at),
-        "deactivated_at": _iso(contact.deactivated_at),
+        "active": contact.active, "created_at": iso(contact.created_at),
+        "deactivated_at": iso(contact.deactivated_at),
     }  # fmt: skip
     document["chats"] = [
         {"channel": c.channel, "address": c.address, "user_id": c.user_id,
-         "registered_now": c.contact_id == contact_id, "created_at": _iso(c.created_at),
-         "last_seen_at": _iso(c.last_seen_at), "unreachable_at": _iso(c.unreachable_at),
+         "registered_now": c.contact_id == contact_id, "created_at": iso(c.created_at),
+         "last_seen_at": iso(c.last_seen_at), "unreachable_at": iso(c.unreachable_at),
          "conversation_reference": c.conversation_ref}
         for c in chats
     ]  # fmt: skip
     document["invitation_codes"] = [
-        {"created_at": _iso(i.created_at), "expires_at": _iso(i.expires_at),
-         "used_at": _iso(i.used_at), "revoked_at": _iso(i.revoked_at)}
+        {"created_at": iso(i.created_at), "expires_at": iso(i.expires_at),
+         "used_at": iso(i.used_at), "revoked_at": iso(i.revoked_at)}
         for i in await session.scalars(
             select(Invitation).where(Invitation.contact_id == contact_id).order_by(Invitation.id)
         )
     ]  # fmt: skip
     document["code_attempts"] = [
-        {"channel": a.channel, "address": a.address, "at": _iso(a.attempted_at)}
+        {"channel": a.channel, "address": a.address, "at": iso(a.attempted_at)}
         for a in await session.scalars(
             select(CodeAttempt)
             .where(_at((CodeAttempt.channel, CodeAttempt.address), addresses))
@@ -175,7 +172,7 @@ async def export_contact(
         )
     ]
     document["rounds_invited"] = [
-        {"round_id": round_id, "invited_at": _iso(at)}
+        {"round_id": round_id, "invited_at": iso(at)}
         for round_id, at in await session.execute(
             select(RoundInvitee.round_id, RoundInvitee.invited_at)
             .where(RoundInvitee.contact_id == contact_id)
@@ -184,8 +181,8 @@ async def export_contact(
     ]
     document["responses"] = await _responses(session, catalog, contact_id)
     document["messages_from_contact"] = [
-        {"channel": e.channel, "address": e.address, "received_at": _iso(e.received_at),
-         "processed_at": _iso(e.processed_at), "event": e.payload}
+        {"channel": e.channel, "address": e.address, "received_at": iso(e.received_at),
+         "processed_at": iso(e.processed_at), "event": e.payload}
         for e in await session.scalars(
             select(InboundEvent)
             .where(_at((InboundEvent.channel, InboundEvent.address), addresses))
@@ -194,8 +191,8 @@ async def export_contact(
     ]  # fmt: skip
     document["messages_to_contact"] = [
         {"channel": m.channel, "address": m.address, "kind": m.kind, "status": m.status,
-         "created_at": _iso(m.created_at), "sent_at": _iso(m.sent_at),
-         "text_removed_at": _iso(m.purged_at), "message": m.payload or None}
+         "created_at": iso(m.created_at), "sent_at": iso(m.sent_at),
+         "text_removed_at": iso(m.purged_at), "message": m.payload or None}
         for m in await session.scalars(
             select(OutboxMessage)
             .where(
@@ -231,7 +228,7 @@ async def _responses(
         found.append({
             "round_id": round_.id, "round_title": round_.title,
             "organisation": organisation.code, "status": response.status,
-            "started_at": _iso(response.started_at), "submitted_at": _iso(response.submitted_at),
+            "started_at": iso(response.started_at), "submitted_at": iso(response.submitted_at),
             "answers": [
                 {"question": qid,
                  "label": (q.label or q.text) if (q := survey.question(qid)) else None,

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.dates import iso
 from dialogs.messages import Attachment, OutgoingMessage
 from services.rounds import latest_chat
 from services.segments import Recipient, Segment, resolve_segment
@@ -141,7 +142,7 @@ async def overview(session: AsyncSession) -> list[dict[str, Any]]:
     return [
         {"id": p.id, "kind": p.kind, "title": p.title, "status": p.status,
          "round": p.round_id, "recipients": p.recipients,
-         "published_at": p.published_at.isoformat() if p.published_at else None}
+         "published_at": iso(p.published_at)}
         for p in rows
     ]  # fmt: skip
 

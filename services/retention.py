@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from dialogs.dates import iso
 from services import privacy
 from services.lifecycle import record_event
 from services.responses import erase_free_text
@@ -245,8 +246,8 @@ async def retention_status(
             state = "due" if due <= now else "scheduled"
         rounds.append({
             "id": round_.id, "title": round_.title, "status": round_.status,
-            "ended_at": _iso(round_ended_at(round_)), "retention_months": round_.retention_months,
-            "erase_due_at": _iso(due), "erased_at": _iso(round_.personal_data_erased_at),
+            "ended_at": iso(round_ended_at(round_)), "retention_months": round_.retention_months,
+            "erase_due_at": iso(due), "erased_at": iso(round_.personal_data_erased_at),
             "state": state,
         })  # fmt: skip
     cutoff = now - timedelta(days=raw_days)
@@ -271,7 +272,7 @@ async def retention_status(
     return {
         "now": now.isoformat(),
         "raw_message_retention_days": raw_days,
-        "next_sweep_at": _iso(next_sweep_at),
+        "next_sweep_at": iso(next_sweep_at),
         "last_sweep": {"at": last.at.isoformat(), **last.detail} if last else None,
         "rounds": rounds,
         "raw": raw,
@@ -293,7 +294,7 @@ async def _raw(
     return {
         "held": int(held or 0),
         "due_now": int(due or 0),
-        "next_due_at": _iso(oldest + timedelta(days=raw_days)) if oldest else None,
+        "next_due_at": iso(oldest + timedelta(days=raw_days)) if oldest else None,
     }
 
 
@@ -304,7 +305,3 @@ async def _contact_counts(session: AsyncSession) -> dict[str, int]:
         key = "erased" if erased_at is not None else "active" if active else "deactivated"
         counts[key] += 1
     return counts
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
