@@ -121,8 +121,12 @@ async def test_each_tenant_has_an_overall_pace_of_its_own(sessions) -> None:
                 f"{conversation} del {i}" for i in range(CALLS_EACH)
             ]
         assert teams.stats.rejected_429 == 0
-        for tenant in tenants:  # each tenant within its pace (8/s, one more on a boundary)
-            assert teams.stats.max_in_window(1.0, tenant_id=tenant) <= 9
+        # Each tenant within the limit the stand-in enforces. The sender paces at 8/s, but the
+        # stand-in stamps *arrival* times, and on a loaded machine one late request arrives
+        # bunched with the next ones (CI once counted 10 in a second); the tenant's limit is
+        # what Teams judges, and no 429 above shows it was kept.
+        for tenant in tenants:
+            assert teams.stats.max_in_window(1.0, tenant_id=tenant) <= 10
         # ... and the tenants side by side: more per second overall than one tenant's pace.
         assert teams.stats.max_in_window(1.0) > 10
 
