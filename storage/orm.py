@@ -128,6 +128,9 @@ class Chat(Base):
     address: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[str | None] = mapped_column(String(200))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    # A KS staff member's chat (bound with a staff code): admin commands and previews,
+    # never a respondent's. A chat may carry both while an old admin contact is migrated.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     awaiting_code: Mapped[bool] = mapped_column(Boolean, default=False)
     active_response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))
     conversation_ref: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -447,4 +450,73 @@ class PrivacyLogEntry(Base):
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(30))
     contact_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Staff(Base):
+    """A KS staff member or admin: the people who run Lyttepost, not members' contacts.
+
+    ``role`` is ``viewer`` (progress and results), ``staff`` (also free text with names,
+    tags, publications) or ``admin`` (also rounds, plans, surveys, contacts, staff).
+    ``email`` is stored lower-case; it is how Entra sign-in finds the account.
+    """
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deactivated_at: Mapped[datetime | None]
+
+
+class StaffToken(Base):
+    """A secret handed to a staff member: a single-use login link, a chat-binding code or
+    a personal API token. Only its SHA-256 hash is kept (like invitation codes)."""
+
+    __tablename__ = "staff_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # login_link | chat_code | api
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    used_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie holds a random token whose hash is kept here, so a
+    session can be ended on the server (logout, idle expiry, a deactivated account)."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(10))  # link | oidc
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """One write by a person or a door (workspace, CLI, chat command): who, what, when,
+    on what. ``detail`` holds counts and identifiers, never members' answers."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))  # staff:3, cli, scheduler, contact:5
+    staff_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    door: Mapped[str] = mapped_column(String(10))  # web | api | cli | chat | system
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target: Mapped[str | None] = mapped_column(String(120))  # round:5, contact:12 ...
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
