@@ -65,6 +65,38 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
 
+    # KS's workspace (docs/decisions/0015). Staff sign in with Microsoft Entra ID when the
+    # three ENTRA_* values are set; single-use login links work always. ENTRA_METADATA_URL
+    # overrides where the OpenID configuration is read (tests point it at a stand-in).
+    entra_tenant_id: str = ""
+    entra_client_id: str = ""
+    entra_client_secret: str = ""
+    entra_metadata_url: str = ""
+    # A signed-in browser is signed out after this long without a request.
+    workspace_idle_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
+    # Failed sign-ins (wrong or used links, refused Entra accounts) per address and 15 min.
+    workspace_login_failures: int = Field(default=10, ge=1)
+
+    def workspace_base_url(self) -> str:
+        """Where staff reach the workspace: PUBLIC_BASE_URL, or the local address served."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = self.http_host if self.http_host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        return f"http://{host}:{self.http_port}"
+
+    def entra_enabled(self) -> bool:
+        """Entra sign-in is offered when the tenant, client id and secret are all set."""
+        return bool(self.entra_tenant_id and self.entra_client_id and self.entra_client_secret)
+
+    def entra_metadata(self) -> str:
+        """The OpenID configuration URL of KS's Entra tenant (or the override)."""
+        if self.entra_metadata_url:
+            return self.entra_metadata_url
+        return (
+            f"https://login.microsoftonline.com/{self.entra_tenant_id}"
+            "/v2.0/.well-known/openid-configuration"
+        )
+
     invite_ttl_days: int = Field(default=60, ge=1)
     # Telegram: about 30 messages/s overall, about 1/s per chat with short bursts.
     send_rate_per_second: float = Field(default=29.0, gt=0)
