@@ -26,6 +26,8 @@ from telegram.request import HTTPXRequest
 from bot.ignored import IgnoredTally
 from bot.settings import Settings
 from bot.telegram import TelegramIntake, TelegramTransport, webhook_handler
+from bot.web.context import Workspace
+from bot.web.routes import add_workspace
 from dialogs.privacy import PrivacyTerms
 from scheduler.cycle import Cycle
 from scheduler.service import CycleScheduler, process_identity
@@ -273,6 +275,24 @@ async def plain_errors(
         return web.Response(status=500, text="internal error")
 
 
+def workspace_for(runtime: Runtime) -> Workspace:
+    """KS's workspace over this runtime's database, catalogue, clock and cycle."""
+
+    def changed() -> None:
+        runtime.rounds_changed()
+        runtime.sender.wake()
+
+    return Workspace(
+        settings=runtime.settings,
+        sessions=runtime.sessions,
+        catalog=runtime.catalog,
+        zone=runtime.cycle.zone,
+        cycle=runtime.cycle,
+        clock=runtime.conversation.clock,
+        rounds_changed=changed,
+    )
+
+
 def web_app(runtime: Runtime) -> web.Application:
     """The one aiohttp application: health check, Telegram webhook, background work."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[plain_errors])
@@ -291,6 +311,7 @@ def web_app(runtime: Runtime) -> web.Application:
         return web.json_response(health)
 
     app.router.add_get("/healthz", healthz)
+    add_workspace(app, workspace_for(runtime))
     if runtime.teams_auth is not None:
         from bot.teams import messages_handler
 

@@ -495,10 +495,10 @@ def run() -> None:
     config = settings()
     configure_logging(config.log_level, config)
     if not config.telegram_bot_token and not config.teams_enabled:
-        fail(
-            "neither TELEGRAM_BOT_TOKEN nor TEAMS_ENABLED is set: no channel to run "
-            "(try 'lyttepost demo' for a local run)",
-            2,
+        typer.echo(
+            "no chat channel configured (TELEGRAM_BOT_TOKEN, TEAMS_ENABLED): running the "
+            f"workspace at {config.workspace_base_url()} and the annual cycle only",
+            err=True,
         )
     if config.telegram_webhook_url and not config.telegram_webhook_secret:
         fail(

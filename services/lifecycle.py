@@ -159,7 +159,13 @@ async def queue_invitations(
 
 
 async def send_reminders(
-    session: AsyncSession, round_: Round, now: datetime, zone: ZoneInfo, *, due_for: datetime
+    session: AsyncSession,
+    round_: Round,
+    now: datetime,
+    zone: ZoneInfo,
+    *,
+    due_for: datetime,
+    actor: str = "scheduler",
 ) -> int:
     """Remind every reachable contact of each organisation that has not submitted.
 
@@ -190,9 +196,30 @@ async def send_reminders(
         queued += await _send(session, now, round_, chat, contact, [message], "reminder", key)
     round_.last_reminder_for = due_for
     await record_event(
-        session, round_, now, "scheduler", "reminded", due_for=due_for.isoformat(), queued=queued
+        session, round_, now, actor, "reminded", due_for=due_for.isoformat(), queued=queued
     )
     return queued
+
+
+async def remind_now(
+    session: AsyncSession, round_: Round, now: datetime, zone: ZoneInfo, *, actor: str
+) -> ChangeResult:
+    """Remind the organisations still missing now, at a staff member's request.
+
+    It counts as the reminder planned for any moment up to now, so the cycle does not
+    send another one on top of it; later planned reminders still go out."""
+    if round_.status != "open":
+        raise LifecycleError(f"runde {round_.id} er ikke åpen, så ingen kan minnes på den")
+    if round_.paused_at is not None:
+        raise LifecycleError(f"runde {round_.id} er satt på pause; fortsett den først")
+    queued = await send_reminders(session, round_, now, zone, due_for=now, actor=actor)
+    return ChangeResult(round_.id, round_.status, notified=queued)
+
+
+async def waiting_contacts(session: AsyncSession, round_: Round) -> tuple[int, int]:
+    """How many reachable contacts, in how many organisations, a reminder would reach now."""
+    waiting = await _waiting_for(session, round_)
+    return len(waiting), len({organisation.id for _, _, organisation in waiting})
 
 
 async def skip_reminder(

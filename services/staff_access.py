@@ -80,6 +80,16 @@ async def issue_login_link(
     return login_url(base_url, issued.secret), issued.expires_at
 
 
+async def active_staff_for_link(session: AsyncSession, email: str) -> Staff:
+    """The active account a login link is for; ``LookupError`` naming the address if none."""
+    from services.staff import active_by_email, normalise_email
+
+    staff = await active_by_email(session, email)
+    if staff is None:
+        raise LookupError(f"no active staff account with e-mail {normalise_email(email)}")
+    return staff
+
+
 LinkOutcome = Literal["ok", "unknown", "used", "expired", "inactive"]
 
 
@@ -183,6 +193,24 @@ async def open_session(
     )
     await session.flush()
     return OpenedSession(cookie, csrf)
+
+
+async def sign_in(
+    session: AsyncSession, staff: Staff, via: Literal["link", "oidc"], now: datetime
+) -> OpenedSession:
+    """Open a session for ``staff`` and record the sign-in in the audit log."""
+    from services import audit
+
+    opened = await open_session(session, staff, via, now)
+    audit.record(
+        session,
+        audit.Actor.for_staff(staff, "web"),
+        "staff.login",
+        f"staff:{staff.id}",
+        now,
+        via=via,
+    )
+    return opened
 
 
 @dataclass(frozen=True)

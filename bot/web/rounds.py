@@ -1,0 +1,185 @@
+"""Runder: every round, one round's progress and history, and staff's changes to it with
+a confirmation that says what will happen and to how many."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from bot.web.context import Workspace, workspace_of
+from bot.web.overview import STATUS_NAMES
+from bot.web.render import page
+from bot.web.security import guarded, visitor_of
+from bot.web.steps import next_steps
+from services import audit, lifecycle, round_actions
+from services.lifecycle import LifecycleError
+from services.response_rate import round_progress
+from services.rounds import list_rounds
+from services.staff import has_role
+
+DONE = {
+    "pause": "Runden er satt på pause.",
+    "resume": "Runden fortsetter.",
+    "extend": "Fristen er flyttet.",
+    "reschedule": "Åpningen er flyttet.",
+    "close": "Runden er stengt.",
+    "cancel": "Runden er avlyst.",
+    "remind": "Påminnelsene er lagt i kø og sendes nå.",
+}
+EVENT_NAMES = {
+    "created": "opprettet", "opened": "åpnet", "invited": "invitasjoner sendt",
+    "reminded": "påminnelse sendt", "closed": "stengt", "closed_notified": "medlemmene fikk beskjed om stenging",
+    "cancelled": "avlyst", "paused": "satt på pause", "resumed": "fortsatt",
+    "rescheduled": "datoer endret", "reminder_skipped": "påminnelse hoppet over",
+}  # fmt: skip
+
+
+@guarded("viewer")
+async def rounds_list(request: web.Request) -> web.StreamResponse:
+    workspace = workspace_of(request)
+    async with workspace.sessions() as session:
+        rounds = await list_rounds(session)
+    for r in rounds:
+        r["opens"], r["closes"] = (
+            datetime.fromisoformat(r["opens_at"]),
+            datetime.fromisoformat(r["closes_at"]),
+        )
+    return page(
+        request,
+        "rounds.html",
+        {"rounds": list(reversed(rounds)), "status_names": STATUS_NAMES},
+        title="Runder",
+    )
+
+
+def _round_id(request: web.Request) -> int:
+    raw = request.match_info["round_id"]
+    if not raw.isdigit() or len(raw) > 9:
+        raise web.HTTPNotFound()
+    return int(raw)
+
+
+@guarded("viewer")
+async def round_page(request: web.Request) -> web.StreamResponse:
+    workspace = workspace_of(request)
+    round_id = _round_id(request)
+    async with workspace.sessions() as session:
+        try:
+            progress = await round_progress(session, round_id)
+        except LookupError:
+            raise web.HTTPNotFound() from None
+        round_ = await lifecycle.load_round(session, round_id)
+        history = await lifecycle.round_history(session, round_id)
+    for event in history:
+        event["moment"] = datetime.fromisoformat(event["at"])
+    steps = (await next_steps(workspace.cycle)).get(round_id, [])
+    visitor = visitor_of(request)
+    done = DONE.get(request.query.get("utfort", ""), "")
+    return page(
+        request,
+        "round.html",
+        {
+            "round": round_,
+            "progress": progress,
+            "history": history,
+            "event_names": EVENT_NAMES,
+            "steps": steps,
+            "status_names": STATUS_NAMES,
+            "may_change": has_role(visitor.staff, "admin"),
+            "actions": round_actions.ACTION_NAMES,
+            "notice": done,
+            "closes_local": _local_input(round_.closes_at, workspace),
+            "opens_local": _local_input(round_.opens_at, workspace),
+        },
+        title=round_.title,
+    )
+
+
+def _local_input(moment: datetime, workspace: Workspace) -> str:
+    return moment.astimezone(workspace.zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def _moment(value: str | None, workspace: Workspace, field: str) -> datetime | None:
+    """A ``datetime-local`` field's value in the workspace's zone."""
+    if not value:
+        return None
+    try:
+        naive = datetime.strptime(value.strip()[:16], "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise LifecycleError(f"{field} må være en dato og et klokkeslett") from None
+    return naive.replace(tzinfo=workspace.zone)
+
+
+@guarded("admin")
+async def confirm_action(request: web.Request) -> web.StreamResponse:
+    """The confirmation page: what the action will do, to how many, and a button."""
+    workspace = workspace_of(request)
+    round_id = _round_id(request)
+    query = request.query
+    try:
+        action = round_actions.parse_action(query.get("handling", ""))
+        opens_at = _moment(query.get("apner"), workspace, "Ny åpning")
+        closes_at = _moment(query.get("frist"), workspace, "Ny frist")
+        async with workspace.sessions() as session:
+            preview = await round_actions.preview(
+                session, round_id, action, workspace.now(), workspace.zone,
+                opens_at=opens_at, closes_at=closes_at,
+            )  # fmt: skip
+    except LookupError:
+        raise web.HTTPNotFound() from None
+    except LifecycleError as error:
+        return await _problem(request, round_id, str(error))
+    return page(
+        request,
+        "round_confirm.html",
+        {
+            "preview": preview,
+            "action_name": round_actions.ACTION_NAMES[action],
+            "apner": query.get("apner", ""),
+            "frist": query.get("frist", ""),
+        },
+        title=f"Bekreft: {round_actions.ACTION_NAMES[action]}",
+    )
+
+
+@guarded("admin")
+async def carry_out_action(request: web.Request) -> web.StreamResponse:
+    workspace = workspace_of(request)
+    round_id = _round_id(request)
+    form = await request.post()
+    visitor = visitor_of(request)
+    try:
+        action = round_actions.parse_action(str(form.get("handling", "")))
+        opens_at = _moment(str(form.get("apner", "")), workspace, "Ny åpning")
+        closes_at = _moment(str(form.get("frist", "")), workspace, "Ny frist")
+        actor = audit.Actor(f"staff:{visitor.staff.id}", "web", visitor.staff.id)
+        async with workspace.sessions.begin() as session:
+            await round_actions.carry_out(
+                session, round_id, action, workspace.now(), workspace.zone, workspace.catalog,
+                actor,
+                opens_at=opens_at, closes_at=closes_at,
+            )  # fmt: skip
+    except LookupError:
+        raise web.HTTPNotFound() from None
+    except LifecycleError as error:
+        return await _problem(request, round_id, str(error))
+    workspace.rounds_changed()
+    raise web.HTTPSeeOther(f"/runder/{round_id}?utfort={action}")
+
+
+async def _problem(request: web.Request, round_id: int, message: str) -> web.StreamResponse:
+    return page(
+        request,
+        "refused.html",
+        {"text": message[:1].upper() + message[1:] + ".", "back": f"/runder/{round_id}"},
+        title="Det gikk ikke",
+        status=409,
+    )
+
+
+def add_round_routes(app: web.Application) -> None:
+    app.router.add_get("/runder", rounds_list)
+    app.router.add_get("/runder/{round_id}", round_page)
+    app.router.add_get("/runder/{round_id}/bekreft", confirm_action)
+    app.router.add_post("/runder/{round_id}/handling", carry_out_action)

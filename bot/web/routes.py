@@ -1,0 +1,25 @@
+"""Mounting the workspace on the one aiohttp application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.web.context import WORKSPACE, Workspace
+from bot.web.login import add_login_routes
+from bot.web.overview import overview
+from bot.web.render import setup_templates
+from bot.web.rounds import add_round_routes
+
+STATIC = Path(__file__).parent / "static"
+
+
+def add_workspace(app: web.Application, workspace: Workspace) -> None:
+    """Pages, login and static files at the site's root."""
+    app[WORKSPACE] = workspace
+    setup_templates(app, workspace)
+    app.router.add_static("/static/", STATIC, append_version=False)
+    add_login_routes(app)
+    app.router.add_get("/", overview)
+    add_round_routes(app)
