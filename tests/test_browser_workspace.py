@@ -1,0 +1,136 @@
+"""The workspace in a real browser: headless Chromium, as KS staff would click through it.
+
+Each page is screenshotted into test-artifacts/screenshots and checked with axe-core
+(no serious or critical violation). SQLite only: the pages' queries run on both
+databases in tests/test_workspace_web.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.browser_support import chromium, look
+from tests.test_workspace_web import open_round_with_answers
+from tests.workspace_support import WorkspaceSite, workspace_site
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
+
+
+@pytest.fixture
+async def site(migrated_url: str) -> AsyncIterator[WorkspaceSite]:
+    async with workspace_site(migrated_url) as built:
+        yield built
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    async with chromium() as launched:
+        yield launched
+
+
+def base(site: WorkspaceSite) -> str:
+    return str(site.client.make_url("")).rstrip("/")
+
+
+async def signed_in_page(
+    site: WorkspaceSite, browser: Any, name: str, email: str, role: str
+) -> Any:
+    """A new browser context, signed in through a login link and its button."""
+    await site.staff(name, email, role)
+    context = await browser.new_context(locale="nb-NO")
+    page = await context.new_page()
+    await page.goto(base(site) + await site.login_link(email))
+    await page.get_by_role("button", name="Logg inn").click()
+    await page.wait_for_url(base(site) + "/")
+    return page
+
+
+async def test_login_by_link_and_a_used_link_refused(site: WorkspaceSite, browser: Any) -> None:
+    await site.staff("Kari Nordmann", "kari@ks.no", "staff")
+    link = base(site) + await site.login_link("kari@ks.no")
+    page = await (await browser.new_context()).new_page()
+    await page.goto(base(site) + "/")
+    assert page.url.startswith(base(site) + "/logg-inn")
+    await look(page, "logg-inn")
+    await page.goto(link)
+    await look(page, "logg-inn-lenke")
+    await page.get_by_role("button", name="Logg inn").click()
+    await page.wait_for_url(base(site) + "/")
+    assert "Kari Nordmann" in await page.locator("header").inner_text()
+
+    stranger = await (await browser.new_context()).new_page()
+    await stranger.goto(link)
+    await stranger.get_by_role("button", name="Logg inn").click()
+    assert "allerede brukt" in await stranger.locator("main").inner_text()
+    await look(stranger, "logg-inn-brukt-lenke")
+
+
+async def test_the_overview_shows_the_open_rounds_real_figures(
+    site: WorkspaceSite, browser: Any
+) -> None:
+    await open_round_with_answers(site, ["0301", "4601", "3301", "5001"])
+    page = await signed_in_page(site, browser, "Vera Leser", "vera@ks.no", "viewer")
+    main = page.locator("main")
+    assert "Åpen nå: Behov vinter 2027" in await main.inner_text()
+    assert "(4 av 371)" in await main.inner_text()
+    oslo = page.get_by_role("row", name="Oslo")
+    assert "1 av 1" in await oslo.inner_text() and "100" in await oslo.inner_text()
+    await look(page, "oversikt")
+    await page.get_by_role("link", name="Runder").first.click()
+    await look(page, "runder")
+
+
+async def test_closing_a_round_with_confirmation(site: WorkspaceSite, browser: Any) -> None:
+    round_id = await open_round_with_answers(site, ["0301"])
+    page = await signed_in_page(site, browser, "Ada Admin", "ada@ks.no", "admin")
+    await page.goto(f"{base(site)}/runder/{round_id}")
+    await look(page, "runde")
+    await page.get_by_role("button", name="Steng nå").click()
+    assert "1 organisasjon har svart" in await page.locator("main").inner_text()
+    await look(page, "runde-bekreft-steng")
+    await page.get_by_role("button", name="Ja, steng nå").click()
+    await page.wait_for_url(f"{base(site)}/runder/{round_id}?utfort=close")
+    assert "Runden er stengt." in await page.locator("main").inner_text()
+    assert await page.locator("main span.status").first.inner_text() == "stengt"
+
+
+async def test_a_viewer_sees_no_change_buttons_and_a_forged_post_gets_403(
+    site: WorkspaceSite, browser: Any
+) -> None:
+    round_id = await open_round_with_answers(site, [])
+    page = await signed_in_page(site, browser, "Vera Leser", "vera@ks.no", "viewer")
+    await page.goto(f"{base(site)}/runder/{round_id}")
+    assert await page.get_by_role("button", name="Steng nå").count() == 0
+    token = await page.locator("input[name=csrf_token]").first.get_attribute("value")
+    response = await page.request.post(
+        f"{base(site)}/runder/{round_id}/handling",
+        form={"csrf_token": token, "handling": "close"},
+    )
+    assert response.status == 403
+
+
+async def test_a_post_without_the_csrf_token_is_refused(site: WorkspaceSite, browser: Any) -> None:
+    round_id = await open_round_with_answers(site, [])
+    page = await signed_in_page(site, browser, "Ada Admin", "ada@ks.no", "admin")
+    response = await page.request.post(
+        f"{base(site)}/runder/{round_id}/handling", form={"handling": "close"}
+    )
+    assert response.status == 403
+    assert "Skjemaet kunne ikke sendes" in await response.text()
+
+
+async def test_keyboard_only_the_first_tab_reaches_the_skip_link(
+    site: WorkspaceSite, browser: Any
+) -> None:
+    page = await signed_in_page(site, browser, "Ada Admin", "ada@ks.no", "admin")
+    await page.keyboard.press("Tab")
+    focused = await page.evaluate("document.activeElement.textContent")
+    assert focused.strip() == "Hopp til innholdet"
+    await page.keyboard.press("Enter")
+    assert await page.evaluate("document.activeElement.id") == "innhold"
