@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.browser_support import chromium, look
-from tests.test_workspace_web import open_round_with_answers
+from tests.test_workspace_web import PLAN, open_round_with_answers
 from tests.workspace_support import WorkspaceSite, workspace_site
 
 pytestmark = [
@@ -134,3 +134,25 @@ async def test_keyboard_only_the_first_tab_reaches_the_skip_link(
     assert focused.strip() == "Hopp til innholdet"
     await page.keyboard.press("Enter")
     assert await page.evaluate("document.activeElement.id") == "innhold"
+
+
+async def test_an_admin_uploads_the_annual_plan_sees_the_dry_run_and_applies_it(
+    site: WorkspaceSite, browser: Any
+) -> None:
+    from services.surveys import register_shipped_surveys
+
+    async with site.sessions.begin() as session:
+        await register_shipped_surveys(session)
+    page = await signed_in_page(site, browser, "Ada Admin", "ada@ks.no", "admin")
+    await page.get_by_role("link", name="Årsplan").click()
+    await look(page, "arsplan")
+    await page.get_by_label("Last opp planfil (YAML)").set_input_files(str(PLAN))
+    await page.get_by_role("button", name="Vis hva som vil endres").click()
+    assert "Prøvekjøring: dette vil skje" in await page.locator("main").inner_text()
+    await look(page, "arsplan-provekjoring")
+    await page.get_by_role("button", name="Bruk planen").click()
+    assert "Planen er tatt i bruk" in await page.locator("main").inner_text()
+    await page.get_by_role("link", name="Oversikt").click()
+    await page.goto(base(site) + "/?ar=2027")
+    assert "Behovsinnhenting 1. kvartal 2027" in await page.locator("main").inner_text()
+    await look(page, "oversikt-2027")

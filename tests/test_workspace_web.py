@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -233,3 +234,45 @@ async def test_every_workspace_route_checks_a_role_and_every_write_refuses_a_vie
         concrete = path.replace("{round_id}", "1").replace("{publication_id}", "1")
         response = await viewer.post(concrete, {"csrf_token": token})
         assert response.status == 403, (method, path, response.status)
+
+
+# --- the annual plan --------------------------------------------------------------------------
+
+PLAN = Path(__file__).resolve().parent.parent / "docs" / "examples" / "arshjul-2027.yaml"
+
+
+async def test_a_plan_is_dry_run_first_and_applied_all_or_nothing(site: WorkspaceSite) -> None:
+    async with site.sessions.begin() as session:
+        await register_shipped_surveys(session)
+    admin = await site.signed_in("Ada", "ada@ks.no", "admin")
+    token = await admin.csrf("/arsplan")
+    text = PLAN.read_text(encoding="utf-8")
+    checked = await admin.post("/arsplan/sjekk", {"csrf_token": token, "plan": text})
+    html = await checked.text()
+    assert checked.status == 200 and "Prøvekjøring" in html and html.count(">ny<") == 4
+    async with site.sessions() as session:
+        assert (await session.scalars(select(Round))).all() == []  # a dry run changes nothing
+    applied = await admin.post("/arsplan/bruk", {"csrf_token": csrf_in(html), "plan": text})
+    assert applied.status == 200 and "Planen er tatt i bruk" in await applied.text()
+    async with site.sessions() as session:
+        titles = sorted((await session.scalars(select(Round.title))).all())
+        (entry,) = await audit.entries(session, audit.AuditQuery(action="plan.apply"))
+    assert len(titles) == 4 and titles[0] == "Behovsinnhenting 1. kvartal 2027"
+    assert entry.detail == {"created": 4, "updated": 0, "unchanged": 0}
+
+
+async def test_a_broken_plan_shows_its_lines_and_changes_nothing(site: WorkspaceSite) -> None:
+    admin = await site.signed_in("Ada", "ada@ks.no", "admin")
+    token = await admin.csrf("/arsplan")
+    broken = PLAN.read_text(encoding="utf-8").replace("closes: 2027-01-29", "closes: 2027-13-29")
+    for form in ({"plan": broken}, {"plan": ""}, {"plan": "- just\n- a list"}):
+        response = await admin.post("/arsplan/bruk", {"csrf_token": token, **form})
+        assert response.status == 422, form
+        assert "ingenting er endret" in await response.text()
+    response = await admin.post("/arsplan/sjekk", {"csrf_token": token, "plan": broken})
+    assert (
+        "årsplan:29: rounds[0].closes: &#39;2027-13-29&#39;: there is no such date"
+        in await response.text()
+    )
+    async with site.sessions() as session:
+        assert (await session.scalars(select(Round))).all() == []
