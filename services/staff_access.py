@@ -16,7 +16,7 @@ from typing import Literal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.orm import Staff, StaffSession, StaffToken
+from storage.orm import CodeAttempt, Staff, StaffSession, StaffToken
 
 Purpose = Literal["login_link", "chat_code", "api"]
 LOGIN_LINK_TTL = timedelta(minutes=15)
@@ -254,3 +254,41 @@ async def end_session(session: AsyncSession, session_id: int, now: datetime) -> 
         .where(StaffSession.id == session_id, StaffSession.ended_at.is_(None))
         .values(ended_at=now)
     )
+
+
+# --- failed sign-ins on the web ------------------------------------------------------------
+#
+# Wrong or used login links and refused Entra accounts are counted per client address in
+# the table that already slows down invitation-code guessing (its own channel), so every
+# process sees the same count and retention and erasure treat the rows like the others.
+WEB_LOGIN_CHANNEL = "web-login"
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+
+
+async def record_login_failure(session: AsyncSession, address: str, now: datetime) -> None:
+    """Count one failed sign-in from ``address`` (a client IP)."""
+    session.add(CodeAttempt(channel=WEB_LOGIN_CHANNEL, address=address[:200], attempted_at=now))
+    await session.flush()
+
+
+async def login_blocked(
+    session: AsyncSession, address: str, now: datetime, limit: int
+) -> datetime | None:
+    """When ``address`` may try again after ``limit`` failures within LOGIN_FAILURE_WINDOW,
+    or None when it may try now. Checked before a sign-in is tried, so a blocked address
+    learns nothing from its next guess."""
+    recent = list(
+        await session.scalars(
+            select(CodeAttempt.attempted_at)
+            .where(
+                CodeAttempt.channel == WEB_LOGIN_CHANNEL,
+                CodeAttempt.address == address[:200],
+                CodeAttempt.attempted_at > now - LOGIN_FAILURE_WINDOW,
+            )
+            .order_by(CodeAttempt.attempted_at.desc())
+            .limit(limit)
+        )
+    )
+    if len(recent) < limit:
+        return None
+    return recent[-1] + LOGIN_FAILURE_WINDOW  # when the oldest of those leaves the window
