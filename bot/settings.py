@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     entra_client_id: str = ""
     entra_client_secret: str = ""
     entra_metadata_url: str = ""
+    # How long one request to Entra (configuration, keys, token) may take.
+    entra_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # A signed-in browser is signed out after this long without a request.
     workspace_idle_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
     # Failed sign-ins (wrong or used links, refused Entra accounts) per address and 15 min.

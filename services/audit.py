@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.staff import StaffView
 from storage.orm import AuditEntry, Staff
 
 Door = Literal["web", "api", "cli", "chat", "system"]
@@ -30,7 +31,7 @@ class Actor:
     staff_id: int | None = None
 
     @classmethod
-    def for_staff(cls, staff: Staff, door: Door) -> Actor:
+    def for_staff(cls, staff: Staff | StaffView, door: Door) -> Actor:
         return cls(f"staff:{staff.id}", door, staff.id)
 
 

@@ -39,6 +39,9 @@ FAILURE_WINDOW = timedelta(minutes=15)
 FLOOD_FAILURES_PER_MINUTE = 60
 MAX_FAILURES_PER_CHAT_IN_FLOOD = 2
 FLOOD_WARNING_INTERVAL = timedelta(minutes=1)
+# Failed workspace sign-ins share the table (services/staff_access.py) but not the flood
+# signal: a burst of wrong login links must not tighten members' invitation codes.
+WEB_LOGIN_CHANNEL = "web-login"
 # Failed attempts older than this are of no use to any limit and are deleted (at most
 # once per flood warning), so a long flood does not fill the database.
 ATTEMPTS_KEPT = timedelta(days=1)
@@ -178,7 +181,7 @@ class FloodWatch:
         failures, chats = (
             await session.execute(
                 select(func.count(CodeAttempt.id), func.count(distinct(CodeAttempt.address))).where(
-                    CodeAttempt.attempted_at > since
+                    CodeAttempt.attempted_at > since, CodeAttempt.channel != WEB_LOGIN_CHANNEL
                 )
             )
         ).one()
@@ -199,7 +202,10 @@ async def flood_under_way(session: AsyncSession, now: datetime) -> bool:
     """Whether wrong codes are flooding in (a bounded count: cheap even in a flood)."""
     recent = (
         select(CodeAttempt.id)
-        .where(CodeAttempt.attempted_at > now - timedelta(minutes=1))
+        .where(
+            CodeAttempt.attempted_at > now - timedelta(minutes=1),
+            CodeAttempt.channel != WEB_LOGIN_CHANNEL,
+        )
         .limit(FLOOD_FAILURES_PER_MINUTE)
         .subquery()
     )

@@ -16,6 +16,8 @@ from typing import Literal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.invites import WEB_LOGIN_CHANNEL
+from services.staff import StaffView
 from storage.orm import CodeAttempt, Staff, StaffSession, StaffToken
 
 Purpose = Literal["login_link", "chat_code", "api"]
@@ -177,7 +179,7 @@ class OpenedSession:
 
 
 async def open_session(
-    session: AsyncSession, staff: Staff, via: Literal["link", "oidc"], now: datetime
+    session: AsyncSession, staff: Staff | StaffView, via: Literal["link", "oidc"], now: datetime
 ) -> OpenedSession:
     """Sign ``staff`` in: a new session row keyed by the hash of a fresh cookie value."""
     cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -196,7 +198,7 @@ async def open_session(
 
 
 async def sign_in(
-    session: AsyncSession, staff: Staff, via: Literal["link", "oidc"], now: datetime
+    session: AsyncSession, staff: Staff | StaffView, via: Literal["link", "oidc"], now: datetime
 ) -> OpenedSession:
     """Open a session for ``staff`` and record the sign-in in the audit log."""
     from services import audit
@@ -261,7 +263,6 @@ async def end_session(session: AsyncSession, session_id: int, now: datetime) -> 
 # Wrong or used login links and refused Entra accounts are counted per client address in
 # the table that already slows down invitation-code guessing (its own channel), so every
 # process sees the same count and retention and erasure treat the rows like the others.
-WEB_LOGIN_CHANNEL = "web-login"
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 
 

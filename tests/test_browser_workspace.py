@@ -156,3 +156,26 @@ async def test_an_admin_uploads_the_annual_plan_sees_the_dry_run_and_applies_it(
     await page.goto(base(site) + "/?ar=2027")
     assert "Behovsinnhenting 1. kvartal 2027" in await page.locator("main").inner_text()
     await look(page, "oversikt-2027")
+
+
+async def test_signing_in_with_entra_id_in_the_browser(migrated_url: str, browser: Any) -> None:
+    from tests.entra_standin import EntraStandIn
+
+    async with (
+        EntraStandIn() as entra,
+        workspace_site(migrated_url, fixed_port=True, **entra.settings()) as site,
+    ):
+        await site.staff("Kari Nordmann", "kari.nordmann@ks.no", "staff")
+        entra.sign_in_as("Kari.Nordmann@ks.no")
+        page = await (await browser.new_context()).new_page()
+        await page.goto(base(site) + "/logg-inn")
+        await page.get_by_role("link", name="Logg inn med KS-kontoen (Microsoft)").click()
+        await page.wait_for_url(base(site) + "/")
+        assert "Kari Nordmann" in await page.locator("header").inner_text()
+
+        entra.sign_in_as("stranger@example.com")
+        other = await (await browser.new_context()).new_page()
+        await other.goto(base(site) + "/logg-inn/entra")
+        assert "Logg inn i Lyttepost" in await other.locator("main").inner_text()
+        assert "lyttepost_okt" not in {c["name"] for c in await other.context.cookies()}
+        await look(other, "logg-inn-entra-avvist")

@@ -276,3 +276,17 @@ async def test_a_broken_plan_shows_its_lines_and_changes_nothing(site: Workspace
     )
     async with site.sessions() as session:
         assert (await session.scalars(select(Round))).all() == []
+
+
+async def test_failed_sign_ins_are_limited_per_address(migrated_url: str) -> None:
+    async with workspace_site(migrated_url, workspace_login_failures=3) as site:
+        await site.staff("Kari", "kari@ks.no", "staff")
+        browser = Browser(site, site.client)
+        for attempt in range(3):
+            refused = await browser.use_link(f"/logg-inn/lenke/guess-{attempt}")
+            assert refused.status == 400
+        good = await site.login_link("kari@ks.no")
+        blocked = await browser.use_link(good)
+        assert blocked.status == 429 and int(blocked.headers["Retry-After"]) > 0
+        assert "For mange mislykkede innlogginger" in await blocked.text()
+        assert "lyttepost_okt" not in browser.cookies

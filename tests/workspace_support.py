@@ -8,6 +8,7 @@ cookies like a browser and signs in through a real single-use login link.
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -106,11 +107,25 @@ class Browser:
         return csrf_in(await response.text())
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @asynccontextmanager
-async def workspace_site(database_url: str, **overrides: Any) -> AsyncIterator[WorkspaceSite]:
+async def workspace_site(
+    database_url: str, *, fixed_port: bool = False, **overrides: Any
+) -> AsyncIterator[WorkspaceSite]:
+    """The app on a test server; ``fixed_port`` also makes the settings know its address
+    (sign-in with Entra needs the redirect URI before the server starts)."""
+    port = free_port() if fixed_port else None
+    if port is not None:
+        overrides = {"http_port": port, **overrides}
     settings = Settings(
         _env_file=None, database_url=database_url, scheduler_enabled=False, **overrides
     )
     runtime = build_runtime(settings, with_telegram=False)
-    async with TestClient(TestServer(web_app(runtime))) as client:
+    server = TestServer(web_app(runtime), port=port) if port else TestServer(web_app(runtime))
+    async with TestClient(server) as client:
         yield WorkspaceSite(client, runtime)

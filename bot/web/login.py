@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 
-from bot.web.context import workspace_of
+from bot.web.context import Workspace, workspace_of
 from bot.web.render import page
 from bot.web.security import (
     PRE_LOGIN_COOKIE,
@@ -25,7 +25,9 @@ from bot.web.security import (
     set_session_cookie,
     visitor_of,
 )
+from bot.web_oidc import Refusal, add_oidc_routes, remote_address
 from services import staff_access
+from services.staff import StaffView
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ REFUSALS = {
     "expired": "Innloggingslenken er utløpt (den virker i 15 minutter). Be om en ny.",
     "inactive": "Kontoen din er ikke aktiv. Spør en administrator i KS.",
 }
+TOO_MANY = "For mange mislykkede innlogginger herfra. Vent en stund og prøv igjen."
 MESSAGES = {
     "ut": "Du er logget ut.",
     "utlopt": "Du var borte en stund og er logget ut. Logg inn igjen.",
@@ -88,10 +91,20 @@ async def redeem_login_link(request: web.Request) -> web.StreamResponse:
         return _refused(request, "Skjemaet var utløpt. Åpne innloggingslenken på nytt.", 403)
     secret = request.match_info["secret"]
     now = workspace.now()
+    address = remote_address(request)
     async with workspace.sessions.begin() as session:
+        blocked = await staff_access.login_blocked(
+            session, address, now, workspace.settings.workspace_login_failures
+        )
+        if blocked is not None:
+            log.warning("workspace: sign-in refused for %s: too many failures", address)
+            response = _refused(request, TOO_MANY, 429)
+            response.headers["Retry-After"] = str(max(1, int((blocked - now).total_seconds())))
+            return response
         result = await staff_access.redeem(session, secret, "login_link", now)
         if result.outcome != "ok" or result.staff is None:
             log.info("workspace: login link refused (%s)", result.outcome)
+            await staff_access.record_login_failure(session, address, now)
             return _refused(request, REFUSALS[result.outcome], 400)
         opened = await staff_access.sign_in(session, result.staff, "link", now)
         log.info("workspace: staff %s signed in by link", result.staff.id)
@@ -122,6 +135,19 @@ def _refused(request: web.Request, message: str, status: int) -> web.StreamRespo
     )
 
 
+async def entra_signed_in(request: web.Request, staff: StaffView) -> web.StreamResponse:
+    """Entra said who this is and the account is active: open the session."""
+    workspace = workspace_of(request)
+    async with workspace.sessions.begin() as session:
+        opened = await staff_access.sign_in(session, staff, "oidc", workspace.now())
+    log.info("workspace: staff %s signed in with Entra ID", staff.id)
+    return _signed_in_redirect(request, opened, "/")
+
+
+async def entra_refused(request: web.Request, refusal: Refusal) -> web.StreamResponse:
+    return _refused(request, refusal.message, refusal.status)
+
+
 @guarded("viewer")
 async def logout(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
@@ -133,8 +159,14 @@ async def logout(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def add_login_routes(app: web.Application) -> None:
+def add_login_routes(app: web.Application, workspace: Workspace) -> None:
     app.router.add_get("/logg-inn", login_page)
+    settings = workspace.settings
+    if settings.entra_enabled():
+        add_oidc_routes(
+            app, settings, workspace.sessions, entra_signed_in, entra_refused,
+            timeout=settings.entra_timeout_seconds, clock=workspace.clock,
+        )  # fmt: skip
     app.router.add_get(staff_access.LOGIN_PATH + "{secret}", login_link_page)
     app.router.add_post(staff_access.LOGIN_PATH + "{secret}", redeem_login_link)
     app.router.add_post("/logg-ut", logout)

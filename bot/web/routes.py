@@ -21,7 +21,7 @@ def add_workspace(app: web.Application, workspace: Workspace) -> None:
     app[WORKSPACE] = workspace
     setup_templates(app, workspace)
     app.router.add_static("/static/", STATIC, append_version=False)
-    add_login_routes(app)
+    add_login_routes(app, workspace)
     app.router.add_get("/", overview)
     add_round_routes(app)
     add_plan_routes(app)
