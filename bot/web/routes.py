@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.web.api import add_api_routes
 from bot.web.context import WORKSPACE, Workspace
 from bot.web.login import add_login_routes
 from bot.web.overview import overview
@@ -25,3 +26,4 @@ def add_workspace(app: web.Application, workspace: Workspace) -> None:
     app.router.add_get("/", overview)
     add_round_routes(app)
     add_plan_routes(app)
+    add_api_routes(app)
