@@ -544,15 +544,21 @@ def demo(
     exports: Path = typer.Option(
         Path("exports"), "--exports", help="Where to write the CSV/XLSX export."
     ),
+    workspace: bool = typer.Option(
+        True,
+        "--workspace/--no-workspace",
+        help="Afterwards, serve KS's workspace with a login link until Ctrl-C.",
+    ),
 ) -> None:
-    """A local demo with no accounts: answer the shipped survey in the terminal, then see the export."""
+    """A local demo with no accounts: answer the shipped survey in the terminal, see the
+    export, then KS's side in the browser (the workspace, with a login link)."""
     from bot.console_session import run_demo
 
     config = settings(own_database=True).model_copy(
         update={"database_url": f"sqlite+aiosqlite:///{database}"}
     )
     configure_logging("WARNING", config)
-    run_async(lambda: run_demo(config, database, auto=auto, exports=exports))
+    run_async(lambda: run_demo(config, database, auto=auto, exports=exports, workspace=workspace))
 
 
 def main() -> None:

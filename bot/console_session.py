@@ -7,6 +7,7 @@ transaction, deliver through the outbox — with the console as the only transpo
 from __future__ import annotations
 
 import asyncio
+import signal
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
@@ -165,9 +166,11 @@ async def run_demo(
     *,
     auto: bool,
     exports: Path,
+    workspace: bool = False,
     write: Callable[[str], None] = print,
 ) -> dict[str, Path]:
-    """Set up a fresh demo database, answer the survey in the terminal, export it."""
+    """Set up a fresh demo database, answer the survey in the terminal, export it; with
+    ``workspace``, then serve KS's workspace with a login link until Ctrl-C."""
     from services.export import render, round_export
     from services.local_chat import open_demo_round
     from services.setup import setup_database
@@ -177,6 +180,7 @@ async def run_demo(
     await setup_database(config.database_url)
     zone = ZoneInfo(config.timezone)
     runtime, transport = _console_runtime(config, write)
+    served = False
     try:
         async with runtime.sessions() as db, db.begin():
             demo = await open_demo_round(
@@ -204,6 +208,59 @@ async def run_demo(
         write("\n=== Eksport (JSON) ===")
         write(written["json"].read_text(encoding="utf-8"))
         write(f"Eksporten er også skrevet til {written['csv']} og {written['xlsx']}.")
+        if workspace:
+            served = True
+            await serve_demo_workspace(runtime, config, write)
         return written
     finally:
-        await runtime.close()
+        if not served:  # serving closes the runtime when the web app stops
+            await runtime.close()
+
+
+DEMO_STAFF = ("Ada Rådgiver", "ada.radgiver@ks.no")
+
+
+async def serve_demo_workspace(
+    runtime: Runtime, config: Settings, write: Callable[[str], None]
+) -> None:
+    """KS's side of the demo: a login link for a demo admin, and the workspace served
+    until Ctrl-C (SIGINT) or SIGTERM."""
+    from aiohttp import web
+
+    from bot.app import web_app
+    from services import staff_access
+    from services.staff import active_by_email, add_staff
+
+    name, email = DEMO_STAFF
+    async with runtime.sessions() as db, db.begin():
+        now = datetime.now(UTC)
+        staff = await active_by_email(db, email) or await add_staff(db, name, email, "admin", now)
+        link, _ = await staff_access.issue_login_link(db, staff, now, config.workspace_base_url())
+    runner = web.AppRunner(web_app(runtime), handle_signals=False)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, config.http_host, config.http_port).start()
+    except OSError as error:
+        await runner.cleanup()
+        write(
+            f"\nKS' arbeidsflate kunne ikke startes på {config.http_host}:{config.http_port} "
+            f"({error.strerror}). Sett HTTP_PORT til en ledig port og prøv igjen."
+        )
+        return
+    write(
+        "\n=== KS' side: arbeidsflaten ===\n"
+        f"Åpne denne lenken i nettleseren for å logge inn som {name} (administrator).\n"
+        f"Den virker én gang i 15 minutter:\n\n  {link}\n\n"
+        "Trykk Ctrl-C for å avslutte."
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await runner.cleanup()
+        write("Arbeidsflaten er stoppet.")

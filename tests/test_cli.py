@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -173,6 +175,7 @@ def test_demo_runs_unattended_and_writes_the_export(tmp_path: Path) -> None:
         str(tmp_path / "demo.db"),
         "--exports",
         str(tmp_path / "exports"),
+        "--no-workspace",
     )
     assert "Takk, Kari Nordmann" in result.stdout
     exported = json.loads((tmp_path / "exports" / "demo-round-1.json").read_text(encoding="utf-8"))
@@ -304,3 +307,55 @@ def test_broadcast_draft_preview_send_and_report(deployment: Deployment, tmp_pat
         "report", "build", str(open_round["id"]), "--out", str(tmp_path / "r"), check=False
     )
     assert early.returncode == 1 and "ikke stengt" in early.stderr
+
+
+def test_the_demo_then_serves_the_workspace_with_a_login_link_until_ctrl_c(tmp_path: Path) -> None:
+    """KS's side of the demo: the link printed after the survey signs in, Ctrl-C stops it."""
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    from tests.e2e_support import lyttepost_command
+    from tests.workspace_support import csrf_in
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    env.update(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), SCHEDULER_ENABLED="false")
+    errors = (tmp_path / "stderr.txt").open("w")
+    process = subprocess.Popen(
+        [*lyttepost_command(), "demo", "--auto", "--database", str(tmp_path / "demo.db"),
+         "--exports", str(tmp_path / "exports")],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=errors, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        deadline, link = time.monotonic() + 120, None
+        seen: list[str] = []
+        while link is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            if f"http://127.0.0.1:{port}/logg-inn/lenke/" in line:
+                link = line.strip()
+        assert link, "".join(seen[-20:])
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as browser:
+            page = browser.get(link)
+            signed_in = browser.post(link, data={"csrf_token": csrf_in(page.text)})
+            assert signed_in.status_code == 303
+            overview = browser.get("/")
+            assert "Ada Rådgiver" in overview.text and "(1 av 1)" in overview.text
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        assert "Arbeidsflaten er stoppet." in process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        assert process.stdout is not None
+        process.stdout.close()
+        errors.close()
