@@ -15,9 +15,10 @@ from typing import Any
 import typer
 
 from bot.cli_context import cli_context
-from bot.cli_cycle import admins_app, plan_app, register_round_commands, scheduler_app
+from bot.cli_cycle import plan_app, register_round_commands, scheduler_app
 from bot.cli_privacy import privacy_app, register_contact_commands
 from bot.cli_publish import broadcast_app, notice_app, publications_app, report_app
+from bot.cli_staff import register_staff_commands
 from bot.cli_support import (
     JsonOption,
     configure_logging,
@@ -49,7 +50,6 @@ for sub, name in (
     (surveys_app, "surveys"),
     (rounds_app, "rounds"),
     (plan_app, "plan"),
-    (admins_app, "admins"),
     (scheduler_app, "scheduler"),
     (publications_app, "publications"),
     (broadcast_app, "broadcast"),
@@ -61,6 +61,7 @@ for sub, name in (
     app.add_typer(sub, name=name)
 register_round_commands(rounds_app)
 register_contact_commands(contacts_app)
+register_staff_commands(app)
 
 
 @app.callback()

@@ -1,4 +1,4 @@
-"""``lyttepost plan``, ``rounds`` lifecycle commands, ``admins`` and ``scheduler``: the annual cycle.
+"""``lyttepost plan``, ``rounds`` lifecycle commands and ``scheduler``: the annual cycle.
 
 The CLI only changes the database; the process running the scheduler picks the
 changes up within SCHEDULER_SYNC_SECONDS (or at once when it starts).
@@ -18,7 +18,6 @@ from bot.cli_context import CliContext, cli_context
 from bot.cli_support import JsonOption, counted, echo_lines, emit, fail, parse_moment, run_async
 
 plan_app = typer.Typer(help="The annual plan (årshjul): the year's rounds.", no_args_is_help=True)
-admins_app = typer.Typer(help="Who may use the admin commands in chat.", no_args_is_help=True)
 scheduler_app = typer.Typer(help="The process that runs the annual cycle.", no_args_is_help=True)
 
 RoundArgument = typer.Argument(..., help="The round's id (see lyttepost rounds list).")
@@ -381,67 +380,6 @@ def register_round_commands(rounds_app: typer.Typer) -> None:
         ("cancel", rounds_cancel),
     ):  # fmt: skip
         rounds_app.command(name)(command)
-
-
-# --- admins ---------------------------------------------------------------------------------
-
-
-def _set_admin(contact_id: int, value: bool, as_json: bool) -> None:
-    from services.admins import set_admin
-
-    ctx = cli_context()
-
-    async def work() -> dict[str, Any]:
-        async with ctx.sessions() as sessions, sessions() as session, session.begin():
-            try:
-                return await set_admin(session, contact_id, value)
-            except LookupError as error:
-                fail(str(error))
-
-    result = run_async(work)
-    verb = "is now an admin" if value else "is no longer an admin"
-    emit(result, as_json, lambda: typer.echo(f"contact {result['id']} ({result['name']}) {verb}"))
-
-
-@admins_app.command("grant")
-def admins_grant(
-    contact: int = typer.Option(..., "--contact", help="The contact's id."),
-    as_json: bool = JsonOption,
-) -> None:
-    """Give a contact the admin role: the admin commands in chat (/runder, /frist ...)."""
-    _set_admin(contact, True, as_json)
-
-
-@admins_app.command("revoke")
-def admins_revoke(
-    contact: int = typer.Option(..., "--contact", help="The contact's id."),
-    as_json: bool = JsonOption,
-) -> None:
-    """Take the admin role away."""
-    _set_admin(contact, False, as_json)
-
-
-@admins_app.command("list")
-def admins_list(as_json: bool = JsonOption) -> None:
-    """Contacts with the admin role."""
-    from services.admins import list_admins
-
-    ctx = cli_context()
-
-    async def work() -> list[dict[str, Any]]:
-        async with ctx.sessions() as sessions, sessions() as session:
-            return await list_admins(session)
-
-    rows = run_async(work)
-    emit(
-        rows,
-        as_json,
-        lambda: (
-            echo_lines(f"{r['id']:>5} {r['name']:<30} {r['org_name']}" for r in rows)
-            if rows
-            else typer.echo("no admins yet: lyttepost admins grant --contact ID", err=True)
-        ),
-    )
 
 
 # --- scheduler ------------------------------------------------------------------------------

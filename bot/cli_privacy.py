@@ -285,10 +285,9 @@ def contacts_list(
                 c["channel"] + ("" if c["reachable"] else " (unreachable)") for c in r["chats"]
             )
             state = "" if r["active"] else "  [deactivated]"
-            admin = " admin" if r["is_admin"] else ""
             typer.echo(
                 f"{r['id']:>5} {r['org']:>4} {r['name'][:30]:<30} {r['role'][:18]:<18}"
-                f"{admin} {chats or 'not registered'}{state}"
+                f" {chats or 'not registered'}{state}"
             )
 
     emit(rows, as_json, human)
