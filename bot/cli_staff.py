@@ -199,8 +199,6 @@ def staff_code(email: str = EmailOption, as_json: bool = JsonOption) -> None:
     config = ctx.settings
 
     async def work() -> dict[str, Any]:
-        username = await _bot_username(config)
-        app_id = config.microsoft_app_id.strip()
         async with ctx.sessions() as sessions, sessions() as session, session.begin():
             now = ctx.now()
             try:
@@ -213,10 +211,13 @@ def staff_code(email: str = EmailOption, as_json: bool = JsonOption) -> None:
                 session, audit.CLI, "staff.chat_code", f"staff:{staff.id}", now,
                 expires_at=issued.expires_at.isoformat(),
             )  # fmt: skip
-            return {"staff_id": staff.id, "email": staff.email, "code": issued.secret,
-                    "link": deep_link(username, issued.secret) if username else None,
-                    "teams_link": teams_chat_link(app_id, issued.secret) if app_id else None,
-                    "expires_at": issued.expires_at.isoformat()}  # fmt: skip
+            staff_id, address = staff.id, staff.email
+        username = await _bot_username(config)  # after the lookup: a wrong address says only that
+        app_id = config.microsoft_app_id.strip()
+        return {"staff_id": staff_id, "email": address, "code": issued.secret,
+                "link": deep_link(username, issued.secret) if username else None,
+                "teams_link": teams_chat_link(app_id, issued.secret) if app_id else None,
+                "expires_at": issued.expires_at.isoformat()}  # fmt: skip
 
     result = run_async(work)
 
