@@ -70,6 +70,7 @@ def plan_apply(
     rolled back, so nothing changes unless the whole plan is right).
     """
     from scheduler.plan_apply import apply_all_or_nothing
+    from services import audit
 
     ctx = cli_context()
     zone = ctx.zone
@@ -81,7 +82,7 @@ def plan_apply(
         async with ctx.sessions() as sessions:
             result, problems = await apply_all_or_nothing(
                 sessions, plan, ctx.now(), zone, actor=ctx.actor(), dry_run=dry_run,
-                file_problems=file_problems,
+                file_problems=file_problems, audit_as=audit.CLI,
             )  # fmt: skip
         if result is None:
             return {}, problems
@@ -198,21 +199,29 @@ def _change(
     as_json: bool,
     action: Callable[[Any, Any, datetime, ZoneInfo], Awaitable[Any]],
     describe: Callable[[Any, Any, ZoneInfo], str],
+    audit_as: str,
 ) -> None:
-    """Run one lifecycle change on a round in one transaction, with clear errors.
+    """Run one lifecycle change on a round in one transaction, with clear errors, and
+    record it in the audit log as ``audit_as`` in that transaction.
 
     ``action`` gets the session, the round, the time and the zone, and calls ``services``."""
-    from services import lifecycle
+    from services import audit, lifecycle
 
     zone = ctx.zone
 
     async def work() -> tuple[Any, Any]:
         async with ctx.sessions() as sessions, sessions() as session, session.begin():
+            now = ctx.now()
             try:
                 round_ = await lifecycle.load_round(session, round_id)
-                result = await action(session, round_, ctx.now(), zone)
+                result = await action(session, round_, now, zone)
             except (LookupError, lifecycle.LifecycleError) as error:
                 fail(str(error))
+            counts = ("withdrawn", "notified", "released", "incomplete")
+            audit.record(
+                session, audit.CLI, audit_as, f"round:{round_id}", now,
+                **{k: getattr(result, k) for k in counts if getattr(result, k, 0)},
+            )  # fmt: skip
             return round_, result
 
     round_, result = run_async(work)
@@ -255,6 +264,7 @@ def rounds_reschedule(
             f"{format_datetime(r.closes_at, z)}; {counted(res.notified, 'member')} told of the "
             "new deadline"
         ),
+        "round.reschedule" if opens_at else "round.deadline",
     )  # fmt: skip
 
 
@@ -280,6 +290,7 @@ def rounds_pause(round_id: int = RoundArgument, as_json: bool = JsonOption) -> N
         lambda r, res, z: (
             f"round {r.id} paused; {counted(res.withdrawn, 'undelivered message')} held"
         ),
+        "round.pause",
     )  # fmt: skip
 
 
@@ -294,6 +305,7 @@ def rounds_resume(round_id: int = RoundArgument, as_json: bool = JsonOption) -> 
         lambda r, res, z: (
             f"round {r.id} resumed; {counted(res.released, 'held message')} released"
         ),
+        "round.resume",
     )  # fmt: skip
 
 
@@ -315,6 +327,7 @@ def rounds_cancel(
             f"round {r.id} cancelled; {counted(res.withdrawn, 'undelivered message')} "
             f"withdrawn, {counted(res.notified, 'member')} told"
         ),
+        "round.cancel",
     )  # fmt: skip
 
 
@@ -367,7 +380,7 @@ def rounds_close(
     _change(
         ctx, round_id, as_json,
         lambda s, r, now, z: lifecycle.close_now(s, r, now, z, ctx.catalog, actor=ctx.actor()),
-        describe,
+        describe, "round.close",
     )  # fmt: skip
 
 

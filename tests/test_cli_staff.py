@@ -300,3 +300,82 @@ def test_the_audit_log_filters_by_person_action_and_day(database: str) -> None:
     assert human[0].endswith("round:7  (withheld=3)")
     nothing = invoke("audit", "--action", "no.such")
     assert (nothing.exit_code, nothing.stdout, nothing.stderr) == (0, "", "no entries\n")
+
+
+def test_the_other_commands_that_write_are_in_the_audit_log_too(
+    database: str, tmp_path: Path
+) -> None:
+    start = max((e["id"] for e in as_json("audit")), default=0)
+    cid = as_json("contacts", "add", "--org", "1815", "--name", "Vega Leder", "--role", "ks")["id"]
+    ok("contacts", "channel", "--contact", str(cid), "--channel", "telegram")
+    ok("invites", "create", "--contact", str(cid))
+    rid = as_json("rounds", "create", "--survey", "kvartalsvis-behov", "--opens", "2099-01-04",
+                  "--closes", "2099-01-29", "--orgs", "1815")["id"]  # fmt: skip
+    ok("rounds", "pause", str(rid))
+    ok("rounds", "resume", str(rid))
+    ok("rounds", "extend", str(rid), "--closes", "2099-02-05")
+    ok("rounds", "cancel", str(rid), "--yes")
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "name: Revisjon 2098\nrounds:\n  - key: rev-1\n    survey: kvartalsvis-behov\n"
+        "    opens: 2098-03-02 09:00\n    closes: 2098-03-20\n",
+        encoding="utf-8",
+    )
+    ok("plan", "apply", str(plan), "--dry-run")  # changes nothing: no entry
+    ok("plan", "apply", str(plan))
+    draft = as_json("broadcast", "create", "--to", "orgs:1815", "--text", "Hei")["id"]
+    ok("publications", "edit", str(draft), "--text", "Hei igjen")
+    ok("contacts", "deactivate", str(cid))
+    ok("contacts", "activate", str(cid))
+
+    entries = [e for e in reversed(as_json("audit")) if e["id"] > start]
+    assert [(e["action"], e["target"]) for e in entries] == [
+        ("contact.add", f"contact:{cid}"),
+        ("contact.channel", f"contact:{cid}"),
+        ("invite.create", f"contact:{cid}"),
+        ("round.create", f"round:{rid}"),
+        ("round.pause", f"round:{rid}"),
+        ("round.resume", f"round:{rid}"),
+        ("round.deadline", f"round:{rid}"),
+        ("round.cancel", f"round:{rid}"),
+        ("plan.apply", "plan:Revisjon 2098"),
+        ("publication.draft", f"publication:{draft}"),
+        ("publication.edit", f"publication:{draft}"),
+        ("contact.deactivate", f"contact:{cid}"),
+        ("contact.activate", f"contact:{cid}"),
+    ]
+    assert {(e["actor"], e["door"]) for e in entries} == {("cli", "cli")}
+    assert entries[8]["detail"] == {"created": 1}
+
+
+def test_a_preview_goes_to_a_staff_members_chat(database: str) -> None:
+    account = as_json("staff", "add", "--name", "Pia", "--email", "pia@ks.no", "--role", "staff")
+    draft = as_json("broadcast", "create", "--to", "all", "--text", "Til alle")["id"]
+    assert error("publications", "preview", str(draft), "--staff", "pia@ks.no") == (
+        "error: pia@ks.no has no chat: lyttepost staff code --email pia@ks.no"
+    )
+    assert error("publications", "preview", str(draft)) == (
+        "error: give either --contact ID or --staff EMAIL"
+    )
+
+    async def bind(session: Any) -> None:
+        session.add(Chat(channel="console", address="pia-chat", staff_id=account["id"]))
+
+    database_call(database, bind)
+    queued = as_json("publications", "preview", str(draft), "--staff", "PIA@ks.no")
+    assert queued == {"id": draft, "staff": "pia@ks.no", "messages": 1}
+
+    async def sent(session: Any) -> list[tuple[str, str, Any]]:
+        from storage.orm import OutboxMessage
+
+        rows = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.address == "pia-chat")
+        )
+        return [(r.kind, r.payload["text"], r.contact_id) for r in rows]
+
+    assert database_call(database, sent) == [("preview", "Til alle", None)]
+    [entry, *_] = audit_of("publication.preview")
+    assert (entry["target"], entry["detail"]) == (
+        f"publication:{draft}",
+        {"messages": 1, "staff": "PIA@ks.no"},
+    )
