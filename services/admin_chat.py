@@ -132,7 +132,7 @@ async def _on_round(
         return [admin.confirm_cancel(round_id, round_.title, invited or 0)]
     if request.action == "pause":
         result = await lifecycle.pause_round(session, round_, now, actor=actor)
-        _audit(session, staff, "round.pause", target, now, withheld=result.withdrawn)
+        _audit(session, staff, "round.pause", target, now, withdrawn=result.withdrawn)
         held = antall(result.withdrawn, "melding", "meldinger")
         return [
             admin.done(
