@@ -133,7 +133,12 @@ def build_runtime(
     engine, sessions = database.engine, database.sessions
     catalog = SurveyCatalog()
     zone = ZoneInfo(settings.timezone)
-    conversation = Conversation(catalog=catalog, zone=zone, privacy=privacy_terms(settings))
+    conversation = Conversation(
+        catalog=catalog,
+        zone=zone,
+        privacy=privacy_terms(settings),
+        workspace_url=settings.workspace_base_url(),
+    )
     chosen: dict[str, Transport] = {}
     bot: Bot | None = None
     use_telegram = bool(settings.telegram_bot_token) if with_telegram is None else with_telegram

@@ -15,9 +15,10 @@ from typing import Any
 import typer
 
 from bot.cli_context import cli_context
-from bot.cli_cycle import admins_app, plan_app, register_round_commands, scheduler_app
+from bot.cli_cycle import plan_app, register_round_commands, scheduler_app
 from bot.cli_privacy import privacy_app, register_contact_commands
 from bot.cli_publish import broadcast_app, notice_app, publications_app, report_app
+from bot.cli_staff import register_staff_commands
 from bot.cli_support import (
     JsonOption,
     configure_logging,
@@ -49,7 +50,6 @@ for sub, name in (
     (surveys_app, "surveys"),
     (rounds_app, "rounds"),
     (plan_app, "plan"),
-    (admins_app, "admins"),
     (scheduler_app, "scheduler"),
     (publications_app, "publications"),
     (broadcast_app, "broadcast"),
@@ -61,6 +61,7 @@ for sub, name in (
     app.add_typer(sub, name=name)
 register_round_commands(rounds_app)
 register_contact_commands(contacts_app)
+register_staff_commands(app)
 
 
 @app.callback()
@@ -134,6 +135,7 @@ def contacts_add(
     as_json: bool = JsonOption,
 ) -> None:
     """Add one contact."""
+    from services import audit
     from services.contacts import ContactError, add_contact
 
     ctx = cli_context()
@@ -144,6 +146,9 @@ def contacts_add(
                 contact = await add_contact(session, org, name, role, email)
             except ContactError as error:
                 fail(str(error))
+            audit.record(
+                session, audit.CLI, "contact.add", f"contact:{contact.id}", ctx.now(), org=org
+            )
             return {"id": contact.id}
 
     result = run_async(work)
@@ -159,6 +164,7 @@ def contacts_channel(
     as_json: bool = JsonOption,
 ) -> None:
     """Which channel to reach a contact on when they use both Telegram and Teams."""
+    from services import audit
     from services.contacts import set_preferred_channel
 
     if channel not in ("telegram", "teams", "auto"):
@@ -168,12 +174,20 @@ def contacts_channel(
     async def work() -> dict[str, Any]:
         async with ctx.sessions() as sessions, sessions() as session, session.begin():
             try:
-                return await set_preferred_channel(
+                changed = await set_preferred_channel(
                     session, contact, None if channel == "auto" else channel
                 )
             except LookupError as error:
                 fail(str(error))
-                raise  # unreachable: fail exits
+            audit.record(
+                session,
+                audit.CLI,
+                "contact.channel",
+                f"contact:{contact}",
+                ctx.now(),
+                channel=channel,
+            )
+            return changed
 
     result = run_async(work)
     note = "" if channel == "auto" or channel in result["channels"] else f" (no {channel} chat yet)"
@@ -189,6 +203,7 @@ def contacts_import(
     file: Path = typer.Argument(..., exists=True, dir_okay=False), as_json: bool = JsonOption
 ) -> None:
     """Import contacts from CSV (columns: org, name, role, email); all lines or none."""
+    from services import audit
     from services.contacts import import_contacts
 
     try:
@@ -200,6 +215,11 @@ def contacts_import(
     async def work() -> dict[str, Any]:
         async with ctx.sessions() as sessions, sessions() as session, session.begin():
             result = await import_contacts(session, text)
+            if result.added:
+                audit.record(
+                    session, audit.CLI, "contact.import", None, ctx.now(),
+                    added=len(result.added), skipped=result.skipped, file=file.name,
+                )  # fmt: skip
             return {"added": result.added, "skipped": result.skipped, "errors": result.errors}
 
     result = run_async(work)
@@ -231,6 +251,7 @@ def invites_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Issue invitation codes with Telegram and Teams links (for a mail merge)."""
+    from services import audit
     from services.invites import deep_link, invite_contacts, teams_chat_link
 
     if (contact is None) == (not all_pending):
@@ -248,6 +269,12 @@ def invites_create(
                 )
             except LookupError as error:
                 fail(f"{error} (see lyttepost contacts list)")
+            if invited:
+                audit.record(
+                    session, audit.CLI, "invite.create",
+                    f"contact:{contact}" if contact is not None else None, ctx.now(),
+                    codes=len(invited),
+                )  # fmt: skip
             return [
                 {"contact_id": i.contact_id, "name": i.name, "email": i.email, "org": i.org,
                  "org_name": i.org_name, "code": i.code,
@@ -356,6 +383,7 @@ def rounds_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Create a round; opening now sends invitations to registered contacts at once."""
+    from services import audit
     from services.rounds import Audience, RoundError
     from services.rounds_by_hand import UnknownSurvey, create_round_by_hand, require_deadline_ahead
 
@@ -391,6 +419,10 @@ def rounds_create(
                 )
             except RoundError as error:
                 fail(str(error))
+            audit.record(
+                session, audit.CLI, "round.create", f"round:{made.round.id}", now,
+                survey=made.survey_key, invitations=made.invitations_queued,
+            )  # fmt: skip
             return {"id": made.round.id, "status": made.round.status, "survey": made.survey_key,
                     "survey_version": made.survey_version,
                     "invitations_queued": made.invitations_queued}  # fmt: skip

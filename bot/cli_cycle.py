@@ -1,4 +1,4 @@
-"""``lyttepost plan``, ``rounds`` lifecycle commands, ``admins`` and ``scheduler``: the annual cycle.
+"""``lyttepost plan``, ``rounds`` lifecycle commands and ``scheduler``: the annual cycle.
 
 The CLI only changes the database; the process running the scheduler picks the
 changes up within SCHEDULER_SYNC_SECONDS (or at once when it starts).
@@ -18,7 +18,6 @@ from bot.cli_context import CliContext, cli_context
 from bot.cli_support import JsonOption, counted, echo_lines, emit, fail, parse_moment, run_async
 
 plan_app = typer.Typer(help="The annual plan (årshjul): the year's rounds.", no_args_is_help=True)
-admins_app = typer.Typer(help="Who may use the admin commands in chat.", no_args_is_help=True)
 scheduler_app = typer.Typer(help="The process that runs the annual cycle.", no_args_is_help=True)
 
 RoundArgument = typer.Argument(..., help="The round's id (see lyttepost rounds list).")
@@ -71,6 +70,7 @@ def plan_apply(
     rolled back, so nothing changes unless the whole plan is right).
     """
     from scheduler.plan_apply import apply_all_or_nothing
+    from services import audit
 
     ctx = cli_context()
     zone = ctx.zone
@@ -82,7 +82,7 @@ def plan_apply(
         async with ctx.sessions() as sessions:
             result, problems = await apply_all_or_nothing(
                 sessions, plan, ctx.now(), zone, actor=ctx.actor(), dry_run=dry_run,
-                file_problems=file_problems,
+                file_problems=file_problems, audit_as=audit.CLI,
             )  # fmt: skip
         if result is None:
             return {}, problems
@@ -199,21 +199,29 @@ def _change(
     as_json: bool,
     action: Callable[[Any, Any, datetime, ZoneInfo], Awaitable[Any]],
     describe: Callable[[Any, Any, ZoneInfo], str],
+    audit_as: str,
 ) -> None:
-    """Run one lifecycle change on a round in one transaction, with clear errors.
+    """Run one lifecycle change on a round in one transaction, with clear errors, and
+    record it in the audit log as ``audit_as`` in that transaction.
 
     ``action`` gets the session, the round, the time and the zone, and calls ``services``."""
-    from services import lifecycle
+    from services import audit, lifecycle
 
     zone = ctx.zone
 
     async def work() -> tuple[Any, Any]:
         async with ctx.sessions() as sessions, sessions() as session, session.begin():
+            now = ctx.now()
             try:
                 round_ = await lifecycle.load_round(session, round_id)
-                result = await action(session, round_, ctx.now(), zone)
+                result = await action(session, round_, now, zone)
             except (LookupError, lifecycle.LifecycleError) as error:
                 fail(str(error))
+            counts = ("withdrawn", "notified", "released", "incomplete")
+            audit.record(
+                session, audit.CLI, audit_as, f"round:{round_id}", now,
+                **{k: getattr(result, k) for k in counts if getattr(result, k, 0)},
+            )  # fmt: skip
             return round_, result
 
     round_, result = run_async(work)
@@ -256,6 +264,7 @@ def rounds_reschedule(
             f"{format_datetime(r.closes_at, z)}; {counted(res.notified, 'member')} told of the "
             "new deadline"
         ),
+        "round.reschedule" if opens_at else "round.deadline",
     )  # fmt: skip
 
 
@@ -281,6 +290,7 @@ def rounds_pause(round_id: int = RoundArgument, as_json: bool = JsonOption) -> N
         lambda r, res, z: (
             f"round {r.id} paused; {counted(res.withdrawn, 'undelivered message')} held"
         ),
+        "round.pause",
     )  # fmt: skip
 
 
@@ -295,6 +305,7 @@ def rounds_resume(round_id: int = RoundArgument, as_json: bool = JsonOption) -> 
         lambda r, res, z: (
             f"round {r.id} resumed; {counted(res.released, 'held message')} released"
         ),
+        "round.resume",
     )  # fmt: skip
 
 
@@ -316,6 +327,7 @@ def rounds_cancel(
             f"round {r.id} cancelled; {counted(res.withdrawn, 'undelivered message')} "
             f"withdrawn, {counted(res.notified, 'member')} told"
         ),
+        "round.cancel",
     )  # fmt: skip
 
 
@@ -368,7 +380,7 @@ def rounds_close(
     _change(
         ctx, round_id, as_json,
         lambda s, r, now, z: lifecycle.close_now(s, r, now, z, ctx.catalog, actor=ctx.actor()),
-        describe,
+        describe, "round.close",
     )  # fmt: skip
 
 
@@ -381,67 +393,6 @@ def register_round_commands(rounds_app: typer.Typer) -> None:
         ("cancel", rounds_cancel),
     ):  # fmt: skip
         rounds_app.command(name)(command)
-
-
-# --- admins ---------------------------------------------------------------------------------
-
-
-def _set_admin(contact_id: int, value: bool, as_json: bool) -> None:
-    from services.admins import set_admin
-
-    ctx = cli_context()
-
-    async def work() -> dict[str, Any]:
-        async with ctx.sessions() as sessions, sessions() as session, session.begin():
-            try:
-                return await set_admin(session, contact_id, value)
-            except LookupError as error:
-                fail(str(error))
-
-    result = run_async(work)
-    verb = "is now an admin" if value else "is no longer an admin"
-    emit(result, as_json, lambda: typer.echo(f"contact {result['id']} ({result['name']}) {verb}"))
-
-
-@admins_app.command("grant")
-def admins_grant(
-    contact: int = typer.Option(..., "--contact", help="The contact's id."),
-    as_json: bool = JsonOption,
-) -> None:
-    """Give a contact the admin role: the admin commands in chat (/runder, /frist ...)."""
-    _set_admin(contact, True, as_json)
-
-
-@admins_app.command("revoke")
-def admins_revoke(
-    contact: int = typer.Option(..., "--contact", help="The contact's id."),
-    as_json: bool = JsonOption,
-) -> None:
-    """Take the admin role away."""
-    _set_admin(contact, False, as_json)
-
-
-@admins_app.command("list")
-def admins_list(as_json: bool = JsonOption) -> None:
-    """Contacts with the admin role."""
-    from services.admins import list_admins
-
-    ctx = cli_context()
-
-    async def work() -> list[dict[str, Any]]:
-        async with ctx.sessions() as sessions, sessions() as session:
-            return await list_admins(session)
-
-    rows = run_async(work)
-    emit(
-        rows,
-        as_json,
-        lambda: (
-            echo_lines(f"{r['id']:>5} {r['name']:<30} {r['org_name']}" for r in rows)
-            if rows
-            else typer.echo("no admins yet: lyttepost admins grant --contact ID", err=True)
-        ),
-    )
 
 
 # --- scheduler ------------------------------------------------------------------------------

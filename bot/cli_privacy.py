@@ -109,7 +109,7 @@ def privacy_erase(
     as_json: bool = JsonOption,
 ) -> None:
     """Erase a contact on request: name, e-mail, chats and messages go; answers stay, unlinked."""
-    from services import privacy
+    from services import audit, privacy
 
     ctx = cli_context()
     who = _actor(ctx, actor)
@@ -130,6 +130,10 @@ def privacy_erase(
                     )
                 except LookupError as error:
                     fail(str(error))
+                if result.status == "erased":
+                    audit.record(
+                        session, audit.CLI, "contact.erase", f"contact:{contact}", ctx.now()
+                    )
             scrubbed = await database.scrub_files() if result.status == "erased" else None
             return {**result.to_json(), "files_scrubbed": scrubbed.__dict__ if scrubbed else None}
 
@@ -285,10 +289,9 @@ def contacts_list(
                 c["channel"] + ("" if c["reachable"] else " (unreachable)") for c in r["chats"]
             )
             state = "" if r["active"] else "  [deactivated]"
-            admin = " admin" if r["is_admin"] else ""
             typer.echo(
                 f"{r['id']:>5} {r['org']:>4} {r['name'][:30]:<30} {r['role'][:18]:<18}"
-                f"{admin} {chats or 'not registered'}{state}"
+                f" {chats or 'not registered'}{state}"
             )
 
     emit(rows, as_json, human)
@@ -300,7 +303,7 @@ def contacts_deactivate(
     as_json: bool = JsonOption,
 ) -> None:
     """No more invitations, reminders or broadcasts to a contact; chats unbound, history kept."""
-    from services import privacy
+    from services import audit, privacy
     from services.contacts import deactivate_contact
 
     ctx = cli_context()
@@ -318,6 +321,7 @@ def contacts_deactivate(
                                      chats_unbound=result.chats_unbound,
                                      codes_revoked=result.codes_revoked,
                                      messages_withdrawn=result.messages_withdrawn)  # fmt: skip
+                audit.record(session, audit.CLI, "contact.deactivate", f"contact:{contact_id}", now)
             return result.__dict__
 
     result = run_async(work)
@@ -339,6 +343,7 @@ def contacts_activate(
     as_json: bool = JsonOption,
 ) -> None:
     """Undo a deactivation (the contact needs a new code: lyttepost invites create)."""
+    from services import audit
     from services.contacts import activate_contact
 
     ctx = cli_context()
@@ -349,6 +354,10 @@ def contacts_activate(
                 changed = await activate_contact(session, contact_id)
             except LookupError as error:
                 fail(str(error))
+            if changed:
+                audit.record(
+                    session, audit.CLI, "contact.activate", f"contact:{contact_id}", ctx.now()
+                )
             return {"id": contact_id, "activated": changed}
 
     result = run_async(work)

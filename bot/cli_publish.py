@@ -82,7 +82,7 @@ def _create(
     kind: str, title: str, text: str, image: Path | None, document: Path | None,
     segment: Any, round_id: int | None, as_json: bool,
 ) -> None:  # fmt: skip
-    from services import publications
+    from services import audit, publications
     from services.segments import SegmentError
 
     files = _files(image, document)
@@ -101,6 +101,10 @@ def _create(
             ) as error:  # fmt: skip
                 fail(str(error))
             publication, reached = draft.publication, draft.reach
+            audit.record(
+                session, audit.CLI, "publication.draft", f"publication:{publication.id}",
+                ctx.now(), kind=kind, round=round_id,
+            )  # fmt: skip
             return {
                 "id": publication.id, "kind": kind, "status": publication.status,
                 "recipients": len(reached.reachable) if reached else None,
@@ -226,7 +230,7 @@ def publications_edit(
     as_json: bool = JsonOption,
 ) -> None:
     """Replace a draft's text."""
-    from services import publications
+    from services import audit, publications
 
     new_text = _text(text, text_file)
     ctx = cli_context()
@@ -239,6 +243,10 @@ def publications_edit(
                 )
             except publications.PublicationError as error:
                 fail(str(error))
+            audit.record(
+                session, audit.CLI, "publication.edit", f"publication:{p.id}", ctx.now(),
+                characters=len(p.text),
+            )  # fmt: skip
             return {"id": p.id, "characters": len(p.text)}
 
     result = run_async(work)
@@ -254,26 +262,52 @@ def publications_edit(
 @publications_app.command("preview")
 def publications_preview(
     publication_id: int = IdArgument,
-    contact: int = typer.Option(..., "--contact", help="Send the preview to this contact's chat."),
+    contact: int | None = typer.Option(
+        None, "--contact", help="Send the preview to this contact's chat."
+    ),
+    staff: str | None = typer.Option(
+        None, "--staff", help="Or to this staff member's chat (e-mail; see lyttepost staff code)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Send a draft to one contact's own chat, exactly as members will get it."""
-    from services import publications
+    """Send a draft to one contact's or staff member's own chat, exactly as members will get it."""
+    from services import admins, audit, publications
     from services.personal import personalise_for
+    from services.staff import StaffError, require_staff
 
+    if (contact is None) == (staff is None):
+        fail("give either --contact ID or --staff EMAIL")
     ctx = cli_context()
 
     async def work() -> dict[str, Any]:
         async with ctx.sessions() as sessions, sessions() as session, session.begin():
+            now = ctx.now()
             try:
-                queued = await publications.preview(
-                    session, publication_id, contact, now=ctx.now(),
-                    personalise=personalise_for(ctx.zone),
-                )  # fmt: skip
-            except publications.PublicationError as error:
+                if staff is not None:
+                    account = await require_staff(session, staff)
+                    chat = await admins.latest_chat(session, account.id)
+                    if chat is None:
+                        fail(f"{account.email} has no chat: lyttepost staff code --email {staff}")
+                    queued = await publications.preview_in_chat(
+                        session, publication_id, chat, now=now,
+                        personalise=personalise_for(ctx.zone),
+                    )  # fmt: skip
+                else:
+                    assert contact is not None
+                    queued = await publications.preview(
+                        session, publication_id, contact, now=now,
+                        personalise=personalise_for(ctx.zone),
+                    )  # fmt: skip
+            except (publications.PublicationError, StaffError) as error:
                 fail(str(error))
             if queued == 0:
                 fail(f"contact {contact} has no chat Lyttepost can reach")
+            audit.record(
+                session, audit.CLI, "publication.preview", f"publication:{publication_id}", now,
+                messages=queued, **({"contact": contact} if contact is not None else {"staff": staff}),
+            )  # fmt: skip
+            if staff is not None:
+                return {"id": publication_id, "staff": account.email, "messages": queued}
             return {"id": publication_id, "contact": contact, "messages": queued}
 
     result = run_async(work)
@@ -281,7 +315,8 @@ def publications_preview(
         result,
         as_json,
         lambda: typer.echo(
-            f"preview queued: {counted(result['messages'], 'message')} to contact {contact}"
+            f"preview queued: {counted(result['messages'], 'message')} to "
+            + (f"contact {contact}" if contact is not None else str(result["staff"]))
         ),
     )
 
@@ -295,7 +330,7 @@ def publications_send(
     as_json: bool = JsonOption,
 ) -> None:
     """Send a draft: shows how many it reaches, asks, queues, then shows progress and the report."""
-    from services import publications
+    from services import audit, publications
     from services.personal import personalise_for
     from services.segments import SegmentError
 
@@ -329,13 +364,19 @@ def publications_send(
 
     async def send() -> None:
         async with ctx.sessions() as sessions, sessions() as session, session.begin():
+            now = ctx.now()
             try:
-                await publications.publish(
-                    session, publication_id, segment, actor=ctx.actor(), now=ctx.now(),
+                reached = await publications.publish(
+                    session, publication_id, segment, actor=ctx.actor(), now=now,
                     personalise=personalise_for(ctx.zone),
                 )  # fmt: skip
             except publications.PublicationError as error:
                 fail(str(error))
+            audit.record(
+                session, audit.CLI, "publication.publish", f"publication:{publication_id}", now,
+                segment=segment.describe(), recipients=len(reached.reachable),
+                unreachable=len(reached.unreachable),
+            )  # fmt: skip
 
     run_async(send)
     typer.echo(
@@ -428,7 +469,7 @@ def report_build(
     as_json: bool = JsonOption,
 ) -> None:
     """Build a round's summary (text, charts, XLSX, PDF) and make it a draft to preview and send."""
-    from services import publications
+    from services import audit, publications
     from services.summaries import draft_summary, report_files
 
     ctx = cli_context()
@@ -444,6 +485,10 @@ def report_build(
                         keep_files_in=folder,
                     )  # fmt: skip
                     draft_id: int | None = publication.id
+                    audit.record(
+                        session, audit.CLI, "publication.draft", f"publication:{publication.id}",
+                        ctx.now(), kind="summary", round=round_id,
+                    )  # fmt: skip
                 else:
                     await report_files(session, round_id, folder, zone)
                     draft_id = None

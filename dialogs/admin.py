@@ -1,7 +1,9 @@
-"""Admins' chat commands: parsing their arguments and the texts of the replies.
+"""KS staff's chat commands: parsing their arguments and the texts of the replies.
 
-Pure. Who may use them is decided against the database by the caller (default deny);
-what they do is the same as the CLI's ``rounds`` commands (``services/lifecycle.py``).
+Pure. They belong to staff accounts (a chat bound with a staff code), never to members'
+contacts. Each command names the least role it needs (``ROLE_NEEDED``); the caller checks
+it against the database (default deny). What they do is the same as the CLI's ``rounds``
+and ``publications`` commands (``services/lifecycle.py``, ``services/publications.py``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from dialogs.texts import antall, nb_number
 
 Action = Literal[
     "list", "status", "reschedule", "deadline", "pause", "resume", "close", "cancel", "help",
-    "report", "preview", "edit", "publish", "notice", "broadcast",
+    "report", "preview", "edit", "publish", "notice", "broadcast", "login",
 ]  # fmt: skip
+Role = Literal["viewer", "staff", "admin"]  # as in services/staff.py, least first
+ROLE_ORDER: tuple[Role, ...] = ("viewer", "staff", "admin")
 
 ADMIN_COMMANDS: dict[str, Action] = {
     "runder": "list",
@@ -36,7 +40,17 @@ ADMIN_COMMANDS: dict[str, Action] = {
     "publiser": "publish",
     "kunngjoring": "notice",
     "melding": "broadcast",
+    "logginn": "login",
 }
+# Reading progress is for every role; publications need ``staff``; changing a round
+# needs ``admin``. A command missing here would be refused (default deny).
+ROLE_NEEDED: dict[Action, Role] = {
+    "list": "viewer", "status": "viewer", "help": "viewer", "login": "viewer",
+    "report": "staff", "preview": "staff", "edit": "staff", "publish": "staff",
+    "notice": "staff", "broadcast": "staff",
+    "reschedule": "admin", "deadline": "admin", "pause": "admin", "resume": "admin",
+    "close": "admin", "cancel": "admin",
+}  # fmt: skip
 NEEDS_ROUND: set[Action] = {
     "status", "reschedule", "deadline", "pause", "resume", "close", "cancel", "report", "notice",
 }  # fmt: skip
@@ -52,6 +66,28 @@ CANCEL_PREFIX = "adm:cancel:"
 CLOSE_PREFIX = "adm:close:"
 KEEP_PAYLOAD = "adm:keep"
 PUBLISH_PREFIX = "adm:pub:"
+
+
+def may(role: str, action: Action) -> bool:
+    """Whether a staff member with ``role`` may do ``action`` (unknown: no)."""
+    needed = ROLE_NEEDED.get(action)
+    if needed is None or role not in ROLE_ORDER:
+        return False
+    return ROLE_ORDER.index(role) >= ROLE_ORDER.index(needed)
+
+
+def payload_action(payload: str) -> Action | None:
+    """What pressing an admin button does, for the role check: None for no known button."""
+    if parse_publish_payload(payload) is not None:
+        return "publish"
+    if parse_close_payload(payload) is not None:
+        return "close"
+    if parse_cancel_payload(payload) is not None:
+        return "cancel"
+    if payload == KEEP_PAYLOAD:
+        return "help"  # "no, leave it": changes nothing, any role may
+    return None
+
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$|^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _TIME = re.compile(r"^(?:kl\.?)?(\d{1,2})[:.](\d{2})$")
@@ -145,6 +181,7 @@ USAGES = {
     "kunngjoring": "/kunngjoring RUNDE tekst – utkast til melding om hva KS gjør med innspillene",
     "melding": "/melding HVEM tekst – utkast til melding til alle, fylke:46, kommune, fylkeskommune …",
 }
+ROLE_NB = {"viewer": "leser", "staff": "rådgiver", "admin": "administrator"}
 
 
 def usage(name: str) -> str:
@@ -152,17 +189,65 @@ def usage(name: str) -> str:
     return f"Slik bruker du kommandoen:\n{USAGES[name]}\n\nSkriv /runder for å se rundene og numrene deres."
 
 
-def help_text() -> OutgoingMessage:
-    """The admin commands."""
+def help_text(role: str = "admin", *, member: bool = True) -> OutgoingMessage:
+    """The staff commands this role may use; ``member``: the chat is also a member's, so
+    the member commands are there too (a staff-only chat has no survey to answer)."""
+    lines = [usage_line for name, usage_line in USAGES.items() if may(role, ADMIN_COMMANDS[name])]
+    parts = [
+        f"Kommandoer for KS-ansatte (din rolle: {ROLE_NB.get(role, role)}):",
+        "/runder – alle runder med status og svar",
+        *lines,
+        "/logginn – en lenke som logger deg inn i arbeidsflaten (gyldig i 15 minutter)",
+    ]
+    if member:
+        parts.append("/arshjul – årshjulet slik medlemmene ser det")
+    else:
+        parts.append("/personvern – hvordan KS behandler opplysningene")
+    return OutgoingMessage(text="\n".join(parts))
+
+
+def staff_welcome(name: str, role: str) -> OutgoingMessage:
+    """A chat was bound with a staff code, or /start in a staff member's chat."""
     return OutgoingMessage(
-        text="Kommandoer for administratorer:\n/runder – alle runder med status og svar\n"
-        + "\n".join(USAGES.values())
-        + "\n/arshjul – årshjulet slik medlemmene ser det"
+        text=(
+            f"Hei, {name}! Denne chatten er koblet til KS-kontoen din "
+            f"({ROLE_NB.get(role, role)}). Her kan du følge rundene, se utkast slik "
+            "medlemmene får dem og logge inn i arbeidsflaten med /logginn.\n\n"
+            "Skriv /hjelp for å se kommandoene dine."
+        )
+    )
+
+
+def staff_only() -> OutgoingMessage:
+    """Text or a member command in a chat that belongs to a staff member only."""
+    return OutgoingMessage(
+        text=(
+            "Denne chatten er koblet til KS-kontoen din, ikke til en kontaktperson for et "
+            "medlem, så her er det ingen undersøkelse å svare på. "
+            "Skriv /hjelp for å se kommandoene dine."
+        )
+    )
+
+
+def login_link(url: str, expires: str) -> OutgoingMessage:
+    """/logginn: a single-use link to the workspace."""
+    return OutgoingMessage(
+        text=(
+            f"Her er lenken som logger deg inn i arbeidsflaten:\n{url}\n\n"
+            f"Den kan brukes én gang og gjelder til {expires}. Ikke del den med andre."
+        )
+    )
+
+
+def no_workspace() -> OutgoingMessage:
+    """/logginn where no workspace address is known."""
+    return OutgoingMessage(
+        text="Arbeidsflaten er ikke satt opp på denne serveren. Spør den som drifter Lyttepost."
     )
 
 
 def refused() -> OutgoingMessage:
-    """Someone without the admin role tried an admin command."""
+    """Someone without a staff account, or without the role, tried a staff command."""
     return OutgoingMessage(
         text=(
             "Beklager, den kommandoen er bare for administratorer i KS. "

@@ -224,8 +224,8 @@ def not_registered() -> OutgoingMessage:
     )
 
 
-def help_text(registered: bool, admin: bool = False) -> OutgoingMessage:
-    """What a member can do."""
+def help_text(registered: bool, staff: bool = False) -> OutgoingMessage:
+    """What a member can do; ``staff``: the chat is also bound to a KS staff account."""
     if not registered:
         return not_registered()
     return OutgoingMessage(
@@ -240,7 +240,12 @@ def help_text(registered: bool, admin: bool = False) -> OutgoingMessage:
             "/arshjul – årets runder og om dere har svart\n"
             f"{HELP_LINE}\n"
             "/hjelp – denne hjelpen"
-            + ("\n\nDu er administrator: skriv /adminhjelp for kommandoene dine." if admin else "")
+            + (
+                "\n\nChatten er også koblet til KS-kontoen din: skriv /adminhjelp for "
+                "kommandoene dine."
+                if staff
+                else ""
+            )
         )
     )
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.yamlsource import SourceProblem
 from scheduler.plan import Plan, PlanError, PlannedRound
-from services import lifecycle
+from services import audit, lifecycle
 from services.rounds import RoundError, create_round, resolve_audience, set_audience
 from services.surveys import latest_version
 from storage.orm import Round, SurveyVersion
@@ -90,13 +90,15 @@ async def apply_all_or_nothing(
     actor: str,
     dry_run: bool,
     file_problems: Sequence[SourceProblem] = (),
+    audit_as: audit.Actor | None = None,
 ) -> tuple[ApplyResult | None, list[SourceProblem]]:
     """Check every round against the database and apply the plan in one transaction.
 
     It is committed only when neither the file (``file_problems``: those found reading
     it) nor the database has a problem and this is no dry run, so every problem is
     reported at once and nothing changes unless the whole plan is right. Returns the
-    result, or None with every problem.
+    result, or None with every problem. ``audit_as``: who applies it, recorded in the
+    audit log in the same transaction.
     """
     problems = list(file_problems)
     result: ApplyResult | None = None
@@ -109,6 +111,16 @@ async def apply_all_or_nothing(
         if problems or dry_run:
             await transaction.rollback()
         else:
+            if audit_as is not None and result is not None:
+                actions = [r.action for r in result.rounds]
+                audit.record(
+                    session,
+                    audit_as,
+                    "plan.apply",
+                    f"plan:{plan.name or plan.source}"[:120],
+                    now,
+                    **{a: actions.count(a) for a in sorted(set(actions))},
+                )
             await transaction.commit()
     return (None, problems) if problems else (result, [])
 

@@ -210,7 +210,7 @@ async def list_contacts(session: AsyncSession, org_code: str | None = None) -> l
     return [
         {"id": contact.id, "org": organisation.code, "org_name": organisation.name,
          "name": contact.name, "role": contact.role, "email": contact.email,
-         "active": contact.active, "is_admin": contact.is_admin,
+         "active": contact.active,
          "preferred_channel": contact.preferred_channel, "chats": chats.get(contact.id, []),
          "deactivated_at": iso(contact.deactivated_at)}
         for contact, organisation in rows
@@ -232,8 +232,8 @@ async def deactivate_contact(session: AsyncSession, contact_id: int, now: dateti
     """No more invitations, reminders or broadcasts to a contact; their history is kept.
 
     Their chats are unbound (writing there again asks for a code), unused codes are
-    revoked, the admin role goes, and messages still queued to them are withdrawn. Their
-    answers stay theirs; a colleague may take over a response they left unfinished.
+    revoked, and messages still queued to them are withdrawn. Their answers stay theirs;
+    a colleague may take over a response they left unfinished.
     ``LookupError`` for an unknown or erased contact.
     """
     contact = await session.get(Contact, contact_id)
@@ -243,7 +243,6 @@ async def deactivate_contact(session: AsyncSession, contact_id: int, now: dateti
         return Deactivation(contact_id, 0, 0, 0, already=True)
     contact.active = False
     contact.deactivated_at = now
-    contact.is_admin = False
     chats = list(await session.scalars(select(Chat).where(Chat.contact_id == contact_id)))
     for chat in chats:
         chat.contact_id = None

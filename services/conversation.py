@@ -4,6 +4,10 @@ Channel-neutral: Telegram, Teams and the console all end up here. It decides wha
 event means (a code, a command, a survey answer), runs the pure engine for survey
 input, and writes the new state, the answers and the replies in the caller's
 transaction.
+
+A chat may belong to a member's contact (``contact_id``: surveys), to a KS staff account
+(``staff_id``: staff commands, previews, ``/logginn``), or to both. Staff commands are
+checked against the account's role on every use (default deny).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -37,12 +42,13 @@ from dialogs.messages import OutgoingMessage
 from dialogs.privacy import PrivacyTerms, privacy_notice
 from dialogs.state import ResponseState
 from dialogs.wheel import wheel_message
-from services import admin_chat
+from services import admin_chat, admins, audit, staff_access
 from services.annual_wheel import wheel_rounds
 from services.inbound import Inbound
 from services.invites import FloodWatch, Redemption, redeem_code
 from services.responses import save_state
 from services.rounds import open_rounds_for, record_invited
+from services.staff import has_role
 from services.status import status_lines
 from services.surveys import SurveyCatalog
 from storage import outbox
@@ -53,6 +59,7 @@ from storage.orm import (
     Response,
     Round,
     RoundOrganisation,
+    Staff,
     utcnow,
 )
 
@@ -69,6 +76,7 @@ class Conversation:
     on_rounds_changed: Callable[[], None] = lambda: None
     privacy: PrivacyTerms = PrivacyTerms()  # what /personvern states (settings)
     flood_watch: FloodWatch = field(default_factory=FloodWatch)
+    workspace_url: str = ""  # where /logginn links lead (settings); empty: no workspace
 
     def now(self) -> datetime:
         """The current time (injectable, so tests can move it)."""
@@ -128,6 +136,7 @@ class _Turn:
         self.replies: list[OutgoingMessage] = []
         self.priority = outbox.PRIORITY_DIALOG
         self.dedupe_key = f"reply:{event_id}"
+        self.bound_staff: Staff | None = None  # a staff code bound the chat in this turn
 
     def reply(self, *messages: OutgoingMessage) -> None:
         self.replies.extend(messages)
@@ -150,16 +159,20 @@ class _Turn:
             await self.start(command.argument)
             return
         contact = await self.contact()
+        staff = await admins.chat_staff(self.session, self.chat)
         if contact is None:
-            await self.unregistered(event, command)
+            if staff is None:
+                await self.unregistered(event, command)
+            else:
+                await self.staff_only(staff, event, command)
             return
         if command is not None:
-            await self.command(contact, command)
+            await self.command(contact, staff, command)
             return
         if event.kind == "press":
             round_id = notices.parse_start_payload(event.payload)
             if event.payload.startswith(admin.PAYLOAD_PREFIX):
-                await self.admin_press(contact, event.payload)
+                await self.admin_press(staff, event.payload)
             elif round_id is not None:
                 await self.begin(contact, round_id)
             elif is_engine_payload(event.payload):
@@ -189,6 +202,10 @@ class _Turn:
             return
         contact = await self.contact()
         if contact is None:
+            staff = await admins.chat_staff(self.session, self.chat)
+            if staff is not None:
+                self.reply(admin.staff_welcome(staff.name, staff.role))
+                return
             self.chat.awaiting_code = True
             self.reply(notices.ask_for_code())
             return
@@ -217,10 +234,32 @@ class _Turn:
             return
         self.reply(notices.not_registered())
 
+    async def staff_only(self, staff: Staff, event: Inbound, command: Command | None) -> None:
+        """A chat that belongs to a staff member and to no member's contact."""
+        if command is None:
+            if event.kind == "press" and event.payload.startswith(admin.PAYLOAD_PREFIX):
+                await self.admin_press(staff, event.payload)
+            elif event.kind == "text" and self.chat.awaiting_code:
+                await self.redeem(event.text)
+            else:
+                self.reply(admin.staff_only())
+        elif command.name in HELP_COMMANDS:
+            self.reply(admin.help_text(staff.role, member=False))
+        elif command.name in PRIVACY_COMMANDS:
+            self.reply(privacy_notice(self.owner.privacy))
+        elif command.name in admin.ADMIN_COMMANDS:
+            await self.admin_command(staff, command)
+        else:
+            self.reply(admin.staff_only())
+
     async def redeem(self, code: str) -> None:
         result = await redeem_code(
-            self.session, self.chat, code, self.now, watch=self.owner.flood_watch
-        )
+            self.session, self.chat, code, self.now, watch=self.owner.flood_watch,
+            other=self.staff_code,
+        )  # fmt: skip
+        if result.outcome == "other" and self.bound_staff is not None:
+            self.reply(admin.staff_welcome(self.bound_staff.name, self.bound_staff.role))
+            return
         if result.outcome in ("ok", "already_yours") and result.contact is not None:
             organisation = await self.organisation(result.contact)
             if result.outcome == "already_yours":
@@ -253,6 +292,21 @@ class _Turn:
                 )
             )
 
+    async def staff_code(self, code: str) -> Literal["ok", "unknown", "expired", "used"]:
+        """A staff member's chat code typed where invitation codes go: binds the chat to
+        the account (``redeem_code`` counts a wrong one against the chat's limit)."""
+        redeemed = await staff_access.redeem(self.session, code, "chat_code", self.now)
+        if redeemed.outcome == "ok" and redeemed.staff is not None:
+            await admins.bind_chat(self.session, self.chat, redeemed.staff, self.now)
+            self.bound_staff = redeemed.staff
+            log.info("chat %s bound to staff %s", self.chat.id, redeemed.staff.id)
+            return "ok"
+        if redeemed.outcome == "used":
+            return "used"
+        if redeemed.outcome == "expired":
+            return "expired"
+        return "unknown"  # no such code, or its account was deactivated
+
     def refuse_quietly(self, result: Redemption) -> None:
         """During a flood of wrong codes, answers to them wait behind every other message
         (members in a dialog, a welcome, invitations, bulk), and a locked chat hears so
@@ -279,7 +333,7 @@ class _Turn:
         await record_invited(self.session, [r.id for r in offered], contact, self.now)
         return [notices.RoundOffer(r.id, r.title, self.owner.closes_text(r)) for r in offered]
 
-    async def command(self, contact: Contact, command: Command) -> None:
+    async def command(self, contact: Contact, staff: Staff | None, command: Command) -> None:
         name = command.name
         if name in ANSWER_COMMANDS:
             await self.begin(contact, None)
@@ -294,13 +348,13 @@ class _Turn:
             rounds = await wheel_rounds(self.session, organisation, self.now)
             self.reply(wheel_message(organisation.name, rounds, self.now, self.owner.zone))
         elif name in HELP_COMMANDS:
-            self.reply(notices.help_text(registered=True, admin=contact.is_admin))
+            self.reply(notices.help_text(registered=True, staff=staff is not None))
         elif name in PRIVACY_COMMANDS:
             self.reply(privacy_notice(await self.privacy_terms(contact)))
         elif name in CONTROL_COMMANDS:
             await self.survey_input(Control(CONTROL_COMMANDS[name]))
         elif name in admin.ADMIN_COMMANDS:
-            await self.admin_command(contact, command)
+            await self.admin_command(staff, command)
         else:
             self.reply(notices.unknown_command(name))
 
@@ -322,51 +376,74 @@ class _Turn:
             return self.owner.privacy
         return replace(self.owner.privacy, retention_months=(int(low), int(high)))
 
-    def refuse_admin(self, contact: Contact | None, what: str) -> None:
+    def refuse_admin(self, staff: Staff | None, what: str) -> None:
         """Default deny: a polite no, and a line in the log for whoever watches it."""
         log.warning(
-            "admin command %r refused: chat %s (%s), contact %s is not an admin",
+            "staff command %r refused: chat %s (%s), %s",
             what[:40],
             self.chat.id,
             self.chat.channel,
-            contact.id if contact else "none",
+            f"staff {staff.id} has role {staff.role}" if staff else "no staff account",
         )
         self.reply(admin.refused())
 
-    async def admin_command(self, contact: Contact, command: Command) -> None:
-        if not contact.is_admin:
-            self.refuse_admin(contact, command.name)
+    def allowed(self, staff: Staff | None, action: admin.Action) -> bool:
+        """The role check, against the account as read in this turn."""
+        return staff is not None and has_role(staff, "viewer") and admin.may(staff.role, action)
+
+    async def admin_command(self, staff: Staff | None, command: Command) -> None:
+        if staff is None or not self.allowed(staff, admin.ADMIN_COMMANDS[command.name]):
+            self.refuse_admin(staff, command.name)
             return
         request = admin.parse_admin(command.name, command.argument, self.owner.zone)
         if isinstance(request, str):
             self.reply(admin.done(request))
             return
-        log.info("admin command /%s by contact %s", command.name, contact.id)
+        log.info("staff command /%s by staff %s", command.name, staff.id)
+        if request.action == "login":
+            await self.login_link(staff)
+            return
         self.reply(
-            *await admin_chat.carry_out(self.session, contact, request, self.now, self.owner.zone)
+            *await admin_chat.carry_out(
+                self.session, staff, self.chat, request, self.now, self.owner.zone
+            )
         )
         if request.action not in ("list", "status", "help"):
             self.owner.on_rounds_changed()
 
-    async def admin_press(self, contact: Contact, payload: str) -> None:
-        if not contact.is_admin:
-            self.refuse_admin(contact, payload)
+    async def login_link(self, staff: Staff) -> None:
+        """/logginn: a single-use link to the workspace, valid for 15 minutes."""
+        if not self.owner.workspace_url:
+            self.reply(admin.no_workspace())
+            return
+        url, expires = await staff_access.issue_login_link(
+            self.session, staff, self.now, self.owner.workspace_url
+        )
+        audit.record(
+            self.session, audit.Actor.for_staff(staff, "chat"), "staff.login_link",
+            f"staff:{staff.id}", self.now, chat=self.chat.id,
+        )  # fmt: skip
+        self.reply(admin.login_link(url, format_datetime(expires, self.owner.zone)))
+
+    async def admin_press(self, staff: Staff | None, payload: str) -> None:
+        if staff is None or not self.allowed(staff, admin.payload_action(payload) or "help"):
+            self.refuse_admin(staff, payload)
             return
         publish = admin.parse_publish_payload(payload)
         if publish is not None:
-            log.info("admin: contact %s confirmed publishing %s", contact.id, publish[0])
+            log.info("staff %s confirmed publishing %s", staff.id, publish[0])
             self.reply(
                 *await admin_chat.confirm_publish(
-                    self.session, contact, publish[0], publish[1], self.now, self.owner.zone
+                    self.session, staff, publish[0], publish[1], self.now, self.owner.zone
                 )
             )
             return
         closing = admin.parse_close_payload(payload)
         if closing is not None:
-            log.info("admin: contact %s confirmed closing round %s", contact.id, closing)
+            log.info("staff %s confirmed closing round %s", staff.id, closing)
             self.reply(
                 *await admin_chat.confirm_close(
-                    self.session, contact, closing, self.now, self.owner.zone, self.owner.catalog
+                    self.session, staff, closing, self.now, self.owner.zone, self.owner.catalog
                 )
             )
             self.owner.on_rounds_changed()
@@ -375,8 +452,8 @@ class _Turn:
         if round_id is None:
             self.reply(admin.kept())
             return
-        log.info("admin: contact %s confirmed cancelling round %s", contact.id, round_id)
-        self.reply(*await admin_chat.confirm_cancel(self.session, contact, round_id, self.now))
+        log.info("staff %s confirmed cancelling round %s", staff.id, round_id)
+        self.reply(*await admin_chat.confirm_cancel(self.session, staff, round_id, self.now))
         self.owner.on_rounds_changed()
 
     async def begin(self, contact: Contact, round_id: int | None) -> None:

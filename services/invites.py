@@ -17,6 +17,7 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -146,13 +147,17 @@ async def invite_contacts(
     return invited
 
 
-RedeemOutcome = Literal["ok", "already_yours", "unknown", "expired", "used", "locked"]
+RedeemOutcome = Literal["ok", "already_yours", "other", "unknown", "expired", "used", "locked"]
+# Another kind of code typed where invitation codes are (a KS staff member's chat code):
+# given the normalised text, it redeems the code and says how that went.
+OtherCode = Callable[[str], Awaitable[Literal["ok", "unknown", "expired", "used"]]]
 
 
 @dataclass(frozen=True)
 class Redemption:
     """What happened to a code attempt; ``retry_in`` is set when locked out, ``flood``
-    when many wrong codes are being tried right now (the chat's limit is tighter)."""
+    when many wrong codes are being tried right now (the chat's limit is tighter).
+    ``other``: the code was of the other kind, and the caller's ``OtherCode`` took it."""
 
     outcome: RedeemOutcome
     contact: Contact | None = None
@@ -220,11 +225,14 @@ async def redeem_code(
     now: datetime,
     *,
     watch: FloodWatch | None = None,
+    other: OtherCode | None = None,
 ) -> Redemption:
     """Try a code in a chat; on success the chat belongs to the code's contact.
 
     A chat that has failed too often lately is refused without checking the code; any
-    other attempt is checked, however many wrong codes other chats are sending.
+    other attempt is checked, however many wrong codes other chats are sending. When no
+    invitation has the code, ``other`` tries it as a code of another kind; either way a
+    wrong code counts once against the chat, so having two kinds gives no extra guesses.
     """
     flood = await flood_under_way(session, now)
     if flood and watch is not None:
@@ -254,7 +262,12 @@ async def redeem_code(
     )
     owner = await session.get(Contact, invitation.contact_id) if invitation else None
     outcome: RedeemOutcome
-    if invitation is None or invitation.revoked_at is not None or not (owner and owner.active):
+    if invitation is None and other is not None:
+        outcome = await other(normalise_code(text))
+        if outcome == "ok":
+            chat.awaiting_code = False
+            return Redemption("other", flood=flood)
+    elif invitation is None or invitation.revoked_at is not None or not (owner and owner.active):
         outcome = "unknown"  # withdrawn, or its contact was deactivated or erased
     elif invitation.used_at is not None:
         if invitation.used_by_chat_id == chat.id:

@@ -145,7 +145,7 @@ async def export_contact(
     document["contact"] = {
         "id": contact.id, "name": contact.name, "role": contact.role, "email": contact.email,
         "organisation": {"code": organisation.code, "name": organisation.name},
-        "is_admin": contact.is_admin, "preferred_channel": contact.preferred_channel,
+        "preferred_channel": contact.preferred_channel,
         "active": contact.active, "created_at": iso(contact.created_at),
         "deactivated_at": iso(contact.deactivated_at),
     }  # fmt: skip
@@ -394,7 +394,6 @@ async def _erase(
     contact.name = ""
     contact.role = ""
     contact.email = None
-    contact.is_admin = False
     contact.preferred_channel = None
     contact.active = False
     contact.deactivated_at = contact.deactivated_at or now

@@ -23,7 +23,7 @@ from services.rounds import latest_chat
 from services.segments import Recipient, Segment, resolve_segment
 from storage import outbox
 from storage.files import store_file
-from storage.orm import Contact, OutboxMessage, Publication, Round
+from storage.orm import Chat, Contact, OutboxMessage, Publication, Round
 
 KINDS = ("summary", "notice", "broadcast")
 MAX_TEXT = 20_000  # split into several chat messages on the way out
@@ -211,6 +211,36 @@ async def preview(
         kind="preview",
         priority=outbox.PRIORITY_DIALOG,
         dedupe_key=f"preview:{publication.id}:{publication.version}:{contact.id}:{now.timestamp():.0f}",
+        now=now,
+    )
+
+
+async def preview_in_chat(
+    session: AsyncSession,
+    publication_id: int,
+    chat: Chat,
+    *,
+    now: datetime,
+    personalise: PersonaliseFactory | None = None,
+) -> int:
+    """Send a draft to a KS staff member's chat, as members will get it; the personal part
+    only when the chat is also a member's (a staff-only chat answers no survey).
+
+    Returns how many messages were queued."""
+    publication = await load(session, publication_id)
+    messages = messages_of(publication)
+    contact = await session.get(Contact, chat.contact_id) if chat.contact_id else None
+    if contact is not None and personalise is not None:
+        recipient = Recipient(contact.id, contact.name, contact.organisation_id, "", "",
+                              chat.channel, chat.address)  # fmt: skip
+        messages += await _extra(publication, recipient, personalise(session))
+    return await outbox.enqueue(
+        session,
+        outbox.Recipient(chat.channel, chat.address, chat.contact_id),
+        messages,
+        kind="preview",
+        priority=outbox.PRIORITY_DIALOG,
+        dedupe_key=f"preview:{publication.id}:{publication.version}:chat{chat.id}:{now.timestamp():.0f}",
         now=now,
     )
 

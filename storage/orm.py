@@ -102,7 +102,6 @@ class Contact(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(60))
     email: Mapped[str | None] = mapped_column(String(254))
-    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     # The channel to reach them on when they have several (set by an admin); None: the
     # one they used last.
     preferred_channel: Mapped[str | None] = mapped_column(String(20))

@@ -1,5 +1,6 @@
-"""Admin commands in chat (default deny, refusals logged), /arshjul for members, and the
-response rate, on SQLite and PostgreSQL."""
+"""Staff commands in chat (default deny, refusals logged), /arshjul for members, and the
+response rate, on SQLite and PostgreSQL. The admin's chat is a member's chat bound to an
+admin staff account too, as migration 0007 leaves a former admin contact's chat."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from services.response_rate import round_progress
-from storage.orm import Contact, Round
+from services.staff import add_staff
+from storage.orm import Chat, Round
 from tests.cycle_support import World, oslo
 
 ORGS = ["3301", "3303", "4601", "46", "1103"]  # Drammen, Kongsberg, Bergen, Vestland, Stavanger
@@ -21,9 +23,10 @@ async def world(sessions) -> World:
     world = World(sessions, oslo("2027-01-04 08:00"))
     await world.setup(ORGS)
     async with sessions() as session, session.begin():
-        contact = await session.get(Contact, world.contacts[ADMIN])
-        assert contact is not None
-        contact.is_admin = True
+        staff = await add_staff(session, "Leder 3301", "leder@ks.no", "admin", world.clock.now)
+        chat = await session.scalar(select(Chat).where(Chat.address == f"chat-{ADMIN}"))
+        assert chat is not None
+        chat.staff_id = staff.id
     return world
 
 
@@ -51,7 +54,7 @@ async def test_non_admins_are_refused_politely_and_logged(world: World, caplog) 
         assert "bare for administratorer" in await last_text(world, "4601")
     refusals = [r for r in caplog.records if "refused" in r.getMessage()]
     assert len(refusals) == 4
-    assert all("is not an admin" in r.getMessage() for r in refusals)
+    assert all("no staff account" in r.getMessage() for r in refusals)
     assert (await round_of(world, round_id)).closes_at == oslo("2027-01-29 23:59")
 
 
@@ -69,7 +72,7 @@ async def test_an_unregistered_chat_is_refused_too(world: World, caplog) -> None
     world.contacts["stranger"] = 0
     await world.say("stranger", "/runder")
     assert "bare for administratorer" in await last_text(world, "stranger")
-    assert any("contact none" in r.getMessage() for r in caplog.records)
+    assert any("no staff account" in r.getMessage() for r in caplog.records)
 
 
 async def test_admins_list_rounds_and_see_the_response_rate(world: World) -> None:
@@ -181,7 +184,9 @@ async def test_admin_changes_are_in_the_rounds_history(world: World) -> None:
 
     async with world.sessions() as session:
         event = await session.scalar(select(RoundEvent).where(RoundEvent.action == "paused"))
-    assert event is not None and event.actor == f"contact:{world.contacts[ADMIN]}"
+    async with world.sessions() as session:
+        staff_id = await session.scalar(select(Chat.staff_id).where(Chat.address == "chat-3301"))
+    assert event is not None and event.actor == f"staff:{staff_id}"
 
 
 async def closed_round_with_answers(world: World) -> int:

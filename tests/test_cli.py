@@ -248,17 +248,11 @@ def test_plan_errors_name_file_line_and_field(deployment: Deployment, tmp_path: 
     assert result.returncode == 1 and f"{unknown}:3: rounds[0].survey: no survey" in result.stderr
 
 
-def test_admins_grant_list_revoke(deployment: Deployment) -> None:
-    contact = deployment.cli_json(
-        "contacts", "add", "--org", "0301", "--name", "Admin Person", "--role", "ks"
-    )
-    granted = deployment.cli_json("admins", "grant", "--contact", str(contact["id"]))
-    assert granted == {"id": contact["id"], "name": "Admin Person", "admin": True}
-    assert [a["id"] for a in deployment.cli_json("admins", "list")] == [contact["id"]]
-    deployment.cli_json("admins", "revoke", "--contact", str(contact["id"]))
-    assert deployment.cli_json("admins", "list") == []
-    missing = deployment.cli("admins", "grant", "--contact", "99999", check=False)
-    assert missing.returncode == 1 and "no contact" in missing.stderr
+def test_the_old_admins_commands_point_to_staff_accounts(deployment: Deployment) -> None:
+    moved = deployment.cli("admins", "grant", "--contact", "1", check=False)
+    assert moved.returncode == 2 and moved.stdout == ""
+    assert moved.stderr.startswith("error: the admin role belongs to staff accounts now")
+    assert "lyttepost staff code --email E" in moved.stderr
 
 
 def test_broadcast_draft_preview_send_and_report(deployment: Deployment, tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """What the annual-cycle and publication commands print, for people and with ``--json``.
 
 These pin the output of ``plan``, ``rounds`` (create, status, history and the changes),
-``admins``, ``scheduler status``, ``broadcast``, ``notice``, ``publications``,
+``scheduler status``, ``broadcast``, ``notice``, ``publications``,
 ``report build``, ``members list``, ``surveys list``, ``contacts channel``, ``invites
 create``, ``privacy`` and the contacts' life cycle, so their database work can move into
 ``services/`` without a visible change. Run in-process with Typer's CliRunner on one SQLite database for the
@@ -310,33 +310,6 @@ def test_rounds_close_says_what_became_of_the_half_done_answers() -> None:
     assert closed in {
         f"round {round_id} closed; {t}; 0 undelivered messages withdrawn\n" for t in told
     }
-
-
-# --- admins ------------------------------------------------------------------------------------
-
-
-def test_admins_grant_list_and_revoke_print_who() -> None:
-    contact = as_json("contacts", "add", "--org", "1813", "--name", "Brønnøy Leder", "--role", "ks")
-    cid = contact["id"]
-    assert ok("admins", "grant", "--contact", str(cid)).stdout == (
-        f"contact {cid} (Brønnøy Leder) is now an admin\n"
-    )
-    assert ok("admins", "list").stdout == f"{cid:>5} Brønnøy Leder                  Brønnøy\n"
-    assert as_json("admins", "list") == [
-        {"id": cid, "name": "Brønnøy Leder", "org": "1813", "org_name": "Brønnøy"}
-    ]
-    assert as_json("admins", "revoke", "--contact", str(cid)) == {
-        "id": cid, "name": "Brønnøy Leder", "admin": False,
-    }  # fmt: skip
-    assert ok("admins", "revoke", "--contact", str(cid)).stdout == (
-        f"contact {cid} (Brønnøy Leder) is no longer an admin\n"
-    )
-    nobody = ok("admins", "list")
-    assert (nobody.stdout, nobody.stderr) == (
-        "",
-        "no admins yet: lyttepost admins grant --contact ID\n",
-    )
-    assert error("admins", "revoke", "--contact", "99999") == "error: no contact with id 99999"
 
 
 # --- broadcasts, notices and publications ------------------------------------------------------

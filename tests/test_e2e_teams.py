@@ -234,21 +234,26 @@ async def test_admin_commands_work_in_teams_with_the_same_authorization(
     admin_chat, member_chat = CONV, "a:1per-teams"
     await asyncio.to_thread(deployment.cli, "db", "upgrade")
     await asyncio.to_thread(deployment.start)
-    kari = await register(teams, deployment, "3301", "Kari Nordmann")
+    await register(teams, deployment, "3301", "Kari Nordmann")
     await register(teams, deployment, "4601", "Per Hansen", member_chat, "29:per")
-    await asyncio.to_thread(deployment.cli, "admins", "grant", "--contact", str(kari))
+    # Kari is KS staff too: an admin account, bound to her Teams chat with a staff code.
+    staff = await cli(deployment, "staff", "add", "--name", "Kari Nordmann",
+                      "--email", "kari@ks.no", "--role", "admin")  # fmt: skip
+    code = await cli(deployment, "staff", "code", "--email", "kari@ks.no")
+    await act(teams, lambda: teams.user_sends_text(admin_chat, f"/start {code['code']}"))
+    assert "koblet til KS-kontoen din" in last_words(teams, admin_chat)
     planned = await cli(deployment, "rounds", "create", "--survey", "kvartalsvis-behov",
                         "--opens", "2099-01-04", "--closes", "2099-01-29", "--orgs", "3301")  # fmt: skip
     round_id = str(planned["id"])
 
-    # A member who is not an admin: politely refused, in Teams as on Telegram, and logged.
+    # A member without a staff account: politely refused, in Teams as on Telegram, and logged.
     await act(teams, lambda: teams.user_sends_text(member_chat, "/runder"), member_chat)
     assert "bare for administratorer" in last_words(teams, member_chat)
     # Pressing an admin's button by hand (a forged card submit) is refused just the same.
     forged = {"payload": f"adm:cancel:{round_id}"}
     await act(teams, lambda: teams.user_submits(member_chat, forged), member_chat)
     assert "bare for administratorer" in last_words(teams, member_chat)
-    assert "is not an admin" in deployment.log()
+    assert "no staff account" in deployment.log()
 
     # The admin lists the rounds and cancels one on its confirmation card.
     await act(teams, lambda: teams.user_sends_text(admin_chat, "/runder"))
@@ -259,6 +264,8 @@ async def test_admin_commands_work_in_teams_with_the_same_authorization(
     await act(teams, lambda: teams.user_submits(admin_chat, {"payload": f"adm:cancel:{round_id}"}))
     assert "er avlyst" in last_words(teams, admin_chat)
     history = await cli(deployment, "rounds", "history", round_id)
-    assert any(event["actor"] == f"contact:{kari}" for event in history)
+    assert any(event["actor"] == f"staff:{staff['id']}" for event in history)
+    audit = await cli(deployment, "audit", "--staff", "kari@ks.no", "--action", "round.cancel")
+    assert [(e["door"], e["target"]) for e in audit] == [("chat", f"round:{round_id}")]
     status = await cli(deployment, "rounds", "list")
     assert next(r for r in status if str(r["id"]) == round_id)["status"] == "cancelled"

@@ -7,6 +7,7 @@
 - chats.staff_id: a chat bound to a staff member (admin commands, previews).
 - Existing admin contacts become admin staff accounts (their e-mail, or a placeholder
   ``contact-<id>@lyttepost.invalid`` to be corrected), and their chats are bound to them.
+- contacts.is_admin goes: the admin role belongs to staff accounts now.
 
 Revision ID: 0007
 Revises: 0006
@@ -100,6 +101,8 @@ def upgrade() -> None:
             batch_op.f("fk_chats_staff_id_staff"), "staff", ["staff_id"], ["id"]
         )
     _admin_contacts_become_staff()
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.drop_column("is_admin")
 
 
 def _admin_contacts_become_staff() -> None:
@@ -126,3 +129,36 @@ def _admin_contacts_become_staff() -> None:
             sa.text("UPDATE chats SET staff_id = :staff WHERE contact_id = :contact"),
             {"staff": staff_id, "contact": contact_id},
         )
+
+
+def downgrade() -> None:
+    # Contacts whose chat is bound to an active admin account get the old role back;
+    # every other staff account, secret, session and audit entry has no place there.
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("is_admin", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+    op.get_bind().execute(
+        sa.text(
+            "UPDATE contacts SET is_admin = :yes WHERE id IN (SELECT chats.contact_id FROM "
+            "chats JOIN staff ON staff.id = chats.staff_id "
+            "WHERE staff.role = 'admin' AND staff.active)"
+        ),
+        {"yes": True},
+    )
+    with op.batch_alter_table("chats", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_chats_staff_id_staff"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_chats_staff_id"))
+        batch_op.drop_column("staff_id")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_log_action"))
+        batch_op.drop_index(batch_op.f("ix_audit_log_staff_id"))
+        batch_op.drop_index(batch_op.f("ix_audit_log_at"))
+    op.drop_table("audit_log")
+    with op.batch_alter_table("staff_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_staff_sessions_staff_id"))
+    op.drop_table("staff_sessions")
+    with op.batch_alter_table("staff_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_staff_tokens_staff_id"))
+    op.drop_table("staff_tokens")
+    op.drop_table("staff")
