@@ -35,6 +35,10 @@ ACTION_NAMES = {
 }
 
 
+# The audit log's names, shared with the CLI's ``rounds`` commands.
+AUDIT_ACTIONS = {"extend": "round.deadline", "remind": "round.remind"}
+
+
 @dataclass(frozen=True)
 class ActionPreview:
     """What an action would do, in a sentence staff confirm, and the count it names."""
@@ -193,7 +197,7 @@ async def carry_out(
     else:
         result = await lifecycle.remind_now(session, round_, now, zone, actor=who)
     audit.record(
-        session, actor, f"round.{action}", f"round:{round_.id}", now,
+        session, actor, AUDIT_ACTIONS.get(action, f"round.{action}"), f"round:{round_.id}", now,
         withdrawn=result.withdrawn, notified=result.notified, released=result.released,
         incomplete=result.incomplete,
         **({"opens_at": opens_at.isoformat()} if opens_at else {}),

@@ -258,7 +258,7 @@ async def test_a_plan_is_dry_run_first_and_applied_all_or_nothing(site: Workspac
         titles = sorted((await session.scalars(select(Round.title))).all())
         (entry,) = await audit.entries(session, audit.AuditQuery(action="plan.apply"))
     assert len(titles) == 4 and titles[0] == "Behovsinnhenting 1. kvartal 2027"
-    assert entry.detail == {"created": 4, "updated": 0, "unchanged": 0}
+    assert entry.detail == {"created": 4} and entry.staff_name == "Ada"
 
 
 async def test_a_broken_plan_shows_its_lines_and_changes_nothing(site: WorkspaceSite) -> None:

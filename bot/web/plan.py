@@ -60,16 +60,12 @@ async def _run(
         return {"problems": [str(p) for p in problems], "rounds": [], "orphans": []}
     result, problems = await apply_all_or_nothing(
         workspace.sessions, plan, workspace.now(), workspace.zone,
-        actor=actor.label, dry_run=dry_run, file_problems=problems,
+        actor=actor.label, dry_run=dry_run, file_problems=problems, audit_as=actor,
     )  # fmt: skip
     if result is None:
         return {"problems": [str(p) for p in problems], "rounds": [], "orphans": []}
     document = result.to_json()
     if not dry_run:
-        counts = {name: sum(1 for r in document["rounds"] if r["action"] == name)
-                  for name in ACTION_NAMES}  # fmt: skip
-        async with workspace.sessions.begin() as session:
-            audit.record(session, actor, "plan.apply", plan.name or None, workspace.now(), **counts)
         workspace.rounds_changed()
     return {"problems": [], "rounds": document["rounds"], "orphans": document["not_in_file"]}
 
