@@ -135,3 +135,11 @@ async def deactivate(session: AsyncSession, staff: Staff, now: datetime) -> Staf
     )
     await session.execute(update(Chat).where(Chat.staff_id == staff.id).values(staff_id=None))
     return staff
+
+
+async def staff_by_id(session: AsyncSession, staff_id: int) -> Staff:
+    """The account with this id; ``LookupError`` if there is none."""
+    staff = await session.get(Staff, staff_id)
+    if staff is None:
+        raise LookupError(f"no staff account with id {staff_id}")
+    return staff

@@ -179,3 +179,21 @@ async def test_signing_in_with_entra_id_in_the_browser(migrated_url: str, browse
         assert "Logg inn i Lyttepost" in await other.locator("main").inner_text()
         assert "lyttepost_okt" not in {c["name"] for c in await other.context.cookies()}
         await look(other, "logg-inn-entra-avvist")
+
+
+async def test_staff_and_audit_pages(site: WorkspaceSite, browser: Any) -> None:
+    page = await signed_in_page(site, browser, "Ada Admin", "ada@ks.no", "admin")
+    await page.get_by_role("link", name="Ansatte og logg").click()
+    await page.get_by_label("Navn", exact=True).fill("Rune Rådgiver")
+    await page.get_by_label("E-post (den samme som i KS' Microsoft-konto)").fill("rune@ks.no")
+    await page.get_by_label("Rolle", exact=True).select_option("staff")
+    await page.get_by_role("button", name="Legg til").click()
+    assert "Kontoen er lagt til." in await page.locator("main").inner_text()
+    await page.get_by_role("button", name="Lag innloggingslenke for Rune Rådgiver").click()
+    assert "/logg-inn/lenke/" in await page.get_by_label("Innloggingslenke").input_value()
+    await look(page, "ansatte")
+    await page.get_by_role("link", name="Se loggen over endringer").click()
+    await page.get_by_label("Handling").select_option("staff.add")
+    await page.get_by_role("button", name="Vis").click()
+    assert "staff.add" in await page.locator("tbody").inner_text()
+    await look(page, "logg")

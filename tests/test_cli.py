@@ -145,7 +145,30 @@ def test_run_refuses_an_unmigrated_database_and_a_missing_token(tmp_path: Path) 
     assert result.returncode != 0 and "lyttepost db upgrade" in result.stderr
     fresh.extra_env = {"TELEGRAM_BOT_TOKEN": ""}
     result = fresh.cli("run", check=False)
-    assert result.returncode == 2 and "TELEGRAM_BOT_TOKEN" in result.stderr
+    assert result.returncode == 1 and "lyttepost db upgrade" in result.stderr
+    assert "no chat channel configured" in result.stderr  # said, and not a reason to stop
+
+
+def test_run_without_a_chat_channel_serves_the_workspace(tmp_path: Path) -> None:
+    """A newcomer with no tokens sees KS's workspace and the annual cycle runs."""
+    import httpx
+
+    bare = Deployment(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bare.db'}",
+        api_base_url="http://127.0.0.1:9/bot",
+        workdir=tmp_path,
+        extra_env={"TELEGRAM_BOT_TOKEN": ""},
+    )
+    bare.cli("db", "upgrade")
+    bare.start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{bare.http_port}") as client:
+            assert client.get("/healthz").json()["status"] == "ok"
+            login = client.get("/logg-inn")
+            assert login.status_code == 200 and "Logg inn i Lyttepost" in login.text
+    finally:
+        bare.stop()
+    assert "no chat channel configured" in bare.log()
 
 
 def test_surveys_validate_reports_file_line_and_field(

@@ -28,6 +28,7 @@ NAVIGATION = [
     NavItem("/", "Oversikt", "viewer"),
     NavItem("/runder", "Runder", "viewer"),
     NavItem("/arsplan", "Årsplan", "admin"),
+    NavItem("/ansatte", "Ansatte og logg", "admin"),
 ]
 
 

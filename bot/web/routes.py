@@ -13,6 +13,7 @@ from bot.web.overview import overview
 from bot.web.plan import add_plan_routes
 from bot.web.render import setup_templates
 from bot.web.rounds import add_round_routes
+from bot.web.staff import add_staff_routes
 
 STATIC = Path(__file__).parent / "static"
 
@@ -27,3 +28,4 @@ def add_workspace(app: web.Application, workspace: Workspace) -> None:
     add_round_routes(app)
     add_plan_routes(app)
     add_api_routes(app)
+    add_staff_routes(app)

@@ -1,0 +1,256 @@
+"""Ansatte og logg (admins): staff accounts and roles, login links, and the audit log.
+
+The same services as ``lyttepost staff ...`` and ``lyttepost audit`` (bot/cli_staff.py),
+with the same audit names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from aiohttp import web
+
+from bot.web.context import Workspace, workspace_of
+from bot.web.render import page
+from bot.web.security import guarded, see_other, visitor_of
+from services import audit, staff_access
+from services.staff import (
+    ROLE_NAMES_NB,
+    ROLES,
+    StaffError,
+    add_staff,
+    deactivate,
+    list_staff,
+    set_role,
+    staff_by_id,
+    view,
+)
+
+DONE = {
+    "lagt-til": "Kontoen er lagt til.",
+    "rolle": "Rollen er endret.",
+    "deaktivert": "Kontoen er deaktivert: alle økter er avsluttet og koblede chatter frakoblet.",
+}
+
+
+def _actor(request: web.Request) -> audit.Actor:
+    visitor = visitor_of(request)
+    return audit.Actor(f"staff:{visitor.staff.id}", "web", visitor.staff.id)
+
+
+async def _accounts(workspace: Workspace) -> list[object]:
+    async with workspace.sessions() as session:
+        return [view(s) for s in await list_staff(session)]
+
+
+@guarded("admin")
+async def staff_page(request: web.Request) -> web.StreamResponse:
+    workspace = workspace_of(request)
+    return page(
+        request,
+        "staff.html",
+        {
+            "accounts": await _accounts(workspace),
+            "roles": ROLES,
+            "role_names_nb": ROLE_NAMES_NB,
+            "notice": DONE.get(request.query.get("utfort", ""), ""),
+            "problem": "",
+            "link": None,
+            "form": {},
+        },
+        title="Ansatte",
+    )
+
+
+async def _form_text(request: web.Request, name: str) -> str:
+    value = (await request.post()).get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _staff_id(request: web.Request) -> int:
+    raw = request.match_info["staff_id"]
+    if not raw.isdigit() or len(raw) > 9:
+        raise web.HTTPNotFound()
+    return int(raw)
+
+
+@guarded("admin")
+async def add_account(request: web.Request) -> web.StreamResponse:
+    workspace = workspace_of(request)
+    name, email = await _form_text(request, "navn"), await _form_text(request, "epost")
+    role = await _form_text(request, "rolle")
+    now = workspace.now()
+    try:
+        async with workspace.sessions.begin() as session:
+            staff = await add_staff(session, name, email, role, now)
+            audit.record(
+                session, _actor(request), "staff.add", f"staff:{staff.id}", now, role=staff.role
+            )
+    except StaffError as error:
+        return page(
+            request,
+            "staff.html",
+            {
+                "accounts": await _accounts(workspace),
+                "roles": ROLES,
+                "role_names_nb": ROLE_NAMES_NB,
+                "notice": "",
+                "problem": _norwegian(str(error)),
+                "link": None,
+                "form": {"navn": name, "epost": email, "rolle": role},
+            },
+            title="Ansatte",
+            status=422,
+        )
+    return see_other("/ansatte?utfort=lagt-til")
+
+
+def _norwegian(message: str) -> str:
+    """The services' reasons (English, shared with the CLI) in words staff read."""
+    if "needs a name" in message:
+        return "Skriv inn et navn."
+    if "not an e-mail address" in message:
+        return "Skriv inn en gyldig e-postadresse."
+    if "unknown role" in message:
+        return "Velg en rolle."
+    if "already has a staff account" in message:
+        return "Det finnes allerede en konto med denne e-postadressen."
+    return message
+
+
+@guarded("admin")
+async def change_role(request: web.Request) -> web.StreamResponse:
+    workspace = workspace_of(request)
+    staff_id = _staff_id(request)
+    role = await _form_text(request, "rolle")
+    now = workspace.now()
+    if staff_id == visitor_of(request).staff.id and role != "admin":
+        return _refuse(request, "Du kan ikke ta fra deg selv administratorrollen.")
+    try:
+        async with workspace.sessions.begin() as session:
+            staff = await staff_by_id(session, staff_id)
+            await set_role(session, staff, role)
+            audit.record(
+                session, _actor(request), "staff.role", f"staff:{staff_id}", now, role=role
+            )
+    except LookupError:
+        raise web.HTTPNotFound() from None
+    except StaffError as error:
+        return _refuse(request, _norwegian(str(error)))
+    return see_other("/ansatte?utfort=rolle")
+
+
+@guarded("admin")
+async def deactivate_account(request: web.Request) -> web.StreamResponse:
+    workspace = workspace_of(request)
+    staff_id = _staff_id(request)
+    if staff_id == visitor_of(request).staff.id:
+        return _refuse(request, "Du kan ikke deaktivere din egen konto.")
+    now = workspace.now()
+    try:
+        async with workspace.sessions.begin() as session:
+            staff = await staff_by_id(session, staff_id)
+            await deactivate(session, staff, now)
+            audit.record(session, _actor(request), "staff.deactivate", f"staff:{staff_id}", now)
+    except LookupError:
+        raise web.HTTPNotFound() from None
+    return see_other("/ansatte?utfort=deaktivert")
+
+
+@guarded("admin")
+async def login_link(request: web.Request) -> web.StreamResponse:
+    """A single-use login link for a colleague, shown once to pass on."""
+    workspace = workspace_of(request)
+    staff_id = _staff_id(request)
+    now = workspace.now()
+    try:
+        async with workspace.sessions.begin() as session:
+            staff = await staff_by_id(session, staff_id)
+            if not staff.active:
+                return _refuse(request, "Kontoen er ikke aktiv.")
+            url, expires = await staff_access.issue_login_link(
+                session, staff, now, workspace.settings.workspace_base_url()
+            )
+            audit.record(session, _actor(request), "staff.login_link", f"staff:{staff_id}", now)
+            name = staff.name
+    except LookupError:
+        raise web.HTTPNotFound() from None
+    return page(
+        request,
+        "staff.html",
+        {
+            "accounts": await _accounts(workspace),
+            "roles": ROLES,
+            "role_names_nb": ROLE_NAMES_NB,
+            "notice": "",
+            "problem": "",
+            "link": {"name": name, "url": url, "expires": expires},
+            "form": {},
+        },
+        title="Ansatte",
+    )
+
+
+def _refuse(request: web.Request, message: str) -> web.StreamResponse:
+    return page(
+        request, "refused.html", {"text": message, "back": "/ansatte"}, title="Det gikk ikke",
+        status=409,
+    )  # fmt: skip
+
+
+@guarded("admin")
+async def audit_page(request: web.Request) -> web.StreamResponse:
+    workspace = workspace_of(request)
+    query = request.query
+    staff_id = int(query["person"]) if query.get("person", "").isdigit() else None
+    action = query.get("handling") or None
+    since = _date(query.get("fra"), workspace)
+    until = _date(query.get("til"), workspace)
+    async with workspace.sessions() as session:
+        entries = await audit.entries(
+            session,
+            audit.AuditQuery(
+                staff_id=staff_id,
+                action=action,
+                since=since,
+                until=until + timedelta(days=1) if until else None,
+                limit=500,
+            ),
+        )
+        actions = await audit.actions(session)
+        accounts = [view(s) for s in await list_staff(session)]
+    return page(
+        request,
+        "audit.html",
+        {
+            "entries": entries,
+            "actions": actions,
+            "accounts": accounts,
+            "chosen": {
+                "person": staff_id,
+                "handling": action or "",
+                "fra": query.get("fra", "") if since else "",
+                "til": query.get("til", "") if until else "",
+            },
+        },
+        title="Logg",
+    )
+
+
+def _date(value: str | None, workspace: Workspace) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value.strip()[:10], "%Y-%m-%d")
+    except ValueError:
+        return None
+    return day.replace(tzinfo=workspace.zone)
+
+
+def add_staff_routes(app: web.Application) -> None:
+    app.router.add_get("/ansatte", staff_page)
+    app.router.add_post("/ansatte", add_account)
+    app.router.add_post("/ansatte/{staff_id}/rolle", change_role)
+    app.router.add_post("/ansatte/{staff_id}/deaktiver", deactivate_account)
+    app.router.add_post("/ansatte/{staff_id}/lenke", login_link)
+    app.router.add_get("/logg", audit_page)
