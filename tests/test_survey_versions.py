@@ -138,6 +138,11 @@ async def test_the_list_shows_which_versions_are_in_use(sessions) -> None:
         (2, True, {}),
     ]
     assert rows[1]["title"] == "Behov våren 2027" and rows[1]["source"] == "behov-2027.yaml"
+    other = edited_yaml().replace(f"key: {KEY}".encode(), b"key: ny-undersokelse")
+    async with sessions.begin() as session:  # a survey of its own: its first version
+        registered = await register(session, other, "ny.yaml", actor=audit.CLI, now=NOW)
+        assert (registered.version.key, registered.version.version) == ("ny-undersokelse", 1)
+        assert (await latest_version(session, KEY)).version == 2
 
 
 async def test_exporting_a_survey_that_does_not_exist_says_so(sessions) -> None:
