@@ -30,6 +30,7 @@ from bot.cli_support import (
     run_async,
     settings,
 )
+from bot.cli_surveys import surveys_app
 from bot.settings import Settings
 from bot.teams_app import teams_app
 
@@ -40,7 +41,6 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 members_app = typer.Typer(help="The member registry.", no_args_is_help=True)
 contacts_app = typer.Typer(help="Contacts at member organisations.", no_args_is_help=True)
 invites_app = typer.Typer(help="Invitation codes.", no_args_is_help=True)
-surveys_app = typer.Typer(help="Survey definitions.", no_args_is_help=True)
 rounds_app = typer.Typer(help="Collection rounds.", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
@@ -317,47 +317,6 @@ async def _bot_username(config: Settings) -> str | None:
     except Exception as error:  # network down, bad token: codes are still useful without links
         typer.echo(f"warning: could not ask Telegram for the bot's username ({error})", err=True)
         return None
-
-
-# --- surveys ----------------------------------------------------------------------------
-
-
-@surveys_app.command("list")
-def surveys_list(as_json: bool = JsonOption) -> None:
-    """Survey versions in the database."""
-    from services.surveys import survey_versions
-
-    ctx = cli_context()
-
-    async def work() -> list[dict[str, Any]]:
-        async with ctx.sessions() as sessions, sessions() as session:
-            return await survey_versions(session)
-
-    rows = run_async(work)
-    emit(
-        rows,
-        as_json,
-        lambda: echo_lines(
-            f"{r['key']} v{r['version']}: {r['title']} ({r['source']})" for r in rows
-        ),
-    )
-
-
-@surveys_app.command("validate")
-def surveys_validate(file: Path = typer.Argument(...)) -> None:
-    """Check a survey file; every problem is reported with file, line and field."""
-    from dialogs.definition import SurveyDefinitionError, load_survey_file
-
-    try:
-        survey = load_survey_file(file)
-    except SurveyDefinitionError as error:
-        for problem in error.problems:
-            typer.echo(str(problem), err=True)
-        raise typer.Exit(1) from None
-    typer.echo(
-        f"{file}: OK – «{survey.title}» ({survey.key} v{survey.version}), "
-        f"{counted(len(survey.questions), 'question')}"
-    )
 
 
 # --- rounds -----------------------------------------------------------------------------

@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -64,20 +66,43 @@ class SurveyDefinitionError(SourceError):
     """A survey file that cannot be used; ``problems`` lists every problem found."""
 
 
+class Locator(Protocol):
+    """Says where a part of the survey's data was written: a YAML line and field, or a
+    spreadsheet's sheet, row and column (``dialogs/xlsform.py``)."""
+
+    def problem(self, path: Path_, message: str) -> SurveyProblem:
+        """A problem with the data at ``path`` (``("questions", 3, "when")``)."""
+        ...
+
+
+class YamlLocator:
+    """Lines and field names of a YAML file, from its ``LineReader``."""
+
+    def __init__(self, reader: LineReader) -> None:
+        self.reader = reader
+
+    def problem(self, path: Path_, message: str) -> SurveyProblem:
+        return SurveyProblem(self.reader.source, self.reader.line(path), field_name(path), message)
+
+
 # --- the file's shape -------------------------------------------------------------------
 
 _STRICT = ConfigDict(extra="forbid", populate_by_name=True)
 _Spec = TypeVar("_Spec", bound=BaseModel)
 
 
-class _OptionSpec(BaseModel):
+class OptionSpec(BaseModel):
+    """An option as written, with its follow-ups still nested."""
+
     model_config = _STRICT
     value: str
     label: str = Field(min_length=1)
-    followups: list[_QuestionSpec] = Field(default_factory=list)
+    followups: list[QuestionSpec] = Field(default_factory=list)
 
 
-class _QuestionSpec(BaseModel):
+class QuestionSpec(BaseModel):
+    """A question as written: ``when`` names follow-up siblings by their short ids."""
+
     model_config = _STRICT
     id: str
     type: QuestionType
@@ -86,10 +111,10 @@ class _QuestionSpec(BaseModel):
     help: str | None = None
     required: bool = True
     when: dict[str, Any] | None = None
-    options: list[_OptionSpec] = Field(default_factory=list)
+    options: list[OptionSpec] = Field(default_factory=list)
     min_select: int | None = None
     max_select: int | None = None
-    followups_each: list[_QuestionSpec] = Field(default_factory=list)
+    followups_each: list[QuestionSpec] = Field(default_factory=list)
     scale_min: int = 1
     scale_max: int = 5
     scale_min_label: str | None = None
@@ -103,8 +128,8 @@ class _QuestionSpec(BaseModel):
     consent_to_name: ConsentScope | None = None
 
 
-class _SurveySpec(BaseModel):
-    """The file's top level; each question is checked on its own (``_QuestionSpec``), so a
+class SurveySpec(BaseModel):
+    """The file's top level; each question is checked on its own (``QuestionSpec``), so a
     question of the wrong shape does not hide the problems of the others."""
 
     model_config = _STRICT
@@ -141,6 +166,21 @@ def load_survey_file(path: str | Path) -> Survey:
 
 def load_survey_text(text: str, source_name: str) -> Survey:
     """Load and validate survey YAML; ``source_name`` names it in error messages."""
+    return load_survey_source(text, source_name).survey
+
+
+@dataclass(frozen=True)
+class SurveySource:
+    """A survey as its author wrote it (checked, follow-ups still nested: what an XLSForm
+    workbook shows) and as compiled (what the engine asks)."""
+
+    survey: Survey
+    spec: SurveySpec
+    questions: tuple[QuestionSpec, ...]
+
+
+def load_survey_source(text: str, source_name: str) -> SurveySource:
+    """Load and validate survey YAML, keeping the written form next to the compiled one."""
     problems: list[SurveyProblem] = []
     try:
         node = compose(text, source_name)
@@ -152,30 +192,48 @@ def load_survey_text(text: str, source_name: str) -> Survey:
         raise SurveyDefinitionError(
             [SurveyProblem(source_name, 1, "", "a survey file is a mapping (key: value)")]
         )
-    spec = _validated(_SurveySpec, data, (), reader, problems)
+    return compile_survey_data(data, YamlLocator(reader), problems)
+
+
+def compile_survey_data(
+    data: dict[str, Any],
+    locator: Locator,
+    problems: list[SurveyProblem],
+    *,
+    reported: Collection[int] = (),
+    broken: Collection[str] = (),
+) -> SurveySource:
+    """Check and compile survey data read from any format (YAML mapping, XLSForm rows);
+    ``problems`` already holds what reading found: ``reported`` are the indexes of
+    questions whose problems it has told, ``broken`` ids that conditions may name without
+    a second complaint. Raises ``SurveyDefinitionError`` listing every problem, in the
+    order ``locator`` gave them lines."""
+    spec = _validated(SurveySpec, data, (), locator, problems)
     raw_questions = data.get("questions")
-    questions: list[tuple[int, _QuestionSpec]] = []
-    broken: set[str] = set()  # ids of questions too malformed to check further
+    questions: list[tuple[int, QuestionSpec]] = []
+    malformed = set(broken)  # ids of questions too malformed to check further
     if isinstance(raw_questions, list):
         for index, raw in enumerate(raw_questions):
-            question = _validated(_QuestionSpec, raw, ("questions", index), reader, problems)
+            if index in reported:
+                continue
+            question = _validated(QuestionSpec, raw, ("questions", index), locator, problems)
             if question is not None:
                 questions.append((index, question))
             elif isinstance(raw, dict) and isinstance(raw.get("id"), str):
-                broken.add(raw["id"])
-    compiler = _Compiler(source_name, reader, broken)
+                malformed.add(raw["id"])
+    compiler = _Compiler(locator, malformed)
     survey = compiler.compile(data, spec, questions, listed=isinstance(raw_questions, list))
     problems.extend(compiler.problems)
-    if problems or survey is None:
+    if problems or survey is None or spec is None:
         raise SurveyDefinitionError(sorted(problems, key=lambda p: p.line or 0))
-    return survey
+    return SurveySource(survey, spec, tuple(question for _, question in questions))
 
 
 _UNION_TAGS = {"function-after", "function-before"}
 
 
 def _validated(
-    model: type[_Spec], data: Any, path: Path_, reader: LineReader, problems: list[SurveyProblem]
+    model: type[_Spec], data: Any, path: Path_, locator: Locator, problems: list[SurveyProblem]
 ) -> _Spec | None:
     """``data`` as ``model``, or None after recording every shape problem at its line."""
     try:
@@ -183,32 +241,27 @@ def _validated(
     except ValidationError as error:
         for item in error.errors():
             where = (*path, *(part for part in item["loc"] if part not in _UNION_TAGS))
-            problems.append(
-                SurveyProblem(reader.source, reader.line(where), field_name(where), item["msg"])
-            )
+            problems.append(locator.problem(where, item["msg"]))
         return None
 
 
 class _Compiler:
     """Semantic checks and compilation of follow-ups into conditional questions."""
 
-    def __init__(self, source: str, reader: LineReader, broken: set[str]) -> None:
-        self.source = source
-        self.reader = reader
+    def __init__(self, locator: Locator, broken: set[str]) -> None:
+        self.locator = locator
         self.broken = broken  # questions with shape problems: conditions on them are not checked
         self.problems: list[SurveyProblem] = []
         self.paths: list[Path_] = []  # where each compiled question was declared, in order
 
     def problem(self, path: Path_, message: str) -> None:
-        self.problems.append(
-            SurveyProblem(self.source, self.reader.line(path), field_name(path), message)
-        )
+        self.problems.append(self.locator.problem(path, message))
 
     def compile(
         self,
         data: dict[str, Any],
-        spec: _SurveySpec | None,
-        questions: list[tuple[int, _QuestionSpec]],
+        spec: SurveySpec | None,
+        questions: list[tuple[int, QuestionSpec]],
         *,
         listed: bool,
     ) -> Survey | None:
@@ -254,7 +307,7 @@ class _Compiler:
 
     def question(
         self,
-        spec: _QuestionSpec,
+        spec: QuestionSpec,
         path: Path_,
         earlier: list[Question],
         parent: tuple[Question, Option, dict[str, str], Path_] | None,
@@ -321,7 +374,11 @@ class _Compiler:
         self.paths.append((*path, "id"))
         result = [question]
         if parent is None and spec.type in CHOICE_TYPES:
+            followed: set[str] = set()  # a duplicate option is reported once, by check_shape
             for option_index, option_spec in enumerate(spec.options):
+                if option_spec.value in followed:
+                    continue
+                followed.add(option_spec.value)
                 option = Option(value=option_spec.value, label=option_spec.label)
                 groups = (
                     [("followups_each", index, f) for index, f in enumerate(spec.followups_each)]
@@ -355,7 +412,7 @@ class _Compiler:
             self.problem((*path, "followups_each"), "followups_each is for multi questions")
         return result
 
-    def check_shape(self, spec: _QuestionSpec, path: Path_) -> None:
+    def check_shape(self, spec: QuestionSpec, path: Path_) -> None:
         if spec.type in CHOICE_TYPES:
             if len(spec.options) < 2:
                 self.problem((*path, "options"), f"a {spec.type} question needs at least 2 options")

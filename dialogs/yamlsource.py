@@ -17,14 +17,25 @@ Path_ = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class SourceProblem:
-    """One thing wrong with a data file."""
+    """One thing wrong with a data file.
+
+    In a spreadsheet (``sheet`` set) ``line`` is the row and ``field`` the column's
+    heading, so Excel users find the cell: ``survey.xlsx: sheet survey, row 7, column
+    relevant: ...``.
+    """
 
     file: str
     line: int | None
     field: str
     message: str
+    sheet: str | None = None
 
     def __str__(self) -> str:
+        if self.sheet is not None:
+            where = f"{self.file}: sheet {self.sheet}"
+            where += f", row {self.line}" if self.line else ""
+            where += f", column {self.field}" if self.field else ""
+            return f"{where}: {self.message}"
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.field or '(file)'}: {self.message}"
 

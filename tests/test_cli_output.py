@@ -547,12 +547,14 @@ def test_members_and_surveys_list_print_one_line_each() -> None:
     assert [r["org"] for r in everyone] == sorted(r["org"] for r in everyone)
 
     assert ok("surveys", "list").stdout == (
-        "kvartalsvis-behov v1: Kvartalsvis behovsinnhenting (kvartalsvis-behov.yaml)\n"
+        "kvartalsvis-behov v1: Kvartalsvis behovsinnhenting (kvartalsvis-behov.yaml)"
+        " – newest: rounds that open ask it\n"
     )
     (survey,) = as_json("surveys", "list")
     assert survey == {
         "key": "kvartalsvis-behov", "version": 1, "title": "Kvartalsvis behovsinnhenting",
         "source": "kvartalsvis-behov.yaml", "id": survey["id"], "created_at": survey["created_at"],
+        "newest": True, "rounds": {},
     }  # fmt: skip
     assert datetime.fromisoformat(survey["created_at"]).utcoffset() is not None
 
