@@ -197,3 +197,32 @@ async def test_staff_and_audit_pages(site: WorkspaceSite, browser: Any) -> None:
     await page.get_by_role("button", name="Vis").click()
     assert "staff.add" in await page.locator("tbody").inner_text()
     await look(page, "logg")
+
+
+async def test_a_broken_survey_upload_shows_its_line_error_and_a_good_one_can_be_tried(
+    site: WorkspaceSite, browser: Any, tmp_path: Any
+) -> None:
+    from services.surveys import register_shipped_surveys
+    from tests.test_workspace_surveys import BROKEN, SHIPPED
+
+    async with site.sessions.begin() as session:
+        await register_shipped_surveys(session)
+    page = await signed_in_page(site, browser, "Ada Admin", "ada@ks.no", "admin")
+    await page.get_by_role("link", name="Undersøkelser").click()
+    await look(page, "undersokelser")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(BROKEN, encoding="utf-8")
+    await page.get_by_label("Fil (.yaml eller .xlsx)").set_input_files(str(broken))
+    await page.get_by_role("button", name="Sjekk filen").click()
+    alert = await page.get_by_role("alert").inner_text()
+    assert "broken.yaml har feil" in alert and "broken.yaml:7: questions[0].scale_max:" in alert
+    await look(page, "undersokelser-feil")
+
+    await page.get_by_label("Fil (.yaml eller .xlsx)").set_input_files(str(SHIPPED))
+    await page.get_by_role("button", name="Sjekk filen").click()
+    await page.get_by_role("button", name="Prøv undersøkelsen").click()
+    await page.get_by_role("button", name="☐ Digitalisering").click()
+    assert "☑ Digitalisering" in await page.locator("form.chat-form").inner_text()
+    await page.get_by_label("Skriv svaret ditt").fill("/tilbake")
+    await page.get_by_role("button", name="Send", exact=True).click()
+    await look(page, "undersokelser-prov")

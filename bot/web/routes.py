@@ -14,6 +14,7 @@ from bot.web.plan import add_plan_routes
 from bot.web.render import setup_templates
 from bot.web.rounds import add_round_routes
 from bot.web.staff import add_staff_routes
+from bot.web.surveys import add_survey_routes
 
 STATIC = Path(__file__).parent / "static"
 
@@ -29,3 +30,4 @@ def add_workspace(app: web.Application, workspace: Workspace) -> None:
     add_plan_routes(app)
     add_api_routes(app)
     add_staff_routes(app)
+    add_survey_routes(app)
