@@ -19,7 +19,6 @@ from storage.orm import (
     Round,
     RoundInvitee,
     RoundOrganisation,
-    SurveyVersion,
 )
 from storage.seed import resolve_org_code
 from storage.upsert import insert_ignoring_conflicts
@@ -257,42 +256,6 @@ async def rounds_by_opening(session: AsyncSession) -> list[tuple[Round, int]]:
     )
     rounds = await session.scalars(select(Round).order_by(Round.opens_at))
     return [(round_, sizes.get(round_.id, 0)) for round_ in rounds]
-
-
-async def list_rounds(session: AsyncSession) -> list[dict[str, Any]]:
-    """Every round by id, with its survey, how many organisations it asks and how many of
-    their responses are in progress and sent in (times as ISO, with their offset)."""
-    sizes = dict(
-        (
-            await session.execute(
-                select(RoundOrganisation.round_id, func.count()).group_by(
-                    RoundOrganisation.round_id
-                )
-            )
-        ).all()
-    )
-    counts: dict[tuple[int, str], int] = {
-        (round_id, status): count
-        for round_id, status, count in await session.execute(
-            select(Response.round_id, Response.status, func.count()).group_by(
-                Response.round_id, Response.status
-            )
-        )
-    }
-    rounds = await session.execute(
-        select(Round, SurveyVersion)
-        .join(SurveyVersion, Round.survey_version_id == SurveyVersion.id)
-        .order_by(Round.id)
-    )
-    return [
-        {"id": round_.id, "title": round_.title, "survey": version.key,
-         "survey_version": version.version, "status": round_.status,
-         "opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat(),
-         "audience": round_.audience, "organisations": sizes.get(round_.id, 0),
-         "in_progress": counts.get((round_.id, "in_progress"), 0),
-         "submitted": counts.get((round_.id, "submitted"), 0)}
-        for round_, version in rounds
-    ]  # fmt: skip
 
 
 async def latest_chat(session: AsyncSession, contact_id: int) -> Chat | None:
