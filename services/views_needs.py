@@ -1,0 +1,530 @@
+"""The needs browser: every need members described in free text, filtered, paged and tagged.
+
+What a need is comes from the report (``reports.summary.needs_of``): the text follow-up
+of an area chosen in a multi question with per-option follow-ups (``omrader.helse.behov``),
+with that area's urgency, "can solve it alone" and "who is needed" answers. Only
+submitted responses of a round's audience count, and only effective answers, exactly as
+in the summary. A need is named by its response and question (``NeedKey``), which stays
+the same when other answers change.
+
+Filtering happens in Python after one read of the submitted responses (a few thousand
+needs at most), so the full-text search is the same case-insensitive substring match
+(``str.casefold``) on SQLite and PostgreSQL, for Norwegian letters too.
+
+Staff put their own labels (tags) on needs and mark quotable ones. These functions
+change the caller's transaction and return what changed; the door records it in the
+audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.model import Survey
+from dialogs.state import ResponseState
+from reports.needs_sheet import needs_workbook
+from reports.summary import AreaSpec, OrgFacts, ResponseFacts, area_specs, needs_of
+from services.surveys import SurveyCatalog
+from storage.orm import NeedTag, Organisation, QuotableNeed, Response, Round, RoundOrganisation
+from storage.upsert import insert_ignoring_conflicts
+
+MAX_LABEL = 60
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+class NeedError(LookupError):
+    """No need by that key: no submitted response, or no need text at that question.
+
+    The message is Norwegian: staff read it in the workspace."""
+
+
+class TagError(ValueError):
+    """A label that cannot be used (empty or too long); the message is Norwegian."""
+
+
+@dataclass(frozen=True, order=True)
+class NeedKey:
+    """A need: the response it is in and the question that holds its text."""
+
+    response_id: int
+    question_id: str
+
+    @property
+    def token(self) -> str:
+        """``123:omrader.helse.behov``: for links and forms."""
+        return f"{self.response_id}:{self.question_id}"
+
+    @classmethod
+    def parse(cls, token: str) -> NeedKey:
+        """Read ``token`` back; ``NeedError`` when it is not one."""
+        response, _, question = token.strip().partition(":")
+        if not response.isdigit() or not question:
+            raise NeedError(f"ugyldig behov {token!r}")
+        return cls(int(response), question)
+
+
+@dataclass(frozen=True)
+class NeedRow:
+    """One need, with where it came from and what staff said about it.
+
+    ``org_*`` and ``county_*`` are None only where names are withheld (``show_names``
+    off and no consent); ``may_name`` says whether the organisation agreed to be named
+    with it in what KS publishes.
+    """
+
+    key: NeedKey
+    round_id: int
+    round_title: str
+    area: str
+    area_label: str
+    text: str
+    urgency: int | None
+    can_solve_alone: bool | None
+    help_from: tuple[str, ...]  # labels, e.g. ("KS", "Staten")
+    org_code: str | None
+    org_name: str | None
+    county_code: str | None
+    county_name: str | None
+    may_name: bool
+    submitted_at: datetime | None
+    tags: tuple[str, ...]
+    quotable: bool
+
+
+@dataclass(frozen=True)
+class NeedFilter:
+    """What to show; None (or empty) means any. ``text`` is a case-insensitive substring
+    of the need's text; ``tag`` a label (case-insensitive); ``help_from`` a label."""
+
+    round_id: int | None = None
+    area: str | None = None
+    urgency: int | None = None
+    min_urgency: int | None = None
+    can_solve_alone: bool | None = None
+    help_from: str | None = None
+    org: str | None = None
+    county: str | None = None
+    text: str | None = None
+    tag: str | None = None
+    quotable: bool | None = None
+
+    def matches(self, need: NeedRow) -> bool:
+        """Whether a need passes every filter given."""
+        checks = (
+            self.area is None or need.area == self.area,
+            self.urgency is None or need.urgency == self.urgency,
+            self.min_urgency is None
+            or (need.urgency is not None and need.urgency >= self.min_urgency),
+            self.can_solve_alone is None or need.can_solve_alone is self.can_solve_alone,
+            not self.help_from or self.help_from in need.help_from,
+            not self.org or need.org_code == self.org,
+            not self.county or need.county_code == self.county.zfill(2),
+            not self.text or self.text.strip().casefold() in need.text.casefold(),
+            not self.tag or self.tag.strip().casefold() in {t.casefold() for t in need.tags},
+            self.quotable is None or need.quotable is self.quotable,
+        )
+        return all(checks)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A value to filter by, its label, and how many needs have it (before filtering)."""
+
+    value: str
+    label: str
+    needs: int
+
+
+@dataclass(frozen=True)
+class NeedChoices:
+    """What the filters can choose from, among the needs of the chosen round(s)."""
+
+    rounds: tuple[Choice, ...]
+    areas: tuple[Choice, ...]
+    urgencies: tuple[Choice, ...]
+    help_from: tuple[Choice, ...]
+    counties: tuple[Choice, ...]
+    tags: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
+class NeedsPage:
+    """One page of the filtered needs, and how many there are in all."""
+
+    needs: tuple[NeedRow, ...]
+    total: int
+    offset: int
+    limit: int
+    choices: NeedChoices
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.needs) < self.total
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+async def all_needs(
+    session: AsyncSession,
+    catalog: SurveyCatalog,
+    round_id: int | None = None,
+    *,
+    show_names: bool = True,
+) -> list[NeedRow]:
+    """Every need of a round (None: of every round), newest round first, then by area,
+    urgency (most urgent first) and text. Three queries and the surveys (cached)."""
+    statement = (
+        select(
+            Response.id, Response.round_id, Response.state, Response.submitted_at,
+            Round.title, Round.survey_version_id, Organisation.code, Organisation.name,
+            Organisation.county_code, Organisation.county_name,
+        )
+        .join(Round, Round.id == Response.round_id)
+        .join(Organisation, Organisation.id == Response.organisation_id)
+        .join(
+            RoundOrganisation,
+            and_(
+                RoundOrganisation.round_id == Response.round_id,
+                RoundOrganisation.organisation_id == Response.organisation_id,
+            ),
+        )
+        .where(Response.status == "submitted")
+        .order_by(Round.closes_at.desc(), Round.id.desc(), Response.id)
+    )  # fmt: skip
+    if round_id is not None:
+        statement = statement.where(Response.round_id == round_id)
+    tags, quotable = await _marks(session, round_id)
+    surveys: dict[int, tuple[Survey, list[AreaSpec], list[str]]] = {}
+    rounds: dict[int, int] = {}  # round id -> its place in the query's order (newest first)
+    found: list[tuple[tuple[int, int, float, str, int], NeedRow]] = []
+    for (
+        response_id,
+        in_round,
+        state,
+        submitted_at,
+        title,
+        version_id,
+        *org,
+    ) in await session.execute(statement):
+        if version_id not in surveys:
+            survey = await catalog.get(session, version_id)
+            specs = area_specs(survey)
+            surveys[version_id] = (
+                survey,
+                specs,
+                [o.value for s in specs for o in s.question.options],
+            )
+        survey, specs, areas = surveys[version_id]
+        rank = rounds.setdefault(in_round, len(rounds))
+        facts = ResponseFacts(
+            OrgFacts(*org), "submitted", ResponseState.model_validate(state).answers
+        )
+        for need in needs_of(survey, facts, specs):
+            key = NeedKey(response_id, need.question_id)
+            row = NeedRow(
+                key=key, round_id=in_round, round_title=title, area=need.area,
+                area_label=need.area_label, text=need.text,
+                urgency=round(need.urgency) if need.urgency is not None else None,
+                can_solve_alone=need.can_solve_alone, help_from=need.help_from,
+                org_code=org[0], org_name=org[1], county_code=org[2], county_name=org[3],
+                may_name=need.named, submitted_at=submitted_at,
+                tags=tuple(sorted(tags.get(key, ()), key=str.casefold)),
+                quotable=key in quotable,
+            )  # fmt: skip
+            if not show_names and not need.named:
+                row = replace(row, org_code=None, org_name=None, county_code=None, county_name=None)
+            urgency = need.urgency if need.urgency is not None else -1.0
+            order = (rank, areas.index(need.area), -urgency, need.text.casefold(), response_id)
+            found.append((order, row))
+    found.sort(key=lambda pair: pair[0])
+    return [row for _, row in found]
+
+
+async def _marks(
+    session: AsyncSession, round_id: int | None
+) -> tuple[dict[NeedKey, list[str]], set[NeedKey]]:
+    tag_query = select(NeedTag.response_id, NeedTag.question_id, NeedTag.label)
+    quote_query = select(QuotableNeed.response_id, QuotableNeed.question_id)
+    if round_id is not None:
+        tag_query = tag_query.join(Response, Response.id == NeedTag.response_id).where(
+            Response.round_id == round_id
+        )
+        quote_query = quote_query.join(Response, Response.id == QuotableNeed.response_id).where(
+            Response.round_id == round_id
+        )
+    tags: dict[NeedKey, list[str]] = {}
+    for response_id, question_id, label in await session.execute(tag_query):
+        tags.setdefault(NeedKey(response_id, question_id), []).append(label)
+    quotable = {NeedKey(r, q) for r, q in await session.execute(quote_query)}
+    return tags, quotable
+
+
+async def browse_needs(
+    session: AsyncSession,
+    catalog: SurveyCatalog,
+    filters: NeedFilter = NeedFilter(),
+    *,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+    show_names: bool = True,
+) -> NeedsPage:
+    """A page of the needs that pass ``filters``, the total, and the filters' choices.
+
+    ``show_names`` off (a viewer): organisations that did not consent are not named, and
+    filtering by organisation or county finds only those that did.
+    """
+    offset = max(0, offset)
+    limit = min(max(1, limit), MAX_PAGE_SIZE)
+    needs = await all_needs(session, catalog, filters.round_id, show_names=show_names)
+    chosen = [need for need in needs if filters.matches(need)]
+    return NeedsPage(
+        needs=tuple(chosen[offset : offset + limit]),
+        total=len(chosen),
+        offset=offset,
+        limit=limit,
+        choices=need_choices(needs),
+    )
+
+
+async def needs_xlsx(
+    session: AsyncSession,
+    catalog: SurveyCatalog,
+    filters: NeedFilter = NeedFilter(),
+    *,
+    show_names: bool = True,
+    title: str = "Behov",
+    description: Sequence[str] = (),
+) -> bytes:
+    """Every need that passes ``filters`` as an XLSX workbook (``reports/needs_sheet.py``)."""
+    needs = await all_needs(session, catalog, filters.round_id, show_names=show_names)
+    return needs_workbook(
+        [need for need in needs if filters.matches(need)], title=title, description=description
+    )
+
+
+def need_choices(needs: Iterable[NeedRow]) -> NeedChoices:
+    """The values each filter can take among ``needs``, with counts: rounds and areas in
+    the order the needs come in, urgencies descending, counties by number, the rest
+    alphabetically."""
+    buckets: dict[str, dict[str, Choice]] = {
+        name: {} for name in ("rounds", "areas", "urgencies", "help_from", "counties", "tags")
+    }
+
+    def count(name: str, value: str, label: str) -> None:
+        seen = buckets[name].get(value)
+        buckets[name][value] = Choice(value, label, seen.needs + 1 if seen else 1)
+
+    for need in needs:
+        count("rounds", str(need.round_id), need.round_title)
+        count("areas", need.area, need.area_label)
+        if need.urgency is not None:
+            count("urgencies", str(need.urgency), str(need.urgency))
+        for helper in need.help_from:
+            count("help_from", helper, helper)
+        if need.county_code is not None:
+            count("counties", need.county_code, need.county_name or need.county_code)
+        for tag in need.tags:
+            count("tags", tag.casefold(), tag)
+
+    def listed(name: str) -> list[Choice]:
+        return list(buckets[name].values())
+
+    return NeedChoices(
+        rounds=tuple(listed("rounds")),
+        areas=tuple(listed("areas")),
+        urgencies=tuple(sorted(listed("urgencies"), key=lambda c: -int(c.value))),
+        help_from=tuple(sorted(listed("help_from"), key=lambda c: c.label.casefold())),
+        counties=tuple(sorted(listed("counties"), key=lambda c: c.value)),
+        tags=tuple(sorted(listed("tags"), key=lambda c: c.label.casefold())),
+    )
+
+
+async def need_row(session: AsyncSession, catalog: SurveyCatalog, key: NeedKey) -> NeedRow:
+    """One need by its key (with its tags); ``NeedError`` if there is no such need."""
+    response = await session.get(Response, key.response_id)
+    if response is None or response.status != "submitted":
+        raise NeedError(f"fant ikke behov {key.token}")
+    for need in await all_needs(session, catalog, response.round_id):
+        if need.key == key:
+            return need
+    raise NeedError(f"fant ikke behov {key.token}")
+
+
+# --- tagging ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TagChange:
+    """What adding or removing a label did: ``changed`` is False when there was nothing to
+    do (the label was there already, or was not); ``tags`` are the need's labels after."""
+
+    key: NeedKey
+    label: str
+    changed: bool
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QuotableChange:
+    """What marking (or unmarking) a need as quotable did."""
+
+    key: NeedKey
+    quotable: bool
+    changed: bool
+
+
+@dataclass(frozen=True)
+class LabelUse:
+    """A label staff use, and on how many needs."""
+
+    label: str
+    needs: int
+
+
+def clean_label(label: str) -> str:
+    """A label with its white space tidied; ``TagError`` if empty or too long."""
+    cleaned = " ".join(label.split())
+    if not cleaned or len(cleaned) > MAX_LABEL:
+        raise TagError(f"en merkelapp må ha 1–{MAX_LABEL} tegn")
+    return cleaned
+
+
+async def _require_need(session: AsyncSession, catalog: SurveyCatalog, key: NeedKey) -> None:
+    """``NeedError`` unless ``key`` names a need of a submitted response (with its text)."""
+    found = await session.execute(
+        select(Response.state, Round.survey_version_id)
+        .join(Round, Round.id == Response.round_id)
+        .where(Response.id == key.response_id, Response.status == "submitted")
+    )
+    row = found.first()
+    if row is not None:
+        state, version_id = row
+        survey = await catalog.get(session, version_id)
+        facts = ResponseFacts(
+            OrgFacts("", "", "", ""), "submitted", ResponseState.model_validate(state).answers
+        )
+        if any(need.question_id == key.question_id for need in needs_of(survey, facts)):
+            return
+    raise NeedError(f"fant ikke behov {key.token}")
+
+
+async def _tags_of(session: AsyncSession, key: NeedKey) -> list[str]:
+    return sorted(
+        await session.scalars(
+            select(NeedTag.label).where(
+                NeedTag.response_id == key.response_id, NeedTag.question_id == key.question_id
+            )
+        ),
+        key=str.casefold,
+    )
+
+
+async def add_tag(
+    session: AsyncSession,
+    catalog: SurveyCatalog,
+    key: NeedKey,
+    label: str,
+    *,
+    actor: str,
+    now: datetime,
+) -> TagChange:
+    """Put a label on a need. A label already in use with other capitals is reused as it is
+    spelled there, so "rekruttering" and "Rekruttering" stay one label."""
+    label = clean_label(label)
+    await _require_need(session, catalog, key)
+    same = [
+        used
+        for used in await session.scalars(select(NeedTag.label).distinct())
+        if used.casefold() == label.casefold()
+    ]
+    label = min(same) if same else label
+    inserted = await insert_ignoring_conflicts(
+        session,
+        NeedTag.__table__,
+        [
+            {
+                "response_id": key.response_id,
+                "question_id": key.question_id,
+                "label": label,
+                "added_by": actor[:120],
+                "added_at": now,
+            }
+        ],  # fmt: skip
+        ["response_id", "question_id", "label"],
+        returning="id",
+    )
+    return TagChange(key, label, bool(inserted), tuple(await _tags_of(session, key)))
+
+
+async def remove_tag(session: AsyncSession, key: NeedKey, label: str) -> TagChange:
+    """Take a label off a need (matched without regard to capitals)."""
+    wanted = " ".join(label.split()).casefold()
+    present = [t for t in await _tags_of(session, key) if t.casefold() == wanted]
+    if present:
+        await session.execute(
+            delete(NeedTag).where(
+                NeedTag.response_id == key.response_id,
+                NeedTag.question_id == key.question_id,
+                NeedTag.label.in_(present),
+            )
+        )
+    return TagChange(
+        key, present[0] if present else label.strip(), bool(present),
+        tuple(await _tags_of(session, key)),
+    )  # fmt: skip
+
+
+async def set_quotable(
+    session: AsyncSession,
+    catalog: SurveyCatalog,
+    key: NeedKey,
+    quotable: bool,
+    *,
+    actor: str,
+    now: datetime,
+) -> QuotableChange:
+    """Mark a need as quotable, or take the mark away."""
+    if not quotable:
+        result = await session.execute(
+            delete(QuotableNeed)
+            .where(
+                QuotableNeed.response_id == key.response_id,
+                QuotableNeed.question_id == key.question_id,
+            )
+            .returning(QuotableNeed.response_id)
+        )
+        return QuotableChange(key, False, bool(result.all()))
+    await _require_need(session, catalog, key)
+    inserted = await insert_ignoring_conflicts(
+        session,
+        QuotableNeed.__table__,
+        [
+            {
+                "response_id": key.response_id,
+                "question_id": key.question_id,
+                "marked_by": actor[:120],
+                "marked_at": now,
+            }
+        ],  # fmt: skip
+        ["response_id", "question_id"],
+        returning="response_id",
+    )
+    return QuotableChange(key, True, bool(inserted))
+
+
+async def labels_in_use(session: AsyncSession, round_id: int | None = None) -> list[LabelUse]:
+    """Every label on a need (of one round, or of all), most used first, then by name."""
+    statement = select(NeedTag.label, func.count()).group_by(NeedTag.label)
+    if round_id is not None:
+        statement = statement.join(Response, Response.id == NeedTag.response_id).where(
+            Response.round_id == round_id
+        )
+    uses = [LabelUse(label, count) for label, count in await session.execute(statement)]
+    return sorted(uses, key=lambda use: (-use.needs, use.label.casefold()))
