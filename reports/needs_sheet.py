@@ -103,7 +103,8 @@ def needs_workbook(
             "Ja" if need.quotable else None,
         )
         for column, value in enumerate(values, start=1):
-            put(sheet, row, column, value)
+            if value is not None:  # an empty cell is left out: a smaller, faster file
+                put(sheet, row, column, value)
         sheet.cell(row=row, column=3).alignment = WRAP
     last = header + max(len(needs), 1)
     sheet.freeze_panes = sheet.cell(row=header + 1, column=1).coordinate

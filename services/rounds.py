@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import Select, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.reminders import DEFAULT_REMINDERS, QuietRules, ReminderRule
@@ -176,8 +176,32 @@ async def reachable_chats(
 ) -> list[tuple[Chat, Contact, Organisation]]:
     """Each registered, active contact's chat to reach them on (``chat_preference``), per
     organisation: where invitations, reminders and round notices go."""
-    rows = await session.execute(
-        select(Chat, Contact, Organisation)
+    rows = await session.execute(_reachable(select(Chat, Contact, Organisation), organisation_ids))
+    chosen: dict[int, tuple[Chat, Contact, Organisation]] = {}
+    for chat, contact, organisation in rows:
+        chosen.setdefault(contact.id, (chat, contact, organisation))
+    return list(chosen.values())
+
+
+async def reachable_channels(
+    session: AsyncSession, organisation_ids: Sequence[int]
+) -> dict[int, str]:
+    """The channel ``reachable_chats`` picks for each reachable contact (by contact id),
+    without loading whole rows: for overviews of every member."""
+    rows = await session.execute(_reachable(select(Contact.id, Chat.channel), organisation_ids))
+    chosen: dict[int, str] = {}
+    for contact_id, channel in rows:
+        chosen.setdefault(contact_id, channel)
+    return chosen
+
+
+_Selected = TypeVar("_Selected", bound=Select[*tuple[Any, ...]])
+
+
+def _reachable(statement: _Selected, organisation_ids: Sequence[int]) -> _Selected:
+    """Active contacts' chats not marked unreachable, best first per contact."""
+    return (
+        statement.select_from(Chat)
         .join(Contact, Chat.contact_id == Contact.id)
         .join(Organisation, Contact.organisation_id == Organisation.id)
         .where(
@@ -187,10 +211,6 @@ async def reachable_chats(
         )
         .order_by(Contact.id, *chat_preference())
     )
-    chosen: dict[int, tuple[Chat, Contact, Organisation]] = {}
-    for chat, contact, organisation in rows:
-        chosen.setdefault(contact.id, (chat, contact, organisation))
-    return list(chosen.values())
 
 
 async def open_rounds_for(

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.rounds import reachable_chats
+from services.rounds import reachable_channels
 from storage.orm import (
     Chat,
     Contact,
@@ -171,7 +171,19 @@ async def contact_rows(
         where.append(Contact.active.is_(True))
     rows = (
         await session.execute(
-            select(Contact, Organisation)
+            select(
+                Contact.id,
+                Contact.organisation_id,
+                Organisation.code,
+                Organisation.name,
+                Contact.name,
+                Contact.role,
+                Contact.email,
+                Contact.active,
+                Contact.is_admin,
+                Contact.preferred_channel,
+                Contact.deactivated_at,
+            )
             .join(Organisation, Contact.organisation_id == Organisation.id)
             .where(*where)
             .order_by(Organisation.code, Contact.id)
@@ -188,10 +200,7 @@ async def contact_rows(
         chats.setdefault(contact_id, []).append(
             ChatRow(channel, unreachable_at is None, last_seen_at)
         )
-    reached = {
-        contact.id: chat.channel
-        for chat, contact, _ in await reachable_chats(session, sorted({o.id for _, o in rows}))
-    }
+    reached = await reachable_channels(session, sorted({row[1] for row in rows}))
     codes: dict[int, datetime] = {}
     for contact_id, expires_at in await session.execute(
         select(Invitation.contact_id, Invitation.expires_at)
@@ -205,14 +214,9 @@ async def contact_rows(
     ):
         codes[contact_id] = max(expires_at, codes.get(contact_id, expires_at))
     return [
-        ContactRow(
-            id=c.id, organisation_id=o.id, org_code=o.code, org_name=o.name, name=c.name,
-            role=c.role, email=c.email, active=c.active, is_admin=c.is_admin,
-            preferred_channel=c.preferred_channel, deactivated_at=c.deactivated_at,
-            chats=tuple(chats.get(c.id, ())), channel=reached.get(c.id),
-            invitation_expires_at=codes.get(c.id) if c.active else None,
-        )
-        for c, o in rows
+        ContactRow(*row, chats=tuple(chats.get(row[0], ())), channel=reached.get(row[0]),
+                   invitation_expires_at=codes.get(row[0]) if row.active else None)
+        for row in rows
     ]  # fmt: skip
 
 

@@ -19,8 +19,9 @@ audit log.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.model import Survey
 from dialogs.state import ResponseState
 from reports.needs_sheet import needs_workbook
-from reports.summary import AreaSpec, OrgFacts, ResponseFacts, area_specs, needs_of
+from reports.summary import AreaSpec, Need, OrgFacts, ResponseFacts, area_specs, needs_of
 from services.surveys import SurveyCatalog
 from storage.orm import NeedTag, Organisation, QuotableNeed, Response, Round, RoundOrganisation
 from storage.upsert import insert_ignoring_conflicts
@@ -171,18 +172,54 @@ class NeedsPage:
 # --- reading ------------------------------------------------------------------------------------
 
 
+class NeedCache:
+    """The needs found in each submitted response, by response id and row version: one
+    per database per process, like ``SurveyCatalog``.
+
+    Working out a response's needs runs the survey's conditions over its answers; with a
+    few thousand needs that is most of a page's time. A response's ``version`` changes
+    with every change of its row (SQLAlchemy's version counter), an erasure of its free
+    text included, so an entry is used only while the row is exactly as it was read.
+    """
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self._needs: dict[int, tuple[int, tuple[Need, ...]]] = {}
+        self._max = max_entries
+
+    def get(self, response_id: int, version: int) -> tuple[Need, ...] | None:
+        """The needs of that response at that version, if known."""
+        found = self._needs.get(response_id)
+        return found[1] if found is not None and found[0] == version else None
+
+    def put(self, response_id: int, version: int, needs: tuple[Need, ...]) -> None:
+        """Remember a response's needs (all are forgotten when the cache is full)."""
+        if len(self._needs) >= self._max:
+            self._needs.clear()
+        self._needs[response_id] = (version, needs)
+
+
+STATE_BATCH = 5_000  # response ids per query for their states (under both databases' limits)
+
+
 async def all_needs(
     session: AsyncSession,
     catalog: SurveyCatalog,
     round_id: int | None = None,
     *,
     show_names: bool = True,
+    cache: NeedCache | None = None,
 ) -> list[NeedRow]:
     """Every need of a round (None: of every round), newest round first, then by area,
-    urgency (most urgent first) and text. Three queries and the surveys (cached)."""
+    urgency (most urgent first) and text.
+
+    Four queries (responses, the states of those not in ``cache``, tags, quotable marks)
+    and the surveys (cached by ``catalog``). Without a cache every state is read and
+    worked out again.
+    """
+    cache = cache if cache is not None else NeedCache()
     statement = (
         select(
-            Response.id, Response.round_id, Response.state, Response.submitted_at,
+            Response.id, Response.version, Response.round_id, Response.submitted_at,
             Round.title, Round.survey_version_id, Organisation.code, Organisation.name,
             Organisation.county_code, Organisation.county_name,
         )
@@ -200,51 +237,56 @@ async def all_needs(
     )  # fmt: skip
     if round_id is not None:
         statement = statement.where(Response.round_id == round_id)
+    responses = (await session.execute(statement)).all()
+    states = await _states(session, [r[0] for r in responses if cache.get(r[0], r[1]) is None])
     tags, quotable = await _marks(session, round_id)
-    surveys: dict[int, tuple[Survey, list[AreaSpec], list[str]]] = {}
+    surveys: dict[int, tuple[Survey, list[AreaSpec], dict[str, int]]] = {}
     rounds: dict[int, int] = {}  # round id -> its place in the query's order (newest first)
     found: list[tuple[tuple[int, int, float, str, int], NeedRow]] = []
-    for (
-        response_id,
-        in_round,
-        state,
-        submitted_at,
-        title,
-        version_id,
-        *org,
-    ) in await session.execute(statement):
+    for response_id, version, in_round, submitted_at, title, version_id, *org in responses:
         if version_id not in surveys:
             survey = await catalog.get(session, version_id)
             specs = area_specs(survey)
-            surveys[version_id] = (
-                survey,
-                specs,
-                [o.value for s in specs for o in s.question.options],
-            )
-        survey, specs, areas = surveys[version_id]
+            areas = [o.value for spec in specs for o in spec.question.options]
+            surveys[version_id] = (survey, specs, {area: i for i, area in enumerate(areas)})
+        survey, specs, area_order = surveys[version_id]
+        needs = cache.get(response_id, version)
+        if needs is None:
+            facts = ResponseFacts(OrgFacts(*org), "submitted", states[response_id])
+            needs = tuple(needs_of(survey, facts, specs))
+            cache.put(response_id, version, needs)
         rank = rounds.setdefault(in_round, len(rounds))
-        facts = ResponseFacts(
-            OrgFacts(*org), "submitted", ResponseState.model_validate(state).answers
-        )
-        for need in needs_of(survey, facts, specs):
+        for need in needs:
             key = NeedKey(response_id, need.question_id)
+            named = show_names or need.named
             row = NeedRow(
                 key=key, round_id=in_round, round_title=title, area=need.area,
                 area_label=need.area_label, text=need.text,
                 urgency=round(need.urgency) if need.urgency is not None else None,
                 can_solve_alone=need.can_solve_alone, help_from=need.help_from,
-                org_code=org[0], org_name=org[1], county_code=org[2], county_name=org[3],
+                org_code=org[0] if named else None, org_name=org[1] if named else None,
+                county_code=org[2] if named else None, county_name=org[3] if named else None,
                 may_name=need.named, submitted_at=submitted_at,
-                tags=tuple(sorted(tags.get(key, ()), key=str.casefold)),
+                tags=tuple(sorted(tags[key], key=str.casefold)) if key in tags else (),
                 quotable=key in quotable,
             )  # fmt: skip
-            if not show_names and not need.named:
-                row = replace(row, org_code=None, org_name=None, county_code=None, county_name=None)
             urgency = need.urgency if need.urgency is not None else -1.0
-            order = (rank, areas.index(need.area), -urgency, need.text.casefold(), response_id)
+            order = (rank, area_order[need.area], -urgency, need.text.casefold(), response_id)
             found.append((order, row))
     found.sort(key=lambda pair: pair[0])
     return [row for _, row in found]
+
+
+async def _states(session: AsyncSession, response_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The answers of these responses, as their engine state holds them."""
+    answers: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(response_ids), STATE_BATCH):
+        batch = response_ids[start : start + STATE_BATCH]
+        for response_id, state in await session.execute(
+            select(Response.id, Response.state).where(Response.id.in_(batch))
+        ):
+            answers[response_id] = ResponseState.model_validate(state).answers
+    return answers
 
 
 async def _marks(
@@ -274,15 +316,17 @@ async def browse_needs(
     offset: int = 0,
     limit: int = PAGE_SIZE,
     show_names: bool = True,
+    cache: NeedCache | None = None,
 ) -> NeedsPage:
     """A page of the needs that pass ``filters``, the total, and the filters' choices.
 
     ``show_names`` off (a viewer): organisations that did not consent are not named, and
-    filtering by organisation or county finds only those that did.
+    filtering by organisation or county finds only those that did. ``cache``: see
+    ``NeedCache`` (the server keeps one).
     """
     offset = max(0, offset)
     limit = min(max(1, limit), MAX_PAGE_SIZE)
-    needs = await all_needs(session, catalog, filters.round_id, show_names=show_names)
+    needs = await all_needs(session, catalog, filters.round_id, show_names=show_names, cache=cache)
     chosen = [need for need in needs if filters.matches(need)]
     return NeedsPage(
         needs=tuple(chosen[offset : offset + limit]),
@@ -301,9 +345,10 @@ async def needs_xlsx(
     show_names: bool = True,
     title: str = "Behov",
     description: Sequence[str] = (),
+    cache: NeedCache | None = None,
 ) -> bytes:
     """Every need that passes ``filters`` as an XLSX workbook (``reports/needs_sheet.py``)."""
-    needs = await all_needs(session, catalog, filters.round_id, show_names=show_names)
+    needs = await all_needs(session, catalog, filters.round_id, show_names=show_names, cache=cache)
     return needs_workbook(
         [need for need in needs if filters.matches(need)], title=title, description=description
     )
@@ -346,12 +391,14 @@ def need_choices(needs: Iterable[NeedRow]) -> NeedChoices:
     )
 
 
-async def need_row(session: AsyncSession, catalog: SurveyCatalog, key: NeedKey) -> NeedRow:
+async def need_row(
+    session: AsyncSession, catalog: SurveyCatalog, key: NeedKey, cache: NeedCache | None = None
+) -> NeedRow:
     """One need by its key (with its tags); ``NeedError`` if there is no such need."""
     response = await session.get(Response, key.response_id)
     if response is None or response.status != "submitted":
         raise NeedError(f"fant ikke behov {key.token}")
-    for need in await all_needs(session, catalog, response.round_id):
+    for need in await all_needs(session, catalog, response.round_id, cache=cache):
         if need.key == key:
             return need
     raise NeedError(f"fant ikke behov {key.token}")

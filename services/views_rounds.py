@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.response_rate import Missing, RoundProgress, Tally, round_progress
-from services.rounds import reachable_chats
+from services.rounds import reachable_channels
 from services.views_publications import PublicationRow, publication_rows
 from storage.orm import (
     Contact,
@@ -372,14 +372,17 @@ async def round_status(session: AsyncSession, round_id: int) -> RoundStatus:
     row = await round_row(session, round_id)
     progress = await round_progress(session, round_id)
     missing = {m.org: m for m in progress.not_answered}
-    organisations = list(
-        await session.scalars(
-            select(Organisation)
+    organisations = (
+        await session.execute(
+            select(
+                Organisation.id, Organisation.code, Organisation.name,
+                Organisation.county_code, Organisation.county_name,
+            )
             .join(RoundOrganisation, RoundOrganisation.organisation_id == Organisation.id)
             .where(RoundOrganisation.round_id == round_id)
             .order_by(Organisation.county_code, Organisation.code)
         )
-    )
+    ).all()  # fmt: skip
     org_ids = [org.id for org in organisations]
     responses = {
         organisation_id: (status, contact, started, submitted)
@@ -399,9 +402,7 @@ async def round_status(session: AsyncSession, round_id: int) -> RoundStatus:
             )
         )
     )
-    channels = {
-        contact.id: chat.channel for chat, contact, _ in await reachable_chats(session, org_ids)
-    }
+    channels = await reachable_channels(session, org_ids)
     contacts: dict[int, list[ContactChannel]] = {}
     for contact in await session.scalars(
         select(Contact)
@@ -432,7 +433,7 @@ async def round_status(session: AsyncSession, round_id: int) -> RoundStatus:
 
 
 def _organisation_status(
-    org: Organisation,
+    org: Row[int, str, str, str, str],
     missing: Mapping[str, Missing],
     response: tuple[str, str | None, datetime, datetime | None] | None,
     contacts: tuple[ContactChannel, ...],

@@ -4,7 +4,7 @@ XLSX export; and what retention does to tags. The sheet writer is tested on plai
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import BytesIO
 
 import pytest
@@ -15,6 +15,7 @@ from reports.needs_sheet import needs_workbook
 from services.responses import erase_free_text
 from services.surveys import SurveyCatalog
 from services.views_needs import (
+    NeedCache,
     NeedError,
     NeedFilter,
     NeedKey,
@@ -329,3 +330,28 @@ def test_the_sheet_keeps_every_text_inert_and_numbers_as_numbers() -> None:
     assert [c.value for c in second[6:9]] == ["uten navn", "uten navn", "Nei"]
     assert second[0].quotePrefix  # a leading tab
     assert sheet.auto_filter.ref == f"A{header}:K{header + 2}"
+
+
+async def test_the_cache_serves_a_response_until_its_row_changes(sessions) -> None:
+    ids = await seed(sessions)
+    catalog, cache = SurveyCatalog(), NeedCache()
+    async with sessions() as session:
+        first = await all_needs(session, catalog, ids["newer"], cache=cache)
+        version = (await session.get(Response, ids["bergen"])).version
+    (cached,) = cache.get(ids["bergen"], version)
+    assert cached.text == "Flere fastleger" and cache.get(ids["bergen"], version + 1) is None
+    # What the cache holds is what is shown, while the row is unchanged ...
+    cache.put(ids["bergen"], version, (replace(cached, text="Fra hurtigbufferen"),))
+    async with sessions() as session:
+        again = await all_needs(session, catalog, ids["newer"], cache=cache)
+    assert "Fra hurtigbufferen" in texts(again) and len(again) == len(first)
+    # ... and an erasure of its free text changes the row, so it is read again.
+    async with sessions() as session, session.begin():
+        response = await session.get(Response, ids["bergen"])
+        round_ = await session.get(Round, response.round_id)
+        await erase_free_text(
+            session, response, await catalog.get(session, round_.survey_version_id)
+        )
+    async with sessions() as session:
+        after = await all_needs(session, catalog, ids["newer"], cache=cache)
+    assert texts(after) == [t for t in texts(first) if t != "Flere fastleger"]
