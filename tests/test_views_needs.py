@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from reports.needs_sheet import needs_workbook
+from services.need_tags import TagError, add_tag, labels_in_use, remove_tag, set_quotable
 from services.responses import erase_free_text
 from services.surveys import SurveyCatalog
 from services.views_needs import (
@@ -19,15 +20,10 @@ from services.views_needs import (
     NeedError,
     NeedFilter,
     NeedKey,
-    TagError,
-    add_tag,
     all_needs,
     browse_needs,
-    labels_in_use,
     need_row,
     needs_xlsx,
-    remove_tag,
-    set_quotable,
 )
 from storage.orm import NeedTag, QuotableNeed, Response, Round
 from tests.views_support import NOW, make_round, need_answers, respond
