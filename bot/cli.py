@@ -105,13 +105,17 @@ def members_list(
     as_json: bool = JsonOption,
 ) -> None:
     """List member organisations."""
-    from services.members import list_members
+    from services.views_members import organisations
 
     ctx = cli_context()
 
     async def work() -> list[dict[str, Any]]:
         async with ctx.sessions() as sessions, sessions() as session:
-            return await list_members(session, county)
+            return [
+                {"org": o.code, "name": o.name, "kind": o.kind, "county": o.county_code,
+                 "county_name": o.county_name}
+                for o in await organisations(session, county)
+            ]  # fmt: skip
 
     rows = run_async(work)
     emit(
@@ -400,14 +404,14 @@ def rounds_create(
 @rounds_app.command("list")
 def rounds_list(as_json: bool = JsonOption) -> None:
     """All rounds with their audience size and responses (times in Oslo time; --json: ISO)."""
-    from services.rounds import list_rounds
+    from services.views_rounds import round_rows
 
     ctx = cli_context()
     zone = ctx.zone
 
     async def work() -> list[dict[str, Any]]:
         async with ctx.sessions() as sessions, sessions() as session:
-            return await list_rounds(session)
+            return [r.to_json() for r in await round_rows(session)]
 
     rows = run_async(work)
 

@@ -169,14 +169,18 @@ def rounds_status(
 
 def rounds_history(round_id: int = RoundArgument, as_json: bool = JsonOption) -> None:
     """What happened to a round, when, and who or what did it."""
-    from services.lifecycle import round_history
+    from services.views_rounds import round_history
 
     ctx = cli_context()
     zone = ctx.zone
 
     async def work() -> list[dict[str, Any]]:
         async with ctx.sessions() as sessions, sessions() as session:
-            return await round_history(session, round_id)
+            return [
+                {"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                 "detail": dict(e.detail)}
+                for e in await round_history(session, round_id)
+            ]  # fmt: skip
 
     events = run_async(work)
     if not events and not as_json:

@@ -268,16 +268,26 @@ def contacts_list(
     as_json: bool = JsonOption,
 ) -> None:
     """Contacts with their organisation, chats and whether they are active."""
-    from services.contacts import ContactError, list_contacts
+    from dialogs.dates import iso
+    from services.views_members import UnknownOrganisation, contact_rows
 
     ctx = cli_context()
 
     async def work() -> list[dict[str, Any]]:
         async with ctx.sessions() as sessions, sessions() as session:
             try:
-                return await list_contacts(session, org)
-            except ContactError as error:
+                contacts = await contact_rows(session, ctx.now(), org_code=org)
+            except UnknownOrganisation as error:
                 fail(str(error))
+            return [
+                {"id": c.id, "org": c.org_code, "org_name": c.org_name, "name": c.name,
+                 "role": c.role, "email": c.email, "active": c.active,
+                 "preferred_channel": c.preferred_channel,
+                 "chats": [{"channel": chat.channel, "reachable": chat.reachable,
+                            "last_seen_at": iso(chat.last_seen_at)} for chat in c.chats],
+                 "deactivated_at": iso(c.deactivated_at)}
+                for c in contacts
+            ]  # fmt: skip
 
     rows = run_async(work)
 

@@ -163,13 +163,19 @@ def notice_create(
 @publications_app.command("list")
 def publications_list(as_json: bool = JsonOption) -> None:
     """Drafts and published summaries, notices and broadcasts."""
-    from services import publications
+    from dialogs.dates import iso
+    from services.views_publications import publication_rows
 
     ctx = cli_context()
 
     async def work() -> list[dict[str, Any]]:
         async with ctx.sessions() as sessions, sessions() as session:
-            return await publications.overview(session)
+            return [
+                {"id": p.id, "kind": p.kind, "title": p.title, "status": p.status,
+                 "round": p.round_id, "recipients": p.recipients,
+                 "published_at": iso(p.published_at)}
+                for p in await publication_rows(session, with_delivery=False)
+            ]  # fmt: skip
 
     rows = run_async(work)
     emit(

@@ -34,7 +34,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
-from dialogs.model import AnswerValue, ConsentScope, Question, Survey
+from dialogs.model import AnswerValue, ConsentScope, Option, Question, Survey
 
 NAMED_CONSENT_QUESTION = "navngi"
 ANONYMOUS = "uten navn"  # how every file shows a text whose organisation may not be named
@@ -571,13 +571,9 @@ def _area_group(spec: AreaSpec, counted: Sequence[_Counted]) -> AreaGroup:
         ordered: list[tuple[tuple[bool, float, str, str], Need]] = []
         for need_q in spec.needs.get(area, ()):
             for c in chose:
-                text = c.answers.get(need_q.id)
-                if not isinstance(text, str) or not text.strip():
-                    continue
-                need = _need(
-                    option.label, area, need_q, text.strip(), c, urgency_q, alone_q, help_q
-                )
-                ordered.append((_need_order(need, c.org.code), need))
+                need = _need_in(spec, option, need_q, c)
+                if need is not None:
+                    ordered.append((_need_order(need, c.org.code), need))
         ordered.sort(key=lambda pair: pair[0])
         areas.append(
             (
@@ -614,6 +610,44 @@ def _area_group(spec: AreaSpec, counted: Sequence[_Counted]) -> AreaGroup:
         ),
         help_from_labels=tuple(help_labels),
     )
+
+
+def needs_of(
+    survey: Survey, response: ResponseFacts, specs: Sequence[AreaSpec] | None = None
+) -> list[Need]:
+    """Every need one response describes, by the summary's own rules: effective answers
+    only (the area still chosen), non-empty text, the organisation named only with
+    consent. In survey order: area question, its options, their need questions.
+
+    The caller decides which responses count (the summary: submitted ones of the
+    audience); ``specs`` saves working out ``area_specs(survey)`` once per response.
+    """
+    counted = _count(survey, response, consent_question(survey))
+    found = []
+    for spec in area_specs(survey) if specs is None else specs:
+        question = spec.question
+        if question.id not in counted.asked:
+            continue
+        for option in question.options:
+            if not _matches(question, counted.answers.get(question.id), option.value):
+                continue
+            for need_q in spec.needs.get(option.value, ()):
+                need = _need_in(spec, option, need_q, counted)
+                if need is not None:
+                    found.append(need)
+    return found
+
+
+def _need_in(spec: AreaSpec, option: Option, need_q: Question, counted: _Counted) -> Need | None:
+    """The need ``need_q`` holds in one response for one area, if its text says anything."""
+    text = counted.answers.get(need_q.id)
+    if not isinstance(text, str) or not text.strip():
+        return None
+    area = option.value
+    return _need(
+        option.label, area, need_q, text.strip(), counted,
+        spec.urgency.get(area), spec.alone.get(area), spec.help_from.get(area),
+    )  # fmt: skip
 
 
 def _need(

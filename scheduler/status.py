@@ -11,12 +11,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from scheduler.cycle import Cycle
+from scheduler.cycle import Cycle, timing_of
 from scheduler.service import LEASE_NAME
+from scheduler.timing import NextStep, next_step
+from services import lifecycle
 from services.surveys import SurveyCatalog
 from storage import leases
+from storage.orm import Round
 
 
 async def scheduler_status(
@@ -38,3 +42,18 @@ async def scheduler_status(
             {"id": t.job_id, "at": t.at.isoformat()} for t in sorted(triggers, key=lambda t: t.at)
         ],
     }
+
+
+async def next_steps(session: AsyncSession, zone: ZoneInfo, now: datetime) -> dict[int, NextStep]:
+    """The next automatic step of every round the cycle still has work for, by round id
+    (one query): what the workspace's overview shows next to an open round."""
+    rounds = await session.scalars(
+        select(Round).where(
+            or_(
+                Round.status.in_(lifecycle.ACTIVE),
+                (Round.status == "closed") & Round.closed_notices_at.is_(None),
+            )
+        )
+    )
+    steps = (next_step(timing_of(round_), now, zone) for round_ in rounds)
+    return {step.round_id: step for step in steps if step is not None}

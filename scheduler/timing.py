@@ -82,3 +82,40 @@ def round_triggers(timing: RoundTiming, now: datetime, zone: ZoneInfo) -> dict[s
             moment = timing.quiet.next_allowed(now, zone)
         triggers[f"{prefix}:remind:{index}"] = min(moment, timing.closes_at)
     return triggers
+
+
+# What each trigger does, and which comes first when two fall at the same moment: the
+# cycle closes a round before it would remind anyone (a reminder at the deadline is moot).
+STEP_ORDER = ("close", "notify-closed", "open", "invite", "remind")
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """The next thing the annual cycle will do to a round by itself, and when.
+
+    ``kind``: ``open``, ``invite``, ``remind`` (``reminder`` is its number in the round's
+    plan, from 1), ``close`` or ``notify-closed`` (tell members it closed). ``at`` is
+    never before ``now``: work already due (e.g. waiting out quiet hours) is "now".
+    """
+
+    round_id: int
+    kind: str
+    at: datetime
+    reminder: int | None = None
+
+
+def next_step(timing: RoundTiming, now: datetime, zone: ZoneInfo) -> NextStep | None:
+    """The earliest of ``round_triggers``: what the overview shows as "next automatic step".
+
+    None for a cancelled round, or a closed one whose members have been told. A paused
+    round's next step is its closing (reminders wait until it is resumed).
+    """
+    steps = []
+    for job_id, at in round_triggers(timing, now, zone).items():
+        _, _, rest = job_id.partition(":")  # "round:7:remind:2" -> "7:remind:2"
+        kind, _, number = rest.partition(":")[2].partition(":")
+        steps.append((max(at, now), STEP_ORDER.index(kind), kind, int(number) if number else None))
+    if not steps:
+        return None
+    at, _, kind, reminder = min(steps)
+    return NextStep(timing.round_id, kind, at, reminder)

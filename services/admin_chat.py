@@ -23,7 +23,8 @@ from services.personal import personalise_for
 from services.response_rate import progress_lines, round_progress
 from services.segments import Segment, SegmentError
 from services.surveys import SurveyCatalog
-from storage.orm import Chat, Publication, Response, Round, RoundInvitee, RoundOrganisation, Staff
+from services.views_rounds import round_rows
+from storage.orm import Chat, Publication, Round, RoundInvitee, Staff
 
 PUBLICATION_ACTIONS = {"report", "preview", "edit", "publish", "notice", "broadcast"}
 STATUS_NB = {"planned": "planlagt", "open": "åpen", "closed": "stengt", "cancelled": "avlyst"}
@@ -43,34 +44,20 @@ def _audit(
 
 async def rounds_overview(session: AsyncSession, zone: ZoneInfo) -> OutgoingMessage:
     """Every round that is not cancelled, newest first, with submitted / audience."""
-    audience = (
-        select(RoundOrganisation.round_id, func.count().label("n"))
-        .group_by(RoundOrganisation.round_id)
-        .subquery()
-    )
-    submitted = (
-        select(Response.round_id, func.count().label("n"))
-        .where(Response.status == "submitted")
-        .group_by(Response.round_id)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(Round, audience.c.n, submitted.c.n)
-        .outerjoin(audience, audience.c.round_id == Round.id)
-        .outerjoin(submitted, submitted.c.round_id == Round.id)
-        .where(Round.status != "cancelled")
-        .order_by(Round.opens_at.desc())
-        .limit(20)
-    )
+    shown = sorted(
+        (r for r in await round_rows(session) if r.status != "cancelled"),
+        key=lambda r: r.opens_at,
+        reverse=True,
+    )[:20]
     lines = ["Runder (nyeste først):"]
-    for round_, organisations, answered in rows:
-        status = STATUS_NB.get(round_.status, round_.status)
-        if round_.paused_at is not None:
+    for row in shown:
+        status = STATUS_NB.get(row.status, row.status)
+        if row.paused:
             status += ", på pause"
         lines.append(
-            f"{round_.id}. «{round_.title}» – {status}\n"
-            f"   åpner {format_datetime(round_.opens_at, zone)}, frist "
-            f"{format_datetime(round_.closes_at, zone)}; svar {answered or 0}/{organisations or 0}"
+            f"{row.id}. «{row.title}» – {status}\n"
+            f"   åpner {format_datetime(row.opens_at, zone)}, frist "
+            f"{format_datetime(row.closes_at, zone)}; svar {row.submitted}/{row.organisations}"
         )
     if len(lines) == 1:
         lines.append("Ingen runder ennå. Planlegg året med lyttepost plan apply.")

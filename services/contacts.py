@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.dates import iso
 from storage.db import affected_rows
 from storage.orm import Chat, Contact, Invitation, Organisation, OutboxMessage
 from storage.seed import resolve_org_code
@@ -184,37 +183,6 @@ async def pending_contacts(session: AsyncSession, now: datetime) -> list[Contact
             select(Contact).where(Contact.active, ~has_chat, ~has_code).order_by(Contact.id)
         )
     )
-
-
-async def list_contacts(session: AsyncSession, org_code: str | None = None) -> list[dict[str, Any]]:
-    """Contacts (erased ones are no one and are left out), with their chats, by organisation."""
-    statement = (
-        select(Contact, Organisation)
-        .join(Organisation, Contact.organisation_id == Organisation.id)
-        .where(Contact.erased_at.is_(None))
-        .order_by(Organisation.code, Contact.id)
-    )
-    if org_code:
-        organisation = await _organisation(session, org_code)
-        statement = statement.where(Organisation.id == organisation.id)
-    rows = (await session.execute(statement)).all()
-    chats: dict[int, list[dict[str, Any]]] = {}
-    for chat in await session.scalars(
-        select(Chat).where(Chat.contact_id.in_([c.id for c, _ in rows])).order_by(Chat.id)
-    ):
-        assert chat.contact_id is not None
-        chats.setdefault(chat.contact_id, []).append(
-            {"channel": chat.channel, "reachable": chat.unreachable_at is None,
-             "last_seen_at": iso(chat.last_seen_at)}
-        )  # fmt: skip
-    return [
-        {"id": contact.id, "org": organisation.code, "org_name": organisation.name,
-         "name": contact.name, "role": contact.role, "email": contact.email,
-         "active": contact.active,
-         "preferred_channel": contact.preferred_channel, "chats": chats.get(contact.id, []),
-         "deactivated_at": iso(contact.deactivated_at)}
-        for contact, organisation in rows
-    ]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -74,20 +74,6 @@ async def record_event(
     round_.updated_at = now
 
 
-async def round_history(session: AsyncSession, round_id: int) -> list[dict[str, Any]]:
-    """What happened to a round, oldest first: when, who or what, and the details.
-
-    Empty for a round without history (or without existence); the caller says which.
-    """
-    events = await session.scalars(
-        select(RoundEvent).where(RoundEvent.round_id == round_id).order_by(RoundEvent.id)
-    )
-    return [
-        {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "detail": e.detail}
-        for e in events
-    ]
-
-
 # --- the cycle ------------------------------------------------------------------------------
 
 

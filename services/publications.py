@@ -17,7 +17,6 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.dates import iso
 from dialogs.messages import Attachment, OutgoingMessage
 from services.rounds import latest_chat
 from services.segments import Recipient, Segment, resolve_segment
@@ -134,17 +133,6 @@ async def store_attachments(session: AsyncSession, files: Sequence[NewFile]) -> 
             raise AttachmentError(str(error)) from error
         attachments.append(Attachment(kind=file.kind, file_id=file_id, filename=file.filename))
     return attachments
-
-
-async def overview(session: AsyncSession) -> list[dict[str, Any]]:
-    """Every publication, oldest first: drafts and what was sent, to whom and when."""
-    rows = await session.scalars(select(Publication).order_by(Publication.id))
-    return [
-        {"id": p.id, "kind": p.kind, "title": p.title, "status": p.status,
-         "round": p.round_id, "recipients": p.recipients,
-         "published_at": iso(p.published_at)}
-        for p in rows
-    ]  # fmt: skip
 
 
 def _check_text(text: str, attachments: Sequence[Attachment] | Sequence[dict[str, Any]]) -> None:
@@ -388,17 +376,38 @@ async def delivery_report(session: AsyncSession, publication_id: int) -> Deliver
         statuses = {status for status, _ in parts}
         who = names.get(contact_id or 0, {"contact_id": contact_id})
         errors = [error for status, error in parts if status == "failed" and error]
-        if statuses <= {"sent"}:
+        outcome = recipient_outcome(parts)
+        if outcome == "delivered":
             report.delivered += 1
-        elif any((e or "").startswith("unreachable") for e in errors):
+        elif outcome == "unreachable":
             report.unreachable.append(who)
-        elif "failed" in statuses:
+        elif outcome == "failed":
             report.failed.append({**who, "reason": errors[0] if errors else "failed"})
-        elif statuses & {"pending", "sending", "held"}:
+        elif outcome == "pending":
             report.pending += 1
         else:
             report.uncertain.append({**who, "status": ",".join(sorted(statuses))})
     return report
+
+
+Outcome = Literal["delivered", "unreachable", "failed", "pending", "uncertain"]
+
+
+def recipient_outcome(parts: Sequence[tuple[str, str | None]]) -> Outcome:
+    """How a publication went for one recipient, from the (status, last error) of each of
+    its outbox rows: every part sent is delivered; a refusal as unreachable or any other
+    failure decides next; anything still queued is pending; the rest is uncertain."""
+    statuses = {status for status, _ in parts}
+    errors = [error for status, error in parts if status == "failed" and error]
+    if statuses <= {"sent"}:
+        return "delivered"
+    if any(error.startswith("unreachable") for error in errors):
+        return "unreachable"
+    if "failed" in statuses:
+        return "failed"
+    if statuses & {"pending", "sending", "held"}:
+        return "pending"
+    return "uncertain"
 
 
 async def _who(session: AsyncSession, contact_ids: list[int]) -> dict[int, dict[str, Any]]:

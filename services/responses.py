@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.model import Survey
 from dialogs.state import ResponseState
-from storage.orm import Answer, Response
+from storage.orm import Answer, NeedTag, QuotableNeed, Response
 
 
 async def save_state(
@@ -72,4 +72,11 @@ async def erase_free_text(session: AsyncSession, response: Response, survey: Sur
     await session.execute(
         delete(Answer).where(Answer.response_id == response.id, Answer.question_id.in_(list(texts)))
     )
+    # Staff's tags and quotable marks on those texts go with them.
+    for marks in (NeedTag, QuotableNeed):
+        await session.execute(
+            delete(marks).where(
+                marks.response_id == response.id, marks.question_id.in_(list(texts))
+            )
+        )
     return len(erased)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import Select, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.reminders import DEFAULT_REMINDERS, QuietRules, ReminderRule
@@ -19,7 +19,6 @@ from storage.orm import (
     Round,
     RoundInvitee,
     RoundOrganisation,
-    SurveyVersion,
 )
 from storage.seed import resolve_org_code
 from storage.upsert import insert_ignoring_conflicts
@@ -177,8 +176,32 @@ async def reachable_chats(
 ) -> list[tuple[Chat, Contact, Organisation]]:
     """Each registered, active contact's chat to reach them on (``chat_preference``), per
     organisation: where invitations, reminders and round notices go."""
-    rows = await session.execute(
-        select(Chat, Contact, Organisation)
+    rows = await session.execute(_reachable(select(Chat, Contact, Organisation), organisation_ids))
+    chosen: dict[int, tuple[Chat, Contact, Organisation]] = {}
+    for chat, contact, organisation in rows:
+        chosen.setdefault(contact.id, (chat, contact, organisation))
+    return list(chosen.values())
+
+
+async def reachable_channels(
+    session: AsyncSession, organisation_ids: Sequence[int]
+) -> dict[int, str]:
+    """The channel ``reachable_chats`` picks for each reachable contact (by contact id),
+    without loading whole rows: for overviews of every member."""
+    rows = await session.execute(_reachable(select(Contact.id, Chat.channel), organisation_ids))
+    chosen: dict[int, str] = {}
+    for contact_id, channel in rows:
+        chosen.setdefault(contact_id, channel)
+    return chosen
+
+
+_Selected = TypeVar("_Selected", bound=Select[*tuple[Any, ...]])
+
+
+def _reachable(statement: _Selected, organisation_ids: Sequence[int]) -> _Selected:
+    """Active contacts' chats not marked unreachable, best first per contact."""
+    return (
+        statement.select_from(Chat)
         .join(Contact, Chat.contact_id == Contact.id)
         .join(Organisation, Contact.organisation_id == Organisation.id)
         .where(
@@ -188,10 +211,6 @@ async def reachable_chats(
         )
         .order_by(Contact.id, *chat_preference())
     )
-    chosen: dict[int, tuple[Chat, Contact, Organisation]] = {}
-    for chat, contact, organisation in rows:
-        chosen.setdefault(contact.id, (chat, contact, organisation))
-    return list(chosen.values())
 
 
 async def open_rounds_for(
@@ -257,42 +276,6 @@ async def rounds_by_opening(session: AsyncSession) -> list[tuple[Round, int]]:
     )
     rounds = await session.scalars(select(Round).order_by(Round.opens_at))
     return [(round_, sizes.get(round_.id, 0)) for round_ in rounds]
-
-
-async def list_rounds(session: AsyncSession) -> list[dict[str, Any]]:
-    """Every round by id, with its survey, how many organisations it asks and how many of
-    their responses are in progress and sent in (times as ISO, with their offset)."""
-    sizes = dict(
-        (
-            await session.execute(
-                select(RoundOrganisation.round_id, func.count()).group_by(
-                    RoundOrganisation.round_id
-                )
-            )
-        ).all()
-    )
-    counts: dict[tuple[int, str], int] = {
-        (round_id, status): count
-        for round_id, status, count in await session.execute(
-            select(Response.round_id, Response.status, func.count()).group_by(
-                Response.round_id, Response.status
-            )
-        )
-    }
-    rounds = await session.execute(
-        select(Round, SurveyVersion)
-        .join(SurveyVersion, Round.survey_version_id == SurveyVersion.id)
-        .order_by(Round.id)
-    )
-    return [
-        {"id": round_.id, "title": round_.title, "survey": version.key,
-         "survey_version": version.version, "status": round_.status,
-         "opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat(),
-         "audience": round_.audience, "organisations": sizes.get(round_.id, 0),
-         "in_progress": counts.get((round_.id, "in_progress"), 0),
-         "submitted": counts.get((round_.id, "submitted"), 0)}
-        for round_, version in rounds
-    ]  # fmt: skip
 
 
 async def latest_chat(session: AsyncSession, contact_id: int) -> Chat | None:

@@ -519,3 +519,33 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(60), index=True)
     target: Mapped[str | None] = mapped_column(String(120))  # round:5, contact:12 ...
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class NeedTag(Base):
+    """A staff member's label on one need: a free-text need answer, named by its response
+    and question (``omrader.helse.behov``), so it survives edits of other answers.
+
+    A need has any number of labels, each once; ``added_by`` is the actor (``staff:3``).
+    Removed with the need's text when retention or an erasure removes it.
+    """
+
+    __tablename__ = "need_tags"
+    __table_args__ = (UniqueConstraint("response_id", "question_id", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)
+    question_id: Mapped[str] = mapped_column(String(120))
+    label: Mapped[str] = mapped_column(String(60), index=True)
+    added_by: Mapped[str] = mapped_column(String(120))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuotableNeed(Base):
+    """A need staff marked as quotable (good to cite in a publication): the row is the mark."""
+
+    __tablename__ = "quotable_needs"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    marked_by: Mapped[str] = mapped_column(String(120))
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)

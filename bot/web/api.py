@@ -20,8 +20,8 @@ from services import staff_access
 from services.export import round_export
 from services.report_data import build_summary
 from services.response_rate import round_progress
-from services.rounds import list_rounds
 from services.staff import Role, has_role, view
+from services.views_rounds import round_rows
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def _round_id(request: web.Request) -> int:
 @api_guarded("viewer")
 async def rounds(request: web.Request) -> Any:
     async with workspace_of(request).sessions() as session:
-        return {"rounds": await list_rounds(session)}
+        return {"rounds": [row.to_json() for row in await round_rows(session)]}
 
 
 @api_guarded("viewer")

@@ -9,10 +9,9 @@ from aiohttp import web
 from bot.web.context import workspace_of
 from bot.web.render import page
 from bot.web.security import guarded
-from bot.web.steps import next_steps
-from services import publications
-from services.response_rate import round_progress
-from services.rounds import list_rounds
+from bot.web.steps import STEP_NAMES
+from scheduler.status import next_steps
+from services.views_rounds import year_overview
 
 STATUS_NAMES = {"planned": "planlagt", "open": "åpen", "closed": "stengt", "cancelled": "avlyst"}
 
@@ -20,30 +19,19 @@ STATUS_NAMES = {"planned": "planlagt", "open": "åpen", "closed": "stengt", "can
 @guarded("viewer")
 async def overview(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
-    year = _year(request, workspace.now())
+    now = workspace.now()
+    year = _year(request, now)
     async with workspace.sessions() as session:
-        rounds = [
-            r for r in await list_rounds(session)
-            if datetime.fromisoformat(r["opens_at"]).astimezone(workspace.zone).year == year
-            or datetime.fromisoformat(r["closes_at"]).astimezone(workspace.zone).year == year
-        ]  # fmt: skip
-        open_rounds = [
-            await round_progress(session, r["id"]) for r in rounds if r["status"] == "open"
-        ]
-        latest = list(reversed(await publications.overview(session)))[:5]
-    steps = await next_steps(workspace.cycle)
-    for r in rounds:
-        r["opens"] = datetime.fromisoformat(r["opens_at"])
-        r["closes"] = datetime.fromisoformat(r["closes_at"])
+        seen = await year_overview(session, year, workspace.zone)
+        steps = await next_steps(session, workspace.zone, now)
     return page(
         request,
         "overview.html",
         {
             "year": year,
-            "rounds": rounds,
-            "open_rounds": open_rounds,
+            "overview": seen,
             "steps": steps,
-            "publications": latest,
+            "step_names": STEP_NAMES,
             "status_names": STATUS_NAMES,
         },
         title="Oversikt",

@@ -12,11 +12,10 @@ from bot.web.overview import STATUS_NAMES
 from bot.web.render import page
 from bot.web.security import guarded, visitor_of
 from bot.web.steps import next_steps
-from services import audit, lifecycle, round_actions
+from services import audit, round_actions
 from services.lifecycle import LifecycleError
-from services.response_rate import round_progress
-from services.rounds import list_rounds
 from services.staff import has_role
+from services.views_rounds import STATE_NB, round_rows, round_status
 
 DONE = {
     "pause": "Runden er satt på pause.",
@@ -39,12 +38,7 @@ EVENT_NAMES = {
 async def rounds_list(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
     async with workspace.sessions() as session:
-        rounds = await list_rounds(session)
-    for r in rounds:
-        r["opens"], r["closes"] = (
-            datetime.fromisoformat(r["opens_at"]),
-            datetime.fromisoformat(r["closes_at"]),
-        )
+        rounds = await round_rows(session)
     return page(
         request,
         "rounds.html",
@@ -66,33 +60,32 @@ async def round_page(request: web.Request) -> web.StreamResponse:
     round_id = _round_id(request)
     async with workspace.sessions() as session:
         try:
-            progress = await round_progress(session, round_id)
+            status = await round_status(session, round_id)
         except LookupError:
             raise web.HTTPNotFound() from None
-        round_ = await lifecycle.load_round(session, round_id)
-        history = await lifecycle.round_history(session, round_id)
-    for event in history:
-        event["moment"] = datetime.fromisoformat(event["at"])
     steps = (await next_steps(workspace.cycle)).get(round_id, [])
     visitor = visitor_of(request)
-    done = DONE.get(request.query.get("utfort", ""), "")
+    chosen = request.query.get("tilstand", "")
+    state = chosen if chosen in STATE_NB else None
     return page(
         request,
         "round.html",
         {
-            "round": round_,
-            "progress": progress,
-            "history": history,
+            "status": status,
+            "round": status.round,
+            "organisations": status.organisations(state),  # type: ignore[arg-type]
+            "chosen_state": state or "",
+            "state_names": STATE_NB,
             "event_names": EVENT_NAMES,
             "steps": steps,
             "status_names": STATUS_NAMES,
             "may_change": has_role(visitor.staff, "admin"),
             "actions": round_actions.ACTION_NAMES,
-            "notice": done,
-            "closes_local": _local_input(round_.closes_at, workspace),
-            "opens_local": _local_input(round_.opens_at, workspace),
+            "notice": DONE.get(request.query.get("utfort", ""), ""),
+            "closes_local": _local_input(status.round.closes_at, workspace),
+            "opens_local": _local_input(status.round.opens_at, workspace),
         },
-        title=round_.title,
+        title=status.round.title,
     )
 
 
