@@ -106,11 +106,25 @@ class Browser:
         return csrf_in(await response.text())
 
 
+TELEGRAM_TOKEN = "123456:TEST-TOKEN"
+
+
 @asynccontextmanager
-async def workspace_site(database_url: str, **overrides: Any) -> AsyncIterator[WorkspaceSite]:
+async def workspace_site(
+    database_url: str, *, telegram: Any = None, **overrides: Any
+) -> AsyncIterator[WorkspaceSite]:
+    """The site; with ``telegram`` (a tests.telegram_standin.TelegramStandIn) it also has a
+    Telegram transport against that stand-in, so its running sender delivers for real."""
+    if telegram is not None:
+        overrides = {
+            "telegram_bot_token": TELEGRAM_TOKEN,
+            "telegram_api_base_url": telegram.base_url,
+            "telegram_bot_username": "lyttepost_test_bot",
+            **overrides,
+        }
     settings = Settings(
         _env_file=None, database_url=database_url, scheduler_enabled=False, **overrides
     )
-    runtime = build_runtime(settings, with_telegram=False)
+    runtime = build_runtime(settings, with_telegram=telegram is not None)
     async with TestClient(TestServer(web_app(runtime))) as client:
         yield WorkspaceSite(client, runtime)

@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.web.context import WORKSPACE, Workspace
 from bot.web.login import add_login_routes
 from bot.web.overview import overview
+from bot.web.publications import add_publication_routes
 from bot.web.render import setup_templates
 from bot.web.rounds import add_round_routes
 
@@ -23,3 +24,4 @@ def add_workspace(app: web.Application, workspace: Workspace) -> None:
     add_login_routes(app)
     app.router.add_get("/", overview)
     add_round_routes(app)
+    add_publication_routes(app)
