@@ -30,17 +30,21 @@ from tests.workspace_support import Browser, WorkspaceSite, csrf_in, workspace_s
 TEXT = "Hei!\n\nKS inviterer til samling om digitalisering 12. mars."
 
 
-def png() -> bytes:
-    """A real 2x2 PNG (what every browser and channel shows as a picture)."""
+def png(width: int = 2, height: int = 2) -> bytes:
+    """A real PNG in KS blue with a lighter band (what every browser and channel shows)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
-    rows = b"".join(b"\x00" + b"\x00\x50\x7a" * 2 for _ in range(2))
+    rows = b"".join(
+        b"\x00"
+        + (b"\xe6\xf2\xea" if height // 3 <= y < 2 * height // 3 else b"\x00\x50\x7a") * width
+        for y in range(height)
+    )
     return (
         b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
@@ -182,7 +186,7 @@ async def test_composing_saves_a_draft_with_its_files_and_segment(site: Workspac
 
     listing = await staff.get("/publiseringer")
     text = page_text(await listing.text())
-    assert "Samling i mars" in text and "utkast" in text and "medlemmer i fylke 46" in text
+    assert "Samling i mars" in text and "utkast" in text and "medlemmene i Vestland" in text
 
     image = await staff.get(
         f"/publiseringer/{publication_id}/filer/{saved.attachments[0]['file_id']}"
@@ -341,6 +345,12 @@ async def test_round_segments_and_the_choices_the_picker_offers(site: WorkspaceS
     assert (answered.contacts, answered.organisations, answered.unreachable_contacts) == (1, 1, 1)
     assert (silent.contacts, silent.organisations) == (2, 2)
     assert len(silent.unreachable_organisations) == 370 - 2
+    describe = web_publications.describer(choices)
+    assert describe(Segment("non_respondents", str(round_id))) == (
+        "medlemmer som ikke svarte i «Behov vinter 2027»"
+    )
+    assert describe(Segment("county", "46")) == "medlemmene i Vestland"
+    assert describe(Segment("orgs", "0301,46")) == "utvalgte medlemmer (0301,46)"
 
 
 # --- preview -----------------------------------------------------------------------------------
@@ -383,6 +393,22 @@ def test_a_message_with_buttons_is_an_adaptive_card_on_teams_and_a_keyboard_on_t
     assert teams.kind == "card"
     assert teams.lines == [("Første linje", False), ("Andre avsnitt", True)]
     assert teams.buttons == [["Ja", "Nei"]]
+
+
+def test_teams_gets_a_large_picture_as_a_link_and_nothing_without_file_links() -> None:
+    from dialogs.messages import Attachment, OutgoingMessage
+    from services.publications import AttachedFile
+
+    message = OutgoingMessage(
+        text="", attachments=(Attachment(kind="photo", file_id=7, filename="stor.png"),)
+    )
+    files = {7: AttachedFile("photo", 7, "stor.png", None, 2 * 2**20, "image/png")}
+    [telegram] = web_publications.telegram_bubbles([message], files)
+    assert (telegram.kind, telegram.file) == ("photo", files[7])
+    [linked] = web_publications.teams_bubbles([message], files, links=True)
+    assert (linked.kind, linked.file) == ("link", files[7])
+    [missing] = web_publications.teams_bubbles([message], files, links=False)
+    assert (missing.kind, missing.text) == ("missing", "stor.png")
 
 
 # --- sending and delivery -------------------------------------------------------------------------

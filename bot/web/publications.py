@@ -9,7 +9,7 @@ counts while picking a segment and a progress bar that updates itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import wraps
 from pathlib import PureWindowsPath
@@ -33,7 +33,7 @@ from services.publications import (
     PublicationError,
     Reach,
 )
-from services.segments import Segment, SegmentError, segment_choices
+from services.segments import Segment, SegmentChoices, SegmentError, segment_choices
 from storage.files import MAX_FILE_BYTES
 
 KIND_NAMES = {"summary": "Oppsummering", "notice": "Tilbakemelding", "broadcast": "Melding"}
@@ -161,6 +161,33 @@ def size_text(size: int) -> str:
     return f"{size / 2**20:.1f} MB".replace(".", ",")
 
 
+ROUND_SEGMENTS = {
+    "respondents": "medlemmer som svarte i",
+    "non_respondents": "medlemmer som ikke svarte i",
+    "invited": "medlemmer invitert til",
+}
+
+
+def describer(choices: SegmentChoices) -> Callable[[Segment | None], str]:
+    """A segment in words, with the county's name and the round's title where known."""
+    counties = dict(choices.counties)
+    rounds = {str(round_id): title for round_id, title, _ in choices.rounds}
+
+    def describe(segment: Segment | None) -> str:
+        if segment is None:
+            return "ingen valgt"
+        value = segment.value or ""
+        if segment.kind == "county" and value in counties:
+            return f"medlemmene i {counties[value]}"
+        if segment.kind in ROUND_SEGMENTS and value in rounds:
+            return f"{ROUND_SEGMENTS[segment.kind]} «{rounds[value]}»"
+        if segment.kind == "role":
+            return f"kontaktpersoner med rollen «{value}»"
+        return segment.describe()
+
+    return describe
+
+
 def _sentence_case(message: str) -> str:
     message = message.strip()
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
@@ -174,11 +201,13 @@ async def publications_list(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
     async with workspace.sessions() as session:
         listed = await publications.listing(session)
+        choices = await segment_choices(session)
     return page(
         request,
         "publications.html",
         {
             "publications": listed,
+            "describe": describer(choices),
             "kind_names": KIND_NAMES,
             "status_names": STATUS_NAMES,
         },
@@ -501,6 +530,7 @@ async def preview_page(request: web.Request) -> web.StreamResponse:
         segment = Segment.from_json(publication.segment) if publication.segment else None
         reach, _ = await _reach(session, segment) if segment else (None, None)
         title, kind, status = publication.title, publication.kind, publication.status
+        describe = describer(await segment_choices(session))
     settings = workspace.settings
     links = bool(settings.public_base_url and settings.file_link_secret)
     return page(
@@ -514,6 +544,7 @@ async def preview_page(request: web.Request) -> web.StreamResponse:
             "telegram": telegram_bubbles(messages, files),
             "teams": teams_bubbles(messages, files, links),
             "segment": segment,
+            "describe": describe,
             "reach_sentence": reach_sentence(reach) if reach else "",
             "notice": "Utkastet er lagret." if request.query.get("lagret") else "",
             "size_text": size_text,
@@ -564,6 +595,7 @@ async def _confirmation(
         segment = Segment.from_json(publication.segment) if publication.segment else None
         reach, problem = await _reach(session, segment) if segment else (None, None)
         title, version = publication.title, publication.version
+        describe = describer(await segment_choices(session))
     return page(
         request,
         "publication_confirm.html",
@@ -572,6 +604,7 @@ async def _confirmation(
             "publication_title": title,
             "version": version,
             "segment": segment,
+            "describe": describe,
             "reach": reach,
             "problem": problem,
             "sentence": reach_sentence(reach, sending=True) if reach else "",
@@ -675,6 +708,7 @@ async def delivery_page(request: web.Request) -> web.StreamResponse:
         title = publication.title
         published_at = publication.published_at
         segment = Segment.from_json(publication.segment) if publication.segment else None
+        describe = describer(await segment_choices(session))
     failed_by_reason: dict[str, list[dict[str, Any]]] = {}
     for who in report.failed:
         failed_by_reason.setdefault(str(who.get("reason", "")), []).append(who)
@@ -686,6 +720,7 @@ async def delivery_page(request: web.Request) -> web.StreamResponse:
             "publication_title": title,
             "published_at": published_at,
             "segment": segment,
+            "describe": describe,
             "report": report,
             "progress": progress_of(report),
             "failed_by_reason": sorted(failed_by_reason.items()),
