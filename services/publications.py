@@ -9,7 +9,7 @@ restart in the middle of sending, never sends anyone anything twice.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -19,14 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.messages import Attachment, OutgoingMessage
 from services.rounds import latest_chat
-from services.segments import Recipient, Segment, resolve_segment
+from services.segments import Recipient, Segment, resolve_segment, segment_organisations
 from storage import outbox
-from storage.files import store_file
-from storage.orm import Chat, Contact, OutboxMessage, Publication, Round
+from storage.files import MAX_FILE_BYTES, FileContent, store_file
+from storage.orm import Chat, Contact, Organisation, OutboxMessage, Publication, Round, StoredFile
 
 KINDS = ("summary", "notice", "broadcast")
 MAX_TEXT = 20_000  # split into several chat messages on the way out
 IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8")  # PNG, JPEG: what every channel shows as a picture
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # Telegram's limit for a photo (documents: MAX_FILE_BYTES)
 
 # Extra messages for one recipient (a respondent's own answers next to the national
 # picture): made per session, then given the publication and the recipient.
@@ -49,7 +50,13 @@ class NoAudience(PublicationError):
 
 
 class AttachmentError(ValueError):
-    """A file that cannot go with a publication: not a picture, too large for a chat."""
+    """A file that cannot go with a publication: not a picture, too large for a chat.
+
+    ``nb`` says it in Norwegian for staff on the web (the message is the CLI's)."""
+
+    def __init__(self, message: str, nb: str | None = None) -> None:
+        super().__init__(message)
+        self.nb = nb or message
 
 
 @dataclass(frozen=True)
@@ -125,12 +132,26 @@ async def store_attachments(session: AsyncSession, files: Sequence[NewFile]) -> 
     """Store each file once; a picture must be PNG or JPEG, which every channel shows."""
     attachments = []
     for file in files:
+        name = file.filename
+        if not file.content:
+            raise AttachmentError(f"{file.source}: the file is empty", nb=f"«{name}» er tom.")
         if file.kind == "photo" and not file.content.startswith(IMAGE_SIGNATURES):
-            raise AttachmentError(f"{file.source}: an image must be PNG or JPEG")
+            raise AttachmentError(
+                f"{file.source}: an image must be PNG or JPEG",
+                nb=f"«{name}» er ikke et bilde i PNG- eller JPEG-format.",
+            )
+        if file.kind == "photo" and len(file.content) > MAX_PHOTO_BYTES:
+            raise AttachmentError(
+                f"{file.source}: an image may be at most {MAX_PHOTO_BYTES // 2**20} MB",
+                nb=f"Bildet «{name}» er for stort: høyst {MAX_PHOTO_BYTES // 2**20} MB.",
+            )
         try:
             file_id = await store_file(session, file.filename, file.content)
         except ValueError as error:
-            raise AttachmentError(str(error)) from error
+            raise AttachmentError(
+                str(error),
+                nb=f"«{name}» er for stor: en chat tar høyst {MAX_FILE_BYTES // 2**20} MB.",
+            ) from error
         attachments.append(Attachment(kind=file.kind, file_id=file_id, filename=file.filename))
     return attachments
 
@@ -161,6 +182,85 @@ async def edit_text(
     publication.text = text
     publication.updated_at = now
     return publication
+
+
+async def update_draft(
+    session: AsyncSession,
+    publication_id: int,
+    *,
+    title: str,
+    text: str,
+    segment: Segment | None,
+    now: datetime,
+    remove_file_ids: Collection[int] = (),
+    files: Sequence[NewFile] = (),
+) -> Draft:
+    """Change a draft as a whole (what the workspace's form holds): title, text, whom it
+    goes to, files dropped and files added. ``AlreadyPublished`` once it has been sent."""
+    publication = await load(session, publication_id)
+    if publication.status != "draft":
+        raise AlreadyPublished(f"utkast {publication_id} er allerede sendt")
+    kept = [a for a in publication.attachments if a.get("file_id") not in set(remove_file_ids)]
+    added = await store_attachments(session, files)
+    attachments = [*kept, *(a.model_dump(mode="json") for a in added)]
+    _check_text(text, attachments)
+    publication.title = title[:200]
+    publication.text = text
+    publication.attachments = attachments
+    publication.segment = segment.to_json() if segment else None
+    publication.updated_at = now
+    await session.flush()
+    return Draft(publication, await audience(session, segment) if segment else None)
+
+
+@dataclass(frozen=True)
+class AttachedFile:
+    """A draft's file as the workspace lists it: what it is and how large."""
+
+    kind: str
+    file_id: int
+    filename: str
+    caption: str | None
+    size: int
+    media_type: str
+
+
+async def attached_files(session: AsyncSession, publication: Publication) -> list[AttachedFile]:
+    """A publication's files in order, with their sizes (a file gone from storage: size 0)."""
+    ids = [int(a["file_id"]) for a in publication.attachments]
+    stored = {
+        file_id: (size, media_type)
+        for file_id, size, media_type in await session.execute(
+            select(StoredFile.id, StoredFile.size, StoredFile.media_type).where(
+                StoredFile.id.in_(ids)
+            )
+        )
+    } if ids else {}  # fmt: skip
+    files = []
+    for a in publication.attachments:
+        size, media_type = stored.get(int(a["file_id"]), (0, "application/octet-stream"))
+        files.append(
+            AttachedFile(str(a["kind"]), int(a["file_id"]), str(a["filename"]),
+                         a.get("caption"), size, media_type)
+        )  # fmt: skip
+    return files
+
+
+async def attached_file(session: AsyncSession, publication_id: int, file_id: int) -> FileContent:
+    """One of a publication's own files (for showing it to staff): ``LookupError`` for a
+    file that is not attached to it, so no other stored file can be read this way."""
+    publication = await session.get(Publication, publication_id)
+    if publication is None:
+        raise LookupError(f"no publication {publication_id}")
+    attachment = next(
+        (a for a in publication.attachments if int(a.get("file_id", -1)) == file_id), None
+    )
+    row = await session.get(StoredFile, file_id) if attachment else None
+    if attachment is None or row is None:
+        raise LookupError(f"publication {publication_id} has no file {file_id}")
+    return FileContent(
+        row.id, str(attachment["filename"]), row.media_type, row.content, row.telegram_file_id
+    )
 
 
 def messages_of(publication: Publication) -> list[OutgoingMessage]:
@@ -262,6 +362,57 @@ class Audience:
 async def audience(session: AsyncSession, segment: Segment) -> Audience:
     """The recipients a segment resolves to now."""
     return Audience(segment, await resolve_segment(session, segment))
+
+
+@dataclass(frozen=True)
+class Reach:
+    """A segment's audience counted for staff: contacts and organisations reached, and who
+    cannot be reached (contacts with no chat; organisations with no contact that has one)."""
+
+    audience: Audience
+    unreachable_organisations: list[tuple[str, str]]  # (code, name)
+
+    @property
+    def contacts(self) -> int:
+        return len(self.audience.reachable)
+
+    @property
+    def organisations(self) -> int:
+        return self.audience.organisations
+
+    @property
+    def unreachable_contacts(self) -> int:
+        return len(self.audience.unreachable)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "segment": self.audience.segment.to_json(),
+            "description": self.audience.segment.describe(),
+            "contacts": self.contacts,
+            "organisations": self.organisations,
+            "unreachable_contacts": self.unreachable_contacts,
+            "unreachable_organisations": len(self.unreachable_organisations),
+        }
+
+
+async def reach(session: AsyncSession, segment: Segment) -> Reach:
+    """Whom a segment reaches now, counted. An organisation the segment covers is
+    unreachable when none of its contacts has a chat (or it has no contact at all); a
+    role segment covers only organisations that have a contact with that role."""
+    reached = await audience(session, segment)
+    if segment.kind == "role":
+        covered = {r.organisation_id for r in reached.recipients}
+    else:
+        covered = set(await segment_organisations(session, segment))
+    missing = covered - {r.organisation_id for r in reached.reachable}
+    rows = (
+        await session.execute(
+            select(Organisation.code, Organisation.name)
+            .where(Organisation.id.in_(missing))
+            .order_by(Organisation.code)
+        )
+    ).all() if missing else []  # fmt: skip
+    return Reach(reached, [(code, name) for code, name in rows])
 
 
 async def audience_for_sending(
@@ -372,6 +523,15 @@ async def delivery_report(session: AsyncSession, publication_id: int) -> Deliver
         recipients=len(by_contact) + len(publication.unreached or []),
         unreachable=[{**who, "reason": "no chat"} for who in publication.unreached or []],
     )
+    _tally(report, by_contact, names)
+    return report
+
+
+Parts = dict[int | None, list[tuple[str, str | None]]]  # contact -> (status, error) per part
+
+
+def _tally(report: DeliveryReport, by_contact: Parts, names: dict[int, dict[str, Any]]) -> None:
+    """Count each recipient once, by how all of their parts went."""
     for contact_id, parts in by_contact.items():
         statuses = {status for status, _ in parts}
         who = names.get(contact_id or 0, {"contact_id": contact_id})
@@ -387,7 +547,55 @@ async def delivery_report(session: AsyncSession, publication_id: int) -> Deliver
             report.pending += 1
         else:
             report.uncertain.append({**who, "status": ",".join(sorted(statuses))})
-    return report
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A publication in the workspace's list: the draft or what was sent, and (once sent)
+    how its delivery stands."""
+
+    id: int
+    kind: str
+    title: str
+    status: str
+    round_id: int | None
+    segment: Segment | None
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    delivery: DeliveryReport | None
+
+
+async def listing(session: AsyncSession) -> list[Listed]:
+    """Every publication, newest first, with delivery counts for those sent (one query for
+    all their deliveries, counted per recipient as ``delivery_report`` does)."""
+    rows = list(await session.scalars(select(Publication).order_by(Publication.id.desc())))
+    sent = [p.id for p in rows if p.status != "draft"]
+    parts: dict[int | None, Parts] = {}
+    if sent:
+        for publication_id, contact_id, status, error in await session.execute(
+            select(
+                OutboxMessage.publication_id, OutboxMessage.contact_id,
+                OutboxMessage.status, OutboxMessage.last_error,
+            ).where(OutboxMessage.publication_id.in_(sent)).order_by(OutboxMessage.id)
+        ):  # fmt: skip
+            parts.setdefault(publication_id, {}).setdefault(contact_id, []).append((status, error))
+    listed = []
+    for p in rows:
+        report = None
+        if p.status != "draft":
+            by_contact = parts.get(p.id, {})
+            report = DeliveryReport(
+                p.id, p.status, recipients=len(by_contact) + len(p.unreached or []),
+                unreachable=[{**who, "reason": "no chat"} for who in p.unreached or []],
+            )  # fmt: skip
+            _tally(report, by_contact, {})
+        listed.append(
+            Listed(p.id, p.kind, p.title, p.status, p.round_id,
+                   Segment.from_json(p.segment) if p.segment else None,
+                   p.created_at, p.updated_at, p.published_at, report)
+        )  # fmt: skip
+    return listed
 
 
 Outcome = Literal["delivered", "unreachable", "failed", "pending", "uncertain"]
@@ -411,8 +619,6 @@ def recipient_outcome(parts: Sequence[tuple[str, str | None]]) -> Outcome:
 
 
 async def _who(session: AsyncSession, contact_ids: list[int]) -> dict[int, dict[str, Any]]:
-    from storage.orm import Organisation
-
     if not contact_ids:
         return {}
     rows = await session.execute(

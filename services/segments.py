@@ -15,7 +15,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.rounds import MEMBER_KINDS, chat_preference
-from storage.orm import Chat, Contact, Organisation, Response, RoundInvitee, RoundOrganisation
+from storage.orm import (
+    Chat,
+    Contact,
+    Organisation,
+    Response,
+    Round,
+    RoundInvitee,
+    RoundOrganisation,
+)
 from storage.seed import resolve_org_code
 
 SegmentKind = Literal[
@@ -35,7 +43,13 @@ SPELLINGS = {  # what an admin may type: "county:46", "svarte:3", "kommunetype:k
 
 
 class SegmentError(ValueError):
-    """A segment that cannot be read or that names something unknown."""
+    """A segment that cannot be read or that names something unknown.
+
+    ``nb`` says it in Norwegian for staff on the web (the message is the CLI's)."""
+
+    def __init__(self, message: str, nb: str | None = None) -> None:
+        super().__init__(message)
+        self.nb = nb or message
 
 
 @dataclass(frozen=True)
@@ -131,7 +145,10 @@ async def segment_organisations(session: AsyncSession, segment: Segment) -> list
         )).all())  # fmt: skip
         missing = sorted(set(codes) - set(ids_by_code))
         if missing:
-            raise SegmentError(f"unknown organisation code(s): {', '.join(missing)}")
+            raise SegmentError(
+                f"unknown organisation code(s): {', '.join(missing)}",
+                nb=f"Ukjent organisasjonsnummer: {', '.join(missing)}.",
+            )
         return sorted(ids_by_code.values())
     elif segment.kind in ROUND_KINDS:
         statement = _round_organisations(segment.kind, int(value))
@@ -139,7 +156,7 @@ async def segment_organisations(session: AsyncSession, segment: Segment) -> list
         raise SegmentError(f"unknown segment kind {segment.kind!r}")
     found = sorted(set(await session.scalars(statement)))
     if not found and segment.kind == "county":
-        raise SegmentError(f"no members in county {value}")
+        raise SegmentError(f"no members in county {value}", nb=f"Ingen medlemmer i fylke {value}.")
     return found
 
 
@@ -189,3 +206,38 @@ async def resolve_segment(session: AsyncSession, segment: Segment) -> list[Recip
         )
         for contact, organisation in rows
     ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SegmentChoices:
+    """What a segment picker offers: counties (number, name), contacts' roles, and rounds
+    (id, title, status) for "answered / did not answer / invited to"."""
+
+    counties: list[tuple[str, str]]
+    roles: list[str]
+    rounds: list[tuple[int, str, str]]
+
+
+async def segment_choices(session: AsyncSession) -> SegmentChoices:
+    """The values each kind of segment can take now, for a picker (newest rounds first)."""
+    counties = (
+        await session.execute(
+            select(Organisation.county_code, Organisation.county_name)
+            .distinct()
+            .order_by(Organisation.county_code)
+        )
+    ).all()
+    roles = await session.scalars(
+        select(Contact.role)
+        .where(Contact.active, Contact.role != "")
+        .distinct()
+        .order_by(Contact.role)
+    )
+    rounds = (
+        await session.execute(select(Round.id, Round.title, Round.status).order_by(Round.id.desc()))
+    ).all()
+    return SegmentChoices(
+        counties=[(code, name) for code, name in counties],
+        roles=list(roles),
+        rounds=[(round_id, title, status) for round_id, title, status in rounds],
+    )

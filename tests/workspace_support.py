@@ -113,19 +113,31 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+TELEGRAM_TOKEN = "123456:TEST-TOKEN"
+
+
 @asynccontextmanager
 async def workspace_site(
-    database_url: str, *, fixed_port: bool = False, **overrides: Any
+    database_url: str, *, fixed_port: bool = False, telegram: Any = None, **overrides: Any
 ) -> AsyncIterator[WorkspaceSite]:
-    """The app on a test server; ``fixed_port`` also makes the settings know its address
-    (sign-in with Entra needs the redirect URI before the server starts)."""
+    """The app on a test server. ``fixed_port`` also makes the settings know its address
+    (sign-in with Entra needs the redirect URI before the server starts); with
+    ``telegram`` (a tests.telegram_standin.TelegramStandIn) it also has a Telegram
+    transport against that stand-in, so its running sender delivers for real."""
     port = free_port() if fixed_port else None
     if port is not None:
         overrides = {"http_port": port, **overrides}
+    if telegram is not None:
+        overrides = {
+            "telegram_bot_token": TELEGRAM_TOKEN,
+            "telegram_api_base_url": telegram.base_url,
+            "telegram_bot_username": "lyttepost_test_bot",
+            **overrides,
+        }
     settings = Settings(
         _env_file=None, database_url=database_url, scheduler_enabled=False, **overrides
     )
-    runtime = build_runtime(settings, with_telegram=False)
+    runtime = build_runtime(settings, with_telegram=telegram is not None)
     server = TestServer(web_app(runtime), port=port) if port else TestServer(web_app(runtime))
     async with TestClient(server) as client:
         yield WorkspaceSite(client, runtime)

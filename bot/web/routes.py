@@ -11,6 +11,7 @@ from bot.web.context import WORKSPACE, Workspace
 from bot.web.login import add_login_routes
 from bot.web.overview import overview
 from bot.web.plan import add_plan_routes
+from bot.web.publications import add_publication_routes
 from bot.web.render import setup_templates
 from bot.web.rounds import add_round_routes
 from bot.web.staff import add_staff_routes
@@ -31,3 +32,4 @@ def add_workspace(app: web.Application, workspace: Workspace) -> None:
     add_api_routes(app)
     add_staff_routes(app)
     add_survey_routes(app)
+    add_publication_routes(app)
