@@ -7,6 +7,7 @@ databases in tests/test_workspace_web.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -226,3 +227,34 @@ async def test_a_broken_survey_upload_shows_its_line_error_and_a_good_one_can_be
     await page.get_by_label("Skriv svaret ditt").fill("/tilbake")
     await page.get_by_role("button", name="Send", exact=True).click()
     await look(page, "undersokelser-prov")
+
+
+async def test_a_viewer_sees_no_send_button_and_a_forged_send_gets_403(
+    site: WorkspaceSite, browser: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from services.publications import create_draft
+    from services.segments import Segment
+
+    async with site.sessions.begin() as session:
+        draft = await create_draft(
+            session, kind="broadcast", title="Til alle", text="Hei", actor="staff:1",
+            now=datetime.now(UTC), segment=Segment(kind="all"),
+        )  # fmt: skip
+        publication_id = draft.publication.id
+    page = await signed_in_page(site, browser, "Vera Leser", "vera@ks.no", "viewer")
+    assert await page.get_by_role("link", name="Publiseringer").count() == 0
+    assert await page.get_by_role("button", name=re.compile("Send")).count() == 0
+    refused = await page.goto(f"{base(site)}/publiseringer/{publication_id}/send")
+    assert refused is not None and refused.status == 403
+    await look(page, "ingen-tilgang")
+    token = await page.locator("input[name=csrf_token]").first.get_attribute("value")
+    forged = await page.request.post(
+        f"{base(site)}/publiseringer/{publication_id}/send", form={"csrf_token": token}
+    )
+    assert forged.status == 403
+    async with site.sessions() as session:
+        from services.publications import load
+
+        assert (await load(session, publication_id)).status == "draft"

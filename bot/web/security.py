@@ -126,14 +126,19 @@ async def submitted_csrf(request: web.Request) -> str | None:
     return None
 
 
-def refusal(request: web.Request, status: int, title: str, text: str) -> web.StreamResponse:
-    """A plain page saying no, in Norwegian, with the right status."""
+def refusal(
+    request: web.Request, status: int, title: str, text: str, visitor: Visitor | None = None
+) -> web.StreamResponse:
+    """A plain page saying no, in Norwegian, with the right status (and, for someone
+    signed in, the navigation to the pages they may open)."""
+    from bot.web.render import navigation  # render imports this module
+
     context: dict[str, object] = {
         "title": title,
         "text": text,
-        "visitor": None,
-        "navigation": [],
-        "csrf_token": "",
+        "visitor": visitor,
+        "navigation": navigation(visitor),
+        "csrf_token": visitor.csrf_token if visitor else "",
         "current_path": request.path,
     }
     response = aiohttp_jinja2.render_template("refused.html", request, context, status=status)
@@ -194,6 +199,7 @@ def guarded(role: Role) -> Callable[[Handler], Handler]:
                     403,
                     "Ingen tilgang",
                     "Kontoen din har ikke tilgang til dette. Spør en administrator i KS.",
+                    visitor,
                 )
             if request.method not in SAFE_METHODS:
                 if not same_token(await submitted_csrf(request), visitor.csrf_token):
@@ -209,6 +215,7 @@ def guarded(role: Role) -> Callable[[Handler], Handler]:
                         "Skjemaet kunne ikke sendes",
                         "Skjemaet var utløpt eller kom ikke fra Lyttepost. "
                         "Last siden på nytt og prøv igjen.",
+                        visitor,
                     )
             request[VISITOR] = visitor
             return harden(await handler(request))
