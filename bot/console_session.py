@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
@@ -253,6 +254,7 @@ async def serve_demo_workspace(
         f"Den virker én gang i 15 minutter:\n\n  {link}\n\n"
         "Trykk Ctrl-C for å avslutte."
     )
+    sys.stdout.flush()  # the link must show now, also when the output is a pipe
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

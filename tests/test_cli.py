@@ -342,6 +342,7 @@ def test_the_demo_then_serves_the_workspace_with_a_login_link_until_ctrl_c(tmp_p
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
     env.update(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), SCHEDULER_ENABLED="false")
+    env.pop("PYTHONUNBUFFERED", None)  # as a person's terminal or a pipe gets it: buffered
     errors = (tmp_path / "stderr.txt").open("w")
     process = subprocess.Popen(
         [*lyttepost_command(), "demo", "--auto", "--database", str(tmp_path / "demo.db"),
