@@ -7,7 +7,6 @@ transaction, deliver through the outbox — with the console as the only transpo
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -229,6 +228,7 @@ async def serve_demo_workspace(
     from aiohttp import web
 
     from bot.app import web_app
+    from bot.serve import until_stopped
     from services import staff_access
     from services.staff import active_by_email, add_staff
 
@@ -255,14 +255,8 @@ async def serve_demo_workspace(
         "Trykk Ctrl-C for å avslutte."
     )
     sys.stdout.flush()  # the link must show now, also when the output is a pipe
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     try:
-        await stop.wait()
+        await until_stopped()
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
         await runner.cleanup()
         write("Arbeidsflaten er stoppet.")

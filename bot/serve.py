@@ -24,6 +24,15 @@ async def serve(settings: Settings) -> None:
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
     log.info("lyttepost listening on http://%s:%s", settings.http_host, settings.http_port)
+    try:
+        await until_stopped()
+    finally:
+        log.info("lyttepost stopping")
+        await runner.cleanup()
+
+
+async def until_stopped() -> None:
+    """Wait for SIGINT (Ctrl-C) or SIGTERM; the handlers are removed again afterwards."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -31,5 +40,5 @@ async def serve(settings: Settings) -> None:
     try:
         await stop.wait()
     finally:
-        log.info("lyttepost stopping")
-        await runner.cleanup()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)

@@ -70,9 +70,8 @@ async def _run(
     return {"problems": [], "rounds": document["rounds"], "orphans": document["not_in_file"]}
 
 
-@guarded("admin")
-async def check_plan(request: web.Request) -> web.StreamResponse:
-    """The dry run: every problem with its line, or what would change."""
+async def _plan_page(request: web.Request, *, dry_run: bool) -> web.StreamResponse:
+    """Check (and unless ``dry_run`` apply) the plan from the form, and show the outcome."""
     workspace = workspace_of(request)
     text, problem = await _plan_text(request)
     visitor = visitor_of(request)
@@ -80,27 +79,7 @@ async def check_plan(request: web.Request) -> web.StreamResponse:
     outcome = (
         {"problems": [problem], "rounds": [], "orphans": []}
         if problem
-        else await _run(workspace, text, actor, dry_run=True)
-    )
-    return page(
-        request,
-        "plan.html",
-        {"text": text, "outcome": outcome, "applied": False, "action_names": ACTION_NAMES},
-        title="Årsplan: prøvekjøring",
-        status=422 if outcome["problems"] else 200,
-    )
-
-
-@guarded("admin")
-async def apply_plan(request: web.Request) -> web.StreamResponse:
-    workspace = workspace_of(request)
-    text, problem = await _plan_text(request)
-    visitor = visitor_of(request)
-    actor = audit.Actor(f"staff:{visitor.staff.id}", "web", visitor.staff.id)
-    outcome = (
-        {"problems": [problem], "rounds": [], "orphans": []}
-        if problem
-        else await _run(workspace, text, actor, dry_run=False)
+        else await _run(workspace, text, actor, dry_run=dry_run)
     )
     return page(
         request,
@@ -108,12 +87,23 @@ async def apply_plan(request: web.Request) -> web.StreamResponse:
         {
             "text": text,
             "outcome": outcome,
-            "applied": not outcome["problems"],
+            "applied": not dry_run and not outcome["problems"],
             "action_names": ACTION_NAMES,
         },
-        title="Årsplan",
+        title="Årsplan: prøvekjøring" if dry_run else "Årsplan",
         status=422 if outcome["problems"] else 200,
     )
+
+
+@guarded("admin")
+async def check_plan(request: web.Request) -> web.StreamResponse:
+    """The dry run: every problem with its line, or what would change."""
+    return await _plan_page(request, dry_run=True)
+
+
+@guarded("admin")
+async def apply_plan(request: web.Request) -> web.StreamResponse:
+    return await _plan_page(request, dry_run=False)
 
 
 def add_plan_routes(app: web.Application) -> None:

@@ -3,6 +3,7 @@ a confirmation that says what will happen and to how many."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from aiohttp import web
@@ -104,6 +105,16 @@ def _moment(value: str | None, workspace: Workspace, field: str) -> datetime | N
     return naive.replace(tzinfo=workspace.zone)
 
 
+def _requested(
+    values: Mapping[str, object], workspace: Workspace
+) -> tuple[round_actions.RoundAction, datetime | None, datetime | None]:
+    """The action and its moments, from the confirmation link or the form that confirms it."""
+    action = round_actions.parse_action(str(values.get("handling", "")))
+    opens_at = _moment(str(values.get("apner", "")), workspace, "Ny åpning")
+    closes_at = _moment(str(values.get("frist", "")), workspace, "Ny frist")
+    return action, opens_at, closes_at
+
+
 @guarded("admin")
 async def confirm_action(request: web.Request) -> web.StreamResponse:
     """The confirmation page: what the action will do, to how many, and a button."""
@@ -111,9 +122,7 @@ async def confirm_action(request: web.Request) -> web.StreamResponse:
     round_id = _round_id(request)
     query = request.query
     try:
-        action = round_actions.parse_action(query.get("handling", ""))
-        opens_at = _moment(query.get("apner"), workspace, "Ny åpning")
-        closes_at = _moment(query.get("frist"), workspace, "Ny frist")
+        action, opens_at, closes_at = _requested(query, workspace)
         async with workspace.sessions() as session:
             preview = await round_actions.preview(
                 session, round_id, action, workspace.now(), workspace.zone,
@@ -143,9 +152,7 @@ async def carry_out_action(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     visitor = visitor_of(request)
     try:
-        action = round_actions.parse_action(str(form.get("handling", "")))
-        opens_at = _moment(str(form.get("apner", "")), workspace, "Ny åpning")
-        closes_at = _moment(str(form.get("frist", "")), workspace, "Ny frist")
+        action, opens_at, closes_at = _requested(form, workspace)
         actor = audit.Actor(f"staff:{visitor.staff.id}", "web", visitor.staff.id)
         async with workspace.sessions.begin() as session:
             await round_actions.carry_out(

@@ -43,23 +43,36 @@ async def _accounts(workspace: Workspace) -> list[object]:
         return [view(s) for s in await list_staff(session)]
 
 
-@guarded("admin")
-async def staff_page(request: web.Request) -> web.StreamResponse:
-    workspace = workspace_of(request)
+async def _staff_page(
+    request: web.Request,
+    *,
+    notice: str = "",
+    problem: str = "",
+    link: dict[str, object] | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.StreamResponse:
+    """The accounts, with what just happened (a notice, a problem or a link to pass on)."""
     return page(
         request,
         "staff.html",
         {
-            "accounts": await _accounts(workspace),
+            "accounts": await _accounts(workspace_of(request)),
             "roles": ROLES,
             "role_names_nb": ROLE_NAMES_NB,
-            "notice": DONE.get(request.query.get("utfort", ""), ""),
-            "problem": "",
-            "link": None,
-            "form": {},
+            "notice": notice,
+            "problem": problem,
+            "link": link,
+            "form": form or {},
         },
         title="Ansatte",
+        status=status,
     )
+
+
+@guarded("admin")
+async def staff_page(request: web.Request) -> web.StreamResponse:
+    return await _staff_page(request, notice=DONE.get(request.query.get("utfort", ""), ""))
 
 
 async def _form_text(request: web.Request, name: str) -> str:
@@ -87,19 +100,10 @@ async def add_account(request: web.Request) -> web.StreamResponse:
                 session, _actor(request), "staff.add", f"staff:{staff.id}", now, role=staff.role
             )
     except StaffError as error:
-        return page(
+        return await _staff_page(
             request,
-            "staff.html",
-            {
-                "accounts": await _accounts(workspace),
-                "roles": ROLES,
-                "role_names_nb": ROLE_NAMES_NB,
-                "notice": "",
-                "problem": _norwegian(str(error)),
-                "link": None,
-                "form": {"navn": name, "epost": email, "rolle": role},
-            },
-            title="Ansatte",
+            problem=_norwegian(str(error)),
+            form={"navn": name, "epost": email, "rolle": role},
             status=422,
         )
     return see_other("/ansatte?utfort=lagt-til")
@@ -175,20 +179,7 @@ async def login_link(request: web.Request) -> web.StreamResponse:
             name = staff.name
     except LookupError:
         raise web.HTTPNotFound() from None
-    return page(
-        request,
-        "staff.html",
-        {
-            "accounts": await _accounts(workspace),
-            "roles": ROLES,
-            "role_names_nb": ROLE_NAMES_NB,
-            "notice": "",
-            "problem": "",
-            "link": {"name": name, "url": url, "expires": expires},
-            "form": {},
-        },
-        title="Ansatte",
-    )
+    return await _staff_page(request, link={"name": name, "url": url, "expires": expires})
 
 
 def _refuse(request: web.Request, message: str) -> web.StreamResponse:
