@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import affected_rows
@@ -196,6 +196,39 @@ class Deactivation:
     already: bool = False
 
 
+def _unused_codes(contact_id: int) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Invitation.contact_id == contact_id,
+        Invitation.used_at.is_(None),
+        Invitation.revoked_at.is_(None),
+    )
+
+
+def _queued_messages(contact_id: int) -> tuple[ColumnElement[bool], ...]:
+    return (OutboxMessage.contact_id == contact_id, OutboxMessage.status.in_(["pending", "held"]))
+
+
+async def deactivation_preview(session: AsyncSession, contact_id: int) -> Deactivation:
+    """What ``deactivate_contact`` would do now, changing nothing: the counts a
+    confirmation names before anyone presses the button.
+
+    ``LookupError`` for an unknown or erased contact.
+    """
+    contact = await session.get(Contact, contact_id)
+    if contact is None or contact.erased_at is not None:
+        raise LookupError(f"no contact with id {contact_id}")
+    if not contact.active:
+        return Deactivation(contact_id, 0, 0, 0, already=True)
+    chats = await session.scalar(select(func.count(Chat.id)).where(Chat.contact_id == contact_id))
+    codes = await session.scalar(
+        select(func.count(Invitation.id)).where(*_unused_codes(contact_id))
+    )
+    queued = await session.scalar(
+        select(func.count(OutboxMessage.id)).where(*_queued_messages(contact_id))
+    )
+    return Deactivation(contact_id, chats or 0, codes or 0, queued or 0)
+
+
 async def deactivate_contact(session: AsyncSession, contact_id: int, now: datetime) -> Deactivation:
     """No more invitations, reminders or broadcasts to a contact; their history is kept.
 
@@ -218,18 +251,16 @@ async def deactivate_contact(session: AsyncSession, contact_id: int, now: dateti
         chat.active_response_id = None
     revoked = await session.execute(
         update(Invitation)
-        .where(Invitation.contact_id == contact_id, Invitation.used_at.is_(None),
-               Invitation.revoked_at.is_(None))
+        .where(*_unused_codes(contact_id))
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
     withdrawn = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.contact_id == contact_id,
-               OutboxMessage.status.in_(["pending", "held"]))
+        .where(*_queued_messages(contact_id))
         .values(status="failed", last_error="unreachable: contact deactivated")
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
     return Deactivation(
         contact_id,
         len(chats),

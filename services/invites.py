@@ -75,6 +75,30 @@ def teams_chat_link(app_id: str, code: str) -> str:
     return f"https://teams.microsoft.com/l/chat/0/0?users=28:{app_id}&message={quote(code)}"
 
 
+async def revoke_codes(session: AsyncSession, contact_id: int, now: datetime) -> int:
+    """Withdraw a contact's codes that have not been used (a letter sent to the wrong
+    person, a code read aloud): typed in a chat, they are then unknown. Returns how many
+    could still have been used (not expired)."""
+    live = await session.scalar(
+        select(func.count(Invitation.id)).where(
+            Invitation.contact_id == contact_id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+    )
+    await session.execute(
+        update(Invitation)
+        .where(
+            Invitation.contact_id == contact_id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return live or 0
+
+
 @dataclass(frozen=True)
 class IssuedCode:
     """A code as handed to the admin: the only time the plain code exists."""
@@ -88,15 +112,7 @@ async def issue_code(
     session: AsyncSession, contact_id: int, now: datetime, ttl: timedelta
 ) -> IssuedCode:
     """Issue a new code for a contact, revoking any unused earlier one."""
-    await session.execute(
-        update(Invitation)
-        .where(
-            Invitation.contact_id == contact_id,
-            Invitation.used_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
+    await revoke_codes(session, contact_id, now)
     code = new_code()
     session.add(
         Invitation(

@@ -28,6 +28,7 @@ NAVIGATION = [
     NavItem("/", "Oversikt", "viewer"),
     NavItem("/runder", "Runder", "viewer"),
     NavItem("/publiseringer", "Publiseringer", "staff"),
+    NavItem("/medlemmer", "Medlemmer", "staff"),
     NavItem("/undersokelser", "Undersøkelser", "admin"),
     NavItem("/arsplan", "Årsplan", "admin"),
     NavItem("/ansatte", "Ansatte og logg", "admin"),
