@@ -137,7 +137,7 @@ def main(args: argparse.Namespace) -> None:
 
 def extra_pages(open_round: int, closed: int) -> list[str]:
     """Pages added as the workspace grows (results, members)."""
-    return []
+    return ["/medlemmer", "/medlemmer?fylke=46", "/medlemmer?uten=1", "/medlemmer/4601"]
 
 
 if __name__ == "__main__":
