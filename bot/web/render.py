@@ -27,6 +27,7 @@ class NavItem:
 NAVIGATION = [
     NavItem("/", "Oversikt", "viewer"),
     NavItem("/runder", "Runder", "viewer"),
+    NavItem("/resultater", "Resultater", "viewer"),
     NavItem("/publiseringer", "Publiseringer", "staff"),
     NavItem("/undersokelser", "Undersøkelser", "admin"),
     NavItem("/arsplan", "Årsplan", "admin"),
