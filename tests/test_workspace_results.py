@@ -243,6 +243,39 @@ async def test_viewers_see_no_names_without_consent(site: WorkspaceSite) -> None
     assert "Kongsberg" in shown and shown.count('"tag-muted">ikke til publisering') == 3
 
 
+AREAS = ("digitalisering", "okonomi", "struktur", "oppvekst", "helse", "arbeidsgiver")
+BUSKERUD = ["3301", "3303", "3305", "3310", "3312", "3314", "3316", "3318", "3320", "3322"]
+
+
+async def test_a_long_list_comes_in_pages_of_fifty_that_keep_the_filters(
+    site: WorkspaceSite,
+) -> None:
+    async with site.sessions.begin() as session:
+        round_id = await make_round(session, "Mange behov", BUSKERUD, status="closed")
+        for code in BUSKERUD:
+            await respond(session, round_id, code, need_answers(
+                {area: (f"Behov {code} {area}", 3, False, ["ks"]) for area in AREAS}))  # fmt: skip
+    staff = await site.signed_in("Siri", "siri@ks.no", "staff")
+    base = f"/resultater/{round_id}/behov"
+    first = html.unescape(await page_of(staff, f"{base}?alene=nei"))
+    assert len(need_texts(first)) == 50 and "Viser 1–50 av 60 behov" in first
+    assert "Side 1 av 2" in first and f'href="{base}?alene=nei&side=2"' in first
+    second = html.unescape(await page_of(staff, f"{base}?alene=nei&side=2"))
+    assert len(need_texts(second)) == 10 and "Viser 51–60 av 60 behov" in second
+    assert f'href="{base}?alene=nei">← Forrige side' in second
+    assert need_texts(second) == [t for t in need_texts(second) if t not in need_texts(first)]
+    beyond = html.unescape(await page_of(staff, f"{base}?alene=nei&side=7"))  # an old link
+    assert "Viser 51–60 av 60 behov" in beyond
+    # A change on page 2 comes back to page 2 with the same filter.
+    listed = f"{base}?alene=nei&side=2"
+    key = re.search(r'name="behov" value="([^"]+)"', second).group(1)
+    tagged = await staff.post(
+        "/resultater/behov/merkelapp",
+        {"csrf_token": csrf_in(second), "behov": key, "merkelapp": "Side to", "tilbake": listed},
+    )
+    assert tagged.headers["Location"].startswith(listed + "#behov-")
+
+
 async def test_bad_query_values_give_a_normal_page(site: WorkspaceSite) -> None:
     w = await world(site)
     viewer = await site.signed_in("Vera", "vera@ks.no", "viewer")
@@ -257,6 +290,8 @@ async def test_bad_query_values_give_a_normal_page(site: WorkspaceSite) -> None:
             assert "<script>" not in await response.text()
     assert len(need_texts(await page_of(viewer, f"/resultater/{w.spring}/behov?haster=abc"))) == 7
     assert "<option" in await page_of(viewer, f"/resultater/{w.spring}/behov?side=-1")
+    for missing in ("/resultater/99999/behov", "/resultater/99999/rapport.xlsx"):
+        assert (await viewer.get(missing)).status == 404, missing
 
 
 def test_the_query_is_read_leniently() -> None:
