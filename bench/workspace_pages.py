@@ -137,7 +137,18 @@ def main(args: argparse.Namespace) -> None:
 
 def extra_pages(open_round: int, closed: int) -> list[str]:
     """Pages added as the workspace grows (results, members)."""
-    return ["/medlemmer", "/medlemmer?fylke=46", "/medlemmer?uten=1", "/medlemmer/4601"]
+    return [
+        "/resultater",
+        f"/resultater/{closed}",
+        f"/resultater/{closed}/behov",
+        f"/resultater/{closed}/behov?omrade=okonomi&haster=4",
+        "/resultater/behov",
+        "/resultater/behov?sok=kompetanse",
+        "/medlemmer",
+        "/medlemmer?fylke=46",
+        "/medlemmer?uten=1",
+        "/medlemmer/4601",
+    ]
 
 
 if __name__ == "__main__":

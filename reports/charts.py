@@ -12,6 +12,7 @@ dependency) writes the PNG with a small palette to keep files small.
 
 from __future__ import annotations
 
+import io
 import re
 import textwrap
 from dataclasses import dataclass
@@ -67,6 +68,15 @@ class ChartSpec:
     title: str
     subtitle: str
     bars: tuple[Bar, ...]
+
+    def alt_text(self) -> str:
+        """The chart in words for those who cannot see it: every bar with its figure."""
+        figures = "; ".join(f"{bar.label}: {bar.text}" for bar in self.bars)
+        return (
+            f"{self.title}. {self.subtitle} {figures}."
+            if figures
+            else f"{self.title}. {self.subtitle}"
+        )
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -217,7 +227,12 @@ def chart_specs(summary: RoundSummary) -> list[ChartSpec]:
 
 
 def save_png(figure: Figure, path: Path) -> None:
-    """Write a figure as a 64-colour palette PNG: flat bars and text look the same and the
+    """Write a figure as a 64-colour palette PNG (``png_bytes``)."""
+    path.write_bytes(png_bytes(figure))
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """A figure as a 64-colour palette PNG: flat bars and text look the same and the
     file is about a third of full colour, which matters on a phone connection."""
     canvas = figure.canvas
     assert isinstance(canvas, FigureCanvasAgg)
@@ -228,7 +243,19 @@ def save_png(figure: Figure, path: Path) -> None:
     image = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
     image.thumbnail((MAX_PIXELS, MAX_PIXELS), Image.Resampling.LANCZOS)  # rounding, if any
     palette = image.convert("RGB").quantize(colors=PNG_COLOURS, method=Image.Quantize.MEDIANCUT)
-    palette.save(path, format="PNG", optimize=True)
+    buffer = io.BytesIO()
+    palette.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def chart_note(summary: RoundSummary) -> str:
+    """The source line under every chart of a summary."""
+    return f"Kilde: KS Lyttepost, {summary.title}."
+
+
+def chart_png(spec: ChartSpec, note: str) -> bytes:
+    """One chart drawn as PNG bytes (the workspace serves them without writing files)."""
+    return png_bytes(draw(spec, note))
 
 
 def _file_name(index: int, key: str) -> str:
@@ -238,7 +265,7 @@ def _file_name(index: int, key: str) -> str:
 def render_charts(summary: RoundSummary, directory: Path) -> list[Chart]:
     """Write every chart as ``NN-key.png`` into ``directory``; the same summary, the same names."""
     directory.mkdir(parents=True, exist_ok=True)
-    note = f"Kilde: KS Lyttepost, {summary.title}."
+    note = chart_note(summary)
     charts = []
     for index, spec in enumerate(chart_specs(summary), start=1):
         path = directory / _file_name(index, spec.key)

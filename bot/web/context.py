@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.settings import Settings
 from scheduler.cycle import Cycle
 from services.surveys import SurveyCatalog
+from services.views_needs import NeedCache
 from storage.sessions import Sessions
 
 
@@ -32,6 +33,8 @@ class Workspace:
     # Called after a change to a round, so this process's scheduler looks again at once.
     rounds_changed: Callable[[], None] = lambda: None
     extras: dict[str, object] = field(default_factory=dict)
+    # The needs found in each response, kept for the process (the needs browser's speed).
+    needs: NeedCache = field(default_factory=NeedCache)
 
     def now(self) -> datetime:
         return self.clock()

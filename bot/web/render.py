@@ -27,6 +27,7 @@ class NavItem:
 NAVIGATION = [
     NavItem("/", "Oversikt", "viewer"),
     NavItem("/runder", "Runder", "viewer"),
+    NavItem("/resultater", "Resultater", "viewer"),
     NavItem("/publiseringer", "Publiseringer", "staff"),
     NavItem("/medlemmer", "Medlemmer", "staff"),
     NavItem("/undersokelser", "Undersøkelser", "admin"),

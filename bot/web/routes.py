@@ -14,6 +14,7 @@ from bot.web.overview import overview
 from bot.web.plan import add_plan_routes
 from bot.web.publications import add_publication_routes
 from bot.web.render import setup_templates
+from bot.web.results import add_result_routes
 from bot.web.rounds import add_round_routes
 from bot.web.staff import add_staff_routes
 from bot.web.surveys import add_survey_routes
@@ -29,6 +30,7 @@ def add_workspace(app: web.Application, workspace: Workspace) -> None:
     add_login_routes(app, workspace)
     app.router.add_get("/", overview)
     add_round_routes(app)
+    add_result_routes(app)
     add_plan_routes(app)
     add_api_routes(app)
     add_staff_routes(app)
