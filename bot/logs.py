@@ -54,6 +54,10 @@ _TOKEN_SHAPE = re.compile(r"(?<![0-9])\d{3,}(?::|%3[Aa])[A-Za-z0-9_-]{8,}")
 _BEARER = re.compile(
     r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+|\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
 )
+# The workspace's secrets in request lines (aiohttp's access log): a single-use login
+# link's path, and the code and state Entra sends back to the sign-in's callback.
+_LOGIN_LINK = re.compile(r"(/logg-inn/lenke/)[^\s\"'?#]+")
+_OAUTH_QUERY = re.compile(r"(?i)([?&](?:code|state|session_state|id_token)=)[^&\s\"'#]+")
 _URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/\s@'\"]*:)[^@/\s'\"]+@")
 _START_PAYLOAD = re.compile(r"(/start(?:@\w+)?[ \t]+)[^\s'\"\\,}\]]+")
 # A code as typed: 10 characters of the code alphabet (no I, O, 0, 1), any case, with a
@@ -151,6 +155,8 @@ class Redactor:
         value = _TOKEN_SHAPE.sub(TOKEN, value)
         value = _BEARER.sub(lambda m: f"{m.group(1) or ''}{SECRET}", value)
         value = _URL_PASSWORD.sub(rf"\1{SECRET}@", value)
+        value = _LOGIN_LINK.sub(rf"\1{SECRET}", value)
+        value = _OAUTH_QUERY.sub(rf"\1{SECRET}", value)
         value = _FIELDS.sub(self._field_match, value)
         value = _ESCAPED_FIELDS.sub(self._escaped_field_match, value)
         return _START_PAYLOAD.sub(rf"\1{CODE}", value)

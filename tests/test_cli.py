@@ -166,9 +166,13 @@ def test_run_without_a_chat_channel_serves_the_workspace(tmp_path: Path) -> None
             assert client.get("/healthz").json()["status"] == "ok"
             login = client.get("/logg-inn")
             assert login.status_code == 200 and "Logg inn i Lyttepost" in login.text
+            secret = "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1saW5rLXNlY3JldA"
+            assert client.get(f"/logg-inn/lenke/{secret}").status_code == 200
     finally:
         bare.stop()
-    assert "no chat channel configured" in bare.log()
+    log = bare.log()
+    assert "no chat channel configured" in log
+    assert "/logg-inn/lenke/[secret]" in log and secret not in log  # the access log line
 
 
 def test_surveys_validate_reports_file_line_and_field(

@@ -280,4 +280,5 @@ def test_surveys_validate_reports_every_problem_with_its_line(tmp_path: Path) ->
         [f"{survey}:7", "questions[0].colour"],
         [f"{survey}:8", "questions[1].options[0].value"],
         [f"{survey}:9", "questions[2].when"],
+        ["error", "4 problems; the file is not usable"],
     ]

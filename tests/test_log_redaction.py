@@ -98,6 +98,23 @@ def test_a_token_shape_and_url_passwords_are_masked_even_when_not_configured() -
     assert line == "{'Authorization': '[secret]'}, Bearer [secret]"
 
 
+def test_workspace_secrets_in_request_lines_are_masked() -> None:
+    """aiohttp's access log writes each request line: a login link's path and the code and
+    state of Entra's answer must not reach the log."""
+    redactor = Redactor.build([])
+    link = "Qm9ndXMtbG9naW4tbGluay1zZWNyZXQtZm9yLXRlc3Rz"
+    line = redactor.text(
+        f'127.0.0.1 "GET /logg-inn/lenke/{link} HTTP/1.1" 200; '
+        f'"GET /logg-inn/entra/svar?code=0.AXkA-abc123&state=st4te-xyz&session_state=s1 HTTP/1.1"'
+    )
+    assert link not in line and "abc123" not in line and "st4te" not in line
+    assert "/logg-inn/lenke/[secret] HTTP/1.1" in line
+    assert "?code=[secret]&state=[secret]&session_state=[secret] HTTP/1.1" in line
+    assert redactor.text("GET /resultater/3/behov?omrade=okonomi&side=2") == (
+        "GET /resultater/3/behov?omrade=okonomi&side=2"
+    )  # other queries stay readable
+
+
 def test_texts_appear_only_when_asked_for_and_codes_never() -> None:
     quiet = Redactor.from_settings(settings())
     loud = Redactor.from_settings(settings(log_message_texts=True))
