@@ -116,6 +116,16 @@ class _Turn:
     def say(self, text: str) -> None:
         self.messages.append(OutgoingMessage(text=text))
 
+    def reask(self, problem: str) -> None:
+        """Say what was wrong *in* the current question's message, buttons and all, so a
+        member who reads only the last message can answer from there (no scrolling up)."""
+        question = self.current() if self.state.phase == "answering" else None
+        if question is None:
+            self.say(problem)
+            return
+        asked = question_message(self.survey, self.state, question, self.context)
+        self.messages.append(asked.model_copy(update={"text": f"{problem}\n\n{asked.text}"}))
+
     def order(self, question_id: str) -> int:
         try:
             return self.survey.index_of(question_id)
@@ -277,7 +287,7 @@ class _Turn:
         before = self.order(state.current or "")
         target = next((q for q in reversed(asked) if self.order(q.id) < before), None)
         if target is None:
-            self.say(texts.FIRST_QUESTION)
+            self.reask(texts.FIRST_QUESTION)
         else:
             self.go_to(target)
 
@@ -287,7 +297,7 @@ class _Turn:
             self.say(texts.review_typed(not missing_questions(self.survey, self.state.answers)))
             return
         if question.required:
-            self.say(texts.MUST_ANSWER)
+            self.reask(texts.MUST_ANSWER)
             return
         self.record(question, None)
 
@@ -388,6 +398,9 @@ class _Turn:
     # -- buttons ----------------------------------------------------------------
 
     def unknown_button(self) -> None:
+        if self.state.phase == "answering":
+            self.reask(texts.UNKNOWN_BUTTON)
+            return
         self.say(texts.UNKNOWN_BUTTON + " " + self.where_hint())
 
     def where_hint(self) -> str:
@@ -404,7 +417,7 @@ class _Turn:
         elif phase == "paused":
             self.say(texts.STALE_PAUSED)
         else:
-            self.say(texts.STALE_ANSWERING)
+            self.reask(texts.STALE_ANSWERING)
 
     def pressed(self, payload: str) -> None:
         """Answer buttons only count for the question on screen; others are stale."""
@@ -447,7 +460,7 @@ class _Turn:
             selection.remove(value)
         else:
             if question.max_select is not None and len(selection) >= question.max_select:
-                self.say(texts.multi_full(question.max_select))
+                self.reask(texts.multi_full(question.max_select))
                 return
             selection.append(value)
         self.state.selection = _in_option_order(question, selection)
@@ -459,7 +472,7 @@ class _Turn:
         chosen = _in_option_order(question, self.state.selection)
         problem = _count_problem(question, chosen)
         if problem is not None:
-            self.say(problem)
+            self.reask(problem)
             return
         self.record(question, chosen)
 
@@ -468,8 +481,9 @@ class _Turn:
     def typed(self, text: str) -> None:
         state = self.state
         if state.phase == "paused":
-            self.say(texts.PAUSED_REMINDER)
-            return
+            # Writing an answer is the clearest way to say "let's go on".
+            state.phase = state.paused_from or "answering"
+            state.paused_from = None
         if state.phase == "reviewing":
             self.say(texts.review_typed(not missing_questions(self.survey, state.answers)))
             return
@@ -482,7 +496,7 @@ class _Turn:
             return
         value = _typed_value(question, text)
         if isinstance(value, _Invalid):
-            self.say(value.message)
+            self.reask(value.message)
         else:
             self.record(question, value)
 

@@ -45,7 +45,7 @@ from dialogs.wheel import wheel_message
 from services import admin_chat, admins, audit, staff_access
 from services.annual_wheel import wheel_rounds
 from services.inbound import Inbound
-from services.invites import FloodWatch, Redemption, redeem_code
+from services.invites import FloodWatch, Redemption, looks_like_code, redeem_code
 from services.responses import save_state
 from services.rounds import open_rounds_for, record_invited
 from services.staff import has_role
@@ -223,6 +223,11 @@ class _Turn:
         if command is None and event.kind == "text" and self.chat.awaiting_code:
             await self.redeem(event.text)
             return
+        if command is None and event.kind == "text" and looks_like_code(event.text):
+            # The code pasted from the letter, without /start: redeemed all the same; a
+            # wrong one counts, but the chat's other texts are not taken for codes.
+            await self.redeem(event.text, keep_waiting=False)
+            return
         if command is not None and command.name in HELP_COMMANDS:
             self.reply(notices.help_text(registered=False))
             return
@@ -252,7 +257,7 @@ class _Turn:
         else:
             self.reply(admin.staff_only())
 
-    async def redeem(self, code: str) -> None:
+    async def redeem(self, code: str, *, keep_waiting: bool = True) -> None:
         result = await redeem_code(
             self.session, self.chat, code, self.now, watch=self.owner.flood_watch,
             other=self.staff_code,
@@ -274,7 +279,7 @@ class _Turn:
                 )
             )
             return
-        self.chat.awaiting_code = True
+        self.chat.awaiting_code = self.chat.awaiting_code or keep_waiting
         if result.flood:
             self.refuse_quietly(result)
         if result.outcome == "locked":

@@ -58,6 +58,13 @@ def normalise_code(text: str) -> str:
     return re.sub(r"[\s\-_]", "", text).upper()[:64]
 
 
+def looks_like_code(text: str) -> bool:
+    """Whether a message is nothing but a code (spaces and dashes forgiven): in a chat that
+    is not registered, such a message is redeemed as ``/start CODE`` would be."""
+    code = normalise_code(text)
+    return len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code)
+
+
 def hash_code(code: str) -> str:
     """The stored form of a code."""
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()

@@ -154,6 +154,18 @@ async def test_registration_by_deep_link_and_by_typing_the_code(world) -> None:
     assert "Velkommen, Per Hansen" in text_of(await per.say(code_per.lower()))
 
 
+async def test_a_code_typed_in_a_new_chat_registers_it_without_start(world) -> None:
+    """A member who pastes the code from the letter, and never pressed /start, is in."""
+    harness, code_kari, _ = world
+    kari = Member(harness, "300")
+    spaced = f"{code_kari[:5].lower()} - {code_kari[5:]}"
+    assert "Velkommen, Kari Nordmann" in text_of(await kari.say(spaced))
+    stranger = Member(harness, "301")
+    wrong = text_of(await stranger.say("ABCDEFGHJK"))  # code-shaped: checked, and refused
+    assert "kjenner jeg ikke igjen" in wrong
+    assert "ikke registrert" in text_of(await stranger.say("Hei, jeg vil svare"))
+
+
 async def test_unregistered_chats_get_guidance_not_errors(world) -> None:
     harness, *_ = world
     stranger = Member(harness, "999")
