@@ -21,7 +21,7 @@ from aiohttp import web
 
 from bot.web.context import Workspace, workspace_of
 from bot.web.render import page
-from bot.web.security import guarded, see_other, visitor_of
+from bot.web.security import actor_of, guarded, see_other, visitor_of
 from dialogs.texts import antall
 from services import audit, privacy
 from services.contacts import (
@@ -69,11 +69,6 @@ DONE = {
 MAX_CSV_BYTES = 512 * 1024
 ORG = r"{org_code:\d{1,4}}"
 CONTACT = r"{contact_id:\d{1,9}}"
-
-
-def _actor(request: web.Request) -> audit.Actor:
-    staff = visitor_of(request).staff
-    return audit.Actor(f"staff:{staff.id}", "web", staff.id)
 
 
 def _may_change(request: web.Request) -> bool:
@@ -248,7 +243,7 @@ async def add_member_contact(request: web.Request) -> web.StreamResponse:
                 session, organisation.code, form["navn"], form["rolle"], form["epost"] or None
             )
             audit.record(
-                session, _actor(request), "contact.add", f"contact:{contact.id}",
+                session, actor_of(request), "contact.add", f"contact:{contact.id}",
                 workspace.now(), org=organisation.code,
             )  # fmt: skip
     except UnknownOrganisation:
@@ -280,7 +275,7 @@ async def confirm_deactivation(request: web.Request) -> web.StreamResponse:
 async def deactivate(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
     contact = await _contact_of(workspace, _org_code(request), _contact_id(request))
-    actor = _actor(request)
+    actor = actor_of(request)
     now = workspace.now()
     async with workspace.sessions.begin() as session:
         result = await deactivate_contact(session, contact.id, now)
@@ -305,7 +300,7 @@ async def activate(request: web.Request) -> web.StreamResponse:
     async with workspace.sessions.begin() as session:
         if await activate_contact(session, contact.id):
             audit.record(
-                session, _actor(request), "contact.activate", f"contact:{contact.id}",
+                session, actor_of(request), "contact.activate", f"contact:{contact.id}",
                 workspace.now(), org=contact.org_code,
             )  # fmt: skip
     return see_other(f"/medlemmer/{contact.org_code}?utfort=aktivert#kontakter")
@@ -327,7 +322,7 @@ async def issue_invitation(request: web.Request) -> web.StreamResponse:
         except LookupError:
             return _refuse(request, "Kontakten er deaktivert. Aktiver den først.", back)
         audit.record(
-            session, _actor(request), "invite.create", f"contact:{contact.id}", now,
+            session, actor_of(request), "invite.create", f"contact:{contact.id}", now,
             codes=1, org=contact.org_code,
         )  # fmt: skip
     issued = _issued_view(workspace, invited.name, invited.code, invited.expires_at)
@@ -343,7 +338,7 @@ async def revoke_invitation(request: web.Request) -> web.StreamResponse:
         revoked = await revoke_codes(session, contact.id, now)
         if revoked:
             audit.record(
-                session, _actor(request), "invite.revoke", f"contact:{contact.id}", now,
+                session, actor_of(request), "invite.revoke", f"contact:{contact.id}", now,
                 codes=revoked, org=contact.org_code,
             )  # fmt: skip
     done = "trukket" if revoked else "ingen-kode"
@@ -395,7 +390,7 @@ async def import_upload(request: web.Request) -> web.StreamResponse:
             result = await import_contacts(session, text)
             if result.added:
                 audit.record(
-                    session, _actor(request), "contact.import", None, workspace.now(),
+                    session, actor_of(request), "contact.import", None, workspace.now(),
                     added=len(result.added), skipped=result.skipped, file=filename or None,
                 )  # fmt: skip
         outcome = {

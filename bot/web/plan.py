@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.web.context import Workspace, workspace_of
 from bot.web.render import page
-from bot.web.security import guarded, visitor_of
+from bot.web.security import actor_of, guarded
 from scheduler.plan import Plan, PlanError, load_plan_text
 from scheduler.plan_apply import apply_all_or_nothing
 from services import audit
@@ -74,8 +74,7 @@ async def _plan_page(request: web.Request, *, dry_run: bool) -> web.StreamRespon
     """Check (and unless ``dry_run`` apply) the plan from the form, and show the outcome."""
     workspace = workspace_of(request)
     text, problem = await _plan_text(request)
-    visitor = visitor_of(request)
-    actor = audit.Actor(f"staff:{visitor.staff.id}", "web", visitor.staff.id)
+    actor = actor_of(request)
     outcome = (
         {"problems": [problem], "rounds": [], "orphans": []}
         if problem

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.web.context import workspace_of
 from bot.web.render import page
-from bot.web.security import Handler, guarded, refusal, visitor_of
+from bot.web.security import Handler, actor_of, guarded, path_id, refusal, visitor_of
 from dialogs.messages import OutgoingMessage, one_call_each
 from dialogs.texts import antall
 from services import audit, publications
@@ -67,13 +67,6 @@ POLL_SECONDS = 2
 
 
 # --- reading the form ---------------------------------------------------------------------
-
-
-def _publication_id(request: web.Request) -> int:
-    raw = request.match_info["publication_id"]
-    if not raw.isdigit() or len(raw) > 9:
-        raise web.HTTPNotFound()
-    return int(raw)
 
 
 def _text(form: Mapping[str, Any], name: str) -> str:
@@ -322,7 +315,7 @@ async def compose_new(request: web.Request) -> web.StreamResponse:
 @guarded("staff")
 async def compose_edit(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
-    publication_id = _publication_id(request)
+    publication_id = path_id(request, "publication_id")
     async with workspace.sessions() as session:
         try:
             draft = await publications.load(session, publication_id)
@@ -348,7 +341,7 @@ async def save_new(request: web.Request) -> web.StreamResponse:
 @larger_body
 @guarded("staff")
 async def save_edit(request: web.Request) -> web.StreamResponse:
-    return await _save(request, _publication_id(request))
+    return await _save(request, path_id(request, "publication_id"))
 
 
 async def _save(request: web.Request, publication_id: int | None) -> web.StreamResponse:
@@ -519,7 +512,7 @@ def teams_bubbles(
 @guarded("staff")
 async def preview_page(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
-    publication_id = _publication_id(request)
+    publication_id = path_id(request, "publication_id")
     async with workspace.sessions() as session:
         try:
             publication = await publications.load(session, publication_id)
@@ -558,13 +551,11 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     """A draft's own file, for its preview: pictures shown, anything else downloaded (an
     uploaded file is never rendered as a page of this site)."""
     workspace = workspace_of(request)
-    publication_id = _publication_id(request)
-    raw = request.match_info["file_id"]
-    if not raw.isdigit() or len(raw) > 9:
-        raise web.HTTPNotFound()
+    publication_id = path_id(request, "publication_id")
+    file_id = path_id(request, "file_id")
     async with workspace.sessions() as session:
         try:
-            stored = await publications.attached_file(session, publication_id, int(raw))
+            stored = await publications.attached_file(session, publication_id, file_id)
         except LookupError:
             raise web.HTTPNotFound() from None
     picture = stored.media_type in ("image/png", "image/jpeg")
@@ -619,17 +610,16 @@ async def _confirmation(
 @guarded("staff")
 async def confirm_send(request: web.Request) -> web.StreamResponse:
     """What sending will do and to how many, and the button that does it."""
-    return await _confirmation(request, _publication_id(request))
+    return await _confirmation(request, path_id(request, "publication_id"))
 
 
 @guarded("staff")
 async def send(request: web.Request) -> web.StreamResponse:
     """Publish the draft exactly as confirmed: a draft changed since, is confirmed again."""
     workspace = workspace_of(request)
-    publication_id = _publication_id(request)
+    publication_id = path_id(request, "publication_id")
     form = await request.post()
-    visitor = visitor_of(request)
-    actor = audit.Actor(f"staff:{visitor.staff.id}", "web", visitor.staff.id)
+    actor = actor_of(request)
     now = workspace.now()
     problem = ""
     async with workspace.sessions.begin() as session:
@@ -688,7 +678,7 @@ def progress_of(report: DeliveryReport) -> dict[str, Any]:
 
 async def _report(request: web.Request) -> DeliveryReport:
     workspace = workspace_of(request)
-    publication_id = _publication_id(request)
+    publication_id = path_id(request, "publication_id")
     async with workspace.sessions() as session:
         try:
             report = await publications.delivery_report(session, publication_id)
@@ -739,7 +729,7 @@ async def delivery_json(request: web.Request) -> web.StreamResponse:
 async def publication_page(request: web.Request) -> web.StreamResponse:
     """A publication's own address: its draft form, or its delivery once sent."""
     workspace = workspace_of(request)
-    publication_id = _publication_id(request)
+    publication_id = path_id(request, "publication_id")
     async with workspace.sessions() as session:
         try:
             status = (await publications.load(session, publication_id)).status

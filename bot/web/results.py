@@ -30,7 +30,7 @@ from aiohttp import web
 from bot.web.context import Workspace, workspace_of
 from bot.web.overview import STATUS_NAMES
 from bot.web.render import page
-from bot.web.security import Handler, guarded, see_other, visitor_of
+from bot.web.security import Handler, actor_of, guarded, path_id, see_other, visitor_of
 from dialogs.texts import antall
 from reports.build import write_report
 from reports.charts import ChartSpec, chart_note, chart_png, chart_specs
@@ -124,18 +124,6 @@ def data_version(summary: RoundSummary) -> str:
 
 
 # --- reading the request -----------------------------------------------------------------
-
-
-def _round_id(request: web.Request) -> int:
-    raw = request.match_info["round_id"]
-    if not raw.isdigit() or len(raw) > 9:
-        raise web.HTTPNotFound()
-    return int(raw)
-
-
-def _actor(request: web.Request) -> audit.Actor:
-    visitor = visitor_of(request)
-    return audit.Actor(f"staff:{visitor.staff.id}", "web", visitor.staff.id)
 
 
 def _is_staff(request: web.Request) -> bool:
@@ -301,7 +289,7 @@ async def _summary(workspace: Workspace, round_id: int) -> tuple[RoundSummary, s
 @guarded("viewer")
 async def summary_page(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
-    round_id = _round_id(request)
+    round_id = path_id(request, "round_id")
     row = await _round(workspace, round_id)
     context: dict[str, Any] = {
         "round": row,
@@ -349,7 +337,7 @@ async def chart(request: web.Request) -> web.StreamResponse:
     """One chart of a round's summary as PNG. ``?v=`` names the data version the page was
     drawn from; an unknown or old one gets the current figures."""
     workspace = workspace_of(request)
-    round_id = _round_id(request)
+    round_id = path_id(request, "round_id")
     name = request.match_info["name"]
     cache = result_cache(workspace)
     asked = request.query.get("v", "")
@@ -381,7 +369,7 @@ async def build_report_files(request: web.Request) -> web.StreamResponse:
     """Build the round's report (PDF and XLSX, as ``lyttepost report build`` writes them)
     from the figures as they are now, and keep it for downloading."""
     workspace = workspace_of(request)
-    round_id = _round_id(request)
+    round_id = path_id(request, "round_id")
     row = await _round(workspace, round_id)
     if row.status == "planned":
         raise web.HTTPNotFound()
@@ -395,7 +383,7 @@ async def build_report_files(request: web.Request) -> web.StreamResponse:
     visitor = visitor_of(request)
     async with workspace.sessions.begin() as session:
         audit.record(
-            session, _actor(request), "report.build", f"round:{round_id}", now,
+            session, actor_of(request), "report.build", f"round:{round_id}", now,
             files=sorted(files), version=version,
         )  # fmt: skip
     cache = result_cache(workspace)
@@ -408,7 +396,7 @@ def _report_download(ext: str) -> Handler:
     @guarded("viewer")
     async def download(request: web.Request) -> web.StreamResponse:
         workspace = workspace_of(request)
-        round_id = _round_id(request)
+        round_id = path_id(request, "round_id")
         _, version = await _summary(workspace, round_id)
         report = result_cache(workspace).reports.get(round_id)
         if report is None or report.version != version or ext not in report.files:
@@ -501,7 +489,7 @@ async def _needs_page(request: web.Request, round_id: int | None) -> web.StreamR
 
 @guarded("viewer")
 async def needs_of_round(request: web.Request) -> web.StreamResponse:
-    return await _needs_page(request, _round_id(request))
+    return await _needs_page(request, path_id(request, "round_id"))
 
 
 @guarded("viewer")
@@ -530,7 +518,7 @@ async def _export(request: web.Request, round_id: int | None) -> web.StreamRespo
 
 @guarded("staff")
 async def export_round(request: web.Request) -> web.StreamResponse:
-    return await _export(request, _round_id(request))
+    return await _export(request, path_id(request, "round_id"))
 
 
 @guarded("staff")
@@ -552,7 +540,7 @@ async def _change_need(request: web.Request, what: str) -> web.StreamResponse:
     form = await request.post()
     back = safe_back(_form_text(form, "tilbake"), "/resultater/behov")
     now = workspace.now()
-    actor = _actor(request)
+    actor = actor_of(request)
     try:
         key = NeedKey.parse(_form_text(form, "behov"))
         async with workspace.sessions.begin() as session:

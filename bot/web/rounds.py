@@ -11,9 +11,9 @@ from aiohttp import web
 from bot.web.context import Workspace, workspace_of
 from bot.web.overview import STATUS_NAMES
 from bot.web.render import page
-from bot.web.security import guarded, visitor_of
+from bot.web.security import actor_of, guarded, path_id, visitor_of
 from bot.web.steps import next_steps
-from services import audit, round_actions
+from services import round_actions
 from services.lifecycle import LifecycleError
 from services.staff import has_role
 from services.views_rounds import STATE_NB, round_rows, round_status
@@ -48,17 +48,10 @@ async def rounds_list(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _round_id(request: web.Request) -> int:
-    raw = request.match_info["round_id"]
-    if not raw.isdigit() or len(raw) > 9:
-        raise web.HTTPNotFound()
-    return int(raw)
-
-
 @guarded("viewer")
 async def round_page(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
-    round_id = _round_id(request)
+    round_id = path_id(request, "round_id")
     async with workspace.sessions() as session:
         try:
             status = await round_status(session, round_id)
@@ -119,7 +112,7 @@ def _requested(
 async def confirm_action(request: web.Request) -> web.StreamResponse:
     """The confirmation page: what the action will do, to how many, and a button."""
     workspace = workspace_of(request)
-    round_id = _round_id(request)
+    round_id = path_id(request, "round_id")
     query = request.query
     try:
         action, opens_at, closes_at = _requested(query, workspace)
@@ -148,12 +141,11 @@ async def confirm_action(request: web.Request) -> web.StreamResponse:
 @guarded("admin")
 async def carry_out_action(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
-    round_id = _round_id(request)
+    round_id = path_id(request, "round_id")
     form = await request.post()
-    visitor = visitor_of(request)
     try:
         action, opens_at, closes_at = _requested(form, workspace)
-        actor = audit.Actor(f"staff:{visitor.staff.id}", "web", visitor.staff.id)
+        actor = actor_of(request)
         async with workspace.sessions.begin() as session:
             await round_actions.carry_out(
                 session, round_id, action, workspace.now(), workspace.zone, workspace.catalog,

@@ -21,7 +21,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.web.context import Workspace, workspace_of
-from services import staff_access
+from services import audit, staff_access
 from services.staff import Role, StaffView, has_role, view
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,19 @@ async def current_visitor(request: web.Request) -> Visitor | None:
 
 
 VISITOR = web.RequestKey("visitor", Visitor)
+
+
+def actor_of(request: web.Request) -> audit.Actor:
+    """The signed-in visitor as the audit log names them (``staff:<id>`` via the web)."""
+    return audit.Actor.for_staff(visitor_of(request).staff, "web")
+
+
+def path_id(request: web.Request, name: str) -> int:
+    """A numeric id from the path (``/runder/{round_id}``); anything else is a 404."""
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 9:
+        raise web.HTTPNotFound()
+    return int(raw)
 
 
 def visitor_of(request: web.Request) -> Visitor:

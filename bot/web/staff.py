@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.web.context import Workspace, workspace_of
 from bot.web.render import page
-from bot.web.security import guarded, see_other, visitor_of
+from bot.web.security import actor_of, guarded, path_id, see_other, visitor_of
 from services import audit, staff_access
 from services.staff import (
     ROLE_NAMES_NB,
@@ -31,11 +31,6 @@ DONE = {
     "rolle": "Rollen er endret.",
     "deaktivert": "Kontoen er deaktivert: alle økter er avsluttet og koblede chatter frakoblet.",
 }
-
-
-def _actor(request: web.Request) -> audit.Actor:
-    visitor = visitor_of(request)
-    return audit.Actor(f"staff:{visitor.staff.id}", "web", visitor.staff.id)
 
 
 async def _accounts(workspace: Workspace) -> list[object]:
@@ -80,13 +75,6 @@ async def _form_text(request: web.Request, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _staff_id(request: web.Request) -> int:
-    raw = request.match_info["staff_id"]
-    if not raw.isdigit() or len(raw) > 9:
-        raise web.HTTPNotFound()
-    return int(raw)
-
-
 @guarded("admin")
 async def add_account(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
@@ -97,7 +85,7 @@ async def add_account(request: web.Request) -> web.StreamResponse:
         async with workspace.sessions.begin() as session:
             staff = await add_staff(session, name, email, role, now)
             audit.record(
-                session, _actor(request), "staff.add", f"staff:{staff.id}", now, role=staff.role
+                session, actor_of(request), "staff.add", f"staff:{staff.id}", now, role=staff.role
             )
     except StaffError as error:
         return await _staff_page(
@@ -125,7 +113,7 @@ def _norwegian(message: str) -> str:
 @guarded("admin")
 async def change_role(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
-    staff_id = _staff_id(request)
+    staff_id = path_id(request, "staff_id")
     role = await _form_text(request, "rolle")
     now = workspace.now()
     if staff_id == visitor_of(request).staff.id and role != "admin":
@@ -135,7 +123,7 @@ async def change_role(request: web.Request) -> web.StreamResponse:
             staff = await staff_by_id(session, staff_id)
             await set_role(session, staff, role)
             audit.record(
-                session, _actor(request), "staff.role", f"staff:{staff_id}", now, role=role
+                session, actor_of(request), "staff.role", f"staff:{staff_id}", now, role=role
             )
     except LookupError:
         raise web.HTTPNotFound() from None
@@ -147,7 +135,7 @@ async def change_role(request: web.Request) -> web.StreamResponse:
 @guarded("admin")
 async def deactivate_account(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
-    staff_id = _staff_id(request)
+    staff_id = path_id(request, "staff_id")
     if staff_id == visitor_of(request).staff.id:
         return _refuse(request, "Du kan ikke deaktivere din egen konto.")
     now = workspace.now()
@@ -155,7 +143,7 @@ async def deactivate_account(request: web.Request) -> web.StreamResponse:
         async with workspace.sessions.begin() as session:
             staff = await staff_by_id(session, staff_id)
             await deactivate(session, staff, now)
-            audit.record(session, _actor(request), "staff.deactivate", f"staff:{staff_id}", now)
+            audit.record(session, actor_of(request), "staff.deactivate", f"staff:{staff_id}", now)
     except LookupError:
         raise web.HTTPNotFound() from None
     return see_other("/ansatte?utfort=deaktivert")
@@ -165,7 +153,7 @@ async def deactivate_account(request: web.Request) -> web.StreamResponse:
 async def login_link(request: web.Request) -> web.StreamResponse:
     """A single-use login link for a colleague, shown once to pass on."""
     workspace = workspace_of(request)
-    staff_id = _staff_id(request)
+    staff_id = path_id(request, "staff_id")
     now = workspace.now()
     try:
         async with workspace.sessions.begin() as session:
@@ -175,7 +163,7 @@ async def login_link(request: web.Request) -> web.StreamResponse:
             url, expires = await staff_access.issue_login_link(
                 session, staff, now, workspace.settings.workspace_base_url()
             )
-            audit.record(session, _actor(request), "staff.login_link", f"staff:{staff_id}", now)
+            audit.record(session, actor_of(request), "staff.login_link", f"staff:{staff_id}", now)
             name = staff.name
     except LookupError:
         raise web.HTTPNotFound() from None

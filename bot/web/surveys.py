@@ -14,9 +14,9 @@ from multidict import MultiDictProxy
 
 from bot.web.context import workspace_of
 from bot.web.render import page
-from bot.web.security import guarded, visitor_of
+from bot.web.security import actor_of, guarded, visitor_of
 from dialogs.definition import SurveyDefinitionError
-from services import audit, survey_trial
+from services import survey_trial
 from services.surveys import (
     MAX_UPLOAD_BYTES,
     export_xlsform,
@@ -96,8 +96,7 @@ async def register_upload(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     definition = str(form.get("definisjon", ""))
     filename = _yaml_name(str(form.get("filnavn", "")))
-    visitor = visitor_of(request)
-    actor = audit.Actor(f"staff:{visitor.staff.id}", "web", visitor.staff.id)
+    actor = actor_of(request)
     try:
         async with workspace.sessions.begin() as session:
             done = await register(
