@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.official_schemas import Package, SchemaUnavailable, _member
+from tests.workspace_support import WorkspaceSite
 
 CHROMIUM = Path(os.environ.get("LYTTEPOST_CHROMIUM", "/usr/bin/chromium"))
 # Flags for a closed network and a root user in a container: no sandbox (root), no
@@ -102,3 +103,21 @@ async def look(page: Any, name: str) -> None:
     await page.screenshot(path=str(ARTEFACTS / f"{safe}.png"), full_page=True)
     problems = await serious_violations(page)
     assert problems == [], f"accessibility problems on {name}: {problems}"
+
+
+def base(site: WorkspaceSite) -> str:
+    """The site's address, without a trailing slash."""
+    return str(site.client.make_url("")).rstrip("/")
+
+
+async def signed_in_page(
+    site: WorkspaceSite, browser: Any, name: str, email: str, role: str
+) -> Any:
+    """A new browser context, signed in through a login link and its button."""
+    await site.staff(name, email, role)
+    context = await browser.new_context(locale="nb-NO")
+    page = await context.new_page()
+    await page.goto(base(site) + await site.login_link(email))
+    await page.get_by_role("button", name="Logg inn").click()
+    await page.wait_for_url(base(site) + "/")
+    return page

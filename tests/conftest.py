@@ -16,6 +16,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -141,3 +142,12 @@ async def sessions(migrated_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
     engine = create_engine(migrated_url)
     yield session_factory(engine)
     await engine.dispose()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Headless Chromium for one browser test (tests/browser_support.py)."""
+    from tests.browser_support import chromium
+
+    async with chromium() as launched:
+        yield launched

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser_support import chromium, look
-from tests.test_browser_workspace import base, signed_in_page
+from tests.browser_support import base, look, signed_in_page
 from tests.views_support import contact
 from tests.workspace_support import WorkspaceSite, workspace_site
 
@@ -32,12 +31,6 @@ async def site(migrated_url: str) -> AsyncIterator[WorkspaceSite]:
         microsoft_app_id="11111111-2222-3333-4444-555555555555",
     ) as built:
         yield built
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as launched:
-        yield launched
 
 
 async def members(site: WorkspaceSite) -> dict[str, int]:

@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser_support import ARTEFACTS, chromium, look
+from tests.browser_support import ARTEFACTS, base, look, signed_in_page
 from tests.telegram_standin import TelegramStandIn
-from tests.test_browser_workspace import base, signed_in_page
 from tests.test_workspace_publications import PDF, members, png
 from tests.workspace_support import WorkspaceSite, workspace_site
 
@@ -39,12 +38,6 @@ async def standin() -> AsyncIterator[TelegramStandIn]:
 async def site(migrated_url: str, standin: TelegramStandIn) -> AsyncIterator[WorkspaceSite]:
     async with workspace_site(migrated_url, telegram=standin) as built:
         yield built
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as launched:
-        yield launched
 
 
 async def snapshot(page: Any, name: str) -> None:

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser_support import chromium, look
-from tests.test_browser_workspace import base, signed_in_page
+from tests.browser_support import base, look, signed_in_page
 from tests.test_workspace_results import world
 from tests.workspace_support import WorkspaceSite, workspace_site
 
@@ -26,12 +25,6 @@ pytestmark = [
 async def site(migrated_url: str) -> AsyncIterator[WorkspaceSite]:
     async with workspace_site(migrated_url) as built:
         yield built
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as launched:
-        yield launched
 
 
 async def need_texts(page: Any) -> list[str]:

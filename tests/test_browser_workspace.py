@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser_support import chromium, look
+from tests.browser_support import base, look, signed_in_page
 from tests.test_workspace_web import PLAN, open_round_with_answers
 from tests.workspace_support import WorkspaceSite, workspace_site
 
@@ -27,29 +27,6 @@ pytestmark = [
 async def site(migrated_url: str) -> AsyncIterator[WorkspaceSite]:
     async with workspace_site(migrated_url) as built:
         yield built
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as launched:
-        yield launched
-
-
-def base(site: WorkspaceSite) -> str:
-    return str(site.client.make_url("")).rstrip("/")
-
-
-async def signed_in_page(
-    site: WorkspaceSite, browser: Any, name: str, email: str, role: str
-) -> Any:
-    """A new browser context, signed in through a login link and its button."""
-    await site.staff(name, email, role)
-    context = await browser.new_context(locale="nb-NO")
-    page = await context.new_page()
-    await page.goto(base(site) + await site.login_link(email))
-    await page.get_by_role("button", name="Logg inn").click()
-    await page.wait_for_url(base(site) + "/")
-    return page
 
 
 async def test_login_by_link_and_a_used_link_refused(site: WorkspaceSite, browser: Any) -> None:
