@@ -9,11 +9,11 @@ counts while picking a segment and a progress bar that updates itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import wraps
 from pathlib import PureWindowsPath
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from aiohttp import web
 
@@ -67,6 +67,26 @@ POLL_SECONDS = 2
 
 
 # --- reading the form ---------------------------------------------------------------------
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _or_404(call: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """``call``, with a publication that does not exist answered as 404 Not Found."""
+
+    @wraps(call)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await call(*args, **kwargs)
+        except PublicationError:
+            raise web.HTTPNotFound() from None
+
+    return wrapper
+
+
+_load = _or_404(publications.load)
 
 
 def _text(form: Mapping[str, Any], name: str) -> str:
@@ -317,10 +337,7 @@ async def compose_edit(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
     publication_id = path_id(request, "publication_id")
     async with workspace.sessions() as session:
-        try:
-            draft = await publications.load(session, publication_id)
-        except PublicationError:
-            raise web.HTTPNotFound() from None
+        draft = await _load(session, publication_id)
         if draft.status != "draft":
             raise web.HTTPSeeOther(f"/publiseringer/{publication_id}/levering")
         files = await publications.attached_files(session, draft)
@@ -364,10 +381,7 @@ async def _save(request: web.Request, publication_id: int | None) -> web.StreamR
     )  # fmt: skip
     if publication_id is not None:
         async with workspace.sessions() as session:
-            try:
-                draft = await publications.load(session, publication_id)
-            except PublicationError:
-                raise web.HTTPNotFound() from None
+            draft = await _load(session, publication_id)
             if draft.status != "draft":
                 raise web.HTTPSeeOther(f"/publiseringer/{publication_id}/levering")
             compose.kind = draft.kind
@@ -514,10 +528,7 @@ async def preview_page(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
     publication_id = path_id(request, "publication_id")
     async with workspace.sessions() as session:
-        try:
-            publication = await publications.load(session, publication_id)
-        except PublicationError:
-            raise web.HTTPNotFound() from None
+        publication = await _load(session, publication_id)
         files = {f.file_id: f for f in await publications.attached_files(session, publication)}
         messages = publications.messages_of(publication)
         segment = Segment.from_json(publication.segment) if publication.segment else None
@@ -577,10 +588,7 @@ async def _confirmation(
 ) -> web.StreamResponse:
     workspace = workspace_of(request)
     async with workspace.sessions() as session:
-        try:
-            publication = await publications.load(session, publication_id)
-        except PublicationError:
-            raise web.HTTPNotFound() from None
+        publication = await _load(session, publication_id)
         if publication.status != "draft":
             raise web.HTTPSeeOther(f"/publiseringer/{publication_id}/levering")
         segment = Segment.from_json(publication.segment) if publication.segment else None
@@ -623,10 +631,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     now = workspace.now()
     problem = ""
     async with workspace.sessions.begin() as session:
-        try:
-            draft = await publications.load(session, publication_id)
-        except PublicationError:
-            raise web.HTTPNotFound() from None
+        draft = await _load(session, publication_id)
         if draft.status != "draft":
             raise web.HTTPSeeOther(f"/publiseringer/{publication_id}/levering")
         if _text(form, "versjon") != str(draft.version) or draft.segment is None:
@@ -731,10 +736,7 @@ async def publication_page(request: web.Request) -> web.StreamResponse:
     workspace = workspace_of(request)
     publication_id = path_id(request, "publication_id")
     async with workspace.sessions() as session:
-        try:
-            status = (await publications.load(session, publication_id)).status
-        except PublicationError:
-            raise web.HTTPNotFound() from None
+        status = (await _load(session, publication_id)).status
     where = "rediger" if status == "draft" else "levering"
     raise web.HTTPSeeOther(f"/publiseringer/{publication_id}/{where}")
 
