@@ -199,6 +199,8 @@ async def test_composing_saves_a_draft_with_its_files_and_segment(site: Workspac
     assert document.content_type == "application/octet-stream"
     assert document.headers["Content-Disposition"].startswith("attachment")
     assert (await staff.get(f"/publiseringer/{publication_id}/filer/999")).status == 404
+    for page in ("rediger", "forhandsvisning", "send", "levering", "levering.json", "filer/1"):
+        assert (await staff.get(f"/publiseringer/99999/{page}")).status == 404, page
 
 
 async def test_editing_a_draft_keeps_removes_and_adds_files(site: WorkspaceSite) -> None:
