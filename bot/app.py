@@ -292,7 +292,6 @@ def workspace_for(runtime: Runtime) -> Workspace:
         sessions=runtime.sessions,
         catalog=runtime.catalog,
         zone=runtime.cycle.zone,
-        cycle=runtime.cycle,
         clock=runtime.conversation.clock,
         rounds_changed=changed,
     )

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduler.cycle import Cycle, timing_of
 from scheduler.service import LEASE_NAME
-from scheduler.timing import NextStep, next_step
+from scheduler.timing import NextStep, next_step, round_steps
 from services import lifecycle
 from services.surveys import SurveyCatalog
 from storage import leases
@@ -57,3 +57,11 @@ async def next_steps(session: AsyncSession, zone: ZoneInfo, now: datetime) -> di
     )
     steps = (next_step(timing_of(round_), now, zone) for round_ in rounds)
     return {step.round_id: step for step in steps if step is not None}
+
+
+async def coming_steps(
+    session: AsyncSession, zone: ZoneInfo, now: datetime, round_id: int
+) -> list[NextStep]:
+    """Every automatic step still to come for one round, in order (its page lists them)."""
+    round_ = await session.get(Round, round_id)
+    return round_steps(timing_of(round_), now, zone) if round_ is not None else []

@@ -104,18 +104,22 @@ class NextStep:
     reminder: int | None = None
 
 
-def next_step(timing: RoundTiming, now: datetime, zone: ZoneInfo) -> NextStep | None:
-    """The earliest of ``round_triggers``: what the overview shows as "next automatic step".
-
-    None for a cancelled round, or a closed one whose members have been told. A paused
-    round's next step is its closing (reminders wait until it is resumed).
-    """
+def round_steps(timing: RoundTiming, now: datetime, zone: ZoneInfo) -> list[NextStep]:
+    """Every step ``round_triggers`` holds for the round, in the order the cycle takes them
+    (by time; at the same moment, by STEP_ORDER, then reminder number)."""
     steps = []
     for job_id, at in round_triggers(timing, now, zone).items():
         _, _, rest = job_id.partition(":")  # "round:7:remind:2" -> "7:remind:2"
         kind, _, number = rest.partition(":")[2].partition(":")
-        steps.append((max(at, now), STEP_ORDER.index(kind), kind, int(number) if number else None))
-    if not steps:
-        return None
-    at, _, kind, reminder = min(steps)
-    return NextStep(timing.round_id, kind, at, reminder)
+        steps.append(NextStep(timing.round_id, kind, max(at, now), int(number) if number else None))
+    return sorted(steps, key=lambda s: (s.at, STEP_ORDER.index(s.kind), s.reminder or 0))
+
+
+def next_step(timing: RoundTiming, now: datetime, zone: ZoneInfo) -> NextStep | None:
+    """The earliest of ``round_steps``: what the overview shows as "next automatic step".
+
+    None for a cancelled round, or a closed one whose members have been told. A paused
+    round's next step is its closing (reminders wait until it is resumed).
+    """
+    steps = round_steps(timing, now, zone)
+    return steps[0] if steps else None

@@ -291,3 +291,16 @@ async def test_failed_sign_ins_are_limited_per_address(migrated_url: str) -> Non
         assert blocked.status == 429 and int(blocked.headers["Retry-After"]) > 0
         assert "For mange mislykkede innlogginger" in await blocked.text()
         assert "lyttepost_okt" not in browser.cookies
+
+
+async def test_a_round_page_lists_its_coming_automatic_steps_in_order(site: WorkspaceSite) -> None:
+    round_id = await open_round_with_answers(site, [])
+    viewer = await site.signed_in("Vera", "vera@ks.no", "viewer")
+    html = await (await viewer.get(f"/runder/{round_id}")).text()
+    steps = html.split("Neste automatiske steg")[1].split("</ul>")[0]
+    invite, remind, close = (
+        steps.index("Invitasjonene sendes: "),  # now, or after quiet hours
+        steps.index("Påminnelse til dem som ikke har svart (nr. 1)"),
+        steps.index("Runden stenger"),
+    )
+    assert invite < remind < close

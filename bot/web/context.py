@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.settings import Settings
-from scheduler.cycle import Cycle
 from services.surveys import SurveyCatalog
 from services.views_needs import NeedCache
 from storage.sessions import Sessions
@@ -28,7 +27,6 @@ class Workspace:
     sessions: Sessions
     catalog: SurveyCatalog
     zone: ZoneInfo
-    cycle: Cycle
     clock: Callable[[], datetime] = _utcnow
     # Called after a change to a round, so this process's scheduler looks again at once.
     rounds_changed: Callable[[], None] = lambda: None

@@ -12,7 +12,8 @@ from bot.web.context import Workspace, workspace_of
 from bot.web.overview import STATUS_NAMES
 from bot.web.render import page
 from bot.web.security import actor_of, guarded, path_id, visitor_of
-from bot.web.steps import next_steps
+from bot.web.steps import STEP_NAMES
+from scheduler.status import coming_steps
 from services import round_actions
 from services.lifecycle import LifecycleError
 from services.staff import has_role
@@ -57,7 +58,7 @@ async def round_page(request: web.Request) -> web.StreamResponse:
             status = await round_status(session, round_id)
         except LookupError:
             raise web.HTTPNotFound() from None
-    steps = (await next_steps(workspace.cycle)).get(round_id, [])
+        steps = await coming_steps(session, workspace.zone, workspace.now(), round_id)
     visitor = visitor_of(request)
     chosen = request.query.get("tilstand", "")
     state = chosen if chosen in STATE_NB else None
@@ -72,6 +73,7 @@ async def round_page(request: web.Request) -> web.StreamResponse:
             "state_names": STATE_NB,
             "event_names": EVENT_NAMES,
             "steps": steps,
+            "step_names": STEP_NAMES,
             "status_names": STATUS_NAMES,
             "may_change": has_role(visitor.staff, "admin"),
             "actions": round_actions.ACTION_NAMES,
