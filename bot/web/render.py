@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import aiohttp_jinja2
@@ -87,8 +86,3 @@ def page(
     }
     response = aiohttp_jinja2.render_template(template, request, full, status=status)
     return harden(response)
-
-
-def local(moment: datetime, workspace: Workspace) -> datetime:
-    """A moment in the workspace's zone (for date inputs)."""
-    return moment.astimezone(workspace.zone)
