@@ -26,6 +26,8 @@ from telegram.request import HTTPXRequest
 from bot.ignored import IgnoredTally
 from bot.settings import Settings
 from bot.telegram import TelegramIntake, TelegramTransport, webhook_handler
+from bot.telegram_menus import TelegramMenus
+from bot.typing_indicator import TypingIndicator
 from bot.web.context import Workspace
 from bot.web.routes import add_workspace
 from dialogs.privacy import PrivacyTerms
@@ -62,6 +64,8 @@ class Runtime:
     telegram_intake: TelegramIntake | None = None
     teams_auth: Any = None  # bot.teams_auth.TeamsAuth, when Teams is on
     teams_intake: Any = None
+    telegram_menus: TelegramMenus | None = None
+    typing: TypingIndicator | None = None
     ignored: IgnoredTally = field(default_factory=IgnoredTally)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -91,6 +95,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.tasks.clear()
+        if self.typing is not None:
+            await self.typing.close()
         await self.sender.stop()
         await self.processor.idle()
         if self.telegram_bot is not None:
@@ -162,13 +168,24 @@ def build_runtime(
         channel_pacings(settings, chosen),
         membership=SenderMembership(sessions, holder),
     )
+    menus = TelegramMenus(bot, sessions) if bot is not None else None
+
+    def after_commit() -> None:
+        sender.wake()
+        if menus is not None:
+            menus.committed()
+
     processor = InboundProcessor(
         sessions,
         conversation.handle,
         conversation.apologise,
-        sender.wake,
+        after_commit,
         concurrency=1 if engine.dialect.name == "sqlite" else 8,
     )
+    if menus is not None:
+        conversation.on_staff_chat_bound = menus.poke_after_commit
+    typing = typing_indicator(chosen, processor, sender)
+    processor.on_submitted = typing.accepted
     ignored = IgnoredTally()
     intake = TelegramIntake(bot, processor, ignored=ignored) if bot is not None else None
     teams_intake = None
@@ -213,8 +230,22 @@ def build_runtime(
         telegram_intake=intake,
         teams_auth=teams_auth,
         teams_intake=teams_intake,
+        telegram_menus=menus,
+        typing=typing,
         ignored=ignored,
     )
+
+
+def typing_indicator(
+    transports: Mapping[str, Transport], processor: InboundProcessor, sender: Sender
+) -> TypingIndicator:
+    """Typing for the channels whose transport can show it (Telegram, Teams)."""
+    channels = {
+        channel: show
+        for channel, transport in transports.items()
+        if (show := getattr(transport, "show_typing", None)) is not None
+    }
+    return TypingIndicator(channels, processor.pending, sender.spare_call)
 
 
 def privacy_terms(settings: Settings) -> PrivacyTerms:
@@ -340,6 +371,10 @@ def web_app(runtime: Runtime) -> web.Application:
         await runtime.start_background()
         if runtime.telegram_bot is not None and runtime.telegram_intake is not None:
             await runtime.telegram_bot.initialize()
+            if runtime.telegram_menus is not None:
+                runtime.tasks.append(
+                    asyncio.create_task(runtime.telegram_menus.run(), name="telegram-menus")
+                )
             if webhook:
                 await runtime.telegram_bot.set_webhook(
                     url=settings.telegram_webhook_url,

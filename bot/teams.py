@@ -522,6 +522,15 @@ class TeamsTransport:
             self._clients[service_url] = client
         return client
 
+    async def show_typing(self, address: str) -> None:
+        """A typing activity in the chat (bot/typing_indicator); errors are the caller's."""
+        reference = await self._reference(address)
+        client = await self._client(reference.service_url)
+        activity = Activity(type=ActivityTypes.typing)
+        TurnContext.apply_conversation_reference(activity, reference)
+        activity.reply_to_id = None
+        await client.conversations.send_to_conversation(reference.conversation.id, activity)
+
     async def deliver(self, address: str, message: OutgoingMessage, replace_id: str | None) -> str:
         reference = await self._reference(address)
         activities = await self._activities(message)

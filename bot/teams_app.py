@@ -25,8 +25,10 @@ from typing import Any
 import typer
 
 from bot.cli_support import JsonOption, counted, emit, fail, settings
+from dialogs.commands import teams_commands
 
 TEMPLATE = "manifest.template.json"
+COMMAND_LISTS_PLACEHOLDER = "{{COMMAND_LISTS}}"  # the commands come from dialogs/commands.py
 ICON_SIZES = {"color": (192, 192), "outline": (32, 32)}
 MANIFEST_VERSIONS = {"1.16", "1.17"}
 BOT_SCOPES = {"personal", "team", "groupChat", "groupchat"}
@@ -113,6 +115,7 @@ def render_manifest(app_id: str, version: str, bot_domain: str | None) -> dict[s
     """The template with the placeholders filled in (values are not checked here)."""
     template = json.loads(_package_file(TEMPLATE).decode("utf-8"))
     values = {"{{APP_ID}}": app_id, "{{VERSION}}": version, "{{BOT_DOMAIN}}": bot_domain}
+    values[COMMAND_LISTS_PLACEHOLDER] = COMMAND_LISTS_PLACEHOLDER  # filled in below
 
     def fill(node: Any) -> Any:
         if isinstance(node, dict):
@@ -132,7 +135,23 @@ def render_manifest(app_id: str, version: str, bot_domain: str | None) -> dict[s
                     node = node.replace(placeholder, value)
         return node
 
-    return fill(template)
+    manifest = fill(template)
+    for bot in manifest.get("bots", []):
+        if bot.get("commandLists") == COMMAND_LISTS_PLACEHOLDER:
+            bot["commandLists"] = command_lists()
+    return manifest
+
+
+def command_lists() -> list[dict[str, Any]]:
+    """The bot's command list, from the one list of commands (dialogs/commands.py): the
+    members' commands in a personal chat. Staff's are not listed (a manifest cannot show
+    them to staff only); they find them with /adminhjelp."""
+    return [
+        {
+            "scopes": ["personal"],
+            "commands": [{"title": c.name, "description": c.description} for c in teams_commands()],
+        }
+    ]
 
 
 def _path(parts: tuple[str | int, ...]) -> str:

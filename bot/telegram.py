@@ -186,6 +186,10 @@ class TelegramTransport:
         except LookupError as error:  # a stored file that is gone
             raise PermanentFailure(str(error)) from error
 
+    async def show_typing(self, address: str) -> None:
+        """ "typing…" in the chat until the next message, or five seconds (bot/typing_indicator)."""
+        await self._bot.send_chat_action(chat_id=int(address), action="typing")
+
     async def _deliver(self, chat_id: int, message: OutgoingMessage, replace_id: str | None) -> str:
         last_id = ""
         if message.text:

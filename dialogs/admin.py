@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Literal
+from typing import Literal, cast
 from zoneinfo import ZoneInfo
 
+from dialogs.commands import STAFF_COMMANDS
 from dialogs.messages import Button, OutgoingMessage
 from dialogs.texts import antall, nb_number
 
@@ -24,23 +25,9 @@ Action = Literal[
 Role = Literal["viewer", "staff", "admin"]  # as in services/staff.py, least first
 ROLE_ORDER: tuple[Role, ...] = ("viewer", "staff", "admin")
 
+# The staff commands and the action each means: from the one list in dialogs/commands.py.
 ADMIN_COMMANDS: dict[str, Action] = {
-    "runder": "list",
-    "rundestatus": "status",
-    "flytt": "reschedule",
-    "frist": "deadline",
-    "pauserunde": "pause",
-    "fortsettrunde": "resume",
-    "lukk": "close",
-    "avlys": "cancel",
-    "adminhjelp": "help",
-    "rapport": "report",
-    "forhandsvis": "preview",
-    "rediger": "edit",
-    "publiser": "publish",
-    "kunngjoring": "notice",
-    "melding": "broadcast",
-    "logginn": "login",
+    name: cast(Action, does) for name, does in STAFF_COMMANDS.items()
 }
 # Reading progress is for every role; publications need ``staff``; changing a round
 # needs ``admin``. A command missing here would be refused (default deny).

@@ -1,33 +1,116 @@
-"""Slash commands members can type, parsed the same way on every channel."""
+"""Slash commands, parsed the same way on every channel, and the one list of them.
+
+``COMMANDS`` is the single source: the command sets the conversation dispatches on, the
+staff commands of ``dialogs/admin.py``, Telegram's command menus (``setMyCommands``) and
+the Teams manifest's command list are all read from it, so they cannot drift apart.
+Adding a command is one ``MenuCommand`` entry (and its handling in the conversation).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from dialogs.events import ControlName
 
+Audience = Literal["member", "staff"]
+
+# What each platform accepts (Telegram: 1-32 of [a-z0-9_], descriptions 1-256, 100 commands
+# per menu; Teams: titles up to 32, descriptions up to 128, 10 commands per list).
+TELEGRAM_MAX_COMMANDS = 100
+TEAMS_MAX_COMMANDS = 10
+MAX_DESCRIPTION = 128  # the stricter of the two (Teams), so one text fits both
+
+
+@dataclass(frozen=True)
+class MenuCommand:
+    """One command: its name, the line menus show, and what it does.
+
+    ``does`` is the meaning the conversation dispatches on (``answer``, ``status``, an
+    engine control such as ``back``, or a staff action such as ``list``); ``aliases`` are
+    other names typed to the same effect, never shown in a menu; ``menu``: shown in menus
+    and help at all; ``teams``: also in the Teams manifest's list (Teams shows ten at
+    most, so a rarely used command may stay out of it).
+    """
+
+    name: str
+    description: str
+    does: str
+    audience: Audience = "member"
+    aliases: tuple[str, ...] = ()
+    menu: bool = True
+    teams: bool = True
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+CONTROLS: tuple[ControlName, ...] = ("back", "pause", "review", "submit", "skip")
+
+# In menu order: members' first, as they use them, then staff's.
+COMMANDS: tuple[MenuCommand, ...] = (
+    MenuCommand("start", "Registrer deg med invitasjonskoden fra KS: start KODE", "start"),
+    MenuCommand("svar", "Start eller fortsett undersøkelsen", "answer", aliases=("answer", "fortsett")),
+    MenuCommand("status", "Se hva du har svart og når runden stenger", "status"),
+    MenuCommand("tilbake", "Gå til forrige spørsmål", "back", aliases=("back",)),
+    MenuCommand("oversikt", "Se alle svarene dine og endre dem", "review", aliases=("review",)),
+    MenuCommand("pause", "Ta pause (svarene er lagret)", "pause"),
+    MenuCommand("send", "Send inn når du er ferdig", "submit", aliases=("submit",)),
+    MenuCommand("arshjul", "Årets runder og om dere har svart", "wheel", aliases=("årshjul", "aarshjul")),
+    MenuCommand("personvern", "Hvem ser svarene, hvor lenge de lagres, innsyn og sletting", "privacy", aliases=("privacy",)),
+    MenuCommand("hjelp", "Se hva du kan gjøre", "help", aliases=("help",)),
+    # Typed all the same, but offered as a button, so no menu shows it.
+    MenuCommand("hopp", "Hopp over spørsmålet", "skip", aliases=("skip",), menu=False),
+    MenuCommand("runder", "Alle runder med status og svar", "list", "staff"),
+    MenuCommand("rundestatus", "Svarprosent for en runde: /rundestatus RUNDE", "status", "staff"),
+    MenuCommand("flytt", "Flytt åpningen av en planlagt runde: /flytt RUNDE DATO", "reschedule", "staff"),
+    MenuCommand("frist", "Ny svarfrist: /frist RUNDE DATO", "deadline", "staff"),
+    MenuCommand("pauserunde", "Stopp invitasjoner og påminnelser midlertidig", "pause", "staff"),
+    MenuCommand("fortsettrunde", "Gjenoppta en runde på pause", "resume", "staff"),
+    MenuCommand("lukk", "Steng en åpen runde før fristen", "close", "staff"),
+    MenuCommand("avlys", "Avlys en runde", "cancel", "staff"),
+    MenuCommand("rapport", "Utkast til oppsummering av en stengt runde", "report", "staff"),
+    MenuCommand("forhandsvis", "Se et utkast slik medlemmene får det", "preview", "staff"),
+    MenuCommand("rediger", "Bytt ut teksten i et utkast", "edit", "staff"),
+    MenuCommand("publiser", "Send et utkast til medlemmene", "publish", "staff"),
+    MenuCommand("kunngjoring", "Utkast til melding om hva KS gjør med innspillene", "notice", "staff"),
+    MenuCommand("melding", "Utkast til melding til alle eller et utvalg", "broadcast", "staff"),
+    MenuCommand("logginn", "Lenke som logger deg inn i arbeidsflaten", "login", "staff"),
+    MenuCommand("adminhjelp", "Kommandoene for KS-ansatte", "help", "staff"),
+)  # fmt: skip
+
+
+def names_doing(does: str, audience: Audience = "member") -> frozenset[str]:
+    """Every name (aliases too) of the commands that do ``does`` for ``audience``."""
+    return frozenset(
+        name for c in COMMANDS if c.does == does and c.audience == audience for name in c.names
+    )
+
+
+def menu_commands(audience: Audience) -> tuple[MenuCommand, ...]:
+    """The commands a menu shows for ``audience``, in order."""
+    return tuple(c for c in COMMANDS if c.audience == audience and c.menu)
+
+
+def teams_commands() -> tuple[MenuCommand, ...]:
+    """The Teams manifest's list: members' commands (a manifest cannot show staff's to
+    staff only; they find theirs with /adminhjelp)."""
+    return tuple(c for c in menu_commands("member") if c.teams)
+
+
 # Typed navigation commands and the engine control each one means.
 CONTROL_COMMANDS: dict[str, ControlName] = {
-    "tilbake": "back",
-    "back": "back",
-    "pause": "pause",
-    "oversikt": "review",
-    "review": "review",
-    "send": "submit",
-    "submit": "submit",
-    "hopp": "skip",
-    "skip": "skip",
+    name: control for control in CONTROLS for name in sorted(names_doing(control))
 }
-START_COMMANDS = {"start"}
-ANSWER_COMMANDS = {"svar", "answer", "fortsett"}
-STATUS_COMMANDS = {"status"}
-HELP_COMMANDS = {"hjelp", "help"}
-WHEEL_COMMANDS = {"arshjul", "årshjul", "aarshjul"}
-PRIVACY_COMMANDS = {"personvern", "privacy"}
-MEMBER_COMMANDS = frozenset(
-    {*START_COMMANDS, *ANSWER_COMMANDS, *STATUS_COMMANDS, *HELP_COMMANDS, *WHEEL_COMMANDS,
-     *PRIVACY_COMMANDS, *CONTROL_COMMANDS}
-)  # fmt: skip
+START_COMMANDS = names_doing("start")
+ANSWER_COMMANDS = names_doing("answer")
+STATUS_COMMANDS = names_doing("status")
+HELP_COMMANDS = names_doing("help")
+WHEEL_COMMANDS = names_doing("wheel")
+PRIVACY_COMMANDS = names_doing("privacy")
+MEMBER_COMMANDS = frozenset(name for c in COMMANDS if c.audience == "member" for name in c.names)
+STAFF_COMMANDS: dict[str, str] = {c.name: c.does for c in COMMANDS if c.audience == "staff"}
 
 
 @dataclass(frozen=True)

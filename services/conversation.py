@@ -74,6 +74,8 @@ class Conversation:
     zone: ZoneInfo
     clock: Callable[[], datetime] = utcnow
     on_rounds_changed: Callable[[], None] = lambda: None
+    # A chat was bound to a staff account (its command menu changes; services/command_menus).
+    on_staff_chat_bound: Callable[[], None] = lambda: None
     privacy: PrivacyTerms = PrivacyTerms()  # what /personvern states (settings)
     flood_watch: FloodWatch = field(default_factory=FloodWatch)
     workspace_url: str = ""  # where /logginn links lead (settings); empty: no workspace
@@ -304,6 +306,7 @@ class _Turn:
         if redeemed.outcome == "ok" and redeemed.staff is not None:
             await admins.bind_chat(self.session, self.chat, redeemed.staff, self.now)
             self.bound_staff = redeemed.staff
+            self.owner.on_staff_chat_bound()
             log.info("chat %s bound to staff %s", self.chat.id, redeemed.staff.id)
             return "ok"
         if redeemed.outcome == "used":

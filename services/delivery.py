@@ -131,6 +131,19 @@ class CallWindow:
                     return
                 await asyncio.sleep(1.0 - (now - self._starts[0]) + 0.001)
 
+    def try_take(self, share: int = 1) -> bool:
+        """Count one call if it fits now and no one is waiting for room; never waits."""
+        if self._lock.locked():
+            return False
+        limit = max(1, (int(self._per_second) + 1) // share)
+        now = self._monotonic()
+        while self._starts and now - self._starts[0] >= 1.0:
+            self._starts.popleft()
+        if len(self._starts) >= limit:
+            return False
+        self._starts.append(now)
+        return True
+
 
 @dataclass
 class _ChatQueue:
@@ -140,6 +153,7 @@ class _ChatQueue:
     refilled_at: float = 0.0
     ready_at: float = 0.0
     busy: bool = False
+    grouped: bool = True  # False: made by spare_call, its pace group not looked up yet
 
 
 class Sender:
@@ -317,8 +331,10 @@ class Sender:
             self._queued += 1
             chat = (row.channel, row.address)
             queue = self._queues.get(chat)
-            if queue is None:
-                queue = self._queues[chat] = self._new_queue(now, row.channel)
+            if queue is None or not queue.grouped:
+                if queue is None:
+                    queue = self._queues[chat] = self._new_queue(now, row.channel)
+                queue.grouped = True
                 new_chats.setdefault(row.channel, []).append(row.address)
             queue.items.append(row)
             if row.not_before > wall_now:
@@ -412,6 +428,38 @@ class Sender:
             task.add_done_callback(self._tasks.discard)
         self._forget_idle()
         return max(soonest, 0.0)
+
+    def spare_call(self, channel: str, address: str) -> bool:
+        """Room for one call that is not a message (a typing indicator), taken only where
+        no message waits for it: the chat has nothing queued or in flight and its full
+        burst in hand (the reply that follows still goes at once), and nothing of its pace
+        group is waiting. True: the call is counted against the chat's and the group's
+        pace and may be made now. See docs/decisions/0022."""
+        if self._stopping or channel not in self._transports:
+            return False
+        now = self._monotonic()
+        pacing = self._pacing_of(channel)
+        chat = (channel, address)
+        queue = self._queues.get(chat)
+        if queue is None:
+            queue = self._queues[chat] = self._new_queue(now, channel)
+            queue.grouped = False  # the next load looks its group up
+        if queue.busy or queue.items or queue.ready_at > now:
+            return False
+        self._refill(queue, now, pacing)
+        if queue.tokens < pacing.chat_burst:
+            return False
+        group = queue.group
+        if self._next_global.get(group, 0.0) > now or any(
+            q.items and q.group == group for q in self._queues.values()
+        ):
+            return False
+        if not self._window(group, channel).try_take(self._shard[1]):
+            return False
+        interval = self._shard[1] / pacing.per_second
+        self._next_global[group] = now + interval
+        queue.tokens -= 1
+        return True
 
     def _forget_idle(self) -> None:
         if len(self._queues) <= 10_000:

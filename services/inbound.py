@@ -79,6 +79,8 @@ class InboundProcessor:
         self._queues: dict[tuple[str, str], deque[int]] = {}
         self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
         self.processed = 0
+        # Told (channel, address) of each event handed over: the typing indicator's cue.
+        self.on_submitted: Callable[[str, str], None] = lambda channel, address: None
 
     async def record(self, events: Sequence[Inbound]) -> list[tuple[int, Inbound]]:
         """Store events (duplicates ignored) and commit; returns the new rows.
@@ -126,6 +128,11 @@ class InboundProcessor:
             self._queues.setdefault(chat, deque()).append(row_id)
             if chat not in self._workers:
                 self._workers[chat] = asyncio.create_task(self._work(chat))
+            self.on_submitted(*chat)
+
+    def pending(self, channel: str, address: str) -> bool:
+        """Whether an event of this chat is still being handled (its reply not yet queued)."""
+        return (channel, address) in self._queues
 
     async def idle(self) -> None:
         """Wait until everything submitted so far is processed."""
