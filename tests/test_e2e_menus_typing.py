@@ -1,0 +1,144 @@
+"""End to end, in both channels: the real web app (``build_runtime`` + ``web_app``) against
+the Telegram Bot API stand-in and the Teams stand-ins.
+
+Telegram gets the members' menu at start (default scope) and a staff chat its own menu
+(chat scope) once a staff code binds it; a reply made slow by a test hook (the
+conversation's handler waits, production code does not) is preceded by "typing…" in
+Telegram and by a typing activity in Teams, and a fast one is not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app import Runtime, build_runtime, web_app
+from bot.settings import Settings
+from services import admins
+from services.command_menus import default_menu, staff_menu
+from services.conversation import Conversation
+from services.inbound import Inbound
+from services.staff import add_staff
+from storage.orm import utcnow
+from tests.login_standin import LoginStandIn
+from tests.teams_standin import TeamsStandIn
+from tests.telegram_standin import TelegramStandIn
+
+pytestmark = pytest.mark.e2e
+
+CHAT = 737373
+SLOW_TEXT = "/hjelp"
+SLOW_SECONDS = 2.0
+
+
+def slow_replies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test's hook: the conversation takes a while over /hjelp (nothing else)."""
+    handle: Callable[..., Awaitable[None]] = Conversation.handle
+
+    async def slow(self: Conversation, session: AsyncSession, event: Inbound, row: int) -> None:
+        if event.text == SLOW_TEXT:
+            await asyncio.sleep(SLOW_SECONDS)
+        await handle(self, session, event, row)
+
+    monkeypatch.setattr(Conversation, "handle", slow)
+
+
+@pytest.fixture
+async def telegram(
+    migrated_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[TelegramStandIn, Runtime]]:
+    slow_replies(monkeypatch)
+    async with TelegramStandIn() as standin:
+        settings = Settings(
+            _env_file=None, database_url=migrated_url, telegram_bot_token="123:TEST",
+            telegram_api_base_url=standin.base_url, telegram_bot_username="lyttepost_test_bot",
+            scheduler_enabled=False,
+        )  # fmt: skip
+        runtime = build_runtime(settings)
+        async with TestClient(TestServer(web_app(runtime))):
+            yield standin, runtime
+
+
+def commands_of(call: Any) -> list[str]:
+    return [command["command"] for command in call.params["commands"]]
+
+
+async def test_telegram_gets_the_default_menu_at_start_and_a_staff_chat_its_own(
+    telegram: tuple[TelegramStandIn, Runtime],
+) -> None:
+    standin, runtime = telegram
+    first = await standin.wait_for_call("setMyCommands", timeout=10)
+    assert first.params["scope"] == {"type": "default"} and "language_code" not in first.params
+    assert commands_of(first) == [c.name for c in default_menu()]
+
+    async with runtime.sessions() as session, session.begin():
+        staff = await add_staff(session, "Anne Admin", "anne@ks.no", "admin", utcnow())
+        code = (await admins.issue_chat_code(session, staff, utcnow())).secret
+    standin.user_sends_text(CHAT, f"/start {code}", first_name="Anne")
+    welcome = await standin.wait_for_message(CHAT, timeout=10)
+    assert "koblet til KS-kontoen din" in welcome.text
+    scoped = await standin.wait_for_call(
+        "setMyCommands", lambda call: call.params.get("scope", {}).get("type") == "chat", 10
+    )
+    assert scoped.params["scope"] == {"type": "chat", "chat_id": CHAT}
+    assert commands_of(scoped) == [c.name for c in staff_menu("admin", member=False)]
+    assert "lukk" in commands_of(scoped) and "svar" not in commands_of(scoped)
+
+
+async def test_telegram_shows_typing_before_a_slow_reply_and_not_before_a_fast_one(
+    telegram: tuple[TelegramStandIn, Runtime],
+) -> None:
+    standin, _ = telegram
+    standin.user_sends_text(CHAT, "/personvern")  # fast
+    fast = await standin.wait_for_message(CHAT, timeout=10)
+    await asyncio.sleep(1.0)
+    assert standin.chat_actions == []
+
+    standin.user_sends_text(CHAT, SLOW_TEXT)
+    slow = await standin.wait_for_message(
+        CHAT, lambda m: m.message_id != fast.message_id, timeout=10
+    )
+    assert [(chat, action) for chat, action, _ in standin.chat_actions] == [(CHAT, "typing")]
+    assert standin.chat_actions[0][2] < slow.sent_at
+
+
+@pytest.fixture
+async def teams(migrated_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TeamsStandIn]:
+    slow_replies(monkeypatch)
+    async with LoginStandIn() as login, TeamsStandIn(bot_app_id=login.app_id) as standin:
+        settings = Settings(
+            _env_file=None, database_url=migrated_url, teams_enabled=True,
+            microsoft_app_id=login.app_id, microsoft_app_password=login.app_password,
+            teams_openid_metadata_url=login.metadata_url, microsoft_login_url=login.login_url,
+            teams_auth_timeout_seconds=1, scheduler_enabled=False,
+        )  # fmt: skip
+        runtime = build_runtime(settings, with_telegram=False)
+        async with TestClient(TestServer(web_app(runtime))) as client:
+            standin.bot_endpoint = str(client.make_url("/api/messages"))
+            standin.bot_authorization = login.authorization(login.app_id, standin.service_url)
+            for _ in range(100):
+                health = await (await client.get("/healthz")).json()
+                if health.get("teams_keys"):
+                    break
+                await asyncio.sleep(0.05)
+            yield standin
+
+
+async def test_teams_gets_a_typing_activity_before_a_slow_reply(teams: TeamsStandIn) -> None:
+    conversation = "a:kari-typing"
+    assert await teams.user_sends_text(conversation, "/personvern") in (200, 201)
+    fast = await teams.wait_for_activity(conversation, timeout=10)
+    await asyncio.sleep(1.0)
+    assert teams.typing == []
+
+    assert await teams.user_sends_text(conversation, SLOW_TEXT) in (200, 201)
+    await teams.wait_until(lambda: len(teams.messages_for(conversation)) >= 2, timeout=10)
+    slow = teams.messages_for(conversation)[-1]
+    assert slow.activity_id != fast.activity_id
+    assert [chat for chat, _ in teams.typing] == [conversation]
+    assert teams.typing[0][1] < slow.sent_at
