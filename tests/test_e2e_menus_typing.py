@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from services.conversation import Conversation
 from services.inbound import Inbound
 from services.staff import add_staff
 from storage.orm import utcnow
+from tests.e2e_support import Deployment
 from tests.login_standin import LoginStandIn
 from tests.teams_standin import TeamsStandIn
 from tests.telegram_standin import TelegramStandIn
@@ -142,3 +144,51 @@ async def test_teams_gets_a_typing_activity_before_a_slow_reply(teams: TeamsStan
     assert slow.activity_id != fast.activity_id
     assert [chat for chat, _ in teams.typing] == [conversation]
     assert teams.typing[0][1] < slow.sent_at
+
+
+# --- the real ``lyttepost run`` process ----------------------------------------------------
+
+
+async def test_the_real_process_sets_the_menus_and_deactivation_takes_the_staff_menu_away(
+    tmp_path: Path,
+) -> None:
+    """As deployed: the default menu at start, a staff chat's own after ``/start CODE``
+    (the code from ``lyttepost staff code``), and after ``lyttepost staff deactivate`` the
+    chat's menu is removed again when the process is restarted (its start-up sweep)."""
+    async with TelegramStandIn() as standin:
+        deployment = Deployment(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'lyttepost.db'}",
+            api_base_url=standin.base_url,
+            workdir=tmp_path,
+        )
+        try:
+            await asyncio.to_thread(deployment.cli, "db", "upgrade")
+            await asyncio.to_thread(
+                deployment.cli_json, "staff", "add", "--name", "Anne Admin",
+                "--email", "anne@ks.no", "--role", "admin",
+            )  # fmt: skip
+            code = (
+                await asyncio.to_thread(
+                    deployment.cli_json, "staff", "code", "--email", "anne@ks.no"
+                )
+            )["code"]
+            await asyncio.to_thread(deployment.start)
+            first = await standin.wait_for_call("setMyCommands", timeout=20)
+            assert first.params["scope"] == {"type": "default"}
+
+            standin.user_sends_text(CHAT, f"/start {code}", first_name="Anne")
+            scoped = await standin.wait_for_call(
+                "setMyCommands", lambda call: call.params.get("scope", {}).get("type") == "chat", 20
+            )
+            assert scoped.params["scope"] == {"type": "chat", "chat_id": CHAT}
+            assert "lukk" in commands_of(scoped)
+
+            await asyncio.to_thread(deployment.stop)
+            await asyncio.to_thread(
+                deployment.cli_json, "staff", "deactivate", "--email", "anne@ks.no"
+            )
+            await asyncio.to_thread(deployment.start)
+            removed = await standin.wait_for_call("deleteMyCommands", timeout=20)
+            assert removed.params["scope"] == {"type": "chat", "chat_id": CHAT}
+        finally:
+            await asyncio.to_thread(deployment.stop)

@@ -159,3 +159,38 @@ async def test_spare_room_is_never_taken_before_a_waiting_message() -> None:
     assert not outbox.spare_call("telegram", "1")
     queue.busy = False
     assert outbox.spare_call("telegram", "1")
+
+
+# --- the transports' typing ----------------------------------------------------------------
+
+
+async def test_telegram_shows_typing_with_send_chat_action() -> None:
+    from telegram import Bot
+
+    from bot.telegram import TelegramTransport
+    from tests.telegram_standin import TelegramStandIn
+
+    async with TelegramStandIn() as standin, Bot("1:T", base_url=standin.base_url) as bot:
+        await TelegramTransport(bot).show_typing("4242")
+        assert [(chat, action) for chat, action, _ in standin.chat_actions] == [(4242, "typing")]
+        assert standin.messages_for(4242) == []  # typing is not a message
+
+
+async def test_teams_shows_typing_with_a_typing_activity(sessions) -> None:
+    from bot.settings import Settings
+    from bot.teams import TeamsTransport
+    from bot.teams_auth import build_teams_auth
+    from storage.files import FileStore
+    from storage.orm import Chat
+    from tests.teams_standin import TeamsStandIn
+
+    async with TeamsStandIn() as teams:
+        async with sessions() as session, session.begin():
+            session.add(Chat(channel="teams", address="a:1", user_id="u",
+                             conversation_ref=teams.conversation_reference("a:1")))  # fmt: skip
+        transport = TeamsTransport(
+            build_teams_auth(Settings(_env_file=None)), sessions, FileStore(sessions)
+        )
+        await transport.show_typing("a:1")
+        assert [conversation for conversation, _ in teams.typing] == ["a:1"]
+        assert teams.messages_for("a:1") == []  # typing is not a message
