@@ -187,7 +187,7 @@ class TelegramTransport:
             raise PermanentFailure(str(error)) from error
 
     async def show_typing(self, address: str) -> None:
-        """ "typing…" in the chat until the next message, or five seconds (bot/typing_indicator)."""
+        """Show "typing…" until the next message or for five seconds (bot/typing_indicator)."""
         await self._bot.send_chat_action(chat_id=int(address), action="typing")
 
     async def _deliver(self, chat_id: int, message: OutgoingMessage, replace_id: str | None) -> str:
