@@ -80,7 +80,7 @@ def _cell(survey: Survey, question_id: str, value: AnswerValue) -> str | float |
     question = survey.question(question_id)
     if value is None or question is None:
         return None
-    if isinstance(value, bool) or isinstance(value, list) or question.type == "single":
+    if isinstance(value, bool | list | dict) or question.type == "single":
         return format_answer(question, value)
     return value
 
