@@ -14,7 +14,8 @@ from dialogs.messages import Button
 from dialogs.model import AnswerValue, Option, Question
 from dialogs.texts import NEXT_BUTTON
 
-_SEPARATORS = re.compile(r"[,;/\n>]|\s+og\s+|\s*&\s*")
+_SEPARATORS = re.compile(r"[,;/\n>]")
+_AND = re.compile(r"\s+og\s+|\s*&\s*")
 _POSITION = re.compile(r"[0-9]{1,3}")
 
 
@@ -91,16 +92,21 @@ def typed(question: Question, text: str, answers: dict[str, AnswerValue]) -> lis
     options = question.choices(answers)
     count = question.rank_length(answers)
     invalid = type_texts.ranking_invalid(count, len(options))
-    parts = [_normal(part) for part in _SEPARATORS.split(text)]
-    parts = [part for part in parts if part]
-    if len(parts) == 1 and _match(options, parts[0]) is None:
-        parts = parts[0].split()
     picks: list[str] = []
-    for part in parts:
-        value = _match(options, part)
-        if value is None or value in picks:
-            return invalid
-        picks.append(value)
+    for part in _SEPARATORS.split(text):
+        word = _normal(part)
+        if not word:
+            continue
+        whole = _match(options, word)
+        # "Klima og miljø" is one option; "helse og klima" or "3 1 2" are several.
+        pieces = [word] if whole is not None else _AND.split(word)
+        if any(_match(options, _normal(p)) is None for p in pieces):
+            pieces = word.split()
+        for piece in pieces:
+            value = _match(options, _normal(piece))
+            if value is None or value in picks:
+                return invalid
+            picks.append(value)
     ranked = _completed(question, picks, answers)
     return ranked if len(ranked) == count else invalid
 
