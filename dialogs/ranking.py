@@ -125,9 +125,13 @@ def hint_lines(question: Question, picks: list[str], answers: dict[str, AnswerVa
 def buttons(
     question: Question, picks: list[str], answers: dict[str, AnswerValue]
 ) -> list[tuple[Button, ...]]:
-    """One button per option (its place once picked), then «Neste»."""
+    """One button per option (its place once picked), then «Neste». Once every place is
+    taken only the picked ones are shown (to unpick): what is left to do is «Neste»."""
     rows: list[tuple[Button, ...]] = []
+    full = len(picks) >= question.rank_length(answers)
     for option in question.choices(answers):
+        if full and option.value not in picks:
+            continue
         mark = (
             f"{picks.index(option.value) + 1}."
             if option.value in picks
