@@ -73,7 +73,9 @@ def test_the_text_and_own_answers_read_the_rows() -> None:
     assert "• Helse og omsorg: 2 medlemmer; plass 1,3 (n = 3)" in text
     assert "Hast (snitt per rad):\n• Digitalisering: 3,5 (n = 2)" in text
     own = own_answers_text(summary(), SURVEY, ANSWERS[1], "Kommune 2")
-    assert "Rekkefølge – dere satte først: Digitalisering – landet: plass 2,0 i snitt (n = 2)" in own
+    assert (
+        "Rekkefølge – dere satte først: Digitalisering – landet: plass 2,0 i snitt (n = 2)" in own
+    )
     assert "• Helse og omsorg: dere 3, landet 4,0 (n = 3)" in own
 
 
@@ -121,3 +123,36 @@ def test_the_export_shows_a_ranking_in_order_and_a_matrix_row_by_row() -> None:
     assert (
         _cell(SURVEY, "hast", {"helse": 4, "klima": 2}) == "Helse og omsorg: 4; Klima og miljø: 2"
     )
+
+
+def test_the_results_page_shows_ranking_and_matrix_rows() -> None:
+    """The workspace's results template, rendered with the summary (base layout stubbed)."""
+    from types import SimpleNamespace
+
+    import jinja2
+
+    from dialogs.texts import antall
+    from reports.format import nb_count, nb_decimal, nb_percent
+
+    environment = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([
+            jinja2.DictLoader({"base.html": "{% block content %}{% endblock %}"}),
+            jinja2.PackageLoader("bot.web", "templates"),
+        ]),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+    )  # fmt: skip
+    environment.filters["tidspunkt"] = str
+    environment.filters["tall"] = str
+    page = environment.get_template("result.html").render(
+        round=SimpleNamespace(id=5, title="Prioriteringer", status="closed", closes_at=CLOSES),
+        status_names={}, summary=summary(), charts=[], report=None, report_current=False,
+        may_build=False, notice="", andel=nb_percent, desimal=nb_decimal, tall=nb_count,
+        antall=antall, needs_per_area={}, needs_total=0, csrf_token="x",
+    )  # fmt: skip
+    flat = " ".join(page.split())
+    assert (
+        '<th scope="row">Helse og omsorg</th><td class="num">3</td><td class="num">2</td>'
+        '<td class="num">1,3</td>' in flat
+    )
+    assert '<th scope="row">Skole</th><td class="num">2</td><td class="num">1,5</td>' in flat
