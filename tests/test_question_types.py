@@ -308,3 +308,57 @@ def test_answers_read_as_an_ordered_list_and_rows_with_their_numbers() -> None:
     assert (
         format_answer(matrix, {"helse": 4, "klima": 2}) == "Helse og omsorg: 4; Klima og miljø: 2"
     )
+
+
+# -- XLSForm -----------------------------------------------------------------------------
+
+RANKINGS_ONLY = """\
+key: rangering
+version: 1
+title: Rangering
+intro: Hei
+receipt: Takk
+questions:
+  - id: omrader
+    type: multi
+    text: Hvilke?
+    options: [{value: a, label: Alfa}, {value: b, label: Beta}, {value: c, label: Gamma}]
+  - {id: rekke, type: ranking, text: Ranger dem, options_from: omrader}
+  - id: kanal
+    type: ranking
+    text: De to beste?
+    rank_count: 2
+    required: false
+    options: [{value: x, label: X}, {value: y, label: Y}, {value: z, label: Z}]
+  - {id: hvorfor, type: text, text: "Hvorfor X?", when: {question: kanal, includes: x}}
+"""
+
+
+def test_a_ranking_is_xlsform_rank_and_survives_the_round_trip() -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from dialogs.definition import load_survey_source
+    from reports.xlsform import survey_workbook
+    from tests.test_xlsform import roundtrip
+
+    roundtrip(RANKINGS_ONLY)
+    book = load_workbook(BytesIO(survey_workbook(load_survey_source(RANKINGS_ONLY, "r.yaml"))))
+    rows = [[c.value for c in row] for row in book["survey"].iter_rows()]
+    named = {r[1]: dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[1]}
+    assert named["rekke"]["type"] == "rank rekke"
+    assert named["rekke"]["choice_filter"] == "selected(${omrader}, name)"
+    assert named["kanal"]["type"] == "rank kanal" and named["kanal"]["lyttepost::rank_count"] == 2
+    assert named["hvorfor"]["relevant"] == "selected(${kanal}, 'x')"
+
+
+def test_a_matrix_has_no_xlsform_form_and_the_export_says_so() -> None:
+    from dialogs.definition import load_survey_source
+    from dialogs.xlsform import XlsformUnsupported
+    from reports.xlsform import survey_workbook
+    from tests.type_fixtures import RANKING_AND_MATRIX
+
+    source = load_survey_source(RANKING_AND_MATRIX.read_text(encoding="utf-8"), "m.yaml")
+    with pytest.raises(XlsformUnsupported, match="'hast' is a matrix.*keep this survey as YAML"):
+        survey_workbook(source)
