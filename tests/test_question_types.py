@@ -362,3 +362,77 @@ def test_a_matrix_has_no_xlsform_form_and_the_export_says_so() -> None:
     source = load_survey_source(RANKING_AND_MATRIX.read_text(encoding="utf-8"), "m.yaml")
     with pytest.raises(XlsformUnsupported, match="'hast' is a matrix.*keep this survey as YAML"):
         survey_workbook(source)
+
+
+def test_a_bad_rank_filter_is_reported_at_its_sheet_row_and_column() -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from dialogs.definition import SurveyDefinitionError, load_survey_source
+    from dialogs.xlsform import load_xlsform
+    from reports.xlsform import survey_workbook
+
+    book = load_workbook(BytesIO(survey_workbook(load_survey_source(RANKINGS_ONLY, "r.yaml"))))
+    sheet = book["survey"]
+    header = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[1].value == "rekke")
+    row[header.index("choice_filter")].value = "name != 'a'"
+    row[header.index("lyttepost::rank_count")].value = "to"
+    data = BytesIO()
+    book.save(data)
+    with pytest.raises(SurveyDefinitionError) as caught:
+        load_xlsform(data.getvalue(), "r.xlsx")
+    assert str(caught.value).splitlines() == [
+        "r.xlsx: sheet survey, row 3, column choice_filter: the only filter is "
+        "selected(${question}, name): rank what was chosen there",
+        "r.xlsx: sheet survey, row 3, column lyttepost::rank_count: write a whole number",
+    ]
+
+
+def test_the_export_gives_a_matrix_one_number_column_per_row() -> None:
+    from services.export import render
+
+    documents = [{"org": "3301", "org_name": "Drammen", "county": "Buskerud", "contact_id": 1,
+                  "contact_name": "Kari", "status": "submitted", "started_at": None,
+                  "submitted_at": None,
+                  "answers": [{"question": "omrader", "value": ["klima", "helse"]},
+                              {"question": "rekkefolge", "value": ["helse", "klima"]},
+                              {"question": "hast", "value": {"klima": 2, "helse": 5}}]}]  # fmt: skip
+    lines = render(SURVEY, documents, "csv").decode().splitlines()
+    header = lines[0].split(",")
+    assert header[8:] == ["omrader", "rekkefolge", "hast.digitalisering", "hast.klima",
+                          "hast.helse", "hast.skole", "kanaler"]  # fmt: skip
+    assert lines[1].endswith('"1. Helse og omsorg, 2. Klima og miljø",,2,5,,')
+
+
+# -- the console and the demo's answerer --------------------------------------------------
+
+
+def test_the_console_shows_a_matrix_as_one_numbered_line_per_row() -> None:
+    from bot import console
+
+    state = at_matrix()
+    _, results = run(SURVEY, [press("m:hast:klima:3")], state)
+    message = last(results[-1])
+    shown = console.render(message)
+    assert "Klima og miljø:   [6] 1   [7] 2   [8] ✓3   [9] 4   [10] 5" in shown
+    numbered = console._numbered(message)
+    assert numbered[7].payload == "m:hast:klima:3" and numbered[15].payload == "n:hast"
+
+
+def test_the_demo_answerer_gets_through_rankings_and_matrices() -> None:
+    from bot.console_session import choose_answer, middle
+
+    state, results = run(SURVEY, [Begin()])
+    for _ in range(40):
+        if state.phase == "reviewing":
+            break
+        message = last(results[-1])
+        payload = choose_answer([(b.label, b.payload) for b in message.all_buttons()], middle)
+        assert payload is not None
+        state, results = run(SURVEY, [press(payload)], state)
+    assert state.phase == "reviewing"
+    assert SURVEY.question("hast") is not None
+    assert set(state.answers["hast"]) == set(state.answers["omrader"])  # type: ignore[arg-type]
+    assert len(state.answers["kanaler"]) == 2  # type: ignore[arg-type]
