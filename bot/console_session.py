@@ -127,7 +127,8 @@ def choose_answer(
         if sum(1 for label, _ in toggles if label.startswith("☑")) < min(2, len(toggles)):
             return pick([payload for label, payload in toggles if not label.startswith("☑")])
         return next(payload for _, payload in buttons if payload.startswith("n:"))
-    ranks = [(label, payload) for label, payload in buttons if payload.startswith("r:")]
+    ranks = [(label, payload) for label, payload in buttons
+             if payload.startswith("r:") and payload.count(":") == 2]  # not "r:{round}"  # fmt: skip
     if ranks:  # a ranking: pick what is still unpicked (the last place fills itself), then Neste
         unpicked = [p for label, p in ranks if not label[:1].isdigit()]
         return unpicked[0] if unpicked else next(p for _, p in buttons if p.startswith("n:"))

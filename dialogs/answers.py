@@ -49,5 +49,5 @@ def answer_lines(survey: Survey, answers: dict[str, AnswerValue], limit: int = 2
     return [
         f"• {short_label(q)}: {format_answer(q, answers[q.id], limit=limit)}"
         for q in survey.asked_questions(answers)
-        if q.id in answers
+        if q.id in answers and q.fits(answers[q.id], answers)
     ]
