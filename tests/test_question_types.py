@@ -436,3 +436,21 @@ def test_the_demo_answerer_gets_through_rankings_and_matrices() -> None:
     assert SURVEY.question("hast") is not None
     assert set(state.answers["hast"]) == set(state.answers["omrader"])  # type: ignore[arg-type]
     assert len(state.answers["kanaler"]) == 2  # type: ignore[arg-type]
+
+
+def test_a_ranking_whose_buttons_would_not_fit_telegram_is_refused() -> None:
+    long_id, value = "a" * 30, "v" * 20
+    found = problems(
+        f"""
+        - id: {long_id}
+          type: multi
+          text: Which
+          options: [{{value: {value}, label: V}}, {{value: b, label: B}}]
+          followups_each:
+            - {{id: rangering1, type: ranking, text: Rank, options: [{{value: {value}, label: V}}, {{value: b, label: B}}]}}
+        """
+    )
+    # once per option of the multi question (each compiles its own copy of the ranking)
+    assert [field for _, field, _ in found] == ["questions[0].followups_each[0].id"] * 2
+    assert f"r:{long_id}.{value}.rangering1:{value}" in found[0][2]
+    assert "longer than 64 bytes" in found[0][2]
