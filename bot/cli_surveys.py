@@ -148,6 +148,7 @@ def surveys_export(
     as_json: bool = JsonOption,
 ) -> None:
     """Write a survey version as an XLSForm workbook, to edit in Excel and add again."""
+    from dialogs.xlsform import XlsformUnsupported
     from services.surveys import export_xlsform
 
     ctx = cli_context()
@@ -158,6 +159,8 @@ def surveys_export(
                 return await export_xlsform(session, key, version)
             except LookupError as error:
                 fail(f"{error.args[0]}; see 'lyttepost surveys list'")
+            except XlsformUnsupported as error:
+                fail(str(error))
 
     row, data = run_async(work)
     try:

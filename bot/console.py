@@ -18,8 +18,24 @@ from dialogs.messages import Button, OutgoingMessage
 CHANNEL = "console"
 
 
+def _answer_rows(message: OutgoingMessage) -> list[tuple[str | None, list[Button]]]:
+    """Each button row as (its label, if a matrix row, and the buttons to number)."""
+    rows: list[tuple[str | None, list[Button]]] = []
+    for index, row in enumerate(message.buttons):
+        label = None
+        if index in message.labelled_rows and len(row) > 1:
+            label, row = row[0].label, row[1:]
+        rows.append((label, list(row)))
+    return rows
+
+
 def _numbered(message: OutgoingMessage) -> list[Button]:
-    return [b for b in message.all_buttons() if b.payload not in COMMAND_FOR_CONTROL_PAYLOAD]
+    return [
+        b
+        for _, row in _answer_rows(message)
+        for b in row
+        if b.payload not in COMMAND_FOR_CONTROL_PAYLOAD
+    ]
 
 
 @dataclass
@@ -52,8 +68,8 @@ def render(message: OutgoingMessage) -> str:
     lines = ["", message.text]
     number = 1
     commands = []
-    for row in message.buttons:
-        shown = []
+    for label, row in _answer_rows(message):
+        shown = [f"{label}:"] if label else []
         for button in row:
             command = COMMAND_FOR_CONTROL_PAYLOAD.get(button.payload)
             if command is not None:
@@ -61,7 +77,7 @@ def render(message: OutgoingMessage) -> str:
                 continue
             shown.append(f"[{number}] {button.label}")
             number += 1
-        if shown:
+        if shown and shown != [f"{label}:"]:
             lines.append("   ".join(shown))
     if commands:
         lines.append("   " + "   ".join(commands))

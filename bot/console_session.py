@@ -119,13 +119,28 @@ def choose_answer(
     buttons: Sequence[tuple[str, str]], pick: Callable[[list[str]], str]
 ) -> str | None:
     """What a member would press for the question on screen, as (label, payload) pairs:
-    two options of a multiple choice, then "Neste"; one answer button (``pick`` chooses);
+    two options of a multiple choice, then "Neste"; a ranking in the order shown; a number
+    per matrix row; one answer button (``pick`` chooses);
     None when the question wants typed text. Shared by the demo, tests and benchmarks."""
     toggles = [(label, payload) for label, payload in buttons if payload.startswith("t:")]
     if toggles:
         if sum(1 for label, _ in toggles if label.startswith("☑")) < min(2, len(toggles)):
             return pick([payload for label, payload in toggles if not label.startswith("☑")])
         return next(payload for _, payload in buttons if payload.startswith("n:"))
+    ranks = [(label, payload) for label, payload in buttons
+             if payload.startswith("r:") and payload.count(":") == 2]  # not "r:{round}"  # fmt: skip
+    if ranks:  # a ranking: pick what is still unpicked (the last place fills itself), then Neste
+        unpicked = [p for label, p in ranks if not label[:1].isdigit()]
+        return unpicked[0] if unpicked else next(p for _, p in buttons if p.startswith("n:"))
+    cells = [(label, payload) for label, payload in buttons if payload.count(":") == 3
+             and payload.startswith("m:")]  # fmt: skip
+    if cells:  # a matrix: a number on the first row without one, then Neste
+        done = {p.rsplit(":", 1)[0] for label, p in cells if not label[:1].isdigit()}
+        open_rows = [p for _, p in cells if p.rsplit(":", 1)[0] not in done]
+        if not open_rows:
+            return next(p for _, p in buttons if p.startswith("n:"))
+        row = open_rows[0].rsplit(":", 1)[0]
+        return pick([p for p in open_rows if p.rsplit(":", 1)[0] == row])
     answers = [payload for _, payload in buttons if payload.startswith("a:")]
     return pick(answers) if answers else None
 

@@ -357,7 +357,13 @@ def adaptive_card(message: OutgoingMessage) -> dict[str, Any]:
     in one set (the rest go to an overflow menu or are dropped), and a phone is narrow.
     """
     body: list[dict[str, Any]] = _text_blocks(message.text)
-    for row in message.buttons:
+    for index, row in enumerate(message.buttons):
+        if index in message.labelled_rows and len(row) > 1:
+            # A matrix row: its label as a heading above its numbers, not as a button.
+            body.append(
+                {"type": "TextBlock", "text": row[0].label, "wrap": True, "weight": "bolder"}
+            )
+            row = row[1:]
         for chunk in _chunks(row, MAX_ACTIONS_PER_SET):
             body.append(
                 {

@@ -14,6 +14,10 @@ def format_answer(question: Question, value: AnswerValue, *, limit: int | None =
         return SKIPPED
     if isinstance(value, bool):
         return "Ja" if value else "Nei"
+    if isinstance(value, dict):  # a matrix: every row with its number
+        return "; ".join(f"{_label(question, row)}: {n}" for row, n in value.items())
+    if isinstance(value, list) and question.type == "ranking":
+        return ", ".join(f"{n}. {_label(question, item)}" for n, item in enumerate(value, 1))
     if isinstance(value, list):
         if not value:
             return texts.NONE_CHOSEN
@@ -45,5 +49,5 @@ def answer_lines(survey: Survey, answers: dict[str, AnswerValue], limit: int = 2
     return [
         f"• {short_label(q)}: {format_answer(q, answers[q.id], limit=limit)}"
         for q in survey.asked_questions(answers)
-        if q.id in answers
+        if q.id in answers and q.fits(answers[q.id], answers)
     ]

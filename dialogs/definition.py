@@ -21,6 +21,9 @@ Format (see ``dialogs/surveys/kvartalsvis-behov.yaml`` for a full example)::
         # text: min_length, max_length (<= 4000); number: number_min, number_max, integer, unit
         # yesno: consent_to_name: needs | free_text  (at most one question: a yes lets KS
         #   show the organisation's name with its needs, or with all its free text)
+        # ranking: options: [...] or options_from: <earlier multi id>; rank_count: N (top N)
+        # matrix: rows: [{value, label}] or rows_from: <earlier multi id>; scale_min,
+        #   scale_max (at most 7 steps), scale_min_label, scale_max_label
 
 A follow-up ``sub`` of option ``opt`` of question ``q`` becomes question ``q.opt.sub``,
 asked when ``q`` includes (multi) or equals (single) ``opt``; inside follow-ups, ``when``
@@ -38,6 +41,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dialogs.matrix import MAX_STEPS as MATRIX_STEPS
 from dialogs.messages import MAX_PAYLOAD_BYTES
 from dialogs.model import Condition, ConsentScope, Option, Question, QuestionType, Survey
 from dialogs.yamlsource import (
@@ -57,6 +61,7 @@ OPTION_VALUE = re.compile(r"^[a-z0-9_]{1,20}$")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 TEXT_PLACEHOLDERS = {"org_name", "contact_name", "closes"}
 CHOICE_TYPES = {"single", "multi"}
+ORDERED_TYPES = {"ranking", "matrix"}  # options (rows) given, or taken from a multi question
 
 
 SurveyProblem = SourceProblem
@@ -126,6 +131,10 @@ class QuestionSpec(BaseModel):
     integer: bool = True
     unit: str | None = None
     consent_to_name: ConsentScope | None = None
+    options_from: str | None = None
+    rank_count: int | None = None
+    rows: list[OptionSpec] = Field(default_factory=list)
+    rows_from: str | None = None
 
 
 class SurveySpec(BaseModel):
@@ -351,7 +360,11 @@ class _Compiler:
             if parent_question.when is not None:
                 inclusion = Condition(all=[parent_question.when, inclusion])
             when = Condition(all=[inclusion, when]) if when is not None else inclusion
-        options = tuple(Option(value=o.value, label=o.label) for o in spec.options)
+        options = tuple(Option(value=o.value, label=o.label) for o in spec.options or spec.rows)
+        source_id = spec.options_from or spec.rows_from
+        if source_id is not None and spec.type in ORDERED_TYPES:
+            source_id = siblings.get(source_id, source_id)
+            options = self.source_options(spec, path, earlier, source_id)
         try:
             question = Question(
                 id=question_id, type=spec.type, text=with_option(spec.text) or "",
@@ -365,6 +378,8 @@ class _Compiler:
                 number_min=spec.number_min, number_max=spec.number_max, integer=spec.integer,
                 unit=spec.unit, group=parent[1].value if parent else None,
                 template=spec.id if parent else None, consent_to_name=spec.consent_to_name,
+                options_from=source_id if spec.type in ORDERED_TYPES else None,
+                rank_count=spec.rank_count,
             )  # fmt: skip
         except ValidationError as error:
             for item in error.errors():
@@ -428,8 +443,14 @@ class _Compiler:
                         f"duplicate option value {option.value!r}",
                     )
                 values.add(option.value)
+        elif spec.type in ORDERED_TYPES:
+            self.check_ordered(spec, path)
         elif spec.options:
             self.problem((*path, "options"), f"a {spec.type} question has no options")
+        if spec.type not in ORDERED_TYPES:
+            for name in ("rows", "rows_from", "options_from", "rank_count"):
+                if getattr(spec, name):
+                    self.problem((*path, name), f"{name} is for ranking and matrix questions")
         if spec.type == "multi":
             low = spec.min_select if spec.min_select is not None else 1
             high = spec.max_select if spec.max_select is not None else len(spec.options)
@@ -449,6 +470,60 @@ class _Compiler:
             and spec.number_min > spec.number_max
         ):
             self.problem((*path, "number_max"), "number_min is larger than number_max")
+
+    def check_ordered(self, spec: QuestionSpec, path: Path_) -> None:
+        """A ranking's options or a matrix's rows: given, or from a multi question, not both."""
+        ranking = spec.type == "ranking"
+        items, source = ("options", "options_from") if ranking else ("rows", "rows_from")
+        wrong = ("rows", "rows_from") if ranking else ("options", "options_from")
+        for name in wrong:
+            if getattr(spec, name):
+                self.problem(
+                    (*path, name), f"a {spec.type} question takes {items} or {source}, not {name}"
+                )
+        given: list[OptionSpec] = getattr(spec, items)
+        if given and getattr(spec, source):
+            self.problem((*path, source), f"give either {items} or {source}, not both")
+        elif not given and not getattr(spec, source):
+            self.problem((*path, items), f"a {spec.type} question needs {items} or {source}")
+        elif given and len(given) < (2 if ranking else 1):
+            self.problem((*path, items), f"a ranking question needs at least 2 {items}")
+        values: set[str] = set()
+        for index, option in enumerate(given):
+            if not OPTION_VALUE.match(option.value):
+                self.problem((*path, items, index, "value"), "must be 1-20 of a-z, 0-9 and '_'")
+            if option.value in values:
+                self.problem((*path, items, index, "value"), f"duplicate value {option.value!r}")
+            values.add(option.value)
+            if option.followups:
+                self.problem((*path, items, index, "followups"),
+                             f"follow-ups belong to single and multi questions, not {spec.type}")  # fmt: skip
+        if spec.rank_count is not None:
+            if not ranking:
+                self.problem((*path, "rank_count"), "rank_count is for ranking questions")
+            elif spec.rank_count < 1 or (given and spec.rank_count > len(given)):
+                self.problem((*path, "rank_count"),
+                             f"need 1 <= rank_count <= {len(given) or 'the number of options'}")  # fmt: skip
+        if not ranking and not (spec.scale_min < spec.scale_max < spec.scale_min + MATRIX_STEPS):
+            self.problem(
+                (*path, "scale_max"),
+                f"need scale_min < scale_max, at most {MATRIX_STEPS} numbers (one keyboard row)",
+            )
+
+    def source_options(
+        self, spec: QuestionSpec, path: Path_, earlier: list[Question], source_id: str
+    ) -> tuple[Option, ...]:
+        """The options of the multi question a ranking or matrix takes its options from."""
+        name = "options_from" if spec.type == "ranking" else "rows_from"
+        source = next((q for q in earlier if q.id == source_id), None)
+        if source is None or source.type != "multi":
+            if source_id.split(".")[0] not in self.broken:
+                self.problem((*path, name), f"{source_id!r} is not an earlier multi question")
+            return ()
+        if spec.rank_count is not None and spec.rank_count > len(source.options):
+            self.problem((*path, "rank_count"),
+                         f"need 1 <= rank_count <= {len(source.options)} (options of {source_id!r})")  # fmt: skip
+        return source.options
 
     def check_placeholders(self, path: Path_, text: str, *, allow_option: bool) -> None:
         allowed = TEXT_PLACEHOLDERS | ({"option"} if allow_option else set())
@@ -471,6 +546,12 @@ class _Compiler:
         payloads = [f"e:{question.id}"] + [
             f"{p}:{question.id}:{v}" for v in values for p in ("a", "t")
         ]
+        if question.type == "ranking":
+            payloads += [f"r:{question.id}:{o.value}" for o in question.options]
+        if question.type == "matrix":
+            payloads += [
+                f"m:{question.id}:{o.value}:{question.scale_max}" for o in question.options
+            ]
         longest = max(payloads, key=lambda p: len(p.encode()))
         if len(longest.encode()) > MAX_PAYLOAD_BYTES:
             self.problem(
@@ -524,8 +605,13 @@ class _Compiler:
             return
         kind = target.type
         option_values = {o.value for o in target.options}
+        if kind in ORDERED_TYPES and condition.answered is None:
+            if kind == "matrix" or condition.includes is None:
+                self.problem(path, f"{target.id!r} is {kind}: a condition on it can only use "
+                             + ("'answered' or 'includes'" if kind == "ranking" else "'answered'"))  # fmt: skip
+                return
         if condition.includes is not None:
-            if kind != "multi":
+            if kind not in ("multi", "ranking"):
                 self.problem(path, f"'includes' needs a multi question; {target.id!r} is {kind}")
             elif condition.includes not in option_values:
                 self.problem(path, f"{condition.includes!r} is not an option of {target.id!r}")

@@ -9,6 +9,8 @@ Button payloads (the engine owns them; question ids and option values never hold
 
 - ``a:{qid}:{value}`` answer a single, scale (the number) or yes/no (``ja``/``nei``) question
 - ``t:{qid}:{value}`` toggle an option of a multiple-choice question; ``n:{qid}`` confirms
+- ``r:{qid}:{value}`` pick the next place of a ranking (again: unpick); ``n:{qid}`` confirms
+- ``m:{qid}:{row}:{n}`` set a matrix cell (``m:{qid}:{row}``: its row label); ``n:{qid}`` confirms
 - ``c:back|skip|pause|review|submit`` navigation, the same as ``Control`` events
 - ``e:{qid}`` reopen an answer from the review
 """
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import get_args
 
-from dialogs import texts
+from dialogs import matrix, ranking, texts, type_texts
 from dialogs.events import Begin, Control, ControlName, Event, Pressed, RoundClosed, TextEntered
 from dialogs.messages import OutgoingMessage
 from dialogs.model import AnswerValue, Question, Survey
@@ -34,7 +36,7 @@ from dialogs.render import (
 )
 from dialogs.state import ResponseState
 
-ENGINE_PREFIXES = ("a", "t", "n", "c", "e")
+ENGINE_PREFIXES = ("a", "t", "n", "c", "e", "r", "m")
 CONTROL_NAMES: frozenset[str] = frozenset(get_args(ControlName))
 MAX_PAYLOAD = 256  # longer payloads are never ours
 MAX_NUMBER_INPUT = 40  # characters; anything longer is not a number a person means
@@ -60,6 +62,8 @@ class StepResult:
 
 def is_engine_payload(payload: str) -> bool:
     """Whether a button payload belongs to the engine (services route others elsewhere)."""
+    if payload.startswith("r:") and payload.count(":") < 2:
+        return False  # "r:{round id}" starts a round (dialogs/notices.py); rankings are r:{qid}:{v}
     return len(payload) >= 2 and payload[0] in ENGINE_PREFIXES and payload[1] == ":"
 
 
@@ -83,7 +87,11 @@ def _parse_payload(payload: str) -> _Press | None:
     if not is_engine_payload(payload) or len(payload) > MAX_PAYLOAD:
         return None
     kind, parts = payload[0], payload[2:].split(":")
-    if kind in ("a", "t"):
+    if kind == "m":  # m:{qid}:{row}:{n}, or m:{qid}:{row} for a row's label
+        if len(parts) not in (2, 3) or not all(parts):
+            return None
+        return _Press(kind, parts[0], ":".join(parts[1:]))
+    if kind in ("a", "t", "r"):
         if len(parts) != 2 or not parts[0] or not parts[1]:
             return None
         return _Press(kind, parts[0], parts[1])
@@ -183,8 +191,14 @@ class _Turn:
         question = self.current()
         if question is not None and question.type == "multi" and on_question:
             state.selection = _in_option_order(question, state.selection)
+        elif question is not None and question.type == "ranking" and on_question:
+            state.selection = ranking.kept(question, state.selection, state.answers)
         else:
             state.selection = []
+        if question is not None and question.type == "matrix" and on_question:
+            state.grid = matrix.kept(question, state.grid, state.answers)
+        else:
+            state.grid = {}
 
     # -- dispatch ---------------------------------------------------------------
 
@@ -345,6 +359,11 @@ class _Turn:
         state.phase = "answering"
         state.paused_from = None
         state.selection = self.selection_from_answer(question) if question.type == "multi" else []
+        if question.type == "ranking":
+            state.selection = ranking.from_answer(question, state.answers)
+        state.grid = (
+            matrix.from_answer(question, state.answers) if question.type == "matrix" else {}
+        )
         self.show_current()
 
     def show_current(self) -> None:
@@ -359,6 +378,7 @@ class _Turn:
         state.phase = "reviewing"
         state.editing = False
         state.selection = []
+        state.grid = {}
         state.paused_from = None
         self.messages.append(review_message(self.survey, state, self.context))
 
@@ -366,6 +386,7 @@ class _Turn:
         """Store an answer to the current question and move on."""
         self.state.answers[question.id] = value
         self.state.selection = []
+        self.state.grid = {}
         self.advance(question)
 
     def advance(self, question: Question) -> None:
@@ -442,6 +463,8 @@ class _Turn:
             self.toggle(question, press.value)
         elif press.kind == "n" and question.type == "multi":
             self.confirm(question)
+        elif press.kind in ("r", "m", "n") and question.type in ("ranking", "matrix"):
+            self.pressed_ordered(question, press)
         elif press.kind == "a" and question.type in ("single", "scale", "yesno"):
             value = _pressed_value(question, press.value)
             if value is None:
@@ -476,6 +499,71 @@ class _Turn:
             return
         self.record(question, chosen)
 
+    def pressed_ordered(self, question: Question, press: _Press) -> None:
+        """Ranking picks and matrix cells (``dialogs/ranking.py``, ``dialogs/matrix.py``)."""
+        answers = self.state.answers
+        if press.kind == "n":
+            value: AnswerValue | str = (
+                ranking.confirm(question, self.state.selection, answers)
+                if question.type == "ranking"
+                else matrix.confirm(question, self.state.grid, answers)
+            )
+            if isinstance(value, str):
+                self.reask(value)
+            else:
+                self.record(question, value)
+            return
+        problem: str | None = None
+        if press.kind == "r" and question.type == "ranking":
+            picks = ranking.pick(question, self.state.selection, press.value, answers)
+            if picks is None:
+                self.unknown_button()
+                return
+            if isinstance(picks, str):
+                problem = picks
+            else:
+                self.state.selection = picks
+        elif press.kind == "m" and question.type == "matrix" and ":" not in press.value:
+            label = matrix.row_label(question, press.value, answers)
+            if label is None:
+                self.unknown_button()
+                return
+            problem = type_texts.matrix_row_pressed(label, question.scale_min, question.scale_max)
+        elif press.kind == "m" and question.type == "matrix":
+            grid = matrix.set_cell(question, self.state.grid, press.value, answers)
+            if grid is None:
+                self.unknown_button()
+                return
+            self.state.grid = grid
+        else:
+            self.unknown_button()
+            return
+        if problem is not None:
+            self.reask(problem)
+        else:
+            self.messages.append(
+                question_message(self.survey, self.state, question, self.context, replace=True)
+            )
+
+    def typed_ordered(self, question: Question, text: str) -> None:
+        """A written ranking, or matrix cells: complete answers are recorded, a matrix that
+        still lacks rows is shown again with what was written filled in."""
+        answers = self.state.answers
+        if _normal(text) == "neste":
+            self.pressed_ordered(question, _Press("n", question.id))
+            return
+        if question.type == "ranking":
+            value: list[str] | dict[str, int] | str = ranking.typed(question, text, answers)
+        else:
+            value = matrix.typed(question, text, self.state.grid, answers)
+        if isinstance(value, str):
+            self.reask(value)
+        elif isinstance(value, dict) and not matrix.complete(question, value, answers):
+            self.state.grid = value
+            self.show_current()
+        else:
+            self.record(question, value)
+
     # -- typed text -------------------------------------------------------------
 
     def typed(self, text: str) -> None:
@@ -490,6 +578,9 @@ class _Turn:
         question = self.current()
         if question is None:
             self.show_review()
+            return
+        if question.type in ("ranking", "matrix"):
+            self.typed_ordered(question, text)
             return
         if question.type == "multi" and _normal(text) == "neste":
             self.confirm(question)

@@ -45,6 +45,8 @@ class OutgoingMessage(BaseModel):
     the toggled state of a multiple-choice question): the channel edits the earlier
     message where it can, and sends a new one where it cannot.
     Text is plain text: channels must not interpret it as markup.
+    ``labelled_rows`` is a layout hint: in these button rows (indexes) the first button
+    is the row's label (a matrix row), which a channel may show as a heading instead.
     """
 
     model_config = _FROZEN
@@ -54,6 +56,7 @@ class OutgoingMessage(BaseModel):
     key: str | None = None
     replaces: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    labelled_rows: tuple[int, ...] = ()
 
     def all_buttons(self) -> list[Button]:
         """Buttons in reading order, for channels that number them."""

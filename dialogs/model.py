@@ -12,14 +12,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-QuestionType = Literal["single", "multi", "scale", "yesno", "text", "number"]
+QuestionType = Literal["single", "multi", "scale", "yesno", "text", "number", "ranking", "matrix"]
 
 # What a yes to a consent question lets KS show with the organisation's name: its needs
 # only, or everything it wrote in its own words (needs, comments, criticism).
 ConsentScope = Literal["needs", "free_text"]
 
 # What an answer may hold once stored. ``None`` means the member skipped an optional question.
-AnswerValue = str | int | float | bool | list[str] | None
+# A ranking is its option values in order (most important first); a matrix maps each row's
+# value to the number chosen for it.
+AnswerValue = str | int | float | bool | list[str] | dict[str, int] | None
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -154,10 +156,55 @@ class Question(BaseModel):
     group: str | None = None
     template: str | None = None
     consent_to_name: ConsentScope | None = None
+    options_from: str | None = None
+    rank_count: int | None = None
 
     def option(self, value: str) -> Option | None:
         """The option with this stored value, if any."""
         return next((o for o in self.options if o.value == value), None)
+
+    def choices(self, answers: dict[str, AnswerValue]) -> tuple[Option, ...]:
+        """The options (a matrix: rows) on offer: all of them, or with ``options_from`` those
+        the member chose in that multi question, in option order."""
+        if self.options_from is None:
+            return self.options
+        chosen = answers.get(self.options_from)
+        if not isinstance(chosen, list):
+            return ()
+        return tuple(o for o in self.options if o.value in chosen)
+
+    def applies(self, answers: dict[str, AnswerValue]) -> bool:
+        """Whether there is anything to ask: ranking one option tells nothing, so a ranking
+        of chosen options needs two of them, and a matrix at least one row."""
+        if self.options_from is None:
+            return True
+        return len(self.choices(answers)) >= (2 if self.type == "ranking" else 1)
+
+    def rank_length(self, answers: dict[str, AnswerValue]) -> int:
+        """How many options a ranking orders: all on offer, or the top ``rank_count``."""
+        offered = len(self.choices(answers))
+        return min(self.rank_count, offered) if self.rank_count else offered
+
+    def fits(self, value: AnswerValue, answers: dict[str, AnswerValue]) -> bool:
+        """Whether a stored ranking or matrix answer still matches what is on offer (an edit
+        of the multi question it ranks can leave it behind); other answers always fit."""
+        if value is None or self.type not in ("ranking", "matrix"):
+            return True
+        offered = [o.value for o in self.choices(answers)]
+        if self.type == "ranking":
+            return (
+                isinstance(value, list)
+                and len(value) == self.rank_length(answers)
+                and len(set(value)) == len(value)
+                and all(item in offered for item in value)
+            )
+        return (
+            isinstance(value, dict)
+            and set(value) == set(offered)
+            and all(
+                isinstance(n, int) and self.scale_min <= n <= self.scale_max for n in value.values()
+            )
+        )
 
 
 class Survey(BaseModel):
@@ -195,12 +242,19 @@ class Survey(BaseModel):
         effective: dict[str, AnswerValue] = {}
         asked: list[Question] = []
         for question in self.questions:
-            if question.when is None or question.when.holds(effective):
+            if (question.when is None or question.when.holds(effective)) and question.applies(
+                effective
+            ):
                 asked.append(question)
                 if question.id in answers:
                     effective[question.id] = answers[question.id]
         return asked
 
     def effective_answers(self, answers: dict[str, AnswerValue]) -> dict[str, AnswerValue]:
-        """Only the answers to questions that are asked: what a submission contains."""
-        return {q.id: answers[q.id] for q in self.asked_questions(answers) if q.id in answers}
+        """Only the answers to questions that are asked, and still fit: what a submission
+        contains."""
+        return {
+            q.id: answers[q.id]
+            for q in self.asked_questions(answers)
+            if q.id in answers and q.fits(answers[q.id], answers)
+        }

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from dialogs import texts
+from dialogs import matrix, ranking, texts
 from dialogs.answers import format_answer
 from dialogs.messages import Button, OutgoingMessage
 from dialogs.model import AnswerValue, Question, Survey
@@ -48,6 +48,8 @@ def needs_answer(question: Question, answers: dict[str, AnswerValue]) -> bool:
     """Not answered yet; a skipped required question (only from old states) counts too."""
     if question.id not in answers:
         return True
+    if not question.fits(answers[question.id], answers):
+        return True  # a ranking or matrix left behind by an edit of what it ranks
     return question.required and answers[question.id] is None
 
 
@@ -139,7 +141,7 @@ def question_message(
     if question.help:
         lines.append(fill(question.help, context))
     lines.append("")
-    lines.append(_hint(question))
+    lines.extend(_type_lines(question, state))
     if question.id in state.answers:
         lines.append(texts.current_answer(answer_text(question, state.answers[question.id])))
 
@@ -155,10 +157,31 @@ def question_message(
     key = question_key(question.id)
     return OutgoingMessage(
         text="\n".join(lines),
-        buttons=(*_answer_buttons(question, state.selection), tuple(controls)),
+        buttons=(*_type_buttons(question, state), tuple(controls)),
         key=key,
         replaces=key if replace else None,
+        labelled_rows=matrix.labelled_rows(question, state.answers)
+        if question.type == "matrix"
+        else (),
     )
+
+
+def _type_lines(question: Question, state: ResponseState) -> list[str]:
+    """The hint; ranking and matrix add what is chosen so far (``dialogs/ranking.py``,
+    ``dialogs/matrix.py``)."""
+    if question.type == "ranking":
+        return ranking.hint_lines(question, state.selection, state.answers)
+    if question.type == "matrix":
+        return matrix.hint_lines(question, state.grid, state.answers)
+    return [_hint(question)]
+
+
+def _type_buttons(question: Question, state: ResponseState) -> list[tuple[Button, ...]]:
+    if question.type == "ranking":
+        return ranking.buttons(question, state.selection, state.answers)
+    if question.type == "matrix":
+        return matrix.buttons(question, state.grid, state.answers)
+    return _answer_buttons(question, state.selection)
 
 
 def missing_questions(survey: Survey, answers: dict[str, AnswerValue]) -> list[Question]:

@@ -31,6 +31,7 @@ class ResponseState(BaseModel):
     current: str | None = None
     answers: dict[str, AnswerValue] = Field(default_factory=dict)
     history: list[str] = Field(default_factory=list)
-    selection: list[str] = Field(default_factory=list)
+    selection: list[str] = Field(default_factory=list)  # multi: ticked; ranking: picked, in order
+    grid: dict[str, int] = Field(default_factory=dict)  # matrix: the rows answered so far
     editing: bool = False
     paused_from: Literal["answering", "reviewing"] | None = None

@@ -40,7 +40,7 @@ SURVEY_COLUMNS = (
     "type", "name", "label", "hint", "required", "relevant", "constraint", "parameters",
     "repeat_count", "lyttepost::followups", "lyttepost::short_label", "lyttepost::type",
     "lyttepost::scale_min_label", "lyttepost::scale_max_label", "lyttepost::unit",
-    "lyttepost::consent_to_name",
+    "lyttepost::consent_to_name", "choice_filter", "lyttepost::rank_count",
 )  # fmt: skip
 CHOICES_COLUMNS = ("list_name", "name", "label")
 SETTINGS_COLUMNS = (
@@ -56,17 +56,23 @@ YES, NO = "ja", "nei"
 MAX_ROWS = 5000  # filled rows per sheet: a survey has dozens
 MAX_SCANNED_ROWS = 100_000  # empty ones included: bounds a hostile file's cost
 TYPE_NAMES = (
-    "text, integer, decimal, range, select_one LIST, select_multiple LIST, "
+    "text, integer, decimal, range, select_one LIST, select_multiple LIST, rank LIST, "
     "begin group/end group, begin repeat/end repeat"
 )
 # Well-known XLSForm types, to say "not supported" rather than "unknown".
 KNOWN_UNSUPPORTED_TYPES = {
     "note", "date", "time", "datetime", "geopoint", "geotrace", "geoshape", "image",
-    "audio", "video", "file", "barcode", "calculate", "hidden", "acknowledge", "rank",
+    "audio", "video", "file", "barcode", "calculate", "hidden", "acknowledge",
     "start", "end", "today", "deviceid", "username", "email", "phonenumber", "audit",
     "background-audio", "xml-external", "csv-external", "trigger", "select_one_from_file",
     "select_multiple_from_file",
 }  # fmt: skip
+# A ranking of what was chosen in an earlier select_multiple: the one choice_filter read.
+RANK_FILTER = re.compile(r"selected\(\s*\$\{([a-z][a-z0-9_]*)\}\s*,\s*name\s*\)")
+
+
+class XlsformUnsupported(ValueError):
+    """A survey that has no faithful XLSForm form (a matrix question): keep it as YAML."""
 
 
 # --- cells --------------------------------------------------------------------------------
@@ -839,7 +845,16 @@ class _SurveyReader:
         own_type = (_word(sheet.get(values, "lyttepost::type")) or "").lower()
         if own_type not in ("", "yesno"):
             self.problem(sheet, row, "lyttepost::type", "the only value here is yesno (with select_one)")  # fmt: skip
-        if base in ("select_one", "select_multiple"):
+        if base == "rank":
+            if not argument or len(argument.split()) != 1:
+                self.problem(sheet, row, "type", "rank LIST: name one choice list")
+                return None
+            found = self.options(sheet, row, argument, has_choices)
+            if found is None:
+                return None
+            question["type"] = "ranking"
+            question["options"], option_rows = found
+        elif base in ("select_one", "select_multiple"):
             if not argument or len(argument.split()) != 1:
                 reason = "or_other is not supported" if "or_other" in argument else "name one choice list"  # fmt: skip
                 self.problem(sheet, row, "type", f"{base} LIST: {reason}")
@@ -923,7 +938,11 @@ class _SurveyReader:
             question["required"] = False
         else:
             self.problem(sheet, row, "required", f"write yes or no, not {answer!r}")
+        if kind == "ranking":
+            self.ranking(sheet, row, values, question)
         for column in sorted(UNSUPPORTED_COLUMNS & set(sheet.headings)):
+            if column == "choice_filter" and kind == "ranking":
+                continue
             if _text(sheet.get(values, column)) is not None:
                 self.problem(sheet, row, column, f"Lyttepost does not use {column}; leave it empty")  # fmt: skip
         for column in ("repeat_count", "lyttepost::followups"):
@@ -938,6 +957,27 @@ class _SurveyReader:
         constraint = _word(sheet.get(values, "constraint"))
         if constraint is not None:
             self.constraint(sheet, row, constraint, question)
+
+    def ranking(
+        self, sheet: _Sheet, row: int, values: tuple[Any, ...], question: dict[str, Any]
+    ) -> None:
+        """``rank_count``, and ``choice_filter`` = ranking what an earlier select_multiple chose
+        (its options then come from that question, not from the list)."""
+        count = _word(sheet.get(values, "lyttepost::rank_count"))
+        if count is not None:
+            if count.isdigit():
+                question["rank_count"] = int(count)
+            else:
+                self.problem(sheet, row, "lyttepost::rank_count", "write a whole number")
+        text = _word(sheet.get(values, "choice_filter"))
+        if text is None:
+            return
+        match = RANK_FILTER.fullmatch(text)
+        if match is None:
+            self.problem(sheet, row, "choice_filter", "the only filter is selected(${question}, name): rank what was chosen there")  # fmt: skip
+            return
+        question.pop("options", None)
+        question["options_from"] = match.group(1)
 
     def scale(self, sheet: _Sheet, row: int, text: str, question: dict[str, Any]) -> None:
         found = {"start": 1, "end": 10, "step": 1}  # XLSForm's defaults
@@ -1148,7 +1188,23 @@ class _Writer:
     def question(self, question: QuestionSpec, list_wanted: str) -> None:
         kind: str
         own_type = None
-        if question.type in ("single", "multi"):
+        ranked = None
+        if question.type == "matrix":
+            raise XlsformUnsupported(
+                f"question {question.id!r} is a matrix: XLSForm has no form for it that reads "
+                "back the same (a table-list group of select_one rows cannot take its rows "
+                "from an earlier answer); keep this survey as YAML"
+            )
+        if question.type == "ranking":
+            source = next((q for q in self.source.questions if q.id == question.options_from), None)
+            options = source.options if source is not None else question.options
+            list_name = self.unique(list_wanted)
+            for option in options:
+                self.choices.append([list_name, option.value, option.label])
+            kind = f"rank {list_name}"
+            if question.options_from:
+                ranked = f"selected(${{{question.options_from}}}, name)"
+        elif question.type in ("single", "multi"):
             list_name = self.unique(list_wanted)
             for option in question.options:
                 self.choices.append([list_name, option.value, option.label])
@@ -1176,7 +1232,8 @@ class _Writer:
             lp_short_label=question.label, lp_type=own_type,
             lp_scale_min_label=question.scale_min_label,
             lp_scale_max_label=question.scale_max_label, lp_unit=question.unit,
-            lp_consent_to_name=question.consent_to_name,
+            lp_consent_to_name=question.consent_to_name, choice_filter=ranked,
+            lp_rank_count=question.rank_count,
         )  # fmt: skip
 
 

@@ -196,6 +196,48 @@ def _scale_spec(question: QuestionSummary) -> ChartSpec | None:
     )
 
 
+def _ranking_spec(question: QuestionSummary) -> ChartSpec | None:
+    """Places first per option (most first at the top), with the average place."""
+    rows = sorted(
+        (r for r in question.rows if r.answered), key=lambda r: (-(r.first or 0), r.mean_rank or 0)
+    )
+    if not rows:
+        return None
+    return ChartSpec(
+        key=question.id,
+        title=question.label,
+        subtitle=(
+            f"Hvor mange som satte alternativet først, og gjennomsnittlig plass blant dem som "
+            f"rangerte det (1 er viktigst). {nb_count(question.answered)} svar."
+        ),
+        bars=tuple(
+            Bar(r.label, float(r.first or 0),
+                f"{nb_count(r.first or 0)} · plass {nb_decimal(r.mean_rank or 0)} (n = {nb_count(r.answered)})")
+            for r in rows
+        ),
+    )  # fmt: skip
+
+
+def _matrix_spec(question: QuestionSummary) -> ChartSpec | None:
+    """The average per row, in row order."""
+    rows = [r for r in question.rows if r.stats is not None and r.stats.mean is not None]
+    if not rows:
+        return None
+    scale = rows[0].stats.distribution if rows[0].stats else ()
+    span = f" på skalaen {scale[0].label} til {scale[-1].label}" if scale else ""
+    return ChartSpec(
+        key=question.id,
+        title=question.label,
+        subtitle=f"Snitt per rad{span}.",
+        bars=tuple(
+            Bar(r.label, r.stats.mean or 0.0,
+                f"{nb_decimal(r.stats.mean or 0.0)} (n = {nb_count(r.stats.n)})")
+            for r in rows
+            if r.stats is not None
+        ),
+    )  # fmt: skip
+
+
 def _participation_spec(summary: RoundSummary) -> ChartSpec:
     p = summary.participation
     return ChartSpec(
@@ -219,8 +261,12 @@ def chart_specs(summary: RoundSummary) -> list[ChartSpec]:
                 specs += _area_specs(groups[question.id], summary.participation.submitted)
             elif question.type in ("single", "multi"):
                 specs.append(_choice_spec(question))
-            elif question.type == "scale":
-                spec = _scale_spec(question)
+            elif question.type in ("scale", "ranking", "matrix"):
+                spec = (
+                    _scale_spec(question) if question.type == "scale"
+                    else _ranking_spec(question) if question.type == "ranking"
+                    else _matrix_spec(question)
+                )  # fmt: skip
                 specs += [spec] if spec else []
     specs.append(_participation_spec(summary))
     return specs

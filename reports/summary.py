@@ -130,8 +130,28 @@ class NumericStats:
 
 
 @dataclass(frozen=True)
+class RowSummary:
+    """One option of a ranking, or one row of a matrix, across the responses.
+
+    Ranking: ``answered`` is how many placed the option, ``first`` how many placed it
+    first, ``mean_rank`` its average place among those who placed it (1 is the most
+    important). Members rank only what was on offer to them (e.g. the areas they chose),
+    so ``answered`` differs between options and must be read with the mean.
+    Matrix: ``answered`` is how many gave the row a number; ``stats`` the scale figures.
+    """
+
+    value: str
+    label: str
+    answered: int
+    first: int | None = None
+    mean_rank: float | None = None
+    stats: NumericStats | None = None
+
+
+@dataclass(frozen=True)
 class QuestionSummary:
-    """The national picture of one question: options for choices, stats for numbers."""
+    """The national picture of one question: options for choices, stats for numbers, rows
+    for rankings and matrices."""
 
     id: str
     type: str
@@ -141,6 +161,7 @@ class QuestionSummary:
     answered: int
     options: tuple[OptionCount, ...] = ()
     stats: NumericStats | None = None
+    rows: tuple[RowSummary, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -364,7 +385,11 @@ def summarise(
         participation=_participation(audience, counted),
         questions=tuple(_question_summary(q, counted) for q in figures),
         area_groups=tuple(_area_group(spec, counted) for spec in specs),
-        county_breakdowns=tuple(_breakdown(q, counted, audience, min_group) for q in figures),
+        county_breakdowns=tuple(
+            _breakdown(q, counted, audience, min_group)
+            for q in figures
+            if q.type not in ROW_TYPES  # no per-county rows for these (yet)
+        ),
         free_texts=tuple(_free_text(q, counted) for q in texts),
         name_consent=consent[1] if consent else None,
     )
@@ -469,7 +494,7 @@ def _columns(question: Question) -> list[tuple[OptionValue, str]]:
         return [(option.value, option.label) for option in question.options]
     if question.type == "yesno":
         return [(True, YES_LABEL), (False, NO_LABEL)]
-    if question.type == "scale":
+    if question.type in ("scale", "matrix"):  # a matrix row is counted as a scale
         points: list[tuple[OptionValue, str]] = []
         for point in range(question.scale_min, question.scale_max + 1):
             end = (
@@ -512,8 +537,38 @@ def numeric_stats(question: Question, values: Sequence[AnswerValue]) -> NumericS
         median=float(statistics.median(numbers)) if n else None,
         minimum=min(numbers) if n else None,
         maximum=max(numbers) if n else None,
-        distribution=distribution if question.type == "scale" else (),
+        distribution=distribution if question.type in ("scale", "matrix") else (),
     )
+
+
+ROW_TYPES = ("ranking", "matrix")
+
+
+def _rows(question: Question, values: Sequence[AnswerValue]) -> tuple[RowSummary, ...]:
+    """Per option of a ranking (places) or row of a matrix (the scale's figures)."""
+    rows = []
+    for option in question.options:
+        if question.type == "ranking":
+            places = [v.index(option.value) + 1 for v in values
+                      if isinstance(v, list) and option.value in v]  # fmt: skip
+            rows.append(
+                RowSummary(
+                    option.value,
+                    option.label,
+                    len(places),
+                    first=sum(1 for place in places if place == 1),
+                    mean_rank=statistics.fmean(places) if places else None,
+                )  # fmt: skip
+            )
+        else:
+            cells: list[AnswerValue] = [v[option.value] for v in values
+                                        if isinstance(v, dict) and option.value in v]  # fmt: skip
+            rows.append(
+                RowSummary(
+                    option.value, option.label, len(cells), stats=numeric_stats(question, cells)
+                )  # fmt: skip
+            )
+    return tuple(rows)
 
 
 def _question_summary(question: Question, counted: Sequence[_Counted]) -> QuestionSummary:
@@ -521,7 +576,10 @@ def _question_summary(question: Question, counted: Sequence[_Counted]) -> Questi
     values = [c.answers[question.id] for c in asked if c.answers.get(question.id) is not None]
     options: tuple[OptionCount, ...] = ()
     stats = None
-    if question.type in ("scale", "number"):
+    rows: tuple[RowSummary, ...] = ()
+    if question.type in ROW_TYPES:
+        rows = _rows(question, values)
+    elif question.type in ("scale", "number"):
         stats = numeric_stats(question, values)
     else:
         options = tuple(
@@ -538,6 +596,7 @@ def _question_summary(question: Question, counted: Sequence[_Counted]) -> Questi
         answered=len(values),
         options=options,
         stats=stats,
+        rows=rows,
     )
 
 

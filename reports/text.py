@@ -79,6 +79,29 @@ def _choice_paragraph(question: QuestionSummary, limit: int) -> str | None:
     return "\n".join(lines)
 
 
+def _rows_paragraph(question: QuestionSummary) -> str | None:
+    """A ranking: first places and average place per option; a matrix: average per row."""
+    rows = [r for r in question.rows if r.answered]
+    if not rows:
+        return None
+    if question.type == "ranking":
+        rows.sort(key=lambda r: (-(r.first or 0), r.mean_rank or 0))
+        lines = [f"{question.label} (satt først av; gjennomsnittlig plass, 1 er viktigst):"]
+        lines += [
+            f"• {r.label}: {antall(r.first or 0, 'medlem', 'medlemmer')}; "
+            f"plass {nb_decimal(r.mean_rank or 0)} (n = {nb_count(r.answered)})"
+            for r in rows
+        ]
+    else:
+        lines = [f"{question.label} (snitt per rad):"]
+        lines += [
+            f"• {r.label}: {nb_decimal(r.stats.mean)} (n = {nb_count(r.stats.n)})"
+            for r in rows
+            if r.stats is not None and r.stats.mean is not None
+        ]
+    return "\n".join(lines)
+
+
 def _scale_point(label: str) -> str:
     """``1 – lite fornøyd`` reads ``1 (lite fornøyd)`` inside a sentence."""
     point, separator, meaning = label.partition(" – ")
@@ -116,6 +139,9 @@ def _summary_paragraphs(summary: RoundSummary, zone: ZoneInfo, limit: int) -> li
                 body += _area_paragraphs(groups[question.id], limit)
             elif question.type in ("single", "multi"):
                 paragraph = _choice_paragraph(question, limit)
+                body += [paragraph] if paragraph else []
+            elif question.type in ("ranking", "matrix"):
+                paragraph = _rows_paragraph(question)
                 body += [paragraph] if paragraph else []
     for question in summary.questions:
         if question.type in ("scale", "number"):
@@ -210,6 +236,24 @@ def _own_question_block(question: QuestionSummary, own: AnswerValue) -> list[str
             if option is not None:
                 lines.append(
                     f"• {option.label} (valgt av {nb_percent(option.share)} av medlemmene)"
+                )
+        return ["\n".join(lines)] if len(lines) > 1 else []
+    if question.type == "ranking" and isinstance(own, list) and own:
+        rows = {r.value: r for r in question.rows}
+        first = rows.get(own[0])
+        if first is None or first.mean_rank is None:
+            return []
+        return [
+            f"{question.label} – dere satte først: {first.label} – landet: plass "
+            f"{nb_decimal(first.mean_rank)} i snitt (n = {nb_count(first.answered)})"
+        ]
+    if question.type == "matrix" and isinstance(own, dict):
+        lines = [f"{question.label} – dere og landet (snitt):"]
+        for row in question.rows:
+            if row.value in own and row.stats is not None and row.stats.mean is not None:
+                lines.append(
+                    f"• {row.label}: dere {own[row.value]}, landet {nb_decimal(row.stats.mean)}"
+                    f" (n = {nb_count(row.stats.n)})"
                 )
         return ["\n".join(lines)] if len(lines) > 1 else []
     if question.type == "yesno" and isinstance(own, bool):

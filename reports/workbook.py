@@ -183,6 +183,9 @@ def _question(
             f"med færre enn {min_group} svar vises ikke («–»)."
         )
     row = _heading(sheet, question.label, lines)
+    if question.rows:
+        _rows_table(sheet, row, question)
+        return
     stats = question.stats
     if question.options:
         columns = [o.label for o in question.options]
@@ -221,6 +224,34 @@ def _question(
             row += 1
             _put(sheet, row, [name, value], {2: DECIMAL} if name != "n" else None)
     _widths(sheet, {1: 24, 2: 10}, first_row=5)
+
+
+def _rows_table(sheet: Worksheet, row: int, question: QuestionSummary) -> None:
+    """A ranking (per option: placed, first, average place) or a matrix (per row: n, the
+    scale's figures and its distribution)."""
+    if question.type == "ranking":
+        put(sheet, row, 1, "Plass 1 er viktigst. Medlemmene rangerer bare det de fikk valget "
+            "mellom, så antallet som rangerte hvert alternativ kan variere.")  # fmt: skip
+        row += 1
+        _header(sheet, row, ["Alternativ", "Rangert av", "Satt først", "Snitt plass"])
+        for item in question.rows:
+            row += 1
+            _put(sheet, row, [item.label, item.answered, item.first, item.mean_rank],
+                 {4: DECIMAL})  # fmt: skip
+        _widths(sheet, {1: 30}, first_row=row)
+        return
+    points = next((r.stats.distribution for r in question.rows if r.stats), ())
+    _header(sheet, row, ["Rad", "Svar", "Snitt", "Standardavvik", "Median",
+                         *(p.label for p in points)])  # fmt: skip
+    for item in question.rows:
+        row += 1
+        stats = item.stats
+        if stats is None:
+            continue
+        _put(sheet, row, [item.label, stats.n, stats.mean, stats.std_dev, stats.median,
+                          *(p.count for p in stats.distribution)],
+             {3: DECIMAL, 4: DECIMAL, 5: DECIMAL})  # fmt: skip
+    _widths(sheet, {1: 30}, first_row=row)
 
 
 def _needs(sheet: Worksheet, groups: Sequence[AreaGroup]) -> None:

@@ -80,20 +80,41 @@ def _cell(survey: Survey, question_id: str, value: AnswerValue) -> str | float |
     question = survey.question(question_id)
     if value is None or question is None:
         return None
-    if isinstance(value, bool) or isinstance(value, list) or question.type == "single":
+    if isinstance(value, bool | list | dict) or question.type == "single":
         return format_answer(question, value)
     return value
 
 
+def _answer_columns(survey: Survey) -> list[tuple[str, str, str, str | None]]:
+    """(column id, question id, heading text, matrix row): one column per question, and
+    one per row of a matrix (``hast.klima``), so its numbers can be summed in Excel."""
+    columns: list[tuple[str, str, str, str | None]] = []
+    for question in survey.questions:
+        heading = question.label or question.text
+        if question.type == "matrix":
+            columns += [(f"{question.id}.{row.value}", question.id, f"{heading}: {row.label}",
+                         row.value) for row in question.options]  # fmt: skip
+        else:
+            columns.append((question.id, question.id, heading, None))
+    return columns
+
+
 def _table(survey: Survey, documents: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
-    question_ids = [q.id for q in survey.questions]
-    header = FIXED_COLUMNS + question_ids
+    columns = _answer_columns(survey)
+    header = FIXED_COLUMNS + [column for column, _, _, _ in columns]
     table = []
     for doc in documents:
         answers = {a["question"]: a["value"] for a in doc["answers"]}
         fixed = [doc["org"], doc["org_name"], doc["county"], doc["contact_id"], doc["contact_name"],
                  doc["status"], doc["started_at"], doc["submitted_at"]]  # fmt: skip
-        table.append(fixed + [_cell(survey, qid, answers.get(qid)) for qid in question_ids])
+        cells = []
+        for _, qid, _, row in columns:
+            value = answers.get(qid)
+            if row is not None:
+                cells.append(value.get(row) if isinstance(value, dict) else None)
+            else:
+                cells.append(_cell(survey, qid, value))
+        table.append(fixed + cells)
     return header, table
 
 
@@ -115,7 +136,7 @@ def render(
     assert sheet is not None
     sheet.title = "Svar"
     put_row(sheet, 1, header)
-    texts = [""] * len(FIXED_COLUMNS) + [q.label or q.text for q in survey.questions]
+    texts = [""] * len(FIXED_COLUMNS) + [text for _, _, text, _ in _answer_columns(survey)]
     put_row(sheet, 2, texts)
     for number, row in enumerate(table, start=3):
         put_row(sheet, number, row)

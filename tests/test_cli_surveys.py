@@ -161,3 +161,21 @@ def test_export_errors_are_clear(deployment: Deployment, tmp_path: Path) -> None
     assert result.returncode == 1 and "cannot write" in result.stderr
     no_traceback(result)
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_a_survey_with_a_matrix_is_added_but_not_exported_to_excel(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    from tests.type_fixtures import RANKING_AND_MATRIX
+
+    added = deployment.cli_json("surveys", "add", str(RANKING_AND_MATRIX))
+    assert added["key"] == "rangering-og-matrise"
+    result = deployment.cli(
+        "surveys", "export", "rangering-og-matrise", "--xlsx", str(tmp_path / "m.xlsx"),
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "error: question 'hast' is a matrix" in result.stderr
+    assert "keep this survey as YAML" in result.stderr
+    no_traceback(result)
+    assert not (tmp_path / "m.xlsx").exists()

@@ -39,6 +39,7 @@ from tests.official_schemas import (
     teams_manifest_schema,
 )
 from tests.report_fixtures import shipped_survey
+from tests.type_fixtures import ranking_and_matrix_survey
 
 APP_ID = "0b7a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
 # From the one list of commands (tests/test_command_menus.py checks it against the help).
@@ -199,6 +200,13 @@ def _answer(survey: Survey, state: ResponseState, message: OutgoingMessage) -> l
         most = min(question.max_select or len(question.options), 3)
         toggles = [] if state.selection else [p for p in buttons if p.startswith("t:")][:most]
         return [*map(Pressed, toggles), Pressed(next(p for p in buttons if p.startswith("n:")))]
+    if question.type == "ranking":  # two picks (a third place is filled by itself)
+        picks = [] if state.selection else [p for p in buttons if p.startswith("r:")][:2]
+        return [*map(Pressed, picks), Pressed(f"n:{question.id}")]
+    if question.type == "matrix":  # the first number of every row
+        rows = {p.rsplit(":", 1)[0]: p for p in reversed(buttons) if p.count(":") == 3}
+        cells = [] if state.grid else list(rows.values())
+        return [*map(Pressed, cells), Pressed(f"n:{question.id}")]
     if question.type == "text":
         return [TextEntered("Vi trenger flere fagfolk og bedre verktøy i tjenestene")]
     if question.type == "number":
@@ -243,8 +251,8 @@ def whole_survey(survey: Survey) -> list[OutgoingMessage]:
 
 def every_card() -> list[dict[str, Any]]:
     """The Adaptive Cards Lyttepost sends: whole survey runs, notices, reminders, admin."""
-    messages = [m for survey in (shipped_survey(), full_survey(), variants_survey())
-                for m in whole_survey(survey)]  # fmt: skip
+    surveys = (shipped_survey(), full_survey(), variants_survey(), ranking_and_matrix_survey())
+    messages = [m for survey in surveys for m in whole_survey(survey)]
     offers = [notices.RoundOffer(1, "Behov 1. kvartal", "1. februar 2030"),
               notices.RoundOffer(2, "Ekstrarunde", "1. mars 2030")]  # fmt: skip
     messages += [

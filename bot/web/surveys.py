@@ -16,6 +16,7 @@ from bot.web.context import workspace_of
 from bot.web.render import page
 from bot.web.security import actor_of, guarded, visitor_of
 from dialogs.definition import SurveyDefinitionError
+from dialogs.xlsform import XlsformUnsupported
 from services import survey_trial
 from services.surveys import (
     MAX_UPLOAD_BYTES,
@@ -132,6 +133,8 @@ async def download_xlsform(request: web.Request) -> web.StreamResponse:
             row, data = await export_xlsform(session, key, int(raw))
     except LookupError:
         raise web.HTTPNotFound() from None
+    except XlsformUnsupported as error:  # a matrix: the survey stays YAML
+        raise web.HTTPConflict(text=str(error)) from None
     return web.Response(
         body=data,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
