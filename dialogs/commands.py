@@ -24,9 +24,11 @@ STATUS_COMMANDS = {"status"}
 HELP_COMMANDS = {"hjelp", "help"}
 WHEEL_COMMANDS = {"arshjul", "årshjul", "aarshjul"}
 PRIVACY_COMMANDS = {"personvern", "privacy"}
+DELEGATE_COMMANDS = {"deleger", "delegate"}  # a colleague answers on the organisation's behalf
+LINK_COMMANDS = {"kobling", "link"}  # bind a chat on the other channel to the same contact
 MEMBER_COMMANDS = frozenset(
     {*START_COMMANDS, *ANSWER_COMMANDS, *STATUS_COMMANDS, *HELP_COMMANDS, *WHEEL_COMMANDS,
-     *PRIVACY_COMMANDS, *CONTROL_COMMANDS}
+     *PRIVACY_COMMANDS, *CONTROL_COMMANDS, *DELEGATE_COMMANDS, *LINK_COMMANDS}
 )  # fmt: skip
 
 
