@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (world is the conversation tests' fixture, imported)
 """The organisation as respondent (ADR 20), on both databases: delegates and approval,
 taking over a colleague's response, handover when the contact changes, and one person
 linking a second chat. Through the real InboundProcessor, replies read from the outbox."""
