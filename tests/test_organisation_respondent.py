@@ -239,6 +239,13 @@ async def test_link_code_lets_the_same_contact_continue_in_another_chat(world) -
     assert "allerede brukt" in text_of(await Member(harness, "501").say(code))
 
 
+async def test_help_lists_deleger_and_kobling(world) -> None:
+    harness, code_kari, _ = world
+    kari = await registered(harness, "100", code_kari)
+    help_text = text_of(await kari.say("/hjelp"))
+    assert "/deleger NAVN" in help_text and "/kobling" in help_text
+
+
 async def test_payload_parsing_refuses_anything_else() -> None:
     assert organisation.parse_payload("org:take:12") == ("take", 12)
     assert organisation.parse_payload("org:steal:12") is None
