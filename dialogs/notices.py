@@ -367,6 +367,16 @@ def delegate_started(delegate_name: str, org_name: str, title: str) -> OutgoingM
     )
 
 
+def delegate_carries_on(delegate_name: str, org_name: str, title: str) -> OutgoingMessage:
+    """To the one delegating: the delegate has begun, from where they had come."""
+    return OutgoingMessage(
+        text=(
+            f"{delegate_name} har begynt å svare på «{title}» på vegne av {org_name} og "
+            "fortsetter der du slapp. Alt du har svart, er tatt vare på."
+        )
+    )
+
+
 def delegate_submitted(delegate_name: str, org_name: str, title: str) -> OutgoingMessage:
     """To the one delegating: the delegate sent the answer in."""
     return OutgoingMessage(

@@ -110,6 +110,19 @@ async def may_carry_on(turn: _Turn, response: Response, contact: Contact, holder
     await organisation.move_response(
         turn.session, response, contact, turn.now, f"contact:{contact.id}", "delegate"
     )
+    round_ = await turn.session.get(Round, response.round_id)
+    assert round_ is not None
+    org = await turn.organisation(contact)
+    # The first time, this is the word that the delegate has begun (before_engine's key);
+    # after the colleague took it back in between, word that the delegate took it over.
+    if not await organisation.tell(
+        turn.session, holder.id, [notices.delegate_carries_on(contact.name, org.name, round_.title)],
+        f"delegate-started:{response.id}:{contact.id}", turn.now,
+    ):  # fmt: skip
+        await organisation.tell(
+            turn.session, holder.id, [notices.taken_over(contact.name, org.name, round_.title)],
+            f"taken-over:{response.id}:{turn.event_id}", turn.now,
+        )  # fmt: skip
     return True
 
 
@@ -255,6 +268,9 @@ async def decide(
         or author is None
         or organisation.approver_of(author) != contact.id
     ):
+        turn.reply(notices.not_yours_to_approve())
+        return
+    if round_.status != "open" or turn.now >= round_.closes_at:
         turn.reply(notices.not_yours_to_approve())
         return
     if approve:

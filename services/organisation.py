@@ -60,12 +60,13 @@ async def tell(
     messages: list[OutgoingMessage],
     dedupe_key: str,
     now: datetime,
-) -> bool:
-    """Queue word to a contact's preferred (or last used) chat; False when they have none."""
+) -> int:
+    """Queue word to a contact's preferred (or last used) chat: how many messages were
+    newly queued (0 when they have no chat, or when ``dedupe_key`` was used before)."""
     chat = await latest_chat(session, contact_id)
     if chat is None:
-        return False
-    await outbox.enqueue(
+        return 0
+    return await outbox.enqueue(
         session,
         outbox.Recipient(chat.channel, chat.address, contact_id),
         messages,
@@ -74,7 +75,6 @@ async def tell(
         dedupe_key=dedupe_key,
         now=now,
     )
-    return True
 
 
 # --- delegates ----------------------------------------------------------------------------

@@ -71,6 +71,13 @@ async def test_a_delegate_registers_answers_on_behalf_and_the_radmann_is_told(wo
     # Kari's /svar meets the delegate's response: a takeover, not a second response.
     (offer,) = await kari.say("/svar")
     assert "Ola Delegat har allerede begynt" in offer.text and offer.buttons
+    await kari.press(offer.all_buttons()[0].payload)
+    assert "Kari Nordmann har tatt over svaret" in harness.sent["300"][-1].text
+    # Ola carries on again (a delegate needs no button for the one they answer for);
+    # Kari is told that, once more.
+    assert (await ola.say("/svar"))[-1].buttons
+    await harness.collect("100")
+    assert "Ola Delegat har tatt over svaret for Drammen" in harness.sent["100"][-1].text
 
     receipt = await submit_shortest_path(ola, round_id)
     assert "Takk" in receipt
