@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from services import organisation
 from services.organisation import NewPerson, replace_contact, set_require_approval
+from services.response_rate import round_progress
 from storage.orm import Chat, Contact, Invitation, Response, RoundEvent
 from tests.test_conversation import (  # noqa: F401  (world is a fixture)
     Harness,
@@ -100,6 +101,9 @@ async def test_a_delegates_answer_waits_for_approval_when_the_round_requires_it(
     assert "venter nå på godkjenning fra Kari Nordmann" in receipt
     response = await response_row(harness)
     assert response.status == "awaiting_approval" and response.submitted_at is None
+    async with harness.sessions() as session:
+        progress = await round_progress(session, round_id)
+    assert (progress.total.started, progress.total.submitted) == (1, 0)  # not in yet
     request = harness.sent["100"][-1]
     assert "ber deg godkjenne" in request.text and "Flere sykepleiere" in request.text
     payloads = [b.payload for b in request.all_buttons()]
