@@ -6,7 +6,8 @@ registers in Teams and answers "på vegne av" the municipality; the rådmann is 
 takes the response over from Telegram (the delegate is told in Teams). Then the other
 way round: a rådmann links Teams to her Telegram contact with /kobling and continues
 there where she left off; a delegate in Telegram carries on with her response, and she
-takes it back over in Teams.
+takes it back over in Teams. Last, a handover with ``lyttepost contacts replace``: the old
+rådmann's Telegram chat is told and unbound, and the new one continues in Teams.
 """
 
 from __future__ import annotations
@@ -205,4 +206,45 @@ async def test_kobling_from_telegram_to_teams_and_a_delegate_in_telegram(
     before = ola.count()
     await in_teams.press(refusal, "Ta over svaret", "Hvor mye haster")
     await ola.expect(lambda m: "Kari Nordmann har tatt over svaret" in m.text, before)
+    assert telegram.duplicates() == [] and teams.errors == []
+
+
+async def test_handover_from_telegram_to_a_new_radmann_in_teams(deployment, stand_ins) -> None:
+    teams, telegram = stand_ins
+    code, round_id = await setup(deployment)
+    kari = TelegramMember(telegram, 7004, "Kari")
+    offer = await kari.say(f"/start {code}", "er åpen")
+    before = kari.count()
+    telegram.user_presses(kari.chat, offer.message_id, TelegramStandIn.button(offer, "▶️"))
+    first = await kari.expect(lambda m: any(d.startswith("t:") for d in m.callback_data), before)
+    toggle = next(data for data in first.callback_data if data.startswith("t:"))
+    since = time.monotonic()
+    telegram.user_presses(kari.chat, first.message_id, toggle)
+    await telegram.wait_for_change(kari.chat, since, within=20)
+    await asyncio.sleep(0.3)
+    toggled = telegram.find_message(kari.chat, first.message_id)
+    assert toggled is not None
+    confirm = next(data for data in toggled.callback_data if data.startswith("n:"))
+    before = kari.count()
+    telegram.user_presses(kari.chat, toggled.message_id, confirm)
+    await kari.expect(lambda m: "viktigste behovet" in m.text, before)
+
+    contacts = await cli(deployment, "contacts", "list", "--org", "3301")
+    kari_id = next(c["id"] for c in contacts if c["name"] == "Kari Nordmann")
+    before = kari.count()
+    done = await cli(deployment, "contacts", "replace", str(kari_id), "--by", "Nina Ny")
+    assert done["responses_moved"] and done["code"]
+    await kari.expect(lambda m: "Nina Ny som ny kontaktperson for Drammen" in m.text, before)
+    assert "ikke registrert" in (await kari.say("/svar", "ikke registrert")).text
+
+    nina = TeamsMember(teams, "a:1nina-teams", "29:nina", "Nina Ny")
+    await nina.install()
+    await nina.say(done["code"], "Velkommen, Nina Ny")
+    offer_card = await teams.wait_for_activity(
+        nina.conversation, lambda m: bool(m.actions), timeout=20
+    )
+    resumed = await nina.press(offer_card, "▶️", "viktigste behovet")  # where Kari left off
+    assert resumed.actions
+    history = await cli(deployment, "rounds", "history", str(round_id))
+    assert any("response.moved" in str(event) for event in history)
     assert telegram.duplicates() == [] and teams.errors == []
