@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from services import organisation
 from services.organisation import NewPerson, replace_contact, set_require_approval
+from services.privacy import erase_contact
 from services.response_rate import round_progress
 from storage.orm import Chat, Contact, Invitation, Response, RoundEvent
 from tests.test_conversation import (  # noqa: F401  (world is a fixture)
@@ -135,6 +136,18 @@ async def test_a_delegates_answer_waits_for_approval_when_the_round_requires_it(
     assert response.approved_by_contact_id == kari_id
     assert "har godkjent svaret" in harness.sent["300"][-1].text
     assert "Kari Nordmann har godkjent" in harness.sent["300"][-1].text
+
+    # Erasing Kari unlinks her approval and her delegate from her.
+    async with harness.sessions() as session, session.begin():
+        assert kari_id is not None
+        await erase_contact(
+            session, harness.conversation.catalog, kari_id, harness.clock.now, actor="test"
+        )
+    async with harness.sessions() as session:
+        response = await session.get(Response, response.id)
+        delegate = await session.scalar(select(Contact).where(Contact.role == "delegat"))
+    assert response is not None and response.approved_by_contact_id is None
+    assert delegate is not None and delegate.delegate_for_contact_id is None
 
 
 async def test_a_colleague_takes_over_a_started_response_and_nothing_is_lost(world) -> None:
