@@ -112,6 +112,8 @@ async def test_a_delegates_answer_waits_for_approval_when_the_round_requires_it(
     # Meanwhile: the delegate hears it waits; Kari's /svar shows the summary again.
     assert "venter nå på godkjenning" in text_of(await ola.say("/svar"))
     assert "venter nå på godkjenning" in text_of(await ola.say("noe tekst"))
+    status = text_of(await ola.say("/status"))
+    assert "venter på godkjenning" in status and "Flere sykepleiere" in status
     (again,) = await kari.say("/svar")
     assert [b.payload for b in again.all_buttons()] == payloads
     # Only Kari may approve.
