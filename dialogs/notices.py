@@ -511,6 +511,18 @@ def linked(contact_name: str, org_name: str, resume: RoundOffer | None) -> Outgo
     )
 
 
+def handed_over(old_name: str, org_name: str, offers: Sequence[RoundOffer]) -> OutgoingMessage:
+    """To a colleague who takes a replaced contact's place, and their started answers."""
+    text = f"Du har tatt over som kontaktperson for {org_name} etter {old_name}."
+    if not offers:
+        return OutgoingMessage(text=text)
+    titles = ", ".join(f"«{offer.title}»" for offer in offers)
+    return OutgoingMessage(
+        text=f"{text} Svaret {old_name} hadde begynt på ({titles}) er ditt nå, med alt som er svart.",
+        buttons=_offer_buttons(offers),
+    )
+
+
 def replaced_farewell(name: str, new_name: str, org_name: str) -> OutgoingMessage:
     """To a contact who has been replaced; their chat is unbound."""
     return OutgoingMessage(

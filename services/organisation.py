@@ -362,6 +362,17 @@ async def replace_contact(
         )
     has_chat = await session.scalar(select(Chat.id).where(Chat.contact_id == new.id).limit(1))
     code = None if has_chat else await issue_code(session, new.id, now, ttl)
+    if has_chat:
+        offers = []
+        for response_id in moved:
+            moved_response = await session.get(Response, response_id)
+            round_ = await session.get(Round, moved_response.round_id) if moved_response else None
+            if round_ is not None:
+                offers.append(notices.RoundOffer(round_.id, round_.title, ""))
+        await tell(
+            session, new.id, [notices.handed_over(old.name, organisation.name, offers)],
+            f"handed-over:{old.id}:{new.id}", now,
+        )  # fmt: skip
     delegates_moved = affected_rows(delegates)
     return Replacement(
         old_id=old.id,

@@ -236,6 +236,10 @@ async def test_handover_keeps_the_author_of_a_submitted_answer(world) -> None:
         )
     assert done.responses_moved == [] and done.code is None  # Per has a chat already
     assert (await response_row(harness)).contact_id == kari_id
+    await harness.collect("200")
+    assert "Du har tatt over som kontaktperson for Drammen etter Kari Nordmann" in (
+        harness.sent["200"][-1].text
+    )
 
 
 async def test_link_code_lets_the_same_contact_continue_in_another_chat(world) -> None:
