@@ -272,17 +272,6 @@ def round_not_available() -> OutgoingMessage:
     )
 
 
-def someone_else_answers(name: str, org_name: str) -> OutgoingMessage:
-    """Only one response per organisation and round."""
-    return OutgoingMessage(
-        text=(
-            f"{name} har allerede begynt å svare for {org_name} i denne runden. "
-            "Det sendes inn ett svar per organisasjon, så ta kontakt med "
-            f"{name} hvis du vil bidra."
-        )
-    )
-
-
 def something_went_wrong() -> OutgoingMessage:
     """An internal error while handling a message; the input is kept for analysis."""
     return OutgoingMessage(
