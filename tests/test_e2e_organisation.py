@@ -7,7 +7,9 @@ takes the response over from Telegram (the delegate is told in Teams). Then the 
 way round: a rådmann links Teams to her Telegram contact with /kobling and continues
 there where she left off; a delegate in Telegram carries on with her response, and she
 takes it back over in Teams. Last, a handover with ``lyttepost contacts replace``: the old
-rådmann's Telegram chat is told and unbound, and the new one continues in Teams.
+rådmann's Telegram chat is told and unbound, and the new one continues in Teams. And a
+round that requires approval: a delegate's answer in Telegram counts only once the
+rådmann approves it in Teams.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.console_session import choose_answer, middle
 from tests.e2e_support import Deployment
 from tests.teams_standin import SentActivity, TeamsStandIn
 from tests.telegram_standin import SentMessage, TelegramStandIn
@@ -247,4 +250,54 @@ async def test_handover_from_telegram_to_a_new_radmann_in_teams(deployment, stan
     assert resumed.actions
     history = await cli(deployment, "rounds", "history", str(round_id))
     assert any("response.moved" in str(event) for event in history)
+    assert telegram.duplicates() == [] and teams.errors == []
+
+
+async def answer_until_review(member: TelegramMember) -> SentMessage:
+    """Answer whatever is on screen, as a member would, until the overview with "Send inn"."""
+    telegram = member.telegram
+    for _ in range(60):
+        message = next(m for m in reversed(telegram.messages_for(member.chat)) if m.buttons)
+        if "c:submit" in message.callback_data:
+            return message
+        choice = choose_answer([b for row in message.buttons for b in row], middle)
+        since = time.monotonic()
+        if choice is None:
+            telegram.user_sends_text(member.chat, "Flere sykepleiere", first_name=member.name)
+        else:
+            telegram.user_presses(member.chat, message.message_id, choice)
+        await telegram.wait_for_change(member.chat, since, within=20)
+        await asyncio.sleep(0.3)
+    raise AssertionError("never reached the review")
+
+
+async def test_a_delegates_answer_in_telegram_is_approved_in_teams(deployment, stand_ins) -> None:
+    teams, telegram = stand_ins
+    code, round_id = await setup(deployment)
+    await cli(deployment, "rounds", "approval", str(round_id), "on")
+    kari = TeamsMember(teams, "a:1kari-approves", "29:kari", "Kari Nordmann")
+    await kari.install()
+    await kari.say(code, "Velkommen, Kari Nordmann")
+    issued = await kari.say("/deleger Ola Delegat", "Her er koden til Ola Delegat")
+
+    ola = TelegramMember(telegram, 7005, "Ola")
+    offer = await ola.say(code_in(words(issued)), "er åpen")
+    before = ola.count()
+    telegram.user_presses(ola.chat, offer.message_id, TelegramStandIn.button(offer, "▶️"))
+    await ola.expect(lambda m: bool(m.buttons), before)
+    review = await answer_until_review(ola)
+    since = time.monotonic()
+    before = ola.count()
+    telegram.user_presses(ola.chat, review.message_id, "c:submit")
+    await ola.expect(lambda m: "venter nå på godkjenning fra Kari Nordmann" in m.text, before)
+    status = await cli(deployment, "rounds", "status", str(round_id))
+    assert (status["started"], status["submitted"]) == (1, 0)  # not in until approved
+
+    request = await kari.expect("ber deg godkjenne", since)
+    assert [title for title, _ in request.actions] == ["✅ Godkjenn og send inn", "↩️ Send tilbake"]
+    before = ola.count()
+    await kari.press(request, "Godkjenn", "godkjent og sendt inn")
+    await ola.expect(lambda m: "Kari Nordmann har godkjent svaret" in m.text, before)
+    status = await cli(deployment, "rounds", "status", str(round_id))
+    assert status["submitted"] == 1
     assert telegram.duplicates() == [] and teams.errors == []
