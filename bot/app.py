@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
@@ -144,6 +145,7 @@ def build_runtime(
         zone=zone,
         privacy=privacy_terms(settings),
         workspace_url=settings.workspace_base_url(),
+        code_ttl=timedelta(days=settings.invite_ttl_days),
     )
     chosen: dict[str, Transport] = {}
     bot: Bot | None = None

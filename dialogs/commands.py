@@ -53,10 +53,13 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("start", "Registrer deg med invitasjonskoden fra KS: start KODE", "start"),
     MenuCommand("svar", "Start eller fortsett undersøkelsen", "answer", aliases=("answer", "fortsett")),
     MenuCommand("status", "Se hva du har svart og når runden stenger", "status"),
-    MenuCommand("tilbake", "Gå til forrige spørsmål", "back", aliases=("back",)),
+    MenuCommand("deleger", "La en kollega svare for dere: deleger NAVN", "delegate", aliases=("delegate",)),
+    MenuCommand("kobling", "Kode for å fortsette i den andre chatten (Teams eller Telegram)", "link", aliases=("link",)),
+    # Navigation is on every question's buttons; Teams' list (ten at most) leaves these out.
+    MenuCommand("tilbake", "Gå til forrige spørsmål", "back", aliases=("back",), teams=False),
     MenuCommand("oversikt", "Se alle svarene dine og endre dem", "review", aliases=("review",)),
     MenuCommand("pause", "Ta pause (svarene er lagret)", "pause"),
-    MenuCommand("send", "Send inn når du er ferdig", "submit", aliases=("submit",)),
+    MenuCommand("send", "Send inn når du er ferdig", "submit", aliases=("submit",), teams=False),
     MenuCommand("arshjul", "Årets runder og om dere har svart", "wheel", aliases=("årshjul", "aarshjul")),
     MenuCommand("personvern", "Hvem ser svarene, hvor lenge de lagres, innsyn og sletting", "privacy", aliases=("privacy",)),
     MenuCommand("hjelp", "Se hva du kan gjøre", "help", aliases=("help",)),
@@ -109,6 +112,8 @@ STATUS_COMMANDS = names_doing("status")
 HELP_COMMANDS = names_doing("help")
 WHEEL_COMMANDS = names_doing("wheel")
 PRIVACY_COMMANDS = names_doing("privacy")
+DELEGATE_COMMANDS = names_doing("delegate")  # a colleague answers on the organisation's behalf
+LINK_COMMANDS = names_doing("link")  # bind a chat on the other channel to the same contact
 MEMBER_COMMANDS = frozenset(name for c in COMMANDS if c.audience == "member" for name in c.names)
 STAFF_COMMANDS: dict[str, str] = {c.name: c.does for c in COMMANDS if c.audience == "staff"}
 

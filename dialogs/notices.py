@@ -238,6 +238,8 @@ def help_text(registered: bool, staff: bool = False) -> OutgoingMessage:
             "/pause – ta pause (svarene er lagret)\n"
             "/send – send inn når du er ferdig\n"
             "/arshjul – årets runder og om dere har svart\n"
+            "/deleger NAVN – la en kollega svare på vegne av dere\n"
+            "/kobling – koble en chat i den andre kanalen (Teams eller Telegram) til deg\n"
             f"{HELP_LINE}\n"
             "/hjelp – denne hjelpen"
             + (
@@ -270,17 +272,6 @@ def round_not_available() -> OutgoingMessage:
     )
 
 
-def someone_else_answers(name: str, org_name: str) -> OutgoingMessage:
-    """Only one response per organisation and round."""
-    return OutgoingMessage(
-        text=(
-            f"{name} har allerede begynt å svare for {org_name} i denne runden. "
-            "Det sendes inn ett svar per organisasjon, så ta kontakt med "
-            f"{name} hvis du vil bidra."
-        )
-    )
-
-
 def something_went_wrong() -> OutgoingMessage:
     """An internal error while handling a message; the input is kept for analysis."""
     return OutgoingMessage(
@@ -291,3 +282,242 @@ def something_went_wrong() -> OutgoingMessage:
 def status(lines: Sequence[str]) -> OutgoingMessage:
     """The /status overview, assembled by the caller."""
     return OutgoingMessage(text="\n".join(lines))
+
+
+# --- the organisation as respondent (delegates, takeover, handover, linked chats) -------------
+
+ORG_PREFIX = "org:"  # payloads of takeover and approval buttons (services/organisation.py)
+
+
+def _org_payload(action: str, response_id: int) -> str:
+    return f"{ORG_PREFIX}{action}:{response_id}"
+
+
+def on_behalf(org_name: str) -> str:
+    """The line a delegate sees when starting or resuming: whose answer this is."""
+    return f"Du svarer på vegne av {org_name}."
+
+
+def delegate_welcome(
+    *, contact_name: str, for_name: str, org_name: str, channel: str,
+    offers: Sequence[RoundOffer],
+) -> list[OutgoingMessage]:  # fmt: skip
+    """After a delegate's code: who they answer for, then the open rounds."""
+    note = CHANNEL_NOTES.get(channel, "")
+    first = OutgoingMessage(
+        text=(
+            f"Velkommen, {contact_name}! {for_name} har gitt deg tilgang til å svare "
+            f"på vegne av {org_name}.\n\n"
+            "Det sendes inn ett svar per organisasjon, og dere jobber på det samme svaret. "
+            f"{for_name} får beskjed når du begynner og når svaret er sendt inn.\n\n"
+            + (f"{note}\n\n" if note else "")
+            + WELCOME_LINE
+        )
+    )
+    return [first, offer_rounds(offers)]
+
+
+def delegate_needs_name() -> OutgoingMessage:
+    """/deleger without a name."""
+    return OutgoingMessage(
+        text=(
+            "Skriv /deleger og navnet til kollegaen som skal svare på vegne av dere, "
+            "for eksempel: /deleger Per Hansen"
+        )
+    )
+
+
+def delegate_refused(for_name: str) -> OutgoingMessage:
+    """A delegate may not hand the task on."""
+    return OutgoingMessage(
+        text=(
+            f"Du svarer allerede på vegne av {for_name}, så du kan ikke gi tilgangen videre. "
+            f"Be {for_name} skrive /deleger hvis flere skal svare."
+        )
+    )
+
+
+def delegate_code(name: str, code: str, expires: str) -> OutgoingMessage:
+    """The delegate's code, shown once to the one who asked for it."""
+    return OutgoingMessage(
+        text=(
+            f"Her er koden til {name}: {code}\n\n"
+            f"Be {name} åpne Lyttepost i Telegram eller Teams og skrive koden der. "
+            f"Koden kan brukes én gang og gjelder til {expires}. "
+            f"Du får beskjed når {name} begynner å svare."
+        )
+    )
+
+
+def delegate_started(delegate_name: str, org_name: str, title: str) -> OutgoingMessage:
+    """To the one delegating: the delegate has begun."""
+    return OutgoingMessage(
+        text=f"{delegate_name} har begynt å svare på «{title}» på vegne av {org_name}."
+    )
+
+
+def delegate_carries_on(delegate_name: str, org_name: str, title: str) -> OutgoingMessage:
+    """To the one delegating: the delegate has begun, from where they had come."""
+    return OutgoingMessage(
+        text=(
+            f"{delegate_name} har begynt å svare på «{title}» på vegne av {org_name} og "
+            "fortsetter der du slapp. Alt du har svart, er tatt vare på."
+        )
+    )
+
+
+def delegate_submitted(delegate_name: str, org_name: str, title: str) -> OutgoingMessage:
+    """To the one delegating: the delegate sent the answer in."""
+    return OutgoingMessage(
+        text=f"{delegate_name} har sendt inn svaret på «{title}» for {org_name}. Takk!"
+    )
+
+
+def approval_request(
+    delegate_name: str, org_name: str, title: str, lines: Sequence[str], response_id: int
+) -> OutgoingMessage:
+    """To the approver: the delegate's answers, to send in or send back."""
+    summary = "\n".join(lines)
+    return OutgoingMessage(
+        text=(
+            f"{delegate_name} har fylt ut «{title}» for {org_name} og ber deg godkjenne svaret "
+            f"før det sendes inn til KS:\n\n{summary}"
+        ),
+        buttons=(
+            (
+                Button(
+                    label="✅ Godkjenn og send inn", payload=_org_payload("approve", response_id)
+                ),
+            ),
+            (Button(label="↩️ Send tilbake", payload=_org_payload("return", response_id)),),
+        ),
+    )
+
+
+def awaiting_approval(approver_name: str, title: str) -> OutgoingMessage:
+    """To the delegate after sending in, and on /svar while it waits."""
+    return OutgoingMessage(
+        text=(
+            f"Takk! Svaret på «{title}» venter nå på godkjenning fra {approver_name}. "
+            "Det teller som sendt inn når det er godkjent, og du får beskjed her."
+        )
+    )
+
+
+def approved(approver_name: str, title: str) -> OutgoingMessage:
+    """To the delegate: the answer is in."""
+    return OutgoingMessage(
+        text=f"{approver_name} har godkjent svaret på «{title}», og det er sendt inn til KS. Takk!"
+    )
+
+
+def approval_done(title: str) -> OutgoingMessage:
+    """To the approver after approving."""
+    return OutgoingMessage(text=f"Svaret på «{title}» er godkjent og sendt inn til KS. Takk!")
+
+
+def sent_back(approver_name: str, title: str, round_id: int) -> OutgoingMessage:
+    """To the delegate: the approver wants changes."""
+    return OutgoingMessage(
+        text=(
+            f"{approver_name} har sendt svaret på «{title}» tilbake til deg. "
+            "Svarene dine er tatt vare på: endre det som trengs, og send inn på nytt."
+        ),
+        buttons=((Button(label="▶️ Fortsett", payload=start_payload(round_id)),),),
+    )
+
+
+def sent_back_done(delegate_name: str) -> OutgoingMessage:
+    """To the approver after sending back."""
+    return OutgoingMessage(
+        text=f"Svaret er sendt tilbake til {delegate_name}. Du får det til godkjenning igjen."
+    )
+
+
+def not_yours_to_approve() -> OutgoingMessage:
+    """An approval button pressed by someone else, or too late."""
+    return OutgoingMessage(
+        text="Dette svaret venter ikke lenger på godkjenning fra deg. Skriv /status for å se hvor det står."
+    )
+
+
+def someone_else_answers_take_over(name: str, org_name: str, response_id: int) -> OutgoingMessage:
+    """A colleague has started the organisation's one response: carry on from there."""
+    return OutgoingMessage(
+        text=(
+            f"{name} har allerede begynt å svare for {org_name} i denne runden. "
+            "Det sendes inn ett svar per organisasjon. Du kan ta over svaret og fortsette "
+            f"der {name} slapp; ingenting av det som er svart, går tapt, og {name} får beskjed."
+        ),
+        buttons=((Button(label="🔄 Ta over svaret", payload=_org_payload("take", response_id)),),),
+    )
+
+
+def taken_over(taker_name: str, org_name: str, title: str) -> OutgoingMessage:
+    """To the one whose response a colleague took over."""
+    return OutgoingMessage(
+        text=(
+            f"{taker_name} har tatt over svaret for {org_name} på «{title}» og fortsetter "
+            "der du slapp. Alt du har svart, er tatt vare på. Takk for innsatsen!"
+        )
+    )
+
+
+def took_over(previous_name: str | None) -> OutgoingMessage:
+    """To the one taking over, before the survey resumes."""
+    after = f" etter {previous_name}" if previous_name else ""
+    return OutgoingMessage(
+        text=f"Du har tatt over svaret{after}. Alt som er svart så langt, er med videre."
+    )
+
+
+def take_over_gone() -> OutgoingMessage:
+    """A takeover button for a response that is no longer there to take."""
+    return OutgoingMessage(
+        text="Det svaret kan ikke tas over lenger. Skriv /svar for å se hva som er åpent."
+    )
+
+
+def link_code(code: str, expires: str) -> OutgoingMessage:
+    """/kobling: the code for the chat in the other channel."""
+    return OutgoingMessage(
+        text=(
+            f"Koden for å koble en annen chat til deg: {code}\n\n"
+            "Åpne Lyttepost i den andre kanalen (Teams eller Telegram) og skriv koden der. "
+            f"Da kan du fortsette der du slapp. Koden kan brukes én gang og gjelder til {expires}."
+        )
+    )
+
+
+def linked(contact_name: str, org_name: str, resume: RoundOffer | None) -> OutgoingMessage:
+    """After a link code: the same person, and where to carry on."""
+    text = f"Denne chatten er nå koblet til deg, {contact_name} ({org_name})."
+    if resume is None:
+        return OutgoingMessage(text=f"{text} Skriv /svar når du vil svare.")
+    return OutgoingMessage(
+        text=f"{text} Du kan fortsette på «{resume.title}» der du slapp.",
+        buttons=((Button(label="▶️ Fortsett", payload=start_payload(resume.round_id)),),),
+    )
+
+
+def handed_over(old_name: str, org_name: str, offers: Sequence[RoundOffer]) -> OutgoingMessage:
+    """To a colleague who takes a replaced contact's place, and their started answers."""
+    text = f"Du har tatt over som kontaktperson for {org_name} etter {old_name}."
+    if not offers:
+        return OutgoingMessage(text=text)
+    titles = ", ".join(f"«{offer.title}»" for offer in offers)
+    return OutgoingMessage(
+        text=f"{text} Svaret {old_name} hadde begynt på ({titles}) er ditt nå, med alt som er svart.",
+        buttons=_offer_buttons(offers),
+    )
+
+
+def replaced_farewell(name: str, new_name: str, org_name: str) -> OutgoingMessage:
+    """To a contact who has been replaced; their chat is unbound."""
+    return OutgoingMessage(
+        text=(
+            f"Hei, {name}. KS har registrert {new_name} som ny kontaktperson for {org_name}, "
+            "så denne chatten er ikke lenger koblet til Lyttepost. Svarene dere har gitt, er "
+            f"tatt vare på, og {new_name} fortsetter derfra. Takk for innsatsen!"
+        )
+    )

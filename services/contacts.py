@@ -168,7 +168,8 @@ async def import_contacts(session: AsyncSession, text: str) -> ImportResult:
 
 
 async def pending_contacts(session: AsyncSession, now: datetime) -> list[Contact]:
-    """Active contacts with no chat yet and no code that could still be used."""
+    """Active contacts with no chat yet and no code that could still be used (a delegate
+    gets their code from the colleague who asked for it, never from a mail merge)."""
     has_chat = exists().where(Chat.contact_id == Contact.id)
     has_code = exists().where(
         and_(
@@ -180,7 +181,9 @@ async def pending_contacts(session: AsyncSession, now: datetime) -> list[Contact
     )
     return list(
         await session.scalars(
-            select(Contact).where(Contact.active, ~has_chat, ~has_code).order_by(Contact.id)
+            select(Contact)
+            .where(Contact.active, ~has_chat, ~has_code, Contact.delegate_for_contact_id.is_(None))
+            .order_by(Contact.id)
         )
     )
 

@@ -27,7 +27,9 @@ from dialogs import admin, notices
 from dialogs.commands import (
     ANSWER_COMMANDS,
     CONTROL_COMMANDS,
+    DELEGATE_COMMANDS,
     HELP_COMMANDS,
+    LINK_COMMANDS,
     PRIVACY_COMMANDS,
     START_COMMANDS,
     STATUS_COMMANDS,
@@ -42,7 +44,7 @@ from dialogs.messages import OutgoingMessage
 from dialogs.privacy import PrivacyTerms, privacy_notice
 from dialogs.state import ResponseState
 from dialogs.wheel import wheel_message
-from services import admin_chat, admins, audit, staff_access
+from services import admin_chat, admins, audit, conversation_org, staff_access
 from services.annual_wheel import wheel_rounds
 from services.inbound import Inbound
 from services.invites import FloodWatch, Redemption, looks_like_code, redeem_code
@@ -79,6 +81,7 @@ class Conversation:
     privacy: PrivacyTerms = PrivacyTerms()  # what /personvern states (settings)
     flood_watch: FloodWatch = field(default_factory=FloodWatch)
     workspace_url: str = ""  # where /logginn links lead (settings); empty: no workspace
+    code_ttl: timedelta = timedelta(days=60)  # delegate and link codes (INVITE_TTL_DAYS)
 
     def now(self) -> datetime:
         """The current time (injectable, so tests can move it)."""
@@ -177,6 +180,8 @@ class _Turn:
                 await self.admin_press(staff, event.payload)
             elif round_id is not None:
                 await self.begin(contact, round_id)
+            elif event.payload.startswith(notices.ORG_PREFIX):
+                await conversation_org.press(self, contact, event.payload)
             elif is_engine_payload(event.payload):
                 await self.survey_input(Pressed(event.payload))
             else:
@@ -272,6 +277,8 @@ class _Turn:
             if result.outcome == "already_yours":
                 self.reply(notices.already_registered(result.contact.name, organisation.name))
                 return
+            if await conversation_org.redeemed(self, result, organisation):
+                return
             self.reply(
                 *notices.welcome(
                     contact_name=result.contact.name,
@@ -361,6 +368,10 @@ class _Turn:
             self.reply(privacy_notice(await self.privacy_terms(contact)))
         elif name in CONTROL_COMMANDS:
             await self.survey_input(Control(CONTROL_COMMANDS[name]))
+        elif name in DELEGATE_COMMANDS:
+            await conversation_org.delegate_command(self, contact, command.argument)
+        elif name in LINK_COMMANDS:
+            await conversation_org.link_command(self, contact)
         elif name in admin.ADMIN_COMMANDS:
             await self.admin_command(staff, command)
         else:
@@ -499,6 +510,9 @@ class _Turn:
                 Response.round_id == chosen.id, Response.organisation_id == organisation.id
             )
         )
+        if response is not None and response.status == "awaiting_approval":
+            await conversation_org.awaiting(self, response, contact, chosen)
+            return
         if response is not None and response.status == "submitted":
             self.reply(await self.already_submitted(contact, organisation, [chosen]))
             return
@@ -522,12 +536,18 @@ class _Turn:
                 else None
             )
             if other is not None and other.active:
-                self.reply(notices.someone_else_answers(other.name, organisation.name))
-                return
-            # Its author was deactivated or erased: a colleague carries on with it.
+                if not await conversation_org.may_carry_on(self, response, contact, other):
+                    self.reply(
+                        notices.someone_else_answers_take_over(
+                            other.name, organisation.name, response.id
+                        )
+                    )
+                    return
+            # Its author was deactivated or erased, or delegated to them: they carry on.
             log.info("response %s taken over by contact %s", response.id, contact.id)
             response.contact_id = contact.id
         self.chat.active_response_id = response.id
+        await conversation_org.before_engine(self, response, contact, organisation, chosen)
         await self.run_engine(response, chosen, contact, organisation, Begin())
 
     async def already_submitted(
@@ -574,6 +594,9 @@ class _Turn:
             return
         round_ = await self.session.get(Round, response.round_id)
         assert round_ is not None
+        if response.status == "awaiting_approval":
+            await conversation_org.awaiting(self, response, contact, round_)
+            return
         await self.run_engine(response, round_, contact, await self.organisation(contact), event)
 
     async def run_engine(
@@ -595,6 +618,10 @@ class _Turn:
             closes=self.owner.closes_text(round_),
         )
         result = step(survey, state, event, context)
+        if result.submitted and await conversation_org.submitted(
+            self, response, round_, contact, organisation, result
+        ):
+            return  # a delegate's answer, held for approval
         self.reply(*result.messages)
         await save_state(self.session, response, result.state, self.now, submitted=result.submitted)
 

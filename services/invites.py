@@ -116,15 +116,27 @@ class IssuedCode:
 
 
 async def issue_code(
-    session: AsyncSession, contact_id: int, now: datetime, ttl: timedelta
+    session: AsyncSession,
+    contact_id: int,
+    now: datetime,
+    ttl: timedelta,
+    *,
+    kind: str = "invite",
+    issued_by: int | None = None,
 ) -> IssuedCode:
-    """Issue a new code for a contact, revoking any unused earlier one."""
+    """Issue a new code for a contact, revoking any unused earlier one. ``kind``: an
+    invitation, a delegate's code or a code linking another chat (services.organisation)."""
     await revoke_codes(session, contact_id, now)
     code = new_code()
     session.add(
         Invitation(
-            contact_id=contact_id, code_hash=hash_code(code), created_at=now, expires_at=now + ttl
-        )
+            contact_id=contact_id,
+            code_hash=hash_code(code),
+            created_at=now,
+            expires_at=now + ttl,
+            kind=kind,
+            issued_by_contact_id=issued_by,
+        )  # fmt: skip
     )
     await session.flush()
     return IssuedCode(contact_id, code, now + ttl)
@@ -188,6 +200,7 @@ class Redemption:
     retry_in: timedelta | None = None
     unlocks_at: datetime | None = None
     flood: bool = False
+    kind: str = "invite"  # the code's kind when it was redeemed ("ok")
 
 
 @dataclass
@@ -305,7 +318,7 @@ async def redeem_code(
         chat.contact_id = invitation.contact_id
         chat.awaiting_code = False
         contact = await session.get(Contact, invitation.contact_id)
-        return Redemption("ok", contact=contact, flood=flood)
+        return Redemption("ok", contact=contact, flood=flood, kind=invitation.kind)
 
     session.add(CodeAttempt(channel=chat.channel, address=chat.address, attempted_at=now))
     left = limit - len(recent) - 1

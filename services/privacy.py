@@ -369,6 +369,11 @@ async def _erase(
                    .values(active_response_id=None))  # fmt: skip
     await _run(session, update(RoundInvitee).where(RoundInvitee.contact_id == contact_id)
                .values(contact_id=None))  # fmt: skip
+    # Who approved a delegate's answer, and whose delegate someone was, name a person too.
+    await _run(session, update(Response).where(Response.approved_by_contact_id == contact_id)
+               .values(approved_by_contact_id=None))  # fmt: skip
+    await _run(session, update(Contact).where(Contact.delegate_for_contact_id == contact_id)
+               .values(delegate_for_contact_id=None))  # fmt: skip
     await _run(session, delete(OutboxMessage).where(to_contact))
     await _run(session, delete(InboundEvent).where(at_inbound))
     await _run(session, delete(CodeAttempt).where(at_attempts))

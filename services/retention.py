@@ -114,6 +114,7 @@ async def erase_round(
         if response.contact_id is not None:
             result.responses_unlinked += 1
             response.contact_id = None
+        response.approved_by_contact_id = None  # who approved a delegate's answer
     result.free_text_answers += texts
     await session.flush()
     if responses:

@@ -59,6 +59,9 @@ async def status_lines(
         if response.status == "submitted" and response.submitted_at is not None:
             lines.append(f"Sendt inn {format_date(response.submitted_at, zone)}. Dine svar:")
             lines.extend(answer_lines(survey, state.answers))
+        elif response.status == "awaiting_approval" and is_open:  # a delegate's (ADR 20)
+            lines.append("Fylt ut og venter på godkjenning før det sendes inn. Svarene:")
+            lines.extend(answer_lines(survey, state.answers))
         elif is_open:
             asked = survey.asked_questions(state.answers)
             done = sum(1 for q in asked if q.id in state.answers)

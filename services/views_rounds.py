@@ -107,7 +107,8 @@ async def round_rows(
             closes_at=round_.closes_at, survey_key=key, survey_version=version,
             plan_key=round_.plan_key, audience=dict(round_.audience or {}),
             organisations=sizes.get(round_.id, 0),
-            in_progress=counts.get((round_.id, "in_progress"), 0),
+            in_progress=counts.get((round_.id, "in_progress"), 0)
+            + counts.get((round_.id, "awaiting_approval"), 0),  # a delegate's, to approve
             incomplete=counts.get((round_.id, "incomplete"), 0),
             submitted=counts.get((round_.id, "submitted"), 0),
         )

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.engine import Dialect
@@ -109,6 +110,8 @@ class Contact(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     deactivated_at: Mapped[datetime | None]
     erased_at: Mapped[datetime | None]
+    # A delegate: a colleague answering on behalf of this contact (issue 13, ADR 20).
+    delegate_for_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
 
 
 class Chat(Base):
@@ -151,6 +154,10 @@ class Invitation(Base):
     used_at: Mapped[datetime | None]
     used_by_chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id"))
     revoked_at: Mapped[datetime | None]
+    # 'invite' (the contact's own), 'delegate' (registers a delegate of issued_by) or
+    # 'link' (binds another chat, e.g. Teams after Telegram, to the same contact).
+    kind: Mapped[str] = mapped_column(String(20), default="invite", server_default="invite")
+    issued_by_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
 
 
 class CodeAttempt(Base):
@@ -219,6 +226,8 @@ class Round(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     retention_months: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     personal_data_erased_at: Mapped[datetime | None]
+    # A delegate's submission waits for approval by the contact they answer for.
+    require_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -294,6 +303,10 @@ class Response(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # status 'awaiting_approval': a delegate sent it in and the round requires approval.
+    awaiting_approval_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    approved_by_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -55,6 +55,7 @@ RESPONSE_NAMES = {
     "in_progress": "har begynt",
     "incomplete": "ikke fullført",
     "submitted": "sendt inn",
+    "awaiting_approval": "venter på godkjenning",
 }
 DONE = {
     "lagt-til": "Kontakten er lagt til. Lag en invitasjonskode, så kan de koble til en chat.",
