@@ -578,14 +578,27 @@ async def _tell_new_deadline(
 async def _waiting_for(
     session: AsyncSession, round_: Round
 ) -> list[tuple[Chat, Contact, Organisation]]:
-    """Each reachable contact of every organisation in the audience that has not submitted."""
+    """Each reachable contact of every organisation in the audience that has not submitted.
+
+    Where a delegate's answer waits for approval (ADR 20), only the contact who must
+    approve it is reminded: the others have nothing left to do.
+    """
     submitted = await submitted_ids(session, round_.id)
+    approvers: dict[int, int | None] = {
+        organisation_id: approver
+        for organisation_id, approver in await session.execute(
+            select(Response.organisation_id, Contact.delegate_for_contact_id)
+            .join(Contact, Contact.id == Response.contact_id)
+            .where(Response.round_id == round_.id, Response.status == "awaiting_approval")
+        )
+    }
     return [
         (chat, contact, organisation)
         for chat, contact, organisation in await reachable_chats(
             session, await audience_ids(session, round_.id)
         )
         if organisation.id not in submitted
+        and (organisation.id not in approvers or approvers[organisation.id] == contact.id)
     ]
 
 

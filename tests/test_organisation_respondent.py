@@ -10,10 +10,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from services import organisation
+from services.lifecycle import waiting_contacts
 from services.organisation import NewPerson, replace_contact, set_require_approval
 from services.privacy import erase_contact
 from services.response_rate import round_progress
-from storage.orm import Chat, Contact, Invitation, Response, RoundEvent
+from storage.orm import Chat, Contact, Invitation, Response, Round, RoundEvent
 from tests.test_conversation import (  # noqa: F401  (world is a fixture)
     Harness,
     Member,
@@ -116,6 +117,11 @@ async def test_a_delegates_answer_waits_for_approval_when_the_round_requires_it(
     assert "venter på godkjenning" in status and "Flere sykepleiere" in status
     (again,) = await kari.say("/svar")
     assert [b.payload for b in again.all_buttons()] == payloads
+    # Reminders now reach only Kari, who has the approval left to do (not Ola, who is done).
+    async with harness.sessions() as session:
+        round_ = await session.get(Round, round_id)
+        assert round_ is not None
+        assert await waiting_contacts(session, round_) == (1, 1)
     # Only Kari may approve.
     assert "venter ikke lenger" in text_of(await ola.press(payloads[0]))
 
