@@ -1,4 +1,4 @@
-""""Still true?": last round's answer, offered for confirmation instead of a blank question.
+""" "Still true?": last round's answer, offered for confirmation instead of a blank question.
 
 An organisation answers the same survey four times a year and most needs do not change
 between rounds, so each question whose answer from last round still fits is shown with
@@ -85,7 +85,10 @@ def prompt(
     while lines and not lines[-1]:
         lines.pop()
     rendered = answer_text(question, value)
-    lines += ["", texts.previous_answer(rendered, need=is_need(question), free_text=question.type == "text")]
+    lines += [
+        "",
+        texts.previous_answer(rendered, need=is_need(question), free_text=question.type == "text"),
+    ]
     choices = (
         Button(label=texts.KEEP_BUTTON, payload=f"{KEEP}:{question.id}"),
         Button(label=texts.CHANGE_BUTTON, payload=f"{CHANGE}:{question.id}"),
@@ -98,3 +101,14 @@ def change_selection(state: ResponseState, question: Question) -> list[str]:
     """The options to start from when a multiple-choice answer is changed: last round's."""
     value = previous_value(state, question)
     return list(value) if question.type == "multi" and isinstance(value, list) else []
+
+
+def unchanged(state: ResponseState, question_id: str) -> bool:
+    """Whether this round's answer is last round's: kept with "Ja, fortsatt riktig", or
+    answered the same way again (what reports call "unchanged since last round")."""
+    if question_id not in state.answers or question_id not in state.previous:
+        return False
+    if question_id in state.kept:
+        return True
+    now, before = state.answers[question_id], state.previous[question_id]
+    return now is not None and type(now) is type(before) and now == before

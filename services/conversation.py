@@ -37,7 +37,7 @@ from dialogs.commands import (
 )
 from dialogs.dates import format_datetime
 from dialogs.engine import StepContext, is_engine_payload, step
-from dialogs.events import Begin, Control, Event, Pressed, RoundClosed, TextEntered
+from dialogs.events import Begin, Control, Event, Pressed, Reopen, RoundClosed, TextEntered
 from dialogs.messages import OutgoingMessage
 from dialogs.privacy import PrivacyTerms, privacy_notice
 from dialogs.state import ResponseState
@@ -46,7 +46,7 @@ from services import admin_chat, admins, audit, staff_access
 from services.annual_wheel import wheel_rounds
 from services.inbound import Inbound
 from services.invites import FloodWatch, Redemption, looks_like_code, redeem_code
-from services.responses import save_state
+from services.responses import previous_answers, save_state, working_state
 from services.rounds import open_rounds_for, record_invited
 from services.staff import has_role
 from services.status import status_lines
@@ -478,13 +478,16 @@ class _Turn:
                     for r in open_rounds
                     if active is not None
                     and r.id == active.round_id
-                    and active.status == "in_progress"
+                    and (active.status == "in_progress" or active.draft is not None)
                 ),
                 None,
             )
             if chosen is None:
                 offers = await self.offers(contact, organisation)
-                if not offers and open_rounds:
+                editable = [r for r in open_rounds if r.allow_edit_after_submit]
+                if not offers and len(editable) == 1:
+                    offers = [notices.RoundOffer(editable[0].id, editable[0].title, "")]
+                elif not offers and open_rounds:
                     self.reply(await self.already_submitted(contact, organisation, open_rounds))
                     return
                 if len(offers) != 1:
@@ -496,17 +499,25 @@ class _Turn:
                 Response.round_id == chosen.id, Response.organisation_id == organisation.id
             )
         )
+        event: Event = Begin()
         if response is not None and response.status == "submitted":
-            self.reply(await self.already_submitted(contact, organisation, [chosen]))
-            return
+            if not chosen.allow_edit_after_submit:
+                self.reply(await self.already_submitted(contact, organisation, [chosen]))
+                return
+            event = Reopen()  # changes while the round is open; see services.responses
+            if response.draft is None and response.contact_id != contact.id:
+                log.info("submitted response %s reopened by contact %s", response.id, contact.id)
+                response.contact_id = contact.id
         if response is None:
             await record_invited(self.session, [chosen.id], contact, self.now)
+            survey = await self.owner.catalog.get(self.session, chosen.survey_version_id)
+            previous = await previous_answers(self.session, organisation.id, chosen, survey.key)
             response = Response(
                 round_id=chosen.id,
                 organisation_id=organisation.id,
                 contact_id=contact.id,
                 status="in_progress",
-                state=ResponseState().model_dump(mode="json"),
+                state=ResponseState(previous=previous).model_dump(mode="json"),
                 started_at=self.now,
                 updated_at=self.now,
             )
@@ -525,7 +536,7 @@ class _Turn:
             log.info("response %s taken over by contact %s", response.id, contact.id)
             response.contact_id = contact.id
         self.chat.active_response_id = response.id
-        await self.run_engine(response, chosen, contact, organisation, Begin())
+        await self.run_engine(response, chosen, contact, organisation, event)
 
     async def already_submitted(
         self, contact: Contact, organisation: Organisation, rounds: list[Round]
@@ -554,6 +565,8 @@ class _Turn:
                     closes=self.owner.closes_text(round_),
                     submitted_by=author.name if author is not None else None,
                     by_reader=response.contact_id == contact.id,
+                    round_id=round_.id,
+                    editable=round_.allow_edit_after_submit,
                 )
             )
         return notices.already_submitted(organisation.name, done)
@@ -582,7 +595,7 @@ class _Turn:
         event: Event,
     ) -> None:
         survey = await self.owner.catalog.get(self.session, round_.survey_version_id)
-        state = ResponseState.model_validate(response.state)
+        state = working_state(response)
         closed = round_.status in ("closed", "cancelled") or self.now >= round_.closes_at
         if closed and state.phase not in ("submitted", "closed"):
             event = RoundClosed()
@@ -590,6 +603,9 @@ class _Turn:
             org_name=organisation.name,
             contact_name=contact.name,
             closes=self.owner.closes_text(round_),
+            editable_until=self.owner.closes_text(round_)
+            if round_.allow_edit_after_submit
+            else None,
         )
         result = step(survey, state, event, context)
         self.reply(*result.messages)

@@ -105,9 +105,7 @@ def test_reopen_shows_the_review_with_an_edit_button_per_answer_and_submit() -> 
     assert "15. desember 2026 kl. 23:59" in result.messages[0].text
     review = last(result)
     assert "Flere sykepleiere" in review.text
-    assert [p for p in payloads(review) if p.startswith("e:")] == [
-        f"e:{qid}" for qid in ANSWERS
-    ]
+    assert [p for p in payloads(review) if p.startswith("e:")] == [f"e:{qid}" for qid in ANSWERS]
     assert "c:submit" in payloads(review)
     assert "Endre 1" in labels(review)
 
@@ -128,9 +126,7 @@ def test_other_input_after_submission_points_to_svar_when_changes_are_allowed() 
 
 def test_resubmitting_replaces_the_answers_and_says_so() -> None:
     state, _ = submitted()
-    state, results = run(
-        SURVEY, [Reopen(), press("e:urgency"), press("a:urgency:2")], state
-    )
+    state, results = run(SURVEY, [Reopen(), press("e:urgency"), press("a:urgency:2")], state)
     assert state.phase == "reviewing" and state.reopened
     result = act(state, control("submit"))
     assert result.submitted
@@ -245,7 +241,12 @@ def test_free_text_need_asks_whether_it_is_still_the_most_important() -> None:
 
 def test_other_free_text_asks_whether_it_still_holds() -> None:
     state, _ = run(SURVEY, [Begin()], second_round({**ANSWERS, "comment": "Takk"}))
-    state = state.model_copy(update={"answers": {k: v for k, v in ANSWERS.items() if k != "comment"}, "current": "comment"})
+    state = state.model_copy(
+        update={
+            "answers": {k: v for k, v in ANSWERS.items() if k != "comment"},
+            "current": "comment",
+        }
+    )
     prompt = last(act(state, Begin()))
     assert "Sist skrev dere: «Takk»" in prompt.text and "Gjelder dette fortsatt?" in prompt.text
     assert "c:skip" in payloads(prompt)
@@ -260,9 +261,7 @@ def test_typing_on_a_still_true_prompt_answers_normally() -> None:
 
 
 def test_invalid_typing_on_a_still_true_prompt_asks_the_ordinary_question() -> None:
-    state, _ = run(
-        SURVEY, [Begin(), press("k:areas"), press("k:why_helse")], second_round()
-    )
+    state, _ = run(SURVEY, [Begin(), press("k:areas"), press("k:why_helse")], second_round())
     assert state.current == "urgency"
     result = act(state, say("9"))
     assert problem(result) == texts.scale_invalid(1, 5)
