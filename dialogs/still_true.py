@@ -111,4 +111,4 @@ def unchanged(state: ResponseState, question_id: str) -> bool:
     if question_id in state.kept:
         return True
     now, before = state.answers[question_id], state.previous[question_id]
-    return now is not None and type(now) is type(before) and now == before
+    return type(now) is type(before) and now == before  # skipped both times: unchanged too

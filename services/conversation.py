@@ -501,13 +501,10 @@ class _Turn:
         )
         event: Event = Begin()
         if response is not None and response.status == "submitted":
-            if not chosen.allow_edit_after_submit:
+            if not chosen.allow_edit_after_submit or not await self.may_change(response, contact):
                 self.reply(await self.already_submitted(contact, organisation, [chosen]))
                 return
             event = Reopen()  # changes while the round is open; see services.responses
-            if response.draft is None and response.contact_id != contact.id:
-                log.info("submitted response %s reopened by contact %s", response.id, contact.id)
-                response.contact_id = contact.id
         if response is None:
             await record_invited(self.session, [chosen.id], contact, self.now)
             survey = await self.owner.catalog.get(self.session, chosen.survey_version_id)
@@ -556,6 +553,7 @@ class _Turn:
             if response is None:
                 continue
             author = await self.session.get(Contact, response.contact_id)
+            by_reader = response.contact_id == contact.id
             done.append(
                 notices.SubmittedRound(
                     title=round_.title,
@@ -564,12 +562,20 @@ class _Turn:
                     ),
                     closes=self.owner.closes_text(round_),
                     submitted_by=author.name if author is not None else None,
-                    by_reader=response.contact_id == contact.id,
+                    by_reader=by_reader,
                     round_id=round_.id,
-                    editable=round_.allow_edit_after_submit,
+                    editable=round_.allow_edit_after_submit if by_reader else None,
                 )
             )
         return notices.already_submitted(organisation.name, done)
+
+    async def may_change(self, response: Response, contact: Contact) -> bool:
+        """Whether ``contact`` may reopen a submitted response: its author may, and a
+        colleague may when the author is no longer active (as with a started one)."""
+        if response.contact_id in (None, contact.id):
+            return True
+        author = await self.session.get(Contact, response.contact_id)
+        return author is None or not author.active
 
     async def active_response(self) -> Response | None:
         if self.chat.active_response_id is None:
