@@ -34,6 +34,7 @@ from storage.orm import (
     PrivacyLogEntry,
     Publication,
     Response,
+    ResponseVersion,
     Round,
     RoundEvent,
     RoundInvitee,
@@ -368,6 +369,8 @@ async def _erase(
         await _run(session, update(Chat).where(Chat.active_response_id.in_(response_ids))
                    .values(active_response_id=None))  # fmt: skip
     await _run(session, update(RoundInvitee).where(RoundInvitee.contact_id == contact_id)
+               .values(contact_id=None))  # fmt: skip
+    await _run(session, update(ResponseVersion).where(ResponseVersion.contact_id == contact_id)
                .values(contact_id=None))  # fmt: skip
     await _run(session, delete(OutboxMessage).where(to_contact))
     await _run(session, delete(InboundEvent).where(at_inbound))

@@ -263,3 +263,22 @@ async def test_the_first_round_has_nothing_to_offer(world) -> None:
     started = await kari.press(f"r:{await open_new_round(harness)}")
     assert texts.STILL_TRUE_INTRO not in text_of(started)
     assert not any(p.startswith("k:") for p in kari.buttons())
+
+
+async def test_erasing_a_person_unlinks_every_version_they_sent_in(world) -> None:
+    from services.privacy import erase_contact
+
+    harness, code_kari, _ = world
+    kari = await registered(harness, code_kari)
+    round_id = await open_new_round(harness)
+    await submit_shortest_path(kari, round_id)
+    await kari.say("/svar")
+    await kari.press("c:submit")  # sent in again, unchanged: version 2
+    response, _ = await response_of(harness, round_id)
+    author = response.contact_id
+    async with harness.sessions() as session, session.begin():
+        await erase_contact(session, SurveyCatalog(), author, harness.clock.now, actor="test")
+    async with harness.sessions() as session:
+        kept = await versions(session, response.id)
+    assert [(v.number, v.contact_id) for v in kept] == [(1, None), (2, None)]
+    assert all(BEHOV not in v.answers and HASTER in v.answers for v in kept)
