@@ -609,9 +609,11 @@ class _Turn:
             org_name=organisation.name,
             contact_name=contact.name,
             closes=self.owner.closes_text(round_),
-            editable_until=self.owner.closes_text(round_)
-            if round_.allow_edit_after_submit
-            else None,
+            editable_until=(
+                self.owner.closes_text(round_)
+                if round_.allow_edit_after_submit and not closed
+                else None
+            ),
         )
         result = step(survey, state, event, context)
         self.reply(*result.messages)

@@ -282,3 +282,15 @@ async def test_erasing_a_person_unlinks_every_version_they_sent_in(world) -> Non
         kept = await versions(session, response.id)
     assert [(v.number, v.contact_id) for v in kept] == [(1, None), (2, None)]
     assert all(BEHOV not in v.answers and HASTER in v.answers for v in kept)
+
+
+async def test_after_the_round_closes_nothing_offers_changes(world) -> None:
+    harness, code_kari, _ = world
+    kari = await registered(harness, code_kari)
+    round_id = await open_new_round(harness, days=1)
+    await submit_shortest_path(kari, round_id)
+    harness.clock.now += timedelta(days=2)
+    (told,) = await kari.press(f"e:{HASTER}")  # the review's old button
+    assert "allerede sendt inn" in told.text and "/svar" not in told.text
+    response, _ = await response_of(harness, round_id)
+    assert response.draft is None
