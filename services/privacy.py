@@ -209,6 +209,14 @@ async def export_contact(
         {"publication_id": p.id, "title": p.title, "reason": "not reachable when it was sent"}
         for p in await _publications_naming(session, contact_id)
     ]
+    document["submitted_versions"] = [  # every time they sent an answer in (ADR 21)
+        {"response_id": v.response_id, "version": v.number,
+         "submitted_at": iso(v.submitted_at), "answers": v.answers}
+        for v in await session.scalars(
+            select(ResponseVersion).where(ResponseVersion.contact_id == contact_id)
+            .order_by(ResponseVersion.response_id, ResponseVersion.number)
+        )
+    ]  # fmt: skip
     return document
 
 
