@@ -102,7 +102,18 @@ async def test_change_after_submit_and_a_still_true_round_in_teams(
     # The next round of the same survey: last round's answers, one press each.
     second = await start_round(deployment, teams, "Sist svarte dere")
     assert "k:omrader" in buttons(teams)
-    presses = 1
+    # «Endre» turns the prompt into the ordinary question, last round's choice ticked;
+    # «Neste» as it is gives the same answer (still "unchanged since last round").
+    await submit(teams, "x:omrader")
+    assert "n:omrader" in buttons(teams)
+    assert any("☑" in title for title, _ in payloads(last_card(teams)))
+    count = len(teams.messages_for(CONV))
+    await submit(teams, "n:omrader")
+    await teams.wait_for_activity(
+        CONV, lambda m: "Sist skrev dere" in " ".join([m.text or "", *m.card_texts]), 15, count
+    )
+    await asyncio.sleep(0.3)
+    presses = 3
     for _ in range(40):
         pairs = buttons(teams)
         if "c:submit" in pairs:

@@ -108,7 +108,14 @@ async def test_change_after_submit_and_a_still_true_round_in_telegram(
     second, _ = await open_round(deployment, standin, "Sist svarte dere")
     prompt = last_with_buttons(standin)
     assert "Sist svarte dere" in prompt.text and "k:omrader" in buttons(prompt)
-    presses = 1
+    # «Endre» turns the prompt into the ordinary question, last round's choice ticked;
+    # «Neste» as it is gives the same answer (still "unchanged since last round").
+    await reply_to(standin, press(standin, prompt, "x:omrader"))
+    question = last_with_buttons(standin)
+    assert "n:omrader" in buttons(question) and "☑" in str(question.buttons)
+    await expect(standin, press(standin, question, "n:omrader"), "Sist skrev dere")
+    await asyncio.sleep(0.3)
+    presses = 3
     while "c:submit" not in buttons(last_with_buttons(standin)):
         message = last_with_buttons(standin)
         keep = next(p for p in buttons(message) if p.startswith("k:") or p == "c:skip")
