@@ -345,6 +345,11 @@ def rounds_create(
         "--retention-months",
         help="Months after closing until free text and links to persons are erased (1-120).",
     ),
+    edits: bool = typer.Option(
+        True,
+        "--edits/--no-edits",
+        help="Whether a submitted response can be changed while the round is open.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Create a round; opening now sends invitations to registered contacts at once."""
@@ -376,7 +381,7 @@ def rounds_create(
                 made = await create_round_by_hand(
                     session, survey_key=survey, closes_at=closes_at, now=now, zone=zone,
                     actor="cli", opens_at=opens_at, title=title, audience=audience,
-                    retention_months=retention_months,
+                    retention_months=retention_months, allow_edit_after_submit=edits,
                 )  # fmt: skip
             except UnknownSurvey:
                 fail(
@@ -399,6 +404,44 @@ def rounds_create(
         lambda: typer.echo(
             f"round {result['id']} {result['status']}; "
             f"{counted(result['invitations_queued'], 'invitation')} queued"
+        ),
+    )
+
+
+@rounds_app.command("edits")
+def rounds_edits(
+    round_id: int = typer.Argument(..., help="The round's id (see 'rounds list')."),
+    allowed: bool = typer.Option(
+        ..., "--on/--off", help="Whether submitted responses can be changed while it is open."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Allow or stop changes to submitted responses while a round is open."""
+    from services import audit
+    from services.rounds import RoundError, set_edit_after_submit
+
+    ctx = cli_context()
+    now = ctx.now()
+
+    async def work() -> dict[str, Any]:
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
+            try:
+                round_ = await set_edit_after_submit(session, round_id, allowed)
+            except RoundError as error:
+                fail(str(error))
+            audit.record(
+                session, audit.CLI, "round.edits", f"round:{round_id}", now, allowed=allowed
+            )
+            return {"id": round_.id, "allow_edit_after_submit": round_.allow_edit_after_submit}
+
+    result = run_async(work)
+    emit(
+        result,
+        as_json,
+        lambda: typer.echo(
+            f"round {result['id']}: submitted responses "
+            + ("can" if result["allow_edit_after_submit"] else "cannot")
+            + " be changed while it is open"
         ),
     )
 

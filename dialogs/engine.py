@@ -13,6 +13,7 @@ Button payloads (the engine owns them; question ids and option values never hold
 - ``m:{qid}:{row}:{n}`` set a matrix cell (``m:{qid}:{row}``: its row label); ``n:{qid}`` confirms
 - ``c:back|skip|pause|review|submit`` navigation, the same as ``Control`` events
 - ``e:{qid}`` reopen an answer from the review
+- ``k:{qid}`` keep last round's answer ("still true?"); ``x:{qid}`` change it instead
 """
 
 from __future__ import annotations
@@ -22,8 +23,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import get_args
 
-from dialogs import matrix, ranking, texts, type_texts
-from dialogs.events import Begin, Control, ControlName, Event, Pressed, RoundClosed, TextEntered
+from dialogs import matrix, ranking, still_true, texts, type_texts
+from dialogs.events import (
+    Begin,
+    Control,
+    ControlName,
+    Event,
+    Pressed,
+    Reopen,
+    RoundClosed,
+    TextEntered,
+)
 from dialogs.messages import OutgoingMessage
 from dialogs.model import AnswerValue, Question, Survey
 from dialogs.render import (
@@ -36,7 +46,7 @@ from dialogs.render import (
 )
 from dialogs.state import ResponseState
 
-ENGINE_PREFIXES = ("a", "t", "n", "c", "e", "r", "m")
+ENGINE_PREFIXES = ("a", "t", "n", "c", "e", "r", "m", still_true.KEEP, still_true.CHANGE)
 CONTROL_NAMES: frozenset[str] = frozenset(get_args(ControlName))
 MAX_PAYLOAD = 256  # longer payloads are never ours
 MAX_NUMBER_INPUT = 40  # characters; anything longer is not a number a person means
@@ -49,6 +59,8 @@ class StepContext:
     org_name: str
     contact_name: str
     closes: str  # already formatted deadline, e.g. "15. desember 2026"
+    # Until when a submitted response can be changed (formatted); None: it cannot.
+    editable_until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,14 +218,17 @@ class _Turn:
         self.normalise()
         phase = self.state.phase
         if phase == "submitted":
-            self.say(texts.already_submitted(self.context.org_name))
+            if isinstance(event, Reopen):
+                self.reopen()
+            else:
+                self.submitted_notice()
         elif isinstance(event, RoundClosed):
             self.close()
         elif phase == "closed":
             self.say(texts.round_closed(self.context.org_name))
         elif phase == "not_started":
             self.start()
-        elif isinstance(event, Begin):
+        elif isinstance(event, Begin | Reopen):
             self.resume()
         elif isinstance(event, Control):
             self.control(event.name)
@@ -226,6 +241,8 @@ class _Turn:
 
     def start(self) -> None:
         self.messages.append(OutgoingMessage(text=fill(self.survey.intro, self.context)))
+        if self.state.previous:
+            self.say(texts.STILL_TRUE_INTRO)
         first = next(iter(self.asked()), None)
         if first is None:
             self.show_review()
@@ -245,6 +262,9 @@ class _Turn:
             self.show_current()
 
     def close(self) -> None:
+        if self.state.reopened:
+            self.close_reopened()
+            return
         self.state.phase = "closed"
         self.state.paused_from = None
         self.state.editing = False
@@ -333,6 +353,8 @@ class _Turn:
             self.go_to(missing[0])
             return
         state.answers = self.survey.effective_answers(state.answers)
+        resubmitted = state.reopened
+        state.reopened = False
         state.phase = "submitted"
         state.current = None
         state.history = []
@@ -340,7 +362,42 @@ class _Turn:
         state.editing = False
         state.paused_from = None
         self.submitted = True
-        self.messages.append(OutgoingMessage(text=fill(self.survey.receipt, self.context)))
+        receipt = fill(self.survey.receipt, self.context).rstrip()
+        if resubmitted:
+            receipt = f"{texts.CHANGES_SUBMITTED}\n\n{receipt}"
+        if self.context.editable_until:
+            receipt = f"{receipt}\n\n{texts.editable_until(self.context.editable_until)}"
+        self.messages.append(OutgoingMessage(text=receipt))
+
+    # -- a submitted response opened again ---------------------------------------
+
+    def reopen(self) -> None:
+        """The review of what was sent in, with "Endre" for each answer; sending it in
+        again replaces the submission (the services keep the old one in force till then)."""
+        if self.context.editable_until is None:
+            self.submitted_notice()
+            return
+        self.state.reopened = True
+        self.say(texts.reopened(self.context.editable_until))
+        self.show_review()
+
+    def submitted_notice(self) -> None:
+        text = texts.already_submitted(self.context.org_name)
+        if self.context.editable_until:
+            text = f"{text}\n{texts.submitted_change_hint(self.context.editable_until)}"
+        self.say(text)
+
+    def close_reopened(self) -> None:
+        """The round closed before the changes were sent in: the submission stands."""
+        state = self.state
+        state.phase = "submitted"
+        state.reopened = False
+        state.current = None
+        state.history = []
+        state.selection = []
+        state.editing = False
+        state.paused_from = None
+        self.say(texts.round_closed_while_reopened(self.context.org_name))
 
     # -- moving between questions -----------------------------------------------
 
@@ -371,6 +428,9 @@ class _Turn:
         if question is None:  # only an empty survey gets here
             self.show_review()
             return
+        if still_true.offered(self.state, question):
+            self.messages.append(still_true.prompt(self.survey, self.state, question, self.context))
+            return
         self.messages.append(question_message(self.survey, self.state, question, self.context))
 
     def show_review(self) -> None:
@@ -387,6 +447,8 @@ class _Turn:
         self.state.answers[question.id] = value
         self.state.selection = []
         self.state.grid = {}
+        if question.id in self.state.kept:  # answered afresh: no longer "kept as it was"
+            self.state.kept.remove(question.id)
         self.advance(question)
 
     def advance(self, question: Question) -> None:
@@ -465,6 +527,8 @@ class _Turn:
             self.confirm(question)
         elif press.kind in ("r", "m", "n") and question.type in ("ranking", "matrix"):
             self.pressed_ordered(question, press)
+        elif press.kind in (still_true.KEEP, still_true.CHANGE):
+            self.still_true(question, keep=press.kind == still_true.KEEP)
         elif press.kind == "a" and question.type in ("single", "scale", "yesno"):
             value = _pressed_value(question, press.value)
             if value is None:
@@ -473,6 +537,21 @@ class _Turn:
                 self.record(question, value)
         else:
             self.unknown_button()
+
+    def still_true(self, question: Question, *, keep: bool) -> None:
+        """Keep last round's answer, or show the ordinary question to change it."""
+        value = still_true.previous_value(self.state, question)
+        if value is None:
+            self.unknown_button()
+        elif keep:
+            self.record(question, value)
+            self.state.kept.append(question.id)
+        else:
+            if question.id not in self.state.answers:
+                self.state.selection = still_true.change_selection(self.state, question)
+            self.messages.append(
+                question_message(self.survey, self.state, question, self.context, replace=True)
+            )
 
     def toggle(self, question: Question, value: str) -> None:
         if question.option(value) is None:

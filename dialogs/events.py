@@ -39,4 +39,9 @@ class RoundClosed:
     """The round closed before the member submitted."""
 
 
-Event = Begin | TextEntered | Pressed | Control | RoundClosed
+@dataclass(frozen=True)
+class Reopen:
+    """Open a submitted response again to change it, while its round is open."""
+
+
+Event = Begin | TextEntered | Pressed | Control | RoundClosed | Reopen

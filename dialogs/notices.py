@@ -48,6 +48,8 @@ class SubmittedRound:
     closes: str
     submitted_by: str | None = None
     by_reader: bool = False
+    round_id: int | None = None
+    editable: bool | None = None  # None: not said; False: the round does not allow changes
 
 
 def start_payload(round_id: int) -> str:
@@ -146,12 +148,22 @@ def already_submitted(org_name: str, rounds: Sequence[SubmittedRound]) -> Outgoi
             who = f"{done.submitted_by} sendte det inn {done.submitted_at}."
         else:
             who = f"Det ble sendt inn {done.submitted_at}."
+        change = ""
+        if done.editable:
+            change = "\nDere kan endre svaret til da: trykk knappen under."
+        elif done.editable is False:
+            change = "\nI denne runden kan svaret ikke endres etter at det er sendt inn."
         parts.append(
             f"{org_name} har allerede sendt inn svaret på «{done.title}» – takk! {who}\n"
-            f"Runden er åpen til {done.closes}."
+            f"Runden er åpen til {done.closes}.{change}"
         )
     parts.append("Skriv /status for å se svarene dere sendte inn.")
-    return OutgoingMessage(text="\n\n".join(parts))
+    buttons = tuple(
+        (Button(label=f"✏️ Endre: {done.title}"[:60], payload=start_payload(done.round_id)),)
+        for done in rounds
+        if done.editable and done.round_id is not None
+    )
+    return OutgoingMessage(text="\n\n".join(parts), buttons=buttons)
 
 
 # Said during a flood of wrong codes from many chats: why this chat gets fewer tries.

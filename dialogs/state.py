@@ -17,7 +17,7 @@ Phase = Literal[
     "answering",  # ``current`` is the question on screen
     "reviewing",  # the overview of all answers is on screen, with submit
     "paused",  # the member paused; ``current`` is where they resume
-    "submitted",  # final; answers can no longer change
+    "submitted",  # sent in; changed only by reopening it while the round is open
     "closed",  # the round closed before submission; answers kept as incomplete
 ]
 
@@ -35,3 +35,10 @@ class ResponseState(BaseModel):
     grid: dict[str, int] = Field(default_factory=dict)  # matrix: the rows answered so far
     editing: bool = False
     paused_from: Literal["answering", "reviewing"] | None = None
+    # A submitted response opened again for changes: the services keep the submitted
+    # version in force (reports, counts) until this one is sent in again.
+    reopened: bool = False
+    # Last round's answers to the same survey (filled when the response is created), and
+    # the questions the member confirmed as "still true" from them.
+    previous: dict[str, AnswerValue] = Field(default_factory=dict)
+    kept: list[str] = Field(default_factory=list)

@@ -195,6 +195,64 @@ def round_closed(org_name: str) -> str:
     )
 
 
+# Changing a submitted response, and "still true?" from last round
+KEEP_BUTTON = "✅ Ja, fortsatt riktig"
+CHANGE_BUTTON = "✏️ Endre"
+STILL_TRUE_INTRO = (
+    "Dere svarte på den samme undersøkelsen forrige gang. Ved hvert spørsmål ser du hva "
+    "dere svarte da: trykk «Ja, fortsatt riktig» hvis det stemmer nå også, eller «Endre»."
+)
+
+
+def previous_answer(rendered: str, *, need: bool, free_text: bool) -> str:
+    """Last round's answer under a question, and what to do with it."""
+    if need:
+        return (
+            f"Sist skrev dere: «{rendered}»\n"
+            "Er dette fortsatt det viktigste behovet? Trykk «Ja, fortsatt riktig», "
+            "«Endre», eller skriv et nytt svar."
+        )
+    if free_text:
+        return (
+            f"Sist skrev dere: «{rendered}»\n"
+            "Gjelder dette fortsatt? Trykk «Ja, fortsatt riktig», «Endre», eller skriv et nytt svar."
+        )
+    return (
+        f"Sist svarte dere: {rendered}\n"
+        "Er det fortsatt riktig? Trykk «Ja, fortsatt riktig», eller «Endre» for å svare på nytt."
+    )
+
+
+def reopened(until: str | None) -> str:
+    """A submitted response opened again for changes."""
+    deadline = f" til {until}" if until else ""
+    return (
+        f"Svaret er sendt inn, men du kan endre det{deadline}. Trykk «Endre» og nummeret, "
+        "og send inn på nytt. Til da gjelder svaret som er sendt inn."
+    )
+
+
+def editable_until(until: str) -> str:
+    """The receipt's last line when answers can still be changed."""
+    return f"Dere kan endre svarene til {until}: skriv /svar."
+
+
+CHANGES_SUBMITTED = "Endringene er sendt inn."
+
+
+def submitted_change_hint(until: str) -> str:
+    """Anything after submission, when the answers can still be changed."""
+    return f"Vil du endre svarene, skriv /svar (frem til {until})."
+
+
+def round_closed_while_reopened(org_name: str) -> str:
+    """The round closed while a submitted response was open for changes."""
+    return (
+        f"Runden er stengt, så endringene ble ikke sendt inn. Svaret {org_name} sendte inn "
+        "tidligere, gjelder."
+    )
+
+
 # Answer errors
 def single_invalid(count: int) -> str:
     """Typed text that matches no option."""

@@ -39,7 +39,7 @@ from dialogs.commands import (
 )
 from dialogs.dates import format_datetime
 from dialogs.engine import StepContext, is_engine_payload, step
-from dialogs.events import Begin, Control, Event, Pressed, RoundClosed, TextEntered
+from dialogs.events import Begin, Control, Event, Pressed, Reopen, RoundClosed, TextEntered
 from dialogs.messages import OutgoingMessage
 from dialogs.privacy import PrivacyTerms, privacy_notice
 from dialogs.state import ResponseState
@@ -48,7 +48,7 @@ from services import admin_chat, admins, audit, conversation_org, staff_access
 from services.annual_wheel import wheel_rounds
 from services.inbound import Inbound
 from services.invites import FloodWatch, Redemption, looks_like_code, redeem_code
-from services.responses import save_state
+from services.responses import previous_answers, save_state, working_state
 from services.rounds import open_rounds_for, record_invited
 from services.staff import has_role
 from services.status import status_lines
@@ -492,13 +492,16 @@ class _Turn:
                     for r in open_rounds
                     if active is not None
                     and r.id == active.round_id
-                    and active.status == "in_progress"
+                    and (active.status == "in_progress" or active.draft is not None)
                 ),
                 None,
             )
             if chosen is None:
                 offers = await self.offers(contact, organisation)
-                if not offers and open_rounds:
+                editable = [r for r in open_rounds if r.allow_edit_after_submit]
+                if not offers and len(editable) == 1:
+                    offers = [notices.RoundOffer(editable[0].id, editable[0].title, "")]
+                elif not offers and open_rounds:
                     self.reply(await self.already_submitted(contact, organisation, open_rounds))
                     return
                 if len(offers) != 1:
@@ -513,17 +516,22 @@ class _Turn:
         if response is not None and response.status == "awaiting_approval":
             await conversation_org.awaiting(self, response, contact, chosen)
             return
+        event: Event = Begin()
         if response is not None and response.status == "submitted":
-            self.reply(await self.already_submitted(contact, organisation, [chosen]))
-            return
+            if not chosen.allow_edit_after_submit or not await self.may_change(response, contact):
+                self.reply(await self.already_submitted(contact, organisation, [chosen]))
+                return
+            event = Reopen()  # changes while the round is open; see services.responses
         if response is None:
             await record_invited(self.session, [chosen.id], contact, self.now)
+            survey = await self.owner.catalog.get(self.session, chosen.survey_version_id)
+            previous = await previous_answers(self.session, organisation.id, chosen, survey.key)
             response = Response(
                 round_id=chosen.id,
                 organisation_id=organisation.id,
                 contact_id=contact.id,
                 status="in_progress",
-                state=ResponseState().model_dump(mode="json"),
+                state=ResponseState(previous=previous).model_dump(mode="json"),
                 started_at=self.now,
                 updated_at=self.now,
             )
@@ -548,7 +556,7 @@ class _Turn:
             response.contact_id = contact.id
         self.chat.active_response_id = response.id
         await conversation_org.before_engine(self, response, contact, organisation, chosen)
-        await self.run_engine(response, chosen, contact, organisation, Begin())
+        await self.run_engine(response, chosen, contact, organisation, event)
 
     async def already_submitted(
         self, contact: Contact, organisation: Organisation, rounds: list[Round]
@@ -568,6 +576,7 @@ class _Turn:
             if response is None:
                 continue
             author = await self.session.get(Contact, response.contact_id)
+            by_reader = response.contact_id == contact.id
             done.append(
                 notices.SubmittedRound(
                     title=round_.title,
@@ -576,10 +585,20 @@ class _Turn:
                     ),
                     closes=self.owner.closes_text(round_),
                     submitted_by=author.name if author is not None else None,
-                    by_reader=response.contact_id == contact.id,
+                    by_reader=by_reader,
+                    round_id=round_.id,
+                    editable=round_.allow_edit_after_submit if by_reader else None,
                 )
             )
         return notices.already_submitted(organisation.name, done)
+
+    async def may_change(self, response: Response, contact: Contact) -> bool:
+        """Whether ``contact`` may reopen a submitted response: its author may, and a
+        colleague may when the author is no longer active (as with a started one)."""
+        if response.contact_id in (None, contact.id):
+            return True
+        author = await self.session.get(Contact, response.contact_id)
+        return author is None or not author.active
 
     async def active_response(self) -> Response | None:
         if self.chat.active_response_id is None:
@@ -608,7 +627,7 @@ class _Turn:
         event: Event,
     ) -> None:
         survey = await self.owner.catalog.get(self.session, round_.survey_version_id)
-        state = ResponseState.model_validate(response.state)
+        state = working_state(response)
         closed = round_.status in ("closed", "cancelled") or self.now >= round_.closes_at
         if closed and state.phase not in ("submitted", "closed"):
             event = RoundClosed()
@@ -616,6 +635,11 @@ class _Turn:
             org_name=organisation.name,
             contact_name=contact.name,
             closes=self.owner.closes_text(round_),
+            editable_until=(
+                self.owner.closes_text(round_)
+                if round_.allow_edit_after_submit and not closed
+                else None
+            ),
         )
         result = step(survey, state, event, context)
         if result.submitted and await conversation_org.submitted(

@@ -24,6 +24,7 @@ from dialogs.answers import format_answer
 from dialogs.dates import iso
 from dialogs.model import AnswerValue, Survey
 from dialogs.state import ResponseState
+from dialogs.still_true import unchanged
 from reports.cells import csv_row, put_row
 from services.surveys import SurveyCatalog
 from storage.orm import Contact, Organisation, Response, Round
@@ -39,6 +40,10 @@ FIXED_COLUMNS = [
     "started_at",
     "submitted_at",
 ]
+# After the questions, so their columns keep their places: "ja" when every answer is
+# last round's (kept, or given the same again), "nei" when some are new, empty when
+# the organisation had no earlier answers to this survey.
+UNCHANGED_COLUMN = "uendret_siden_forrige_runde"
 
 
 async def round_export(
@@ -58,7 +63,8 @@ async def round_export(
     )
     documents = []
     for response, organisation, contact in rows:
-        answers = survey.effective_answers(ResponseState.model_validate(response.state).answers)
+        state = ResponseState.model_validate(response.state)
+        answers = survey.effective_answers(state.answers)
         documents.append(
             {
                 "org": organisation.code,
@@ -70,7 +76,11 @@ async def round_export(
                 "status": response.status,
                 "started_at": iso(response.started_at),
                 "submitted_at": iso(response.submitted_at),
-                "answers": [{"question": qid, "value": value} for qid, value in answers.items()],
+                "answers": [
+                    {"question": qid, "value": value, "unchanged": unchanged(state, qid)}
+                    for qid, value in answers.items()
+                ],
+                "had_previous": bool(state.previous),
             }
         )
     return survey, documents
@@ -101,7 +111,7 @@ def _answer_columns(survey: Survey) -> list[tuple[str, str, str, str | None]]:
 
 def _table(survey: Survey, documents: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
     columns = _answer_columns(survey)
-    header = FIXED_COLUMNS + [column for column, _, _, _ in columns]
+    header = FIXED_COLUMNS + [column for column, _, _, _ in columns] + [UNCHANGED_COLUMN]
     table = []
     for doc in documents:
         answers = {a["question"]: a["value"] for a in doc["answers"]}
@@ -114,8 +124,14 @@ def _table(survey: Survey, documents: list[dict[str, Any]]) -> tuple[list[str], 
                 cells.append(value.get(row) if isinstance(value, dict) else None)
             else:
                 cells.append(_cell(survey, qid, value))
-        table.append(fixed + cells)
+        table.append(fixed + cells + [_unchanged_cell(doc)])
     return header, table
+
+
+def _unchanged_cell(doc: dict[str, Any]) -> str | None:
+    if not doc.get("had_previous") or not doc["answers"]:
+        return None
+    return "ja" if all(a.get("unchanged") for a in doc["answers"]) else "nei"
 
 
 def render(
@@ -137,6 +153,7 @@ def render(
     sheet.title = "Svar"
     put_row(sheet, 1, header)
     texts = [""] * len(FIXED_COLUMNS) + [text for _, _, text, _ in _answer_columns(survey)]
+    texts.append("Uendret siden forrige runde")
     put_row(sheet, 2, texts)
     for number, row in enumerate(table, start=3):
         put_row(sheet, number, row)

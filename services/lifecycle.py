@@ -257,6 +257,11 @@ async def close_round(
 async def _close_responses(
     session: AsyncSession, round_: Round, now: datetime, catalog: SurveyCatalog
 ) -> int:
+    # Changes to a submitted response that were never sent in: the submission stands.
+    for reopened in await session.scalars(
+        select(Response).where(Response.round_id == round_.id, Response.draft.is_not(None))
+    ):
+        reopened.draft = None
     responses = list(
         await session.scalars(
             select(Response).where(Response.round_id == round_.id, Response.status != "submitted")

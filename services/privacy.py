@@ -34,6 +34,7 @@ from storage.orm import (
     PrivacyLogEntry,
     Publication,
     Response,
+    ResponseVersion,
     Round,
     RoundEvent,
     RoundInvitee,
@@ -208,6 +209,14 @@ async def export_contact(
         {"publication_id": p.id, "title": p.title, "reason": "not reachable when it was sent"}
         for p in await _publications_naming(session, contact_id)
     ]
+    document["submitted_versions"] = [  # every time they sent an answer in (ADR 21)
+        {"response_id": v.response_id, "version": v.number,
+         "submitted_at": iso(v.submitted_at), "answers": v.answers}
+        for v in await session.scalars(
+            select(ResponseVersion).where(ResponseVersion.contact_id == contact_id)
+            .order_by(ResponseVersion.response_id, ResponseVersion.number)
+        )
+    ]  # fmt: skip
     return document
 
 
@@ -374,6 +383,8 @@ async def _erase(
                .values(approved_by_contact_id=None))  # fmt: skip
     await _run(session, update(Contact).where(Contact.delegate_for_contact_id == contact_id)
                .values(delegate_for_contact_id=None))  # fmt: skip
+    await _run(session, update(ResponseVersion).where(ResponseVersion.contact_id == contact_id)
+               .values(contact_id=None))  # fmt: skip
     await _run(session, delete(OutboxMessage).where(to_contact))
     await _run(session, delete(InboundEvent).where(at_inbound))
     await _run(session, delete(CodeAttempt).where(at_attempts))

@@ -42,6 +42,7 @@ from storage.orm import (
     OutboxMessage,
     PrivacyLogEntry,
     Response,
+    ResponseVersion,
     Round,
     RoundInvitee,
 )
@@ -121,6 +122,9 @@ async def erase_round(
         await _run(session, update(Chat)
                    .where(Chat.active_response_id.in_([r.id for r in responses]))
                    .values(active_response_id=None))  # fmt: skip
+        await _run(session, update(ResponseVersion)
+                   .where(ResponseVersion.response_id.in_([r.id for r in responses]))
+                   .values(contact_id=None))  # fmt: skip
     unlinked = await session.execute(
         update(RoundInvitee)
         .where(RoundInvitee.round_id == round_.id, RoundInvitee.contact_id.is_not(None))

@@ -109,6 +109,7 @@ async def create_round(
     quiet: QuietRules | None = None,
     plan_key: str | None = None,
     retention_months: int = DEFAULT_RETENTION_MONTHS,
+    allow_edit_after_submit: bool = True,
 ) -> Round:
     """Create a planned round with its audience fixed now.
 
@@ -133,6 +134,7 @@ async def create_round(
         quiet_rules=(quiet or QuietRules()).to_json(),
         plan_key=plan_key,
         retention_months=retention_months,
+        allow_edit_after_submit=allow_edit_after_submit,
     )
     session.add(round_)
     await session.flush()
@@ -298,3 +300,14 @@ def chat_preference() -> tuple[Any, ...]:
         Chat.last_seen_at.desc().nulls_last(),
         Chat.id.desc(),
     )
+
+
+async def set_edit_after_submit(session: AsyncSession, round_id: int, allowed: bool) -> Round:
+    """Let members change a submitted response while the round is open, or not. A
+    response already opened for changes keeps its draft; sending it in is refused only
+    by the engine's next step (it is told the answers can no longer be changed)."""
+    round_ = await session.get(Round, round_id)
+    if round_ is None:
+        raise RoundError(f"no round {round_id}")
+    round_.allow_edit_after_submit = allowed
+    return round_

@@ -54,6 +54,7 @@ async def create_round_by_hand(
     title: str | None = None,
     audience: Audience | None = None,
     retention_months: int = DEFAULT_RETENTION_MONTHS,
+    allow_edit_after_submit: bool = True,
 ) -> RoundByHand:
     """Create a round in the caller's transaction, and open it if ``opens_at`` (None: now)
     is not in the future. ``title`` defaults to the survey's; ``audience`` to everyone.
@@ -75,6 +76,7 @@ async def create_round_by_hand(
         opens_at=opens,
         closes_at=closes_at,
         retention_months=retention_months,
+        allow_edit_after_submit=allow_edit_after_submit,
     )
     invited = await open_round(session, round_, now, zone, actor=actor) if opens <= now else 0
     return RoundByHand(round_, version.key, version.version, invited)

@@ -228,6 +228,10 @@ class Round(Base):
     personal_data_erased_at: Mapped[datetime | None]
     # A delegate's submission waits for approval by the contact they answer for.
     require_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Whether a submitted response can be opened again and changed while the round is open.
+    allow_edit_after_submit: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -307,8 +311,26 @@ class Response(Base):
     awaiting_approval_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     approved_by_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    # The engine state of a submitted response opened again for changes; ``state`` and
+    # the answers keep the submitted version in force until it is sent in again.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class ResponseVersion(Base):
+    """One submission of a response: every time it is sent in (again) its answers are
+    kept here, numbered from 1, with who sent it in (NULL once that contact is erased)."""
+
+    __tablename__ = "response_versions"
+    __table_args__ = (UniqueConstraint("response_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    submitted_at: Mapped[datetime]
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
 
 
 class Answer(Base):

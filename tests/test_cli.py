@@ -381,3 +381,27 @@ def test_the_demo_then_serves_the_workspace_with_a_login_link_until_ctrl_c(tmp_p
         assert process.stdout is not None
         process.stdout.close()
         errors.close()
+
+
+def test_rounds_allow_or_stop_changes_after_submission(deployment: Deployment) -> None:
+    import sqlite3
+
+    def allowed(round_id: int) -> int:
+        path = deployment.database_url.removeprefix("sqlite+aiosqlite:///")
+        with sqlite3.connect(path) as db:
+            return db.execute(
+                "SELECT allow_edit_after_submit FROM rounds WHERE id = ?", (round_id,)
+            ).fetchone()[0]
+
+    made = deployment.cli_json("rounds", "create", "--survey", "kvartalsvis-behov",
+                               "--closes", "2099-12-31", "--orgs", "0301", "--no-edits")  # fmt: skip
+    assert allowed(made["id"]) == 0
+    on = deployment.cli_json("rounds", "edits", str(made["id"]), "--on")
+    assert on == {"id": made["id"], "allow_edit_after_submit": True} and allowed(made["id"]) == 1
+    off = deployment.cli("rounds", "edits", str(made["id"]), "--off").stdout
+    assert "cannot be changed" in off and allowed(made["id"]) == 0
+    default = deployment.cli_json("rounds", "create", "--survey", "kvartalsvis-behov",
+                                  "--closes", "2099-12-31", "--orgs", "0301")  # fmt: skip
+    assert allowed(default["id"]) == 1
+    unknown = deployment.cli("rounds", "edits", "999", "--on", check=False)
+    assert unknown.returncode == 1 and "no round 999" in unknown.stderr

@@ -123,7 +123,7 @@ async def world(sessions):
 
 
 async def open_new_round(
-    harness: Harness, days: int = 14, orgs: tuple[str, ...] = ("3301",)
+    harness: Harness, days: int = 14, orgs: tuple[str, ...] = ("3301",), *, edits: bool = True
 ) -> int:
     async with harness.sessions() as session, session.begin():
         version = await latest_version(session, "kvartalsvis-behov")
@@ -134,6 +134,7 @@ async def open_new_round(
             audience=Audience(org_codes=orgs),
             opens_at=harness.clock.now,
             closes_at=harness.clock.now + timedelta(days=days),
+            allow_edit_after_submit=edits,
         )
         await open_round(session, round_, harness.clock.now, ZONE, actor="test")
         return round_.id
@@ -241,7 +242,7 @@ async def test_invitation_start_answer_and_submit(world) -> None:
     assert answers["annet"] is None
     status = text_of(await kari.say("/status"))
     assert "Sendt inn" in status and "Flere sykepleiere" in status
-    assert "har allerede sendt inn svaret" in text_of(await kari.say("/svar"))
+    assert "du kan endre det til" in text_of(await kari.say("/svar"))
 
 
 async def test_a_redelivered_update_changes_nothing(world) -> None:
@@ -345,12 +346,13 @@ async def test_svar_after_submitting_says_who_sent_it_when_and_until_when_it_is_
     kari, per = Member(harness, "100"), Member(harness, "200")
     await kari.say(f"/start {code_kari}")
     await per.say(f"/start {code_per}")
-    round_id = await open_new_round(harness)
+    round_id = await open_new_round(harness, edits=False)  # changes: test_conversation_reuse
     assert "Takk, Kari Nordmann" in await submit_shortest_path(kari, round_id)
     harness.clock.now += timedelta(hours=2)
 
     (own,) = await kari.say("/svar")
     assert "Drammen har allerede sendt inn svaret på «Behov Q4»" in own.text
+    assert "kan svaret ikke endres" in own.text and not own.buttons
     assert "Du sendte det inn" in own.text and "Runden er åpen til" in own.text
     assert "/status" in own.text and "ingen åpne undersøkelser" not in own.text
     (colleague,) = await per.say("/svar")

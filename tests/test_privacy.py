@@ -159,6 +159,8 @@ async def test_the_access_export_holds_everything_about_the_contact(sessions, an
     answers = {a["question"]: a["value"] for a in response["answers"]}
     assert answers["omrader.helse.behov"] == NEED and answers["annet"] == OTHER
     assert response["status"] == "submitted"
+    [version] = document["submitted_versions"]  # sent in once
+    assert version["version"] == 1 and version["answers"]["omrader.helse.behov"] == NEED
     sent = [e["event"].get("text") for e in document["messages_from_contact"]]
     assert NEED in sent and "/start WRONGCODE1" in sent
     assert any(

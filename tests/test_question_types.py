@@ -402,8 +402,9 @@ def test_the_export_gives_a_matrix_one_number_column_per_row() -> None:
     lines = render(SURVEY, documents, "csv").decode().splitlines()
     header = lines[0].split(",")
     assert header[8:] == ["omrader", "rekkefolge", "hast.digitalisering", "hast.klima",
-                          "hast.helse", "hast.skole", "kanaler"]  # fmt: skip
-    assert lines[1].endswith('"1. Helse og omsorg, 2. Klima og miljø",,2,5,,')
+                          "hast.helse", "hast.skole", "kanaler",
+                          "uendret_siden_forrige_runde"]  # fmt: skip
+    assert lines[1].endswith('"1. Helse og omsorg, 2. Klima og miljø",,2,5,,,')
 
 
 # -- the console and the demo's answerer --------------------------------------------------
