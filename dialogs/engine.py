@@ -25,11 +25,13 @@ from dialogs.events import Begin, Control, ControlName, Event, Pressed, RoundClo
 from dialogs.messages import OutgoingMessage
 from dialogs.model import AnswerValue, Question, Survey
 from dialogs.render import (
+    answered_message,
     fill,
     missing_questions,
     needs_answer,
     question_message,
     review_message,
+    review_submitted,
     short_label,
 )
 from dialogs.state import ResponseState
@@ -318,6 +320,7 @@ class _Turn:
             state.editing = True
             self.go_to(missing[0])
             return
+        review = review_message(self.survey, state, self.context)
         state.answers = self.survey.effective_answers(state.answers)
         state.phase = "submitted"
         state.current = None
@@ -326,6 +329,7 @@ class _Turn:
         state.editing = False
         state.paused_from = None
         self.submitted = True
+        self.messages.append(review_submitted(review))
         self.messages.append(OutgoingMessage(text=fill(self.survey.receipt, self.context)))
 
     # -- moving between questions -----------------------------------------------
@@ -366,6 +370,7 @@ class _Turn:
         """Store an answer to the current question and move on."""
         self.state.answers[question.id] = value
         self.state.selection = []
+        self.messages.append(answered_message(self.survey, self.state, question, self.context))
         self.advance(question)
 
     def advance(self, question: Question) -> None:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from dialogs import texts
+from dialogs import progress, texts
 from dialogs.answers import format_answer
 from dialogs.messages import Button, OutgoingMessage
 from dialogs.model import AnswerValue, Question, Survey
@@ -133,9 +133,9 @@ def question_message(
     replace: bool = False,
 ) -> OutgoingMessage:
     """A question with progress, hint, current answer, answer buttons and controls."""
-    asked = [q.id for q in survey.asked_questions(state.answers)]
-    position = asked.index(question.id) + 1 if question.id in asked else len(asked)
-    lines = [f"({position}/{len(asked)}) {fill(question.text, context)}"]
+    position = progress.position(survey, state.answers, question)
+    left = progress.remaining(survey, state.answers, question, unanswered_only=state.editing)
+    lines = [texts.progress(position, left), fill(question.text, context)]
     if question.help:
         lines.append(fill(question.help, context))
     lines.append("")
@@ -158,6 +158,32 @@ def question_message(
         buttons=(*_answer_buttons(question, state.selection), tuple(controls)),
         key=key,
         replaces=key if replace else None,
+    )
+
+
+def answered_message(
+    survey: Survey, state: ResponseState, question: Question, context: StepContext
+) -> OutgoingMessage:
+    """The question's message once answered: its text and the answer, no buttons, so an
+    old keyboard cannot be pressed by mistake. Only ever an edit of that message."""
+    value = state.answers.get(question.id)
+    shown = (
+        texts.answered(answer_text(question, value)) if value is not None else texts.ANSWER_SKIPPED
+    )
+    return OutgoingMessage(
+        text=f"{fill(question.text, context)}\n\n{shown}",
+        replaces=question_key(question.id),
+        edit_only=True,
+    )
+
+
+def review_submitted(review: OutgoingMessage) -> OutgoingMessage:
+    """The review as it stays in the chat after submitting: the list, no buttons."""
+    listing = review.text.rsplit("\n\n", 1)[0]
+    return OutgoingMessage(
+        text=f"{listing}\n\n{texts.REVIEW_SUBMITTED}",
+        replaces=review.key or REVIEW_KEY,
+        edit_only=True,
     )
 
 
