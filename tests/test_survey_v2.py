@@ -1,0 +1,111 @@
+"""The shipped survey, version 3 of the file (the third revision KS asked for): what it
+says, what it asks, how long it is, and that a member who reads only the newest message
+gets through it with a counter that never jumps."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogs.definition import load_survey_file, shipped_survey_files
+from dialogs.engine import step
+from dialogs.events import Begin, Event, Pressed, TextEntered
+from dialogs.messages import OutgoingMessage
+from dialogs.progress import remaining
+from dialogs.state import ResponseState
+from reports.summary import consent_question
+from tests.engine_fixtures import CONTEXT
+from tests.shipped_walk import Member
+
+SURVEY = load_survey_file(shipped_survey_files()[0])
+AREAS = [o.value for o in SURVEY.question("omrader").options]  # type: ignore[union-attr]
+
+
+def walk(member: Member, limit: int = 60) -> tuple[ResponseState, list[OutgoingMessage]]:
+    """Answer from the newest message only, until submitted."""
+    state = ResponseState()
+    result = step(SURVEY, state, Begin(), CONTEXT)
+    sent = list(result.messages)
+    for _ in range(limit):
+        newest = result.messages[-1]
+        kind, value = member.next_move(newest.text, [b.payload for b in newest.all_buttons()])
+        event: Event = Pressed(value) if kind == "press" else TextEntered(value)
+        result = step(SURVEY, result.state, event, CONTEXT)
+        sent += result.messages
+        if result.submitted:
+            return result.state, sent
+    raise AssertionError(f"stuck after {limit} steps on {result.messages[-1].text!r}")
+
+
+def test_the_opening_says_how_long_who_sees_how_long_kept_and_how_to_pause() -> None:
+    intro = " ".join(step(SURVEY, ResponseState(), Begin(), CONTEXT).messages[0].text.split())
+    assert "omtrent fem minutter" in intro
+    assert "ansatte i KS" in intro and "med navnet Drammen kommune" in intro
+    assert "Andre medlemmer ser bare tall" in intro and "sier ja til det" in intro
+    assert "slettes" in intro and "/personvern" in intro
+    assert "Pause" in intro and "/svar" in intro
+
+
+def test_annet_is_a_seventh_area_with_its_own_free_text() -> None:
+    areas = SURVEY.question("omrader")
+    assert areas is not None and len(areas.options) == 7 and areas.options[-1].value == "annet"
+    need = SURVEY.question("omrader.annet.behov")
+    assert need is not None and need.type == "text" and need.text.startswith("Annet")
+
+
+def test_who_is_needed_is_one_single_choice() -> None:
+    question = SURVEY.question("omrader.helse.losning")
+    assert question is not None and question.type == "single"
+    assert [o.value for o in question.options] == ["alene", "naboer", "ks", "staten"]
+    assert not [q for q in SURVEY.questions if q.template in ("alene", "hvem")]
+
+
+def test_satisfaction_is_about_the_last_quarter() -> None:
+    question = SURVEY.question("fornoyd")
+    assert question is not None and "siste kvartalet" in question.text
+
+
+def test_naming_covers_every_free_text_and_skipping_it_is_no() -> None:
+    assert consent_question(SURVEY) == ("navngi", "free_text")
+    state, _ = walk(Member(("helse",), skip_naming=True))
+    assert state.phase == "submitted"
+    assert state.answers["navngi"] is None  # the summary names only on a True (yes)
+    naming = SURVEY.question("navngi")
+    assert naming is not None and "hopper over" in naming.text
+
+
+@pytest.mark.parametrize(
+    "areas",
+    [
+        ("digitalisering",),
+        ("okonomi", "helse"),
+        ("digitalisering", "okonomi", "struktur"),
+        ("oppvekst", "arbeidsgiver", "annet"),
+        ("helse",),
+    ],
+)
+def test_a_member_reading_only_the_newest_message_gets_through(areas: tuple[str, ...]) -> None:
+    member = Member(areas)
+    state, _ = walk(member)
+    assert state.phase == "submitted"
+    assert state.answers["omrader"] == [a for a in AREAS if a in areas]
+    positions = [p for p, _ in member.seen]
+    estimates = [e for _, e in member.seen]
+    assert positions == list(range(1, len(positions) + 1))  # one more per new question
+    assert estimates == sorted(estimates, reverse=True), member.seen  # never jumps up
+    if len(areas) == 3:
+        assert len(positions) <= 15
+        assert estimates[0] == 14  # the first question's estimate is the three-area path
+
+
+def test_three_areas_make_at_most_fifteen_questions_on_the_common_path() -> None:
+    answers = {"omrader": ["digitalisering", "okonomi", "struktur"], "fornoyd": 4}
+    asked = [q for q in SURVEY.asked_questions(answers) if q.id != "fornoyd_hvorfor"]
+    assert len(asked) == 15
+
+
+def test_the_estimate_before_choosing_areas_is_never_below_what_follows() -> None:
+    first = SURVEY.questions[0]
+    before = remaining(SURVEY, {}, first)
+    for count in (1, 2, 3):
+        chosen = {"omrader": AREAS[:count]}
+        assert remaining(SURVEY, chosen, first) <= before
