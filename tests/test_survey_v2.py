@@ -4,6 +4,8 @@ gets through it with a counter that never jumps."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from dialogs.definition import load_survey_file, shipped_survey_files
@@ -12,11 +14,19 @@ from dialogs.events import Begin, Event, Pressed, TextEntered
 from dialogs.messages import OutgoingMessage
 from dialogs.progress import remaining
 from dialogs.state import ResponseState
-from reports.summary import consent_question
+from reports.summary import (
+    OrgFacts,
+    ResponseFacts,
+    RoundInfo,
+    consent_question,
+    needs_of,
+    summarise,
+)
 from tests.engine_fixtures import CONTEXT
 from tests.shipped_walk import Member
 
 SURVEY = load_survey_file(shipped_survey_files()[0])
+CLOSES = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
 AREAS = [o.value for o in SURVEY.question("omrader").options]  # type: ignore[union-attr]
 
 
@@ -109,3 +119,35 @@ def test_the_estimate_before_choosing_areas_is_never_below_what_follows() -> Non
     for count in (1, 2, 3):
         chosen = {"omrader": AREAS[:count]}
         assert remaining(SURVEY, chosen, first) <= before
+
+
+def test_reports_read_the_single_choice_as_alone_or_who_is_needed() -> None:
+    org = OrgFacts("3005", "Drammen kommune", "33", "Buskerud")
+    answers = {
+        "omrader": ["helse", "annet"],
+        "omrader.helse.behov": "Flere sykepleiere",
+        "omrader.helse.haster": 4,
+        "omrader.helse.losning": "naboer",
+        "omrader.annet.behov": "Beredskap ved flom",
+        "omrader.annet.haster": 2,
+        "omrader.annet.losning": "alene",
+        "fra_ks": ["kunnskap"], "fornoyd": 4, "kontakt": True, "navngi": None,
+    }  # fmt: skip
+    response = ResponseFacts(org, "submitted", answers)
+    helse, annet = needs_of(SURVEY, response)
+    assert (helse.area, helse.can_solve_alone, helse.help_from) == (
+        "helse", False, ("Med nabokommuner eller regionen",)
+    )  # fmt: skip
+    assert (annet.area, annet.can_solve_alone, annet.help_from) == ("annet", True, ())
+    assert helse.org_name is None  # the naming question was skipped: no name
+    info = RoundInfo(1, "Runde", "closed", CLOSES)
+    summary = summarise(SURVEY, info, [response], [org], min_group=1)
+    (group,) = summary.area_groups
+    by_area = {a.value: a for a in group.areas}
+    assert (by_area["helse"].needs_cooperation, by_area["annet"].needs_cooperation) == (1, 0)
+    assert "Vi kan løse det alene" not in group.help_from_labels
+    assert {o.label: o.count for o in by_area["helse"].help_from}[
+        "Med nabokommuner eller regionen"
+    ] == 1
+    shown = {q.id for q in summary.questions}
+    assert not any(".losning" in question_id for question_id in shown)
