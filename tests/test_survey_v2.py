@@ -12,6 +12,7 @@ from dialogs.definition import load_survey_file, shipped_survey_files
 from dialogs.engine import step
 from dialogs.events import Begin, Event, Pressed, TextEntered
 from dialogs.messages import OutgoingMessage
+from dialogs.model import Survey
 from dialogs.progress import remaining
 from dialogs.state import ResponseState
 from reports.summary import (
@@ -22,7 +23,9 @@ from reports.summary import (
     needs_of,
     summarise,
 )
+from services.surveys import SurveyCatalog, register_shipped_surveys, register_survey_file
 from tests.engine_fixtures import CONTEXT
+from tests.report_fixtures import PREVIOUS_SURVEY
 from tests.shipped_walk import Member
 
 SURVEY = load_survey_file(shipped_survey_files()[0])
@@ -30,16 +33,18 @@ CLOSES = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
 AREAS = [o.value for o in SURVEY.question("omrader").options]  # type: ignore[union-attr]
 
 
-def walk(member: Member, limit: int = 60) -> tuple[ResponseState, list[OutgoingMessage]]:
+def walk(
+    member: Member, limit: int = 60, survey: Survey = SURVEY
+) -> tuple[ResponseState, list[OutgoingMessage]]:
     """Answer from the newest message only, until submitted."""
     state = ResponseState()
-    result = step(SURVEY, state, Begin(), CONTEXT)
+    result = step(survey, state, Begin(), CONTEXT)
     sent = list(result.messages)
     for _ in range(limit):
         newest = result.messages[-1]
         kind, value = member.next_move(newest.text, [b.payload for b in newest.all_buttons()])
         event: Event = Pressed(value) if kind == "press" else TextEntered(value)
-        result = step(SURVEY, result.state, event, CONTEXT)
+        result = step(survey, result.state, event, CONTEXT)
         sent += result.messages
         if result.submitted:
             return result.state, sent
@@ -151,3 +156,23 @@ def test_reports_read_the_single_choice_as_alone_or_who_is_needed() -> None:
     ] == 1
     shown = {q.id for q in summary.questions}
     assert not any(".losning" in question_id for question_id in shown)
+
+
+async def test_rounds_on_the_previous_version_keep_it_after_the_new_file_is_registered(
+    sessions,
+) -> None:
+    """A database that registered the previous file (a deployment before this revision)
+    gets the revised file as a new version; the old one stays, verbatim, for its rounds."""
+    async with sessions.begin() as session:
+        old = (await register_survey_file(session, PREVIOUS_SURVEY)).version
+        (new,) = await register_shipped_surveys(session)
+        assert new.created and new.version.version == old.version + 1
+        assert (await register_shipped_surveys(session))[0].version.id == new.version.id
+        assert old.definition == PREVIOUS_SURVEY.read_text(encoding="utf-8")
+        old_id, new_id = old.id, new.version.id
+    async with sessions() as session:
+        catalog = SurveyCatalog()
+        before, after = await catalog.get(session, old_id), await catalog.get(session, new_id)
+    assert before.question("omrader.helse.alene") is not None
+    assert before.question("omrader.helse.losning") is None
+    assert after == SURVEY and after.question("omrader.helse.alene") is None
