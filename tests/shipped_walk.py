@@ -37,7 +37,11 @@ class Member:
         toggles = [p for p in payloads if p.startswith("t:")]
         if toggles:
             qid = toggles[0].split(":")[1]
-            wanted = [p for p in toggles if p.split(":")[2] in self.areas] if qid == "omrader" else toggles[:1]
+            wanted = (
+                [p for p in toggles if p.split(":")[2] in self.areas]
+                if qid == "omrader"
+                else toggles[:1]
+            )
             for payload in wanted:
                 if payload not in self.ticked:
                     self.ticked.add(payload)

@@ -205,7 +205,9 @@ async def test_reading_only_the_newest_card_gets_through_and_answered_cards_lose
         assert "✓ Svar:" in shown or "✓ Hoppet over" in shown
         assert activity.edits  # updated in place, not sent again
     review = next(
-        m for m in teams.messages_for(CONV) if "Her er svarene" in " ".join([m.text or "", *m.card_texts])
+        m
+        for m in teams.messages_for(CONV)
+        if "Her er svarene" in " ".join([m.text or "", *m.card_texts])
     )
     assert review.actions == [] and "✓ Sendt inn." in (review.text or "")
     assert teams.duplicates() == [] and teams.errors == []

@@ -65,7 +65,9 @@ async def reply_to(standin: TelegramStandIn, action, *, within: float = 15.0):
 
 
 def snapshot(standin: TelegramStandIn) -> list[tuple[int, str, tuple]]:
-    return [(m.message_id, m.text, tuple(map(tuple, m.buttons))) for m in standin.messages_for(CHAT)]
+    return [
+        (m.message_id, m.text, tuple(map(tuple, m.buttons))) for m in standin.messages_for(CHAT)
+    ]
 
 
 async def settled(standin: TelegramStandIn, quiet: float = 0.3, longest: float = 2.5):

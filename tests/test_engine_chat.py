@@ -11,7 +11,7 @@ from dialogs.definition import load_survey_file, shipped_survey_files
 from dialogs.messages import OutgoingMessage, one_call_each
 from dialogs.progress import position, remaining, typical_selection
 from dialogs.state import ResponseState
-from tests.engine_fixtures import CONTEXT, begun, control, full_survey, press, run, say
+from tests.engine_fixtures import begun, control, full_survey, press, run, say
 from tests.report_fixtures import PREVIOUS_SURVEY
 from tests.shipped_walk import Member
 from tests.test_survey_v2 import walk

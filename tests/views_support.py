@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.reminders import DEFAULT_REMINDERS, QuietRules
 from dialogs.state import ResponseState
 from services.surveys import register_survey_file
-from tests.report_fixtures import PREVIOUS_SURVEY
 from storage.orm import (
     Chat,
     Contact,
@@ -26,6 +25,7 @@ from storage.orm import (
     RoundInvitee,
     RoundOrganisation,
 )
+from tests.report_fixtures import PREVIOUS_SURVEY
 
 SURVEY_KEY = "kvartalsvis-behov"
 NOW = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
