@@ -37,7 +37,7 @@ from tests.official_schemas import (
     or_fail_in_ci,
     teams_manifest_schema,
 )
-from tests.report_fixtures import shipped_survey
+from tests.report_fixtures import current_survey, shipped_survey
 
 APP_ID = "0b7a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
 MEMBER_COMMANDS = {"start", "svar", "tilbake", "pause", "oversikt", "send", "status", "arshjul", "personvern", "hjelp"}  # fmt: skip
@@ -241,7 +241,8 @@ def whole_survey(survey: Survey) -> list[OutgoingMessage]:
 
 def every_card() -> list[dict[str, Any]]:
     """The Adaptive Cards Lyttepost sends: whole survey runs, notices, reminders, admin."""
-    messages = [m for survey in (shipped_survey(), full_survey(), variants_survey())
+    messages = [m for survey in (current_survey(), shipped_survey(), full_survey(),
+                                 variants_survey())
                 for m in whole_survey(survey)]  # fmt: skip
     offers = [notices.RoundOffer(1, "Behov 1. kvartal", "1. februar 2030"),
               notices.RoundOffer(2, "Ekstrarunde", "1. mars 2030")]  # fmt: skip
