@@ -49,6 +49,7 @@ class StepContext:
     org_name: str
     contact_name: str
     closes: str  # already formatted deadline, e.g. "15. desember 2026"
+    retention: str = ""  # how long free text is kept after the round, e.g. "24 måneder"
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from dialogs.state import ResponseState
 if TYPE_CHECKING:
     from dialogs.engine import StepContext
 
-# Only these three tokens are filled; any other braces in survey texts stay as written.
-_PLACEHOLDER = re.compile(r"\{(org_name|contact_name|closes)\}")
+# Only these tokens are filled; any other braces in survey texts stay as written.
+_PLACEHOLDER = re.compile(r"\{(org_name|contact_name|closes|retention)\}")
 
 REVIEW_KEY = "review"
 ANSWER_PREVIEW = 200  # characters of a text answer shown in the review
@@ -30,11 +30,13 @@ SCALE_BUTTONS_PER_ROW = 7
 
 
 def fill(text: str, context: StepContext) -> str:
-    """Fill ``{org_name}``, ``{contact_name}`` and ``{closes}``; leave everything else."""
+    """Fill ``{org_name}``, ``{contact_name}``, ``{closes}`` and ``{retention}``; leave
+    everything else."""
     values = {
         "org_name": context.org_name,
         "contact_name": context.contact_name,
         "closes": context.closes,
+        "retention": context.retention or texts.RETENTION_UNKNOWN,
     }
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
 

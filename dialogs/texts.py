@@ -120,6 +120,8 @@ def answered(rendered: str) -> str:
 
 
 ANSWER_SKIPPED = "✓ Hoppet over"
+# {retention} where the round is not known (a trial run): the notice says the figure.
+RETENTION_UNKNOWN = "en fast tid (se /personvern)"
 REVIEW_SUBMITTED = "✓ Sendt inn."
 
 

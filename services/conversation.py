@@ -39,7 +39,7 @@ from dialogs.dates import format_datetime
 from dialogs.engine import StepContext, is_engine_payload, step
 from dialogs.events import Begin, Control, Event, Pressed, RoundClosed, TextEntered
 from dialogs.messages import OutgoingMessage
-from dialogs.privacy import PrivacyTerms, privacy_notice
+from dialogs.privacy import PrivacyTerms, privacy_notice, retention_text
 from dialogs.state import ResponseState
 from dialogs.wheel import wheel_message
 from services import admin_chat, admins, audit, staff_access
@@ -590,6 +590,7 @@ class _Turn:
             org_name=organisation.name,
             contact_name=contact.name,
             closes=self.owner.closes_text(round_),
+            retention=retention_text(round_.retention_months),
         )
         result = step(survey, state, event, context)
         self.reply(*result.messages)

@@ -219,6 +219,9 @@ async def test_invitation_start_answer_and_submit(world) -> None:
     assert "Behov Q4" in invitation and "Svarfrist" in invitation
     replies = await kari.press(f"r:{round_id}")
     assert "Hei, Kari Nordmann" in replies[0].text
+    opening = " ".join(replies[0].text.split())
+    assert "omtrent fem minutter" in opening
+    assert "slettes 24 måneder etter at runden er stengt" in opening  # the round's retention
     assert replies[-1].text.startswith("Spørsmål 1 · om lag 14 igjen\n")
     await kari.press("t:omrader:helse")
     answered, first_need = await kari.press("n:omrader")

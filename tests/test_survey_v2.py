@@ -4,6 +4,7 @@ gets through it with a counter that never jumps."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +14,7 @@ from dialogs.engine import step
 from dialogs.events import Begin, Event, Pressed, TextEntered
 from dialogs.messages import OutgoingMessage
 from dialogs.model import Survey
+from dialogs.privacy import retention_text
 from dialogs.progress import remaining
 from dialogs.state import ResponseState
 from reports.summary import (
@@ -56,7 +58,8 @@ def test_the_opening_says_how_long_who_sees_how_long_kept_and_how_to_pause() -> 
     assert "omtrent fem minutter" in intro
     assert "ansatte i KS" in intro and "med navnet Drammen kommune" in intro
     assert "Andre medlemmer ser bare tall" in intro and "sier ja til det" in intro
-    assert "slettes" in intro and "/personvern" in intro
+    assert "slettes en fast tid (se /personvern) etter at runden er stengt" in intro
+    assert "/personvern" in intro
     assert "Pause" in intro and "/svar" in intro
 
 
@@ -176,3 +179,9 @@ async def test_rounds_on_the_previous_version_keep_it_after_the_new_file_is_regi
     assert before.question("omrader.helse.alene") is not None
     assert before.question("omrader.helse.losning") is None
     assert after == SURVEY and after.question("omrader.helse.alene") is None
+
+
+def test_the_opening_states_the_rounds_retention() -> None:
+    context = replace(CONTEXT, retention=retention_text(18))
+    intro = " ".join(step(SURVEY, ResponseState(), Begin(), context).messages[0].text.split())
+    assert "slettes 18 måneder etter at runden er stengt" in intro
