@@ -49,6 +49,9 @@ class ConsoleTransport:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def deliver(self, address: str, message: OutgoingMessage, replace_id: str | None) -> str:
+        if message.edit_only:  # a terminal cannot edit: only the answer, on one line
+            self.write("   " + message.text.rsplit("\n", 1)[-1])
+            return replace_id or ""
         self.write(render(message))
         self.last_message = message
         if message.buttons:

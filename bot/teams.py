@@ -547,6 +547,9 @@ class TeamsTransport:
             for activity in activities:
                 TurnContext.apply_conversation_reference(activity, reference)
                 activity.reply_to_id = None
+                if message.edit_only:
+                    sent.append(await _update_only(client, conversation_id, replace_id, activity))
+                    continue
                 if replace_id is not None and not message.attachments:
                     activity.id = replace_id
                     await client.conversations.update_activity(
@@ -574,3 +577,24 @@ class TeamsTransport:
                 f"teams: {type(error).__name__} {status or ''}".strip()
             ) from error
         return sent[-1] if sent else ""
+
+
+async def _update_only(
+    client: ConnectorClient, conversation_id: str, replace_id: str | None, activity: Activity
+) -> str:
+    """Update an earlier activity, or do nothing: an answered question Teams refuses to
+    update (gone, too old) is left as it is rather than sent again. Throttling and
+    network trouble still go to the sender, which tries the update again."""
+    if replace_id is None:
+        return ""
+    activity.id = replace_id
+    try:
+        await client.conversations.update_activity(conversation_id, replace_id, activity)
+    except OSError:
+        raise
+    except Exception as error:
+        status, _ = _status_of(error)
+        if status is None or status == 429 or status >= 500:
+            raise
+        log.info("teams: cannot update activity (%s); left as it is", status)
+    return replace_id

@@ -203,6 +203,8 @@ class TelegramTransport:
     ) -> str:
         chunks = split_text(message.text)
         markup = _keyboard(message)
+        if message.edit_only:
+            return await self._edit_only(chat_id, message, replace_id, chunks[0], markup)
         if replace_id is not None and len(chunks) == 1:
             try:
                 await self._bot.edit_message_text(
@@ -224,6 +226,29 @@ class TelegramTransport:
             )
             last_id = str(sent.message_id)
         return last_id
+
+    async def _edit_only(
+        self,
+        chat_id: int,
+        message: OutgoingMessage,
+        replace_id: str | None,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+    ) -> str:
+        """Edit the earlier message, or do nothing: an answered question that cannot be
+        edited (too old, deleted) is left as it is rather than sent again."""
+        if replace_id is None:
+            return ""
+        try:
+            await self._bot.edit_message_text(
+                chat_id=chat_id, message_id=int(replace_id), text=text, reply_markup=markup
+            )
+        except BadRequest as error:
+            if "not modified" not in error.message.lower():
+                log.info("telegram: cannot edit message (%s); left as it is", error.message)
+        except (TimedOut, NetworkError) as error:
+            raise TransientFailure(str(error)) from error
+        return replace_id
 
     async def _send_file(self, chat_id: int, attachment: Attachment) -> str:
         """A photo or document: by Telegram's file id when it has one, else uploaded once."""

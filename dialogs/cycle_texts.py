@@ -24,7 +24,7 @@ def reminder(
         text = (
             f"Hei, {contact_name}! En påminnelse: KS har ikke fått svar fra {org_name} "
             f"på «{title}» ennå, og vil gjerne høre hva dere trenger.\n"
-            f"Det tar omtrent ti minutter. Svarfrist: {closes}."
+            f"Det tar omtrent fem minutter. Svarfrist: {closes}."
         )
         label = "▶️ Svar nå"
     return OutgoingMessage(

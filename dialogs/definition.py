@@ -8,7 +8,7 @@ Format (see ``dialogs/surveys/kvartalsvis-behov.yaml`` for a full example)::
 
     key: kvartalsvis-behov        # ^[a-z][a-z0-9-]{1,59}$
     version: 1
-    title: / intro: / receipt:    # texts; may use {org_name} {contact_name} {closes}
+    title: / intro: / receipt:    # texts; may use {org_name} {contact_name} {closes} {retention}
     language: nb                  # optional
     questions:
       - id: omrader               # ^[a-z][a-z0-9_]{0,29}$
@@ -59,7 +59,7 @@ KEY = re.compile(r"^[a-z][a-z0-9-]{1,59}$")
 QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 OPTION_VALUE = re.compile(r"^[a-z0-9_]{1,20}$")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-TEXT_PLACEHOLDERS = {"org_name", "contact_name", "closes"}
+TEXT_PLACEHOLDERS = {"org_name", "contact_name", "closes", "retention"}
 CHOICE_TYPES = {"single", "multi"}
 ORDERED_TYPES = {"ranking", "matrix"}  # options (rows) given, or taken from a multi question
 

@@ -37,11 +37,13 @@ from dialogs.events import (
 from dialogs.messages import OutgoingMessage
 from dialogs.model import AnswerValue, Question, Survey
 from dialogs.render import (
+    answered_message,
     fill,
     missing_questions,
     needs_answer,
     question_message,
     review_message,
+    review_submitted,
     short_label,
 )
 from dialogs.state import ResponseState
@@ -61,6 +63,7 @@ class StepContext:
     closes: str  # already formatted deadline, e.g. "15. desember 2026"
     # Until when a submitted response can be changed (formatted); None: it cannot.
     editable_until: str | None = None
+    retention: str = ""  # how long free text is kept after the round, e.g. "24 måneder"
 
 
 @dataclass(frozen=True)
@@ -352,6 +355,7 @@ class _Turn:
             state.editing = True
             self.go_to(missing[0])
             return
+        review = review_message(self.survey, state, self.context)
         state.answers = self.survey.effective_answers(state.answers)
         resubmitted = state.reopened
         state.reopened = False
@@ -362,6 +366,7 @@ class _Turn:
         state.editing = False
         state.paused_from = None
         self.submitted = True
+        self.messages.append(review_submitted(review))
         receipt = fill(self.survey.receipt, self.context).rstrip()
         if resubmitted:
             receipt = f"{texts.CHANGES_SUBMITTED}\n\n{receipt}"
@@ -449,6 +454,7 @@ class _Turn:
         self.state.grid = {}
         if question.id in self.state.kept:  # answered afresh: no longer "kept as it was"
             self.state.kept.remove(question.id)
+        self.messages.append(answered_message(self.survey, self.state, question, self.context))
         self.advance(question)
 
     def advance(self, question: Question) -> None:

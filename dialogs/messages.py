@@ -43,7 +43,10 @@ class OutgoingMessage(BaseModel):
 
     ``key`` names the message so that a later message can ``replaces`` it (for example
     the toggled state of a multiple-choice question): the channel edits the earlier
-    message where it can, and sends a new one where it cannot.
+    message where it can, and sends a new one where it cannot. An ``edit_only`` message
+    (an answered question losing its buttons) is never sent as a new message: if the
+    earlier one is unknown or cannot be edited, it is dropped, since a copy would only
+    make the member scroll.
     Text is plain text: channels must not interpret it as markup.
     ``labelled_rows`` is a layout hint: in these button rows (indexes) the first button
     is the row's label (a matrix row), which a channel may show as a heading instead.
@@ -55,6 +58,7 @@ class OutgoingMessage(BaseModel):
     buttons: tuple[tuple[Button, ...], ...] = ()
     key: str | None = None
     replaces: str | None = None
+    edit_only: bool = False
     attachments: tuple[Attachment, ...] = ()
     labelled_rows: tuple[int, ...] = ()
 
@@ -111,6 +115,8 @@ def one_call_each(message: OutgoingMessage, channel: str) -> list[OutgoingMessag
     and documents included.
     """
     limits = CHANNEL_LIMITS.get(channel, DEFAULT_LIMITS)
+    if message.edit_only:  # an edit is one call; a second part would be a new message
+        return [message.model_copy(update={"text": message.text[: limits.text]})]
     parts: list[OutgoingMessage] = []
     if message.text or not message.attachments:
         chunks = split_text(message.text, limits.text)

@@ -209,7 +209,7 @@ class Question(BaseModel):
 
 class Survey(BaseModel):
     """A compiled, validated survey. ``texts`` may use the placeholders
-    ``{org_name}``, ``{contact_name}`` and ``{closes}``."""
+    ``{org_name}``, ``{contact_name}``, ``{closes}`` and ``{retention}``."""
 
     model_config = _FROZEN
 

@@ -80,7 +80,7 @@ def invitation(
         text=(
             f"Hei, {contact_name}!\n\n"
             f"KS har åpnet «{title}» for {org_name}. Vi vil gjerne høre hva dere trenger.\n"
-            f"Det tar omtrent ti minutter, og du kan ta pause når som helst.\n"
+            f"Det tar omtrent fem minutter, og du kan ta pause når som helst.\n"
             f"Svarfrist: {closes}."
         ),
         buttons=((Button(label="▶️ Start undersøkelsen", payload=start_payload(round_id)),),),

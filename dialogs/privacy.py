@@ -40,6 +40,11 @@ def _months(span: tuple[int, int]) -> str:
     return f"{low}–{high} måneder"
 
 
+def retention_text(months: int) -> str:
+    """A round's retention as the survey's ``{retention}`` says it ("24 måneder")."""
+    return _months((months, months))
+
+
 def _days(days: int) -> str:
     return "1 dag" if days == 1 else f"{days} dager"
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from dialogs import matrix, ranking, texts
+from dialogs import matrix, progress, ranking, texts
 from dialogs.answers import format_answer
 from dialogs.messages import Button, OutgoingMessage
 from dialogs.model import AnswerValue, Question, Survey
@@ -19,8 +19,8 @@ from dialogs.state import ResponseState
 if TYPE_CHECKING:
     from dialogs.engine import StepContext
 
-# Only these three tokens are filled; any other braces in survey texts stay as written.
-_PLACEHOLDER = re.compile(r"\{(org_name|contact_name|closes)\}")
+# Only these tokens are filled; any other braces in survey texts stay as written.
+_PLACEHOLDER = re.compile(r"\{(org_name|contact_name|closes|retention)\}")
 
 REVIEW_KEY = "review"
 ANSWER_PREVIEW = 200  # characters of a text answer shown in the review
@@ -30,11 +30,13 @@ SCALE_BUTTONS_PER_ROW = 7
 
 
 def fill(text: str, context: StepContext) -> str:
-    """Fill ``{org_name}``, ``{contact_name}`` and ``{closes}``; leave everything else."""
+    """Fill ``{org_name}``, ``{contact_name}``, ``{closes}`` and ``{retention}``; leave
+    everything else."""
     values = {
         "org_name": context.org_name,
         "contact_name": context.contact_name,
         "closes": context.closes,
+        "retention": context.retention or texts.RETENTION_UNKNOWN,
     }
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
 
@@ -135,9 +137,9 @@ def question_message(
     replace: bool = False,
 ) -> OutgoingMessage:
     """A question with progress, hint, current answer, answer buttons and controls."""
-    asked = [q.id for q in survey.asked_questions(state.answers)]
-    position = asked.index(question.id) + 1 if question.id in asked else len(asked)
-    lines = [f"({position}/{len(asked)}) {fill(question.text, context)}"]
+    position = progress.position(survey, state.answers, question)
+    left = progress.remaining(survey, state.answers, question, unanswered_only=state.editing)
+    lines = [texts.progress(position, left), fill(question.text, context)]
     if question.help:
         lines.append(fill(question.help, context))
     lines.append("")
@@ -182,6 +184,32 @@ def _type_buttons(question: Question, state: ResponseState) -> list[tuple[Button
     if question.type == "matrix":
         return matrix.buttons(question, state.grid, state.answers)
     return _answer_buttons(question, state.selection)
+
+
+def answered_message(
+    survey: Survey, state: ResponseState, question: Question, context: StepContext
+) -> OutgoingMessage:
+    """The question's message once answered: its text and the answer, no buttons, so an
+    old keyboard cannot be pressed by mistake. Only ever an edit of that message."""
+    value = state.answers.get(question.id)
+    shown = (
+        texts.answered(answer_text(question, value)) if value is not None else texts.ANSWER_SKIPPED
+    )
+    return OutgoingMessage(
+        text=f"{fill(question.text, context)}\n\n{shown}",
+        replaces=question_key(question.id),
+        edit_only=True,
+    )
+
+
+def review_submitted(review: OutgoingMessage) -> OutgoingMessage:
+    """The review as it stays in the chat after submitting: the list, no buttons."""
+    listing = review.text.rsplit("\n\n", 1)[0]
+    return OutgoingMessage(
+        text=f"{listing}\n\n{texts.REVIEW_SUBMITTED}",
+        replaces=review.key or REVIEW_KEY,
+        edit_only=True,
+    )
 
 
 def missing_questions(survey: Survey, answers: dict[str, AnswerValue]) -> list[Question]:

@@ -107,6 +107,24 @@ def hint_number(low: float | None, high: float | None, integer: bool, unit: str 
     return f"Skriv {kind}{f' ({unit})' if unit else ''}."
 
 
+def progress(position: int, left: int) -> str:
+    """The line above a question: where the member is and about how much is left."""
+    if left <= 0:
+        return f"Spørsmål {position} · snart ferdig"
+    return f"Spørsmål {position} · om lag {left} igjen"
+
+
+def answered(rendered: str) -> str:
+    """What an answered question's message shows instead of its buttons."""
+    return f"✓ Svar: {rendered}"
+
+
+ANSWER_SKIPPED = "✓ Hoppet over"
+# {retention} where the round is not known (a trial run): the notice says the figure.
+RETENTION_UNKNOWN = "en fast tid (se /personvern)"
+REVIEW_SUBMITTED = "✓ Sendt inn."
+
+
 def current_answer(rendered: str) -> str:
     """The line under a question that already has an answer."""
     return f"Nåværende svar: {rendered}"

@@ -30,13 +30,16 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
 from dialogs.model import AnswerValue, ConsentScope, Option, Question, Survey
 
 NAMED_CONSENT_QUESTION = "navngi"
+# The option of a single-choice "who is needed" follow-up that means "we can do it alone"
+# (the survey since its third file version asks one choice instead of yes/no + a list).
+ALONE_OPTION = "alene"
 ANONYMOUS = "uten navn"  # how every file shows a text whose organisation may not be named
 SUBMITTED = "submitted"
 DEFAULT_MIN_GROUP = 3
@@ -344,10 +347,11 @@ class AreaSpec:
     urgency: dict[str, Question]
     alone: dict[str, Question]
     help_from: dict[str, Question]
+    solution: dict[str, Question] = field(default_factory=dict)
 
     def consumed(self) -> set[str]:
         ids = {q.id for group in self.needs.values() for q in group}
-        for part in (self.urgency, self.alone, self.help_from):
+        for part in (self.urgency, self.alone, self.help_from, self.solution):
             ids |= {q.id for q in part.values()}
         return ids
 
@@ -445,6 +449,7 @@ def area_specs(survey: Survey) -> list[AreaSpec]:
             continue
         needs: dict[str, list[Question]] = {}
         roles: dict[str, dict[str, Question]] = {"scale": {}, "yesno": {}, "multi": {}}
+        solution: dict[str, Question] = {}
         for followup in followups:
             area = followup.group
             assert area is not None
@@ -452,6 +457,8 @@ def area_specs(survey: Survey) -> list[AreaSpec]:
                 needs.setdefault(area, []).append(followup)
             elif followup.type in roles:
                 roles[followup.type].setdefault(area, followup)
+            elif followup.type == "single" and followup.option(ALONE_OPTION) is not None:
+                solution.setdefault(area, followup)
         specs.append(
             AreaSpec(
                 question=question,
@@ -459,6 +466,7 @@ def area_specs(survey: Survey) -> list[AreaSpec]:
                 urgency=roles["scale"],
                 alone=roles["yesno"],
                 help_from=roles["multi"],
+                solution=solution,
             )
         )
     return specs
@@ -621,12 +629,22 @@ def _area_group(spec: AreaSpec, counted: Sequence[_Counted]) -> AreaGroup:
             urgency = numeric_stats(urgency_q, [c.answers.get(urgency_q.id) for c in chose])
         alone = [c.answers[alone_q.id] for c in chose if alone_q and alone_q.id in c.answers]
         alone_answers = [a for a in alone if isinstance(a, bool)]
-        cooperation = sum(1 for a in alone_answers if a is False)
         help_from: tuple[OptionCount, ...] = ()
         if help_q is not None:
             help_summary = _question_summary(help_q, chose)
             help_from = help_summary.options
             help_labels = help_labels or [o.label for o in help_q.options]
+        solution_q = spec.solution.get(area)
+        if alone_q is None and solution_q is not None:
+            chosen = [c.answers.get(solution_q.id) for c in chose]
+            alone_answers = [a == ALONE_OPTION for a in chosen if isinstance(a, str)]
+            help_from = tuple(
+                o for o in _question_summary(solution_q, chose).options if o.value != ALONE_OPTION
+            )
+            help_labels = help_labels or [
+                o.label for o in solution_q.options if o.value != ALONE_OPTION
+            ]
+        cooperation = sum(1 for a in alone_answers if a is False)
         ordered: list[tuple[tuple[bool, float, str, str], Need]] = []
         for need_q in spec.needs.get(area, ()):
             for c in chose:
@@ -706,6 +724,7 @@ def _need_in(spec: AreaSpec, option: Option, need_q: Question, counted: _Counted
     return _need(
         option.label, area, need_q, text.strip(), counted,
         spec.urgency.get(area), spec.alone.get(area), spec.help_from.get(area),
+        spec.solution.get(area),
     )  # fmt: skip
 
 
@@ -718,6 +737,7 @@ def _need(
     urgency_q: Question | None,
     alone_q: Question | None,
     help_q: Question | None,
+    solution_q: Question | None = None,
 ) -> Need:
     urgency = counted.answers.get(urgency_q.id) if urgency_q else None
     alone = counted.answers.get(alone_q.id) if alone_q else None
@@ -725,6 +745,10 @@ def _need(
     labels: tuple[str, ...] = ()
     if help_q is not None and isinstance(helpers, list):
         labels = tuple(_option_label(help_q, value) for value in helpers)
+    solved = counted.answers.get(solution_q.id) if solution_q else None
+    if alone_q is None and isinstance(solved, str) and solution_q is not None:
+        alone = solved == ALONE_OPTION
+        labels = () if alone else (_option_label(solution_q, solved),)
     return Need(
         area=area,
         area_label=area_label,

@@ -41,7 +41,7 @@ from dialogs.dates import format_datetime
 from dialogs.engine import StepContext, is_engine_payload, step
 from dialogs.events import Begin, Control, Event, Pressed, Reopen, RoundClosed, TextEntered
 from dialogs.messages import OutgoingMessage
-from dialogs.privacy import PrivacyTerms, privacy_notice
+from dialogs.privacy import PrivacyTerms, privacy_notice, retention_text
 from dialogs.state import ResponseState
 from dialogs.wheel import wheel_message
 from services import admin_chat, admins, audit, conversation_org, staff_access
@@ -640,6 +640,7 @@ class _Turn:
                 if round_.allow_edit_after_submit and not closed
                 else None
             ),
+            retention=retention_text(round_.retention_months),
         )
         result = step(survey, state, event, context)
         if result.submitted and await conversation_org.submitted(

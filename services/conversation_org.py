@@ -168,6 +168,8 @@ async def submitted(
         return False
     await save_state(turn.session, response, result.state, turn.now, submitted=False)
     await organisation.hold_for_approval(turn.session, response, turn.now)
+    # The review still loses its buttons (the engine's edit); the receipt waits for approval.
+    turn.reply(*(m for m in result.messages if m.edit_only))
     turn.reply(notices.awaiting_approval(principal.name, round_.title))
     await organisation.tell(
         turn.session, principal.id,

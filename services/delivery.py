@@ -489,6 +489,12 @@ class Sender:
                         replace_id = await outbox.provider_id_for_key(
                             session, channel, address, message.replaces
                         )
+                if message.edit_only and not replace_id:
+                    # Nothing to edit (never delivered, or delivered before keys were
+                    # kept): a new copy would only be a message to scroll past.
+                    await self._record(outbox.mark_sent, row.id, "")
+                    self._finish(queue, row)
+                    return
                 await self._window(queue.group, channel).acquire(self._shard[1])
                 provider_id = await transport.deliver(address, message, replace_id)
             except RetryLater as error:

@@ -108,11 +108,11 @@ def test_broken_files_give_line_errors_and_register_nothing(
             "sheet survey, row 13, column type: there is no choice list 'ja_nei_kanskje' "
             "in sheet choices"
         ),
-        workbook_with("dup.xlsx", B14="kontakt"): (
-            "sheet survey, row 14, column name: duplicate question id 'kontakt'"
+        workbook_with("dup.xlsx", B13="kontakt"): (
+            "sheet survey, row 13, column name: duplicate question id 'kontakt'"
         ),
-        workbook_with("unknown.xlsx", A14="barcode"): (
-            "sheet survey, row 14, column type: type 'barcode' is not supported"
+        workbook_with("unknown.xlsx", A13="barcode"): (
+            "sheet survey, row 13, column type: type 'barcode' is not supported"
         ),
     }
     not_a_workbook = tmp_path / "notes.xlsx"

@@ -219,12 +219,23 @@ async def test_invitation_start_answer_and_submit(world) -> None:
     invitation = text_of(await harness.collect("100"))
     assert "Behov Q4" in invitation and "Svarfrist" in invitation
     replies = await kari.press(f"r:{round_id}")
-    assert "Hei, Kari Nordmann" in replies[0].text and "(1/" in replies[-1].text
+    assert "Hei, Kari Nordmann" in replies[0].text
+    opening = " ".join(replies[0].text.split())
+    assert "omtrent fem minutter" in opening
+    assert "slettes 24 måneder etter at runden er stengt" in opening  # the round's retention
+    assert replies[-1].text.startswith("Spørsmål 1 · om lag 14 igjen\n")
     await kari.press("t:omrader:helse")
-    await kari.press("n:omrader")
-    await kari.say("Flere sykepleiere")
+    answered, first_need = await kari.press("n:omrader")
+    # The answered question's message is edited to show the answer, without buttons,
+    # before the next question; the counter moves on by one and the estimate drops.
+    assert answered.replaces == "q:omrader" and answered.edit_only and not answered.buttons
+    assert answered.text.endswith("✓ Svar: Helse og omsorg")
+    assert first_need.text.startswith("Spørsmål 2 · om lag 7 igjen\n")
+    typed = await kari.say("Flere sykepleiere")
+    assert typed[0].replaces == "q:omrader.helse.behov" and typed[0].edit_only
+    assert typed[0].text.endswith("✓ Svar: Flere sykepleiere")
     await kari.press("a:omrader.helse.haster:5")
-    await kari.press("a:omrader.helse.alene:ja")
+    await kari.press("a:omrader.helse.losning:alene")
     await kari.press("t:fra_ks:kunnskap")
     await kari.press("n:fra_ks")
     await kari.press("a:fornoyd:4")
@@ -232,7 +243,9 @@ async def test_invitation_start_answer_and_submit(world) -> None:
     await kari.press("a:navngi:nei")
     review = await kari.press("c:skip")
     assert "c:submit" in kari.buttons(), text_of(review)
-    receipt = text_of(await kari.press("c:submit"))
+    sent_in = await kari.press("c:submit")
+    assert sent_in[0].replaces == "review" and sent_in[0].edit_only and not sent_in[0].buttons
+    receipt = text_of(sent_in)
     assert "Takk, Kari Nordmann" in receipt
     async with harness.sessions() as session:
         response = await session.scalar(select(Response))
@@ -333,7 +346,7 @@ async def submit_shortest_path(member: Member, round_id: int) -> str:
     for payload in ("t:omrader:helse", "n:omrader"):
         await member.press(payload)
     await member.say("Flere sykepleiere")
-    for payload in ("a:omrader.helse.haster:5", "a:omrader.helse.alene:ja", "t:fra_ks:kunnskap",
+    for payload in ("a:omrader.helse.haster:5", "a:omrader.helse.losning:alene", "t:fra_ks:kunnskap",
                     "n:fra_ks", "a:fornoyd:4", "a:kontakt:ja", "a:navngi:nei", "c:skip"):  # fmt: skip
         await member.press(payload)
     return text_of(await member.press("c:submit"))

@@ -236,6 +236,39 @@ async def test_a_replacing_message_edits_the_delivered_one(sessions) -> None:
     assert transport.edits == [("1", "q ☑", "1")]
 
 
+async def test_an_edit_only_message_edits_or_is_dropped_never_sent_anew(sessions) -> None:
+    transport = RecordingTransport()
+    sender = Sender(
+        sessions,
+        {"telegram": transport},
+        Pacing(per_second=1000, chat_per_second=100, chat_burst=5),
+    )
+    answered = OutgoingMessage(text="q\n\n✓ Svar: Ja", replaces="q:x", edit_only=True)
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(
+            session,
+            outbox.Recipient("telegram", "1"),
+            [answered, OutgoingMessage(text="next", key="q:y")],
+            kind="dialog",
+            priority=10,
+        )
+    await sender.drain(within=10)
+    # The question was never delivered here: the edit is dropped, not sent as a copy.
+    assert [text for _, text, _ in transport.sent] == ["next"] and transport.edits == []
+    assert transport.calls == 1 and await statuses(sessions) == {"sent": 2}
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(
+            session,
+            outbox.Recipient("telegram", "1"),
+            [answered.model_copy(update={"replaces": "q:y"})],
+            kind="dialog",
+            priority=10,
+        )
+    await sender.drain(within=10)
+    assert transport.edits == [("1", "q\n\n✓ Svar: Ja", "1")]
+    assert [text for _, text, _ in transport.sent] == ["next"]
+
+
 async def test_pending_messages_survive_a_new_sender(sessions) -> None:
     """A restart: a new sender picks up what the old one never sent."""
     await queue(sessions, "1", ["a", "b"])

@@ -107,6 +107,13 @@ async def act(standin: TelegramStandIn, chat: int, action) -> None:
     for _ in range(750):
         await asyncio.sleep(0.02)
         if snapshot() != before:
+            # An answer is an edit of the question, then the next question (paced per
+            # chat): wait for a newest message with buttons, or a quiet moment.
+            for _ in range(15):
+                newest = standin.last_message(chat)
+                if newest is not None and newest.buttons:
+                    break
+                await asyncio.sleep(0.2)
             await asyncio.sleep(0.1)
             return
     raise AssertionError("the bot did not answer in time")

@@ -106,6 +106,10 @@ async def answer_with_free_text(deployment: Deployment, standin: TelegramStandIn
             ),
             timeout=20,
         )
+        # An answer edits the question, then the next one follows (paced per chat).
+        await standin.wait_until(
+            lambda: bool((newest := standin.last_message(CHAT)) and newest.buttons), timeout=20
+        )
         await asyncio.sleep(0.3)
     raise AssertionError("never reached a question that wants typed text")
 

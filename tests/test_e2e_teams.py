@@ -21,6 +21,7 @@ import pytest
 
 from bot.console_session import choose_answer, middle
 from tests.e2e_support import Deployment
+from tests.shipped_walk import Member
 from tests.teams_standin import TeamsStandIn
 from tests.telegram_standin import TelegramStandIn
 
@@ -154,6 +155,61 @@ async def test_a_chief_executive_answers_the_survey_in_teams(deployment, stand_i
         deployment.cli, "export", "--round", str(created["id"]), "--format", "json"
     )
     assert len(json.loads(exported_rows.stdout)) == 1  # one response, submitted once
+    assert teams.duplicates() == [] and teams.errors == []
+
+
+async def test_reading_only_the_newest_card_gets_through_and_answered_cards_lose_actions(
+    deployment, stand_ins
+) -> None:
+    """A member who acts only on the newest activity reaches the receipt; each answered
+    question's card is updated in place to its text and answer, without actions, and so
+    is the review after submitting."""
+    teams, _ = stand_ins
+    await asyncio.to_thread(deployment.cli, "db", "upgrade")
+    await asyncio.to_thread(deployment.start)
+    await register(teams, deployment, "3301", "Kari Nordmann")
+    await cli(deployment, "rounds", "create", "--survey", "kvartalsvis-behov",
+              "--closes", "2099-12-31", "--orgs", "3301")  # fmt: skip
+    invitation = await teams.wait_for_activity(
+        CONV, lambda m: any("Start" in t for t, _ in m.actions), timeout=15
+    )
+    await act(teams, lambda: teams.user_submits(CONV, invitation.action_data("Start")))
+
+    member = Member(("helse", "struktur", "annet"))
+    questions: list[str] = []
+    for _ in range(60):
+        newest = teams.last_activity(CONV)
+        assert newest is not None and newest.actions, newest
+        text = "\n".join([newest.text or "", *newest.card_texts])
+        kind, value = member.next_move(text, [p for _, p in payloads(newest)])
+        if "Spørsmål" in text:
+            questions.append(newest.activity_id)
+        if kind == "press":
+            await act(teams, lambda v=value: teams.user_submits(CONV, {"payload": v}))
+        else:
+            await act(teams, lambda v=value: teams.user_sends_text(CONV, v))
+        if value == "c:submit":
+            break
+    else:
+        raise AssertionError("never submitted")
+    assert "Takk" in last_words(teams, CONV)
+
+    positions = [p for p, _ in member.seen]
+    estimates = [e for _, e in member.seen]
+    assert positions == list(range(1, len(positions) + 1)) and len(positions) <= 15
+    assert estimates == sorted(estimates, reverse=True)
+    for activity_id in dict.fromkeys(questions):
+        activity = teams.find_activity(CONV, activity_id)
+        assert activity is not None and activity.actions == [], activity.text
+        shown = " ".join([activity.text or "", *activity.card_texts])
+        assert "✓ Svar:" in shown or "✓ Hoppet over" in shown
+        assert activity.edits  # updated in place, not sent again
+    review = next(
+        m
+        for m in teams.messages_for(CONV)
+        if "Her er svarene" in " ".join([m.text or "", *m.card_texts])
+    )
+    assert review.actions == [] and "✓ Sendt inn." in (review.text or "")
     assert teams.duplicates() == [] and teams.errors == []
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from bot.console_session import choose_answer, middle
 from tests.e2e_support import Deployment
+from tests.shipped_walk import Member
 from tests.telegram_standin import TelegramStandIn
 
 pytestmark = pytest.mark.e2e
@@ -59,9 +60,28 @@ async def reply_to(standin: TelegramStandIn, action, *, within: float = 15.0):
             (m.message_id, m.text, tuple(map(tuple, m.buttons))) for m in standin.messages_for(CHAT)
         ]
         if now != before:
-            await asyncio.sleep(0.15)  # let a multi-message reply finish
-            return standin.messages_for(CHAT)
+            return await settled(standin)
     raise AssertionError("the bot did not answer in time")
+
+
+def snapshot(standin: TelegramStandIn) -> list[tuple[int, str, tuple]]:
+    return [
+        (m.message_id, m.text, tuple(map(tuple, m.buttons))) for m in standin.messages_for(CHAT)
+    ]
+
+
+async def settled(standin: TelegramStandIn, quiet: float = 0.3, longest: float = 2.5):
+    """The chat once a multi-message reply (an edit, then the next question, paced per
+    chat) has finished: quiet, and the newest message has buttons, or quiet for long."""
+    last, still = snapshot(standin), 0.0
+    while True:
+        await asyncio.sleep(0.1)
+        now = snapshot(standin)
+        still = still + 0.1 if now == last else 0.0
+        last = now
+        newest = standin.last_message(CHAT)
+        if (still >= quiet and newest is not None and newest.buttons) or still >= longest:
+            return standin.messages_for(CHAT)
 
 
 def last_with_buttons(standin: TelegramStandIn):
@@ -251,3 +271,55 @@ async def test_polling_survives_malformed_updates(
     message = await standin.wait_for_message(CHAT, timeout=15)
     assert "invitasjonskoden" in message.text
     assert deployment.process is not None and deployment.process.poll() is None
+
+
+async def test_a_member_reading_only_the_newest_message_gets_through_and_old_keyboards_go(
+    deployment: Deployment, standin: TelegramStandIn
+) -> None:
+    """Pressing only what the newest message offers reaches the receipt; every answered
+    question is edited to show its answer without a keyboard, the review too."""
+    await asyncio.to_thread(deployment.cli, "db", "upgrade")
+    contact = await cli(deployment, "contacts", "add", "--org", "3301", "--name",
+                        "Kari Nordmann", "--role", "kommunedirektor")  # fmt: skip
+    code = (await cli(deployment, "invites", "create", "--contact", str(contact["id"])))[0]["code"]
+    await asyncio.to_thread(deployment.start)
+    await reply_to(standin, say(standin, f"/start {code}"))
+    count = len(standin.messages_for(CHAT))
+    closes = (date.today() + timedelta(days=14)).isoformat()
+    await cli(deployment, "rounds", "create", "--survey", "kvartalsvis-behov", "--closes",
+              closes, "--orgs", "3301")  # fmt: skip
+    invitation = await standin.wait_for_message(
+        CHAT, lambda m: "Svarfrist" in m.text, timeout=15, after_count=count
+    )
+    start = next(data for row in invitation.buttons for _, data in row if data.startswith("r:"))
+    await reply_to(standin, press(standin, invitation, start))
+
+    member = Member(("digitalisering", "okonomi", "annet"))
+    questions: list[int] = []
+    for _ in range(60):
+        newest = standin.last_message(CHAT)
+        assert newest is not None and newest.buttons, newest
+        payloads = [data for row in newest.buttons for _, data in row]
+        kind, value = member.next_move(newest.text, payloads)
+        if newest.text.startswith("Spørsmål"):
+            questions.append(newest.message_id)
+        action = press(standin, newest, value) if kind == "press" else say(standin, value)
+        await reply_to(standin, action)
+        if value == "c:submit":
+            break
+    else:
+        raise AssertionError("never submitted")
+    assert "Takk" in standin.last_message(CHAT).text
+
+    positions = [p for p, _ in member.seen]
+    estimates = [e for _, e in member.seen]
+    assert positions == list(range(1, len(positions) + 1)) and len(positions) <= 15
+    assert estimates == sorted(estimates, reverse=True)
+    for message_id in dict.fromkeys(questions):
+        message = standin.find_message(CHAT, message_id)
+        assert message is not None and message.buttons == [], message.text
+        assert "✓ Svar:" in message.text or "✓ Hoppet over" in message.text
+        assert message.edits  # edited in place, not sent again
+    review = next(m for m in standin.messages_for(CHAT) if m.text.startswith("Her er svarene"))
+    assert review.buttons == [] and review.text.endswith("✓ Sendt inn.")
+    assert standin.duplicates() == []

@@ -158,7 +158,9 @@ def test_begin_sends_the_intro_then_the_first_question() -> None:
     assert not intro.buttons
     assert question.key == "q:areas"
     assert question.replaces is None
-    assert question.text.startswith("(1/6) Hvilke områder er viktigst for Drammen kommune nå?")
+    assert question.text.startswith(
+        "Spørsmål 1 · om lag 7 igjen\nHvilke områder er viktigst for Drammen kommune nå?"
+    )
     assert result.state.phase == "answering"
     assert result.state.current == "areas"
     assert not result.submitted
@@ -318,12 +320,13 @@ def test_nb_number(value: float, expected: str) -> None:
     assert texts.nb_number(value) == expected
 
 
-def test_progress_counts_the_questions_asked_so_far() -> None:
+def test_progress_shows_the_position_and_an_estimate_that_does_not_jump() -> None:
     state, results = run(SURVEY, WALK[:4])
     firsts = [r.messages[-1].text.split("\n", 1)[0] for r in results]
-    assert firsts[0].startswith("(1/6) ")
-    assert firsts[2].startswith("(2/7) ")  # helse chosen: its follow-up joins the count
-    assert firsts[3].startswith("(3/7) ")
+    # Before the areas are chosen, their follow-ups count as if three were chosen.
+    assert firsts[0] == "Spørsmål 1 · om lag 7 igjen"
+    assert firsts[2] == "Spørsmål 2 · om lag 5 igjen"  # helse only: one follow-up
+    assert firsts[3] == "Spørsmål 3 · om lag 4 igjen"
 
 
 # -- single choice ---------------------------------------------------------------------
@@ -757,12 +760,12 @@ def test_follow_ups_follow_the_chosen_areas() -> None:
     state = transcript(
         SURVEY,
         [
-            (Begin(), "(1/6)"),
+            (Begin(), "Spørsmål 1 · om lag 7 igjen"),
             (press("t:areas:skole"), "☑ Skole"),
             (press("t:areas:helse"), "☑ Helse og omsorg"),
-            (press("n:areas"), "(2/8) Hva trenger Drammen kommune mest innen helse og omsorg?"),
-            (say("Fastleger"), "(3/8) Hva trenger Drammen kommune mest innen skole?"),
-            (say("Lærere"), "(4/8) Hvor presserende"),
+            (press("n:areas"), "2 · om lag 6 igjen\nHva trenger Drammen kommune mest innen helse"),
+            (say("Fastleger"), "3 · om lag 5 igjen\nHva trenger Drammen kommune mest innen skole?"),
+            (say("Lærere"), "Spørsmål 4 · om lag 4 igjen\nHvor presserende"),
         ],
     )
     assert state.answers == {
@@ -1038,7 +1041,11 @@ def test_edit_shows_the_answer_and_returns_to_review() -> None:
     done = act(state, press("a:urgency:2"))
     assert done.state.phase == "reviewing" and not done.state.editing
     assert done.state.answers["urgency"] == 2
-    assert "3. Hvor presserende er behovene? 2" in done.messages[0].text
+    answered, review = done.messages
+    assert answered == OutgoingMessage(
+        text="Hvor presserende er behovene?\n\n✓ Svar: 2", replaces="q:urgency", edit_only=True
+    )
+    assert "3. Hvor presserende er behovene? 2" in review.text
 
 
 def test_edit_can_be_left_without_changing() -> None:
@@ -1101,9 +1108,11 @@ def test_submit_complete() -> None:
     result = act(state, Pressed("c:submit"))
     assert result.submitted
     assert result.state.phase == "submitted"
-    assert result.messages == [
-        OutgoingMessage(text="Takk! Svaret for Drammen kommune er sendt inn.")
-    ]
+    review, receipt = result.messages
+    assert review.replaces == "review" and review.edit_only and not review.buttons
+    assert "3. Hvor presserende er behovene? 4" in review.text
+    assert review.text.endswith(texts.REVIEW_SUBMITTED)
+    assert receipt == OutgoingMessage(text="Takk! Svaret for Drammen kommune er sendt inn.")
     assert result.state.answers == SURVEY.effective_answers(state.answers)
     assert result.state.current is None and not result.state.editing
 
@@ -1450,12 +1459,12 @@ def test_variants_walk_with_transcript() -> None:
     state = transcript(
         survey,
         [
-            (Begin(), "(1/4) Hvilke verktøy bruker dere?"),
+            (Begin(), "Spørsmål 1 · om lag 3 igjen\nHvilke verktøy bruker dere?"),
             (control("skip"), "Velg fra 0 til 10 (10 = svært)."),
             (press("a:score:3"), "minst 10 og maks 500 tegn"),
             (say("dårlig"), "Svaret ditt er 6 tegn. Skriv minst 10 tegn."),
             (say("for dårlig støtte"), "Skriv et tall (kr)."),  # tools skipped: budget asked
-            (say("1 234 567,5 kr"), "(5/5) Velg en"),
+            (say("1 234 567,5 kr"), "Spørsmål 5 · snart ferdig\nVelg en"),
             (say("2"), "5. Velg en: 2"),  # a label that looks like a number wins
             (press("e:pick"), "Nåværende svar: 2"),
             (say("1"), "5. Velg en: 2"),  # position 1 is the same option

@@ -79,7 +79,7 @@ async def answer_everything(kari: Member, round_id: int) -> None:
     await kari.press("n:omrader")
     await kari.say(NEED)
     await kari.press("a:omrader.helse.haster:5")
-    await kari.press("a:omrader.helse.alene:ja")
+    await kari.press("a:omrader.helse.losning:alene")
     await kari.press("t:fra_ks:kunnskap")
     await kari.press("n:fra_ks")
     await kari.press("a:fornoyd:4")

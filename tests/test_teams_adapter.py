@@ -89,11 +89,15 @@ def test_choices_render_as_an_adaptive_card_and_plain_text_as_text() -> None:
 
 def test_card_text_keeps_its_lines_and_long_rows_are_split_for_a_phone() -> None:
     scale = tuple(Button(label=str(n), payload=f"a:s:{n}") for n in range(1, 8))
-    message = OutgoingMessage(text="(3/14) Hvor viktig?\n\nVelg 1–7.\nNå: 4", buttons=(scale,))
+    message = OutgoingMessage(
+        text="Spørsmål 3 · om lag 11 igjen\nHvor viktig?\n\nVelg 1–7.\nNå: 4", buttons=(scale,)
+    )
     card = adaptive_card(message)
     blocks = [b for b in card["body"] if b["type"] == "TextBlock"]
-    assert [b["text"] for b in blocks] == ["(3/14) Hvor viktig?", "Velg 1–7.", "Nå: 4"]
-    assert blocks[1].get("spacing") == "medium" and "spacing" not in blocks[2]  # the blank line
+    assert [b["text"] for b in blocks] == [
+        "Spørsmål 3 · om lag 11 igjen", "Hvor viktig?", "Velg 1–7.", "Nå: 4"
+    ]  # fmt: skip
+    assert blocks[2].get("spacing") == "medium" and "spacing" not in blocks[3]  # the blank line
     sets = [[a["title"] for a in b["actions"]] for b in card["body"] if b["type"] == "ActionSet"]
     assert sets == [["1", "2", "3", "4", "5"], ["6", "7"]]  # order kept, at most 5 side by side
 
@@ -269,3 +273,43 @@ async def test_local_mode_takes_teams_and_the_emulator_and_refuses_other_channel
             assert (await client.post("/api/messages", json=body)).status == expected, channel
     assert intake.accepted == ["id-msteams", "id-emulator"]
     assert "Traceback" not in caplog.text
+
+
+async def test_an_answered_card_is_updated_to_text_or_left_alone_never_sent_again(
+    sessions,
+) -> None:
+    from bot.settings import Settings
+    from bot.teams import TeamsTransport
+    from bot.teams_auth import build_teams_auth
+    from services.delivery import RetryLater
+    from storage.orm import Chat
+    from tests.teams_standin import TeamsStandIn
+
+    async with TeamsStandIn() as teams:
+        async with sessions() as session, session.begin():
+            session.add(Chat(channel="teams", address="a:1", user_id="u",
+                             conversation_ref=teams.conversation_reference("a:1")))  # fmt: skip
+        transport = TeamsTransport(
+            build_teams_auth(Settings(_env_file=None)), sessions, FileStore(sessions)
+        )
+        question = OutgoingMessage(
+            text="Spørsmål 1 · om lag 3 igjen\nEnig?",
+            buttons=((Button(label="Ja", payload="a:q:ja"),),),
+            key="q:q",
+        )
+        sent_id = await transport.deliver("a:1", question, None)
+        assert teams.messages_for("a:1")[0].actions
+        answered = OutgoingMessage(text="Enig?\n\n✓ Svar: Ja", replaces="q:q", edit_only=True)
+        assert await transport.deliver("a:1", answered, sent_id) == sent_id
+        (activity,) = teams.messages_for("a:1")
+        assert activity.actions == [] and activity.text == "Enig?\n\n✓ Svar: Ja"
+        assert activity.edits
+        # Teams refuses the update (gone): left as it is, no copy.
+        teams.fail_next(1, 404, operations=["update"])
+        assert await transport.deliver("a:1", answered, sent_id) == sent_id
+        assert await transport.deliver("a:1", answered, None) == ""
+        # Throttled: the sender is told to try the update again later.
+        teams.fail_next(1, 429, retry_after=2, operations=["update"])
+        with pytest.raises(RetryLater):
+            await transport.deliver("a:1", answered, sent_id)
+        assert len(teams.messages_for("a:1")) == 1

@@ -38,7 +38,7 @@ from tests.official_schemas import (
     or_fail_in_ci,
     teams_manifest_schema,
 )
-from tests.report_fixtures import shipped_survey
+from tests.report_fixtures import current_survey, shipped_survey
 from tests.type_fixtures import ranking_and_matrix_survey
 
 APP_ID = "0b7a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
@@ -251,7 +251,8 @@ def whole_survey(survey: Survey) -> list[OutgoingMessage]:
 
 def every_card() -> list[dict[str, Any]]:
     """The Adaptive Cards Lyttepost sends: whole survey runs, notices, reminders, admin."""
-    surveys = (shipped_survey(), full_survey(), variants_survey(), ranking_and_matrix_survey())
+    surveys = (current_survey(), shipped_survey(), full_survey(), variants_survey(),
+               ranking_and_matrix_survey())  # fmt: skip
     messages = [m for survey in surveys for m in whole_survey(survey)]
     offers = [notices.RoundOffer(1, "Behov 1. kvartal", "1. februar 2030"),
               notices.RoundOffer(2, "Ekstrarunde", "1. mars 2030")]  # fmt: skip

@@ -97,6 +97,26 @@ async def test_messages_render_as_text_with_inline_keyboards_and_edits(transport
     )
 
 
+async def test_an_edit_only_message_edits_or_does_nothing(transport) -> None:
+    standin, telegram = transport
+    question = OutgoingMessage(
+        text="Spørsmål 1 · om lag 3 igjen\nEnig?",
+        buttons=((Button(label="Ja", payload="a:q:ja"), Button(label="Nei", payload="a:q:nei")),),
+        key="q:q",
+    )
+    sent_id = await telegram.deliver("5", question, None)
+    answered = OutgoingMessage(text="Enig?\n\n✓ Svar: Ja", replaces="q:q", edit_only=True)
+    assert await telegram.deliver("5", answered, sent_id) == sent_id
+    stored = standin.last_message(5)
+    assert stored.text == "Enig?\n\n✓ Svar: Ja" and stored.buttons == [] and stored.edits
+    # Done once: the same edit again is "not modified", still done, nothing new.
+    assert await telegram.deliver("5", answered, sent_id) == sent_id
+    # A message that cannot be edited (gone) is left alone: no copy is sent.
+    assert await telegram.deliver("5", answered, "999999") == "999999"
+    assert await telegram.deliver("5", answered, None) == ""
+    assert len(standin.messages_for(5)) == 1
+
+
 async def test_platform_errors_become_delivery_errors(transport) -> None:
     standin, telegram = transport
     standin.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)

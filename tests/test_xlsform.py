@@ -428,7 +428,7 @@ def test_problems_in_choices_and_settings_point_at_their_cells() -> None:
         "survey.xlsx: sheet settings, row 2, column form_id: must be lower-case letters, digits and '-', starting with a letter",
         "survey.xlsx: sheet settings, row 2, column version: Input should be a valid integer, unable to parse string as an integer",
         "survey.xlsx: sheet settings, row 2, column form_title: Field required",
-        "survey.xlsx: sheet settings, row 2, column lyttepost::intro: unknown placeholder {navn}; allowed: {closes}, {contact_name}, {org_name}",
+        "survey.xlsx: sheet settings, row 2, column lyttepost::intro: unknown placeholder {navn}; allowed: {closes}, {contact_name}, {org_name}, {retention}",
         "survey.xlsx: sheet choices, row 8, column name: duplicate option value 'skole'",
         "survey.xlsx: sheet choices, row 9, column list_name: which list does this choice belong to?",
     ]  # fmt: skip

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.reminders import DEFAULT_REMINDERS, QuietRules
 from dialogs.state import ResponseState
-from services.surveys import latest_version, register_shipped_surveys
+from services.surveys import register_survey_file
 from storage.orm import (
     Chat,
     Contact,
@@ -25,6 +25,7 @@ from storage.orm import (
     RoundInvitee,
     RoundOrganisation,
 )
+from tests.report_fixtures import PREVIOUS_SURVEY
 
 SURVEY_KEY = "kvartalsvis-behov"
 NOW = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
@@ -48,10 +49,10 @@ async def make_round(
     paused: bool = False,
     plan_key: str | None = None,
 ) -> int:
-    """A round of the shipped survey whose audience is ``codes``."""
-    await register_shipped_surveys(session)
-    version = await latest_version(session, SURVEY_KEY)
-    assert version is not None
+    """A round of the survey whose audience is ``codes``: the shipped file as it was
+    before its third version (``need_answers`` fills its alone/who questions); a round
+    keeps the version it opened with."""
+    version = (await register_survey_file(session, PREVIOUS_SURVEY)).version
     round_ = Round(
         survey_version_id=version.id, title=title, status=status, audience={"kind": "orgs",
         "codes": codes}, opens_at=opens_at, closes_at=closes_at, plan_key=plan_key,
