@@ -133,6 +133,8 @@ class QuestionSpec(BaseModel):
     consent_to_name: ConsentScope | None = None
     options_from: str | None = None
     rank_count: int | None = None
+    # yesno, optional only: the answer a skip stands for (the naming question: no).
+    if_skipped: bool | None = None
     rows: list[OptionSpec] = Field(default_factory=list)
     rows_from: str | None = None
 
@@ -332,6 +334,11 @@ class _Compiler:
         self.check_shape(spec, path)
         if parent is not None and (spec.followups_each or any(o.followups for o in spec.options)):
             self.problem(path, "follow-ups cannot have follow-ups of their own")
+        if spec.if_skipped is not None and (spec.type != "yesno" or spec.required):
+            self.problem(
+                (*path, "if_skipped"),
+                "if_skipped belongs on a yesno question with required: false",
+            )
         if spec.consent_to_name is not None and (spec.type != "yesno" or parent is not None):
             self.problem(
                 (*path, "consent_to_name"),
@@ -379,7 +386,7 @@ class _Compiler:
                 unit=spec.unit, group=parent[1].value if parent else None,
                 template=spec.id if parent else None, consent_to_name=spec.consent_to_name,
                 options_from=source_id if spec.type in ORDERED_TYPES else None,
-                rank_count=spec.rank_count,
+                rank_count=spec.rank_count, if_skipped=spec.if_skipped,
             )  # fmt: skip
         except ValidationError as error:
             for item in error.errors():

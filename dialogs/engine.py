@@ -336,7 +336,7 @@ class _Turn:
         if question.required:
             self.reask(texts.MUST_ANSWER)
             return
-        self.record(question, None)
+        self.record(question, question.if_skipped)
 
     def pause(self) -> None:
         state = self.state

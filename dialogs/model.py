@@ -158,6 +158,7 @@ class Question(BaseModel):
     consent_to_name: ConsentScope | None = None
     options_from: str | None = None
     rank_count: int | None = None
+    if_skipped: bool | None = None  # yesno: what a skip stands for (None: not answered)
 
     def option(self, value: str) -> Option | None:
         """The option with this stored value, if any."""

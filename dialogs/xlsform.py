@@ -41,6 +41,7 @@ SURVEY_COLUMNS = (
     "repeat_count", "lyttepost::followups", "lyttepost::short_label", "lyttepost::type",
     "lyttepost::scale_min_label", "lyttepost::scale_max_label", "lyttepost::unit",
     "lyttepost::consent_to_name", "choice_filter", "lyttepost::rank_count",
+    "lyttepost::if_skipped",
 )  # fmt: skip
 CHOICES_COLUMNS = ("list_name", "name", "label")
 SETTINGS_COLUMNS = (
@@ -928,6 +929,12 @@ class _SurveyReader:
         consent = _word(sheet.get(values, "lyttepost::consent_to_name"))
         if consent is not None:
             question["consent_to_name"] = consent
+        if_skipped = _word(sheet.get(values, "lyttepost::if_skipped"))
+        if if_skipped is not None:
+            if if_skipped.lower() in _YES + _NO:
+                question["if_skipped"] = if_skipped.lower() in _YES
+            else:
+                self.problem(sheet, row, "lyttepost::if_skipped", "write yes or no")
         required = sheet.get(values, "required")
         answer = _word(required)
         if answer is None:
@@ -1066,6 +1073,7 @@ _QUESTION_COLUMNS = {
     "scale_min_label": "lyttepost::scale_min_label",
     "scale_max_label": "lyttepost::scale_max_label", "unit": "lyttepost::unit",
     "consent_to_name": "lyttepost::consent_to_name",
+    "if_skipped": "lyttepost::if_skipped",
 }  # fmt: skip
 
 
@@ -1234,6 +1242,9 @@ class _Writer:
             lp_scale_max_label=question.scale_max_label, lp_unit=question.unit,
             lp_consent_to_name=question.consent_to_name, choice_filter=ranked,
             lp_rank_count=question.rank_count,
+            lp_if_skipped=(
+                None if question.if_skipped is None else "yes" if question.if_skipped else "no"
+            ),
         )  # fmt: skip
 
 

@@ -86,7 +86,7 @@ def test_naming_covers_every_free_text_and_skipping_it_is_no() -> None:
     assert consent_question(SURVEY) == ("navngi", "free_text")
     state, _ = walk(Member(("helse",), skip_naming=True))
     assert state.phase == "submitted"
-    assert state.answers["navngi"] is None  # the summary names only on a True (yes)
+    assert state.answers["navngi"] is False  # a skip is stored as no (if_skipped)
     naming = SURVEY.question("navngi")
     assert naming is not None and "hopper over" in naming.text
 
