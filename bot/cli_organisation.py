@@ -85,35 +85,37 @@ def contacts_replace(
 
 def rounds_approval(
     round_id: int = typer.Argument(..., help="The round's id."),
-    setting: str = typer.Argument(..., help="on or off"),
+    required: bool = typer.Option(
+        ..., "--on/--off", help="Whether a delegate's answer waits for approval."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Whether a delegate's submission waits for approval by the contact they answer for."""
     from services import audit
     from services.organisation import set_require_approval
 
-    if setting not in ("on", "off"):
-        fail("the setting is on or off")
     ctx = cli_context()
 
     async def work() -> dict[str, Any]:
         async with ctx.sessions() as sessions, sessions() as session, session.begin():
             now = ctx.now()
             try:
-                before = await set_require_approval(session, round_id, setting == "on", now, "cli")
+                before = await set_require_approval(session, round_id, required, now, "cli")
             except LookupError as error:
                 fail(str(error))
             audit.record(
                 session, audit.CLI, "round.require_approval", f"round:{round_id}", now,
-                required=setting == "on",
+                required=required,
             )  # fmt: skip
-            return {"id": round_id, "require_approval": setting == "on", "was": before}
+            return {"id": round_id, "require_approval": required, "was": before}
 
     result = run_async(work)
     emit(
         result,
         as_json,
-        lambda: typer.echo(f"round {round_id}: delegates' answers need approval: {setting}"),
+        lambda: typer.echo(
+            f"round {round_id}: delegates' answers need approval: {'on' if required else 'off'}"
+        ),
     )
 
 

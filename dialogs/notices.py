@@ -50,6 +50,7 @@ class SubmittedRound:
     by_reader: bool = False
     round_id: int | None = None
     editable: bool | None = None  # None: not said; False: the round does not allow changes
+    change_payload: str | None = None  # the «Endre» button's; None: start the round again
 
 
 def start_payload(round_id: int) -> str:
@@ -151,6 +152,8 @@ def already_submitted(org_name: str, rounds: Sequence[SubmittedRound]) -> Outgoi
         change = ""
         if done.editable:
             change = "\nDere kan endre svaret til da: trykk knappen under."
+            if not done.by_reader and done.submitted_by:
+                change += f" {done.submitted_by} får beskjed."
         elif done.editable is False:
             change = "\nI denne runden kan svaret ikke endres etter at det er sendt inn."
         parts.append(
@@ -159,7 +162,12 @@ def already_submitted(org_name: str, rounds: Sequence[SubmittedRound]) -> Outgoi
         )
     parts.append("Skriv /status for å se svarene dere sendte inn.")
     buttons = tuple(
-        (Button(label=f"✏️ Endre: {done.title}"[:60], payload=start_payload(done.round_id)),)
+        (
+            Button(
+                label=f"✏️ Endre: {done.title}"[:60],
+                payload=done.change_payload or start_payload(done.round_id),
+            ),
+        )
         for done in rounds
         if done.editable and done.round_id is not None
     )
@@ -475,6 +483,16 @@ def taken_over(taker_name: str, org_name: str, title: str) -> OutgoingMessage:
     )
 
 
+def changing_submitted(taker_name: str, org_name: str, title: str) -> OutgoingMessage:
+    """To the one who sent the answer in: a colleague has opened it to change it."""
+    return OutgoingMessage(
+        text=(
+            f"{taker_name} har åpnet svaret fra {org_name} på «{title}» for å endre det. "
+            "Svaret du sendte inn, gjelder til endringene er sendt inn."
+        )
+    )
+
+
 def took_over(previous_name: str | None) -> OutgoingMessage:
     """To the one taking over, before the survey resumes."""
     after = f" etter {previous_name}" if previous_name else ""
@@ -487,6 +505,16 @@ def take_over_gone() -> OutgoingMessage:
     """A takeover button for a response that is no longer there to take."""
     return OutgoingMessage(
         text="Det svaret kan ikke tas over lenger. Skriv /svar for å se hva som er åpent."
+    )
+
+
+def change_gone() -> OutgoingMessage:
+    """«Endre» on a submitted answer that can no longer be changed."""
+    return OutgoingMessage(
+        text=(
+            "Svaret kan ikke endres lenger: runden er stengt, eller den tillater ikke "
+            "endringer. Skriv /status for å se hva som ble sendt inn."
+        )
     )
 
 

@@ -48,6 +48,7 @@ from services import admin_chat, admins, audit, conversation_org, staff_access
 from services.annual_wheel import wheel_rounds
 from services.inbound import Inbound
 from services.invites import FloodWatch, Redemption, looks_like_code, redeem_code
+from services.organisation import payload as organisation_payload
 from services.responses import previous_answers, save_state, working_state
 from services.rounds import open_rounds_for, record_invited
 from services.staff import has_role
@@ -518,6 +519,9 @@ class _Turn:
             return
         event: Event = Begin()
         if response is not None and response.status == "submitted":
+            # A colleague's answer: /svar (or an old start button) says who sent it in, with
+            # an «Endre» button of its own (services/conversation_org.change) as the
+            # deliberate step that moves it to this contact to change it.
             if not chosen.allow_edit_after_submit or not await self.may_change(response, contact):
                 self.reply(await self.already_submitted(contact, organisation, [chosen]))
                 return
@@ -587,7 +591,10 @@ class _Turn:
                     submitted_by=author.name if author is not None else None,
                     by_reader=by_reader,
                     round_id=round_.id,
-                    editable=round_.allow_edit_after_submit if by_reader else None,
+                    editable=round_.allow_edit_after_submit,
+                    change_payload=(
+                        None if by_reader else organisation_payload("change", response.id)
+                    ),
                 )
             )
         return notices.already_submitted(organisation.name, done)

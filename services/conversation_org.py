@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from dialogs import notices
 from dialogs.dates import format_datetime
 from dialogs.engine import StepContext, StepResult
-from dialogs.events import Begin
+from dialogs.events import Begin, Reopen
 from dialogs.messages import OutgoingMessage
 from dialogs.render import answer_text, needs_answer, short_label
 from dialogs.state import ResponseState
@@ -227,6 +227,8 @@ async def press(turn: _Turn, contact: Contact, payload: str) -> None:
     action = parsed[0]
     if action == "take":
         await take_over(turn, response, contact, org, round_)
+    elif action == "change":
+        await change(turn, response, contact, org, round_)
     else:
         await decide(turn, response, contact, round_, approve=action == "approve")
 
@@ -258,6 +260,41 @@ async def take_over(
     turn.chat.active_response_id = response.id
     await before_engine(turn, response, contact, org, round_)
     await turn.run_engine(response, round_, contact, org, Begin())
+
+
+async def change(
+    turn: _Turn, response: Response, contact: Contact, org: Organisation, round_: Round
+) -> None:
+    """«Endre» on a colleague's submitted answer: it moves to this contact and reopens."""
+    is_open = round_.status == "open" and turn.now < round_.closes_at
+    if not (is_open and round_.allow_edit_after_submit and response.status == "submitted"):
+        turn.reply(notices.change_gone())
+        return
+    await take_to_change(turn, response, contact, org, round_)
+    turn.chat.active_response_id = response.id
+    await before_engine(turn, response, contact, org, round_)
+    await turn.run_engine(response, round_, contact, org, Reopen())
+
+
+async def take_to_change(
+    turn: _Turn, response: Response, contact: Contact, org: Organisation, round_: Round
+) -> None:
+    """A colleague opens the organisation's submitted answer to change it: it moves to
+    them (the version sent in stays in force until they send it in again), and the one
+    who sent it in is told."""
+    previous_id = await organisation.move_response(
+        turn.session, response, contact, turn.now, f"contact:{contact.id}", "change"
+    )
+    audit.record(
+        turn.session, _actor(contact), "response.take_over", f"response:{response.id}",
+        turn.now, from_contact=previous_id, round=round_.id, submitted=True,
+    )  # fmt: skip
+    if previous_id is not None and previous_id != contact.id:
+        await organisation.tell(
+            turn.session, previous_id,
+            [notices.changing_submitted(contact.name, org.name, round_.title)],
+            f"changing:{response.id}:{turn.event_id}", turn.now,
+        )  # fmt: skip
 
 
 async def decide(

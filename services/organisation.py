@@ -30,7 +30,7 @@ from storage.orm import Chat, Contact, Organisation, Response, Round
 
 DELEGATE_ROLE = "delegat"
 PAYLOAD_PREFIX = notices.ORG_PREFIX
-OrgAction = Literal["take", "approve", "return"]
+OrgAction = Literal["take", "change", "approve", "return"]
 # Responses that may still move to another contact: not yet sent in.
 MOVABLE = ("in_progress", "awaiting_approval")
 
@@ -40,7 +40,8 @@ class OrganisationError(ValueError):
 
 
 def payload(action: OrgAction, response_id: int) -> str:
-    """A button for taking over, approving or sending back a response."""
+    """A button for taking over, changing (a colleague's submitted one), approving or
+    sending back a response."""
     return f"{PAYLOAD_PREFIX}{action}:{response_id}"
 
 
@@ -49,7 +50,11 @@ def parse_payload(text: str) -> tuple[OrgAction, int] | None:
     if not text.startswith(PAYLOAD_PREFIX):
         return None
     action, _, rest = text[len(PAYLOAD_PREFIX) :].partition(":")
-    if action not in ("take", "approve", "return") or not rest.isdigit() or len(rest) > 11:
+    if (
+        action not in ("take", "change", "approve", "return")
+        or not rest.isdigit()
+        or len(rest) > 11
+    ):
         return None
     return action, int(rest)  # type: ignore[return-value]  # checked just above
 

@@ -97,10 +97,11 @@ def test_rounds_approval_on_and_off(deployment: Deployment, tmp_path: Path) -> N
         "--county", "11", "--opens", "2099-01-01",
     )  # fmt: skip
     round_id = str(created["id"])
-    on = deployment.cli_json("rounds", "approval", round_id, "on")
+    on = deployment.cli_json("rounds", "approval", round_id, "--on")
     assert on == {"id": created["id"], "require_approval": True, "was": False}
-    assert deployment.cli_json("rounds", "approval", round_id, "off")["was"] is True
+    assert deployment.cli_json("rounds", "approval", round_id, "--off")["was"] is True
     history = deployment.cli_json("rounds", "history", round_id)
     assert any("require_approval" in str(event) for event in history)
-    assert "on or off" in one_error(deployment, "rounds", "approval", round_id, "maybe")
-    assert "no round with id 999" in one_error(deployment, "rounds", "approval", "999", "on")
+    unsaid = deployment.cli("rounds", "approval", round_id, check=False)
+    assert unsaid.returncode == 2 and "--on" in unsaid.stderr and "Traceback" not in unsaid.stderr
+    assert "no round with id 999" in one_error(deployment, "rounds", "approval", "999", "--on")

@@ -15,7 +15,7 @@ from services.export import UNCHANGED_COLUMN, render, round_export
 from services.response_rate import round_progress
 from services.responses import erase_free_text, versions
 from services.surveys import SurveyCatalog
-from storage.orm import Answer, Response, Round
+from storage.orm import Answer, Contact, Response, Round
 from tests.test_conversation import (
     Harness,
     Member,
@@ -157,16 +157,22 @@ async def test_changes_off_the_svar_says_so_politely(world) -> None:
     assert response.draft is None
 
 
-async def test_a_colleague_is_told_who_sent_it_in_not_given_the_response(world) -> None:
+async def test_a_colleague_is_told_who_sent_it_in_before_anything_moves(world) -> None:
+    """/svar by a colleague only says who sent it in and offers «Endre»; the response stays
+    Kari's until that press (tests/test_organisation_respondent.py follows the press)."""
     harness, code_kari, code_per = world
     kari = await registered(harness, code_kari)
     per = await registered(harness, code_per, "200")
     round_id = await open_new_round(harness)
     await submit_shortest_path(kari, round_id)
     (told,) = await per.say("/svar")
-    assert "Kari Nordmann sendte det inn" in told.text and not told.buttons
+    assert "Kari Nordmann sendte det inn" in told.text
     response, _ = await response_of(harness, round_id)
-    assert response.draft is None
+    assert [b.payload for b in told.all_buttons()] == [f"org:change:{response.id}"]
+    assert response.draft is None and response.status == "submitted"
+    async with harness.sessions() as session:
+        kari_id = await session.scalar(select(Contact.id).where(Contact.name == "Kari Nordmann"))
+    assert response.contact_id == kari_id
 
 
 async def test_erasing_free_text_reaches_drafts_and_every_version(world) -> None:

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (stand_ins and deployment are fixtures, imported)
 """End to end, the organisation as respondent (ADR 20), with the real ``lyttepost run``
 process serving the Telegram and the Teams stand-ins at once.
 
@@ -16,8 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -25,36 +25,9 @@ from bot.console_session import choose_answer, middle
 from tests.e2e_support import Deployment
 from tests.teams_standin import SentActivity, TeamsStandIn
 from tests.telegram_standin import SentMessage, TelegramStandIn
+from tests.test_e2e_teams import cli, deployment, stand_ins  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def stand_ins() -> AsyncIterator[tuple[TeamsStandIn, TelegramStandIn]]:
-    async with TeamsStandIn() as teams, TelegramStandIn() as telegram:
-        yield teams, telegram
-
-
-@pytest.fixture
-def deployment(tmp_path: Path, stand_ins) -> Deployment:
-    teams, telegram = stand_ins
-    deployment = Deployment(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'lyttepost.db'}",
-        api_base_url=telegram.base_url,
-        workdir=tmp_path,
-        extra_env={
-            "TEAMS_ENABLED": "true",
-            "TEAMS_CHAT_BURST": "20",
-            "TEAMS_CHAT_RATE_PER_SECOND": "20",
-        },
-    )
-    teams.bot_endpoint = f"http://127.0.0.1:{deployment.http_port}/api/messages"
-    yield deployment
-    deployment.stop()
-
-
-async def cli(deployment: Deployment, *args: str):
-    return await asyncio.to_thread(deployment.cli_json, *args)
 
 
 def words(message: SentActivity) -> str:
@@ -262,19 +235,22 @@ async def answer_until_review(member: TelegramMember) -> SentMessage:
             return message
         choice = choose_answer([b for row in message.buttons for b in row], middle)
         since = time.monotonic()
+        before = member.count()
         if choice is None:
             telegram.user_sends_text(member.chat, "Flere sykepleiere", first_name=member.name)
         else:
             telegram.user_presses(member.chat, message.message_id, choice)
         await telegram.wait_for_change(member.chat, since, within=20)
-        await asyncio.sleep(0.3)
+        if choice is None or not choice.startswith(("t:", "r:", "m:")):  # not a toggle
+            # The answered question is edited first; the next one follows at the chat's pace.
+            await member.expect(lambda m: bool(m.buttons), before)
     raise AssertionError("never reached the review")
 
 
 async def test_a_delegates_answer_in_telegram_is_approved_in_teams(deployment, stand_ins) -> None:
     teams, telegram = stand_ins
     code, round_id = await setup(deployment)
-    await cli(deployment, "rounds", "approval", str(round_id), "on")
+    await cli(deployment, "rounds", "approval", str(round_id), "--on")
     kari = TeamsMember(teams, "a:1kari-approves", "29:kari", "Kari Nordmann")
     await kari.install()
     await kari.say(code, "Velkommen, Kari Nordmann")

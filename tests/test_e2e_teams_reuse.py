@@ -69,7 +69,7 @@ async def test_change_after_submit_and_a_still_true_round_in_teams(
     await asyncio.to_thread(deployment.start)
     await register(teams, deployment, "3301", "Kari Nordmann")
 
-    first = await start_round(deployment, teams, "(1/")
+    first = await start_round(deployment, teams, "Spørsmål 1")
     for _ in range(60):
         if "c:submit" in buttons(teams):
             break

@@ -81,7 +81,7 @@ async def test_change_after_submit_and_a_still_true_round_in_telegram(
     await asyncio.to_thread(deployment.start)
     await reply_to(standin, say(standin, f"/start {code}"))
 
-    first, _ = await open_round(deployment, standin, "(1/")
+    first, _ = await open_round(deployment, standin, "Spørsmål 1")
     for _ in range(40):
         if "c:submit" in buttons(last_with_buttons(standin)):
             break

@@ -9,12 +9,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from dialogs import texts
 from services import organisation
 from services.lifecycle import waiting_contacts
 from services.organisation import NewPerson, replace_contact, set_require_approval
 from services.privacy import erase_contact
 from services.response_rate import round_progress
-from storage.orm import Chat, Contact, Invitation, Response, Round, RoundEvent
+from storage.orm import Chat, Contact, Invitation, Response, ResponseVersion, Round, RoundEvent
 from tests.test_conversation import (  # noqa: F401  (world is a fixture)
     Harness,
     Member,
@@ -287,3 +288,46 @@ async def test_payload_parsing_refuses_anything_else() -> None:
     assert organisation.parse_payload("org:steal:12") is None
     assert organisation.parse_payload("org:take:x") is None
     assert organisation.parse_payload("r:1") is None
+
+
+async def test_a_colleague_changes_the_submitted_answer_with_a_deliberate_press(world) -> None:
+    """The organisation answers: a colleague may change what Kari sent in, but only by
+    pressing «Endre» after being told who sent it; Kari is told, and the history keeps
+    both versions with their authors."""
+    harness, code_kari, code_per = world
+    kari = await registered(harness, "100", code_kari)
+    per = await registered(harness, "200", code_per)
+    round_id = await open_new_round(harness)
+    assert "Takk" in await submit_shortest_path(kari, round_id)
+
+    (notice,) = await per.say("/svar")
+    assert (
+        "Kari Nordmann sendte det inn" in notice.text and "Kari Nordmann får beskjed" in notice.text
+    )
+    response = await response_row(harness)
+    change = f"org:change:{response.id}"
+    assert [b.payload for b in notice.all_buttons()] == [change]
+    assert response.status == "submitted"  # nothing moved yet
+    # The old invitation's start button only says who sent it in, again: no accident.
+    assert "Kari Nordmann sendte det inn" in text_of(await per.press(f"r:{round_id}"))
+    assert (await response_row(harness)).contact_id == response.contact_id
+
+    reopened = await per.press(change)
+    assert "c:submit" in [b.payload for b in reopened[-1].all_buttons()]
+    await harness.collect("100")
+    assert "Per Hansen har åpnet svaret fra Drammen" in harness.sent["100"][-1].text
+    await per.press("e:fornoyd")
+    await per.press("a:fornoyd:5")
+    assert texts.CHANGES_SUBMITTED in (await per.press("c:submit"))[-1].text
+
+    response = await response_row(harness)
+    assert response.status == "submitted" and response.state["answers"]["fornoyd"] == 5
+    async with harness.sessions() as session:
+        ids = dict((await session.execute(select(Contact.name, Contact.id))).all())
+        authors = list(
+            await session.scalars(
+                select(ResponseVersion.contact_id).order_by(ResponseVersion.number)
+            )
+        )
+    assert response.contact_id == ids["Per Hansen"]
+    assert authors == [ids["Kari Nordmann"], ids["Per Hansen"]]
