@@ -159,7 +159,9 @@ async def submitted(
     principal = await turn.session.get(Contact, principal_id)
     if principal is None or not principal.active:
         return False
-    if not round_.require_approval:
+    # A change to an answer already approved and in force is not held again (it would stop
+    # counting meanwhile); the one who approved it is told, as without approval.
+    if not round_.require_approval or response.status == "submitted":
         await organisation.tell(
             turn.session, principal.id,
             [notices.delegate_submitted(contact.name, org.name, round_.title)],

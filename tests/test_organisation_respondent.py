@@ -146,6 +146,13 @@ async def test_a_delegates_answer_waits_for_approval_when_the_round_requires_it(
     assert "har godkjent svaret" in harness.sent["300"][-1].text
     assert "Kari Nordmann har godkjent" in harness.sent["300"][-1].text
 
+    # Ola changes the approved answer: it is not held again (it stays in force), Kari is told.
+    assert "c:submit" in [b.payload for b in (await ola.say("/svar"))[-1].all_buttons()]
+    assert texts.CHANGES_SUBMITTED in (await ola.press("c:submit"))[-1].text
+    assert (await response_row(harness)).status == "submitted"
+    await harness.collect("100")
+    assert "Ola Delegat har sendt inn svaret" in harness.sent["100"][-1].text
+
     # Erasing Kari unlinks her approval and her delegate from her.
     async with harness.sessions() as session, session.begin():
         assert kari_id is not None
