@@ -110,9 +110,12 @@ def change_selection(state: ResponseState, question: Question) -> list[str]:
     return list(value) if question.type == "multi" and isinstance(value, list) else []
 
 
-def unchanged(state: ResponseState, question_id: str) -> bool:
+def unchanged(state: ResponseState, question_id: str) -> bool | None:
     """Whether this round's answer is last round's: kept with "Ja, fortsatt riktig", or
-    answered the same way again (what reports call "unchanged since last round")."""
+    answered the same way again (what reports call "unchanged since last round"); None
+    when the organisation had no earlier round to compare with."""
+    if not state.previous:
+        return None
     if question_id not in state.answers or question_id not in state.previous:
         return False
     if question_id in state.kept:

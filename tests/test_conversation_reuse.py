@@ -240,6 +240,8 @@ async def test_a_second_round_offers_last_rounds_answers_and_reports_them_unchan
     table = render(survey, documents, "csv").decode().splitlines()
     assert table[0].endswith(UNCHANGED_COLUMN) and table[1].endswith(",ja")
     assert render(survey, before, "csv").decode().splitlines()[1].endswith(",")  # no round before
+    # In JSON too, a first round's answers are neither unchanged nor new: there is no "before".
+    assert {a["unchanged"] for a in before[0]["answers"]} == {None}
 
 
 async def test_a_changed_need_is_reported_as_new(world) -> None:
