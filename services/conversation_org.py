@@ -9,7 +9,8 @@ a few dispatch lines; every function takes that module's ``_Turn``.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
 
 from dialogs import notices
 from dialogs.dates import format_datetime
@@ -235,29 +236,21 @@ async def press(turn: _Turn, contact: Contact, payload: str) -> None:
         await decide(turn, response, contact, round_, approve=action == "approve")
 
 
+def _answerable(round_: Round, now: datetime) -> bool:
+    """The round is open and its deadline has not passed."""
+    return round_.status == "open" and now < round_.closes_at
+
+
 async def take_over(
     turn: _Turn, response: Response, contact: Contact, org: Organisation, round_: Round
 ) -> None:
     """Move a colleague's started response to this contact; they are told, politely."""
-    is_open = round_.status == "open" and turn.now < round_.closes_at
-    if not is_open or response.status != "in_progress":
+    if not _answerable(round_, turn.now) or response.status != "in_progress":
         turn.reply(notices.take_over_gone())
         return
     if response.contact_id != contact.id:
-        previous_id = await organisation.move_response(
-            turn.session, response, contact, turn.now, f"contact:{contact.id}", "takeover"
-        )
-        previous = await turn.session.get(Contact, previous_id) if previous_id else None
-        audit.record(
-            turn.session, _actor(contact), "response.take_over", f"response:{response.id}",
-            turn.now, from_contact=previous_id, round=round_.id,
-        )  # fmt: skip
-        if previous is not None:
-            await organisation.tell(
-                turn.session, previous.id,
-                [notices.taken_over(contact.name, org.name, round_.title)],
-                f"taken-over:{response.id}:{turn.event_id}", turn.now,
-            )  # fmt: skip
+        told = notices.taken_over(contact.name, org.name, round_.title)
+        previous = await _move_and_tell(turn, response, contact, round_, "takeover", told)
         turn.reply(notices.took_over(previous.name if previous else None))
     turn.chat.active_response_id = response.id
     await before_engine(turn, response, contact, org, round_)
@@ -267,36 +260,51 @@ async def take_over(
 async def change(
     turn: _Turn, response: Response, contact: Contact, org: Organisation, round_: Round
 ) -> None:
-    """«Endre» on a colleague's submitted answer: it moves to this contact and reopens."""
-    is_open = round_.status == "open" and turn.now < round_.closes_at
-    if not (is_open and round_.allow_edit_after_submit and response.status == "submitted"):
+    """«Endre» on a colleague's submitted answer: it moves to this contact (the version
+    sent in stays in force until they send it in again), the one who sent it in is told,
+    and it reopens."""
+    editable = _answerable(round_, turn.now) and round_.allow_edit_after_submit
+    if not (editable and response.status == "submitted"):
         turn.reply(notices.change_gone())
         return
-    await take_to_change(turn, response, contact, org, round_)
+    told = notices.changing_submitted(contact.name, org.name, round_.title)
+    await _move_and_tell(turn, response, contact, round_, "change", told)
     turn.chat.active_response_id = response.id
     await before_engine(turn, response, contact, org, round_)
     await turn.run_engine(response, round_, contact, org, Reopen())
 
 
-async def take_to_change(
-    turn: _Turn, response: Response, contact: Contact, org: Organisation, round_: Round
-) -> None:
-    """A colleague opens the organisation's submitted answer to change it: it moves to
-    them (the version sent in stays in force until they send it in again), and the one
-    who sent it in is told."""
+_TOLD_KEY = {"takeover": "taken-over", "change": "changing"}  # outbox dedupe key prefixes
+
+
+async def _move_and_tell(
+    turn: _Turn,
+    response: Response,
+    contact: Contact,
+    round_: Round,
+    why: Literal["takeover", "change"],
+    told: OutgoingMessage,
+) -> Contact | None:
+    """Move the response to ``contact`` (round event and audit entry) and tell the one who
+    had it; returns them (None: nobody, or no longer known)."""
     previous_id = await organisation.move_response(
-        turn.session, response, contact, turn.now, f"contact:{contact.id}", "change"
+        turn.session, response, contact, turn.now, f"contact:{contact.id}", why
     )
     audit.record(
         turn.session, _actor(contact), "response.take_over", f"response:{response.id}",
-        turn.now, from_contact=previous_id, round=round_.id, submitted=True,
+        turn.now, from_contact=previous_id, round=round_.id,
+        **({"submitted": True} if why == "change" else {}),
     )  # fmt: skip
-    if previous_id is not None and previous_id != contact.id:
+    previous = await turn.session.get(Contact, previous_id) if previous_id else None
+    if previous is not None and previous.id != contact.id:
         await organisation.tell(
-            turn.session, previous_id,
-            [notices.changing_submitted(contact.name, org.name, round_.title)],
-            f"changing:{response.id}:{turn.event_id}", turn.now,
-        )  # fmt: skip
+            turn.session,
+            previous.id,
+            [told],
+            f"{_TOLD_KEY[why]}:{response.id}:{turn.event_id}",
+            turn.now,
+        )
+    return previous
 
 
 async def decide(
@@ -311,7 +319,7 @@ async def decide(
     ):
         turn.reply(notices.not_yours_to_approve())
         return
-    if round_.status != "open" or turn.now >= round_.closes_at:
+    if not _answerable(round_, turn.now):
         turn.reply(notices.not_yours_to_approve())
         return
     if approve:
