@@ -358,13 +358,7 @@ class _Turn:
         review = review_message(self.survey, state, self.context)
         state.answers = self.survey.effective_answers(state.answers)
         resubmitted = state.reopened
-        state.reopened = False
-        state.phase = "submitted"
-        state.current = None
-        state.history = []
-        state.selection = []
-        state.editing = False
-        state.paused_from = None
+        self.settle_submitted()
         self.submitted = True
         self.messages.append(review_submitted(review))
         receipt = fill(self.survey.receipt, self.context).rstrip()
@@ -394,6 +388,12 @@ class _Turn:
 
     def close_reopened(self) -> None:
         """The round closed before the changes were sent in: the submission stands."""
+        self.settle_submitted()
+        self.say(texts.round_closed_while_reopened(self.context.org_name))
+
+    def settle_submitted(self) -> None:
+        """Phase ``submitted`` with nothing on screen: after sending in, or when a round
+        closes on a response reopened for changes."""
         state = self.state
         state.phase = "submitted"
         state.reopened = False
@@ -402,7 +402,6 @@ class _Turn:
         state.selection = []
         state.editing = False
         state.paused_from = None
-        self.say(texts.round_closed_while_reopened(self.context.org_name))
 
     # -- moving between questions -----------------------------------------------
 
