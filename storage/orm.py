@@ -7,7 +7,7 @@ on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -85,6 +85,12 @@ class Organisation(Base):
     kind: Mapped[str] = mapped_column(String(30))
     county_code: Mapped[str] = mapped_column(String(2), index=True)
     county_name: Mapped[str] = mapped_column(String(120))
+    # Facts for peer groups (``members import-attributes``); unknown until imported.
+    population: Mapped[int | None] = mapped_column(Integer)
+    kostra_group: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(60))
+    # The organisation's written language for what its members read: nb, nn or se.
+    language: Mapped[str] = mapped_column(String(2), default="nb", server_default="nb")
 
 
 class Contact(Base):
@@ -584,3 +590,102 @@ class QuotableNeed(Base):
     question_id: Mapped[str] = mapped_column(String(120), primary_key=True)
     marked_by: Mapped[str] = mapped_column(String(120))
     marked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KsAction(Base):
+    """Something KS does about what members said ("dere sa, vi gjorde", ADR 23).
+
+    ``status`` is ``planned``, ``in_progress``, ``done`` or ``dropped``. What it answers
+    is in ``action_areas`` (areas of a round) and ``action_needs`` (single needs);
+    members whose needs are linked are told when it is created or changes status.
+    """
+
+    __tablename__ = "ks_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="planned", index=True)
+    responsible_unit: Mapped[str] = mapped_column(String(200), default="")
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    created_by: Mapped[str] = mapped_column(String(120))  # actor, as in the audit log
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActionArea(Base):
+    """An area (an option value of the round survey's area question) an action answers."""
+
+    __tablename__ = "action_areas"
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("ks_actions.id"), primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    area: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+
+class ActionNeed(Base):
+    """A single need (a free-text need answer, named like ``NeedTag``) an action answers."""
+
+    __tablename__ = "action_needs"
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("ks_actions.id"), primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    linked_by: Mapped[str] = mapped_column(String(120))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActionCriterion(Base):
+    """Staff's assessment of an action against one of KS's ten known priority criteria.
+
+    ``criterion`` is 1-10 (the strategy's list); ``rating`` is ``met``, ``partly`` or
+    ``not``; ``reasoning`` is the line members see with it.
+    """
+
+    __tablename__ = "action_criteria"
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("ks_actions.id"), primary_key=True)
+    criterion: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rating: Mapped[str] = mapped_column(String(10))
+    reasoning: Mapped[str] = mapped_column(Text, default="")
+    assessed_by: Mapped[str] = mapped_column(String(120))
+    assessed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActionDissemination(Base):
+    """One step of an action's plan for spreading what it learns: who, how, when.
+
+    When ``due_on`` comes, the responsible staff member is reminded (``reminded_at``);
+    the notice it leads to goes to the organisations linked to the action
+    (``notice_sent_at``).
+    """
+
+    __tablename__ = "action_disseminations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("ks_actions.id"), index=True)
+    responsible_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    channel: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    due_on: Mapped[date]
+    reminded_at: Mapped[datetime | None]
+    notice_sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActionNotice(Base):
+    """That an organisation was told about one change of an action: at most once each.
+
+    ``change`` names the change (``created``, ``status:done``, ``dissemination:4``); the
+    primary key is what makes "once per organisation per change" hold across restarts
+    and several processes.
+    """
+
+    __tablename__ = "action_notices"
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("ks_actions.id"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    change: Mapped[str] = mapped_column(String(40), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
