@@ -95,7 +95,8 @@ class Problem:
 
     ``line`` is the file's line (1: the header; None for a single edit), ``column`` the
     column's key (``population``...) and ``header`` the name it has in the file.
-    ``value`` is the offending text; ``extra`` what else the sentence needs.
+    ``position`` is a header cell's place (1: the first). ``value`` is the offending
+    text; ``extra`` what else the sentence needs.
     """
 
     kind: ProblemKind
@@ -104,9 +105,12 @@ class Problem:
     value: str = ""
     header: str | None = None
     extra: tuple[str, ...] = ()
+    position: int | None = None
 
     def _where(self, names: Mapping[str, str], line_word: str) -> str:
         column = self.header or (names.get(self.column, self.column) if self.column else None)
+        if column is None and self.position is not None:
+            column = f"{'column' if line_word == 'line' else 'kolonne'} {self.position}"
         if self.line is None:
             return column or ""
         return f"{line_word} {self.line}, {column}" if column else f"{line_word} {self.line}"
@@ -161,7 +165,7 @@ def _english_reason(p: Problem) -> str:
         case "duplicate_column":
             return f"column {value} appears twice"
         case "unnamed_column":
-            return f"column {p.extra[0]} has values but no name in the header"
+            return "this column has values but no name in the header"
         case "missing_org_column":
             return f"the header has no org column; the columns are {known}"
         case "no_fact_columns":
@@ -204,7 +208,7 @@ def _norwegian_reason(p: Problem) -> str:
         case "duplicate_column":
             return f"kolonnen {value} står to ganger"
         case "unnamed_column":
-            return f"kolonne {p.extra[0]} har verdier, men mangler navn i overskriftslinjen"
+            return "kolonnen har verdier, men mangler navn i overskriftslinjen"
         case "missing_org_column":
             return f"overskriftslinjen mangler kolonnen org; kolonnene er {known}"
         case "no_fact_columns":
@@ -331,13 +335,13 @@ def _header(cells: list[str], rows: list[list[str]]) -> tuple[dict[str, int], li
         name = raw.strip().lstrip("\ufeff").strip()
         if not name:
             if any(index < len(row) and row[index].strip() for row in rows):
-                problems.append(Problem("unnamed_column", line=1, extra=(str(index + 1),)))
+                problems.append(Problem("unnamed_column", line=1, position=index + 1))
             continue
         key = next((k for k, names in HEADER_ALIASES.items() if name.lower() in names), None)
         if key is None:
-            problems.append(Problem("unknown_column", line=1, value=name))
+            problems.append(Problem("unknown_column", line=1, value=name, position=index + 1))
         elif key in positions:
-            problems.append(Problem("duplicate_column", line=1, value=name))
+            problems.append(Problem("duplicate_column", line=1, value=name, position=index + 1))
         else:
             positions[key] = index
     if not problems:
@@ -467,7 +471,7 @@ def _facts(organisation: Organisation) -> Facts:
 async def registry(session: AsyncSession) -> Registry:
     """The members' codes and names."""
     rows = await session.execute(select(Organisation.code, Organisation.name))
-    return Registry({code: name for code, name in rows.tuples()})
+    return Registry({code: name for code, name in rows})
 
 
 def _apply(organisation: Organisation, values: Mapping[Column, int | str | None]) -> list[Change]:
