@@ -3,7 +3,8 @@
 Staff read (contacts are personal data, so not viewers); admins add, import, deactivate
 and activate contacts and issue or revoke invitation codes, through the same services
 and with the same audit names as ``lyttepost contacts ...`` and ``lyttepost invites
-create`` (bot/cli.py, bot/cli_privacy.py).
+create`` (bot/cli.py, bot/cli_privacy.py). Each organisation's facts are shown here and
+changed in bot/web/members_facts.py.
 """
 
 from __future__ import annotations
