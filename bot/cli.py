@@ -16,7 +16,7 @@ import typer
 
 from bot.cli_context import cli_context
 from bot.cli_cycle import plan_app, register_round_commands, scheduler_app
-from bot.cli_organisation import register_organisation_commands
+from bot.cli_organisation import register_members_commands, register_organisation_commands
 from bot.cli_privacy import privacy_app, register_contact_commands
 from bot.cli_publish import broadcast_app, notice_app, publications_app, report_app
 from bot.cli_staff import register_staff_commands
@@ -63,6 +63,7 @@ for sub, name in (
 register_round_commands(rounds_app)
 register_contact_commands(contacts_app)
 register_organisation_commands(contacts_app, rounds_app)
+register_members_commands(members_app)
 register_staff_commands(app)
 
 

@@ -1,15 +1,18 @@
 """``lyttepost contacts replace`` and ``lyttepost rounds approval``: the organisation as
-respondent (ADR 20), through the same services as the chat and the workspace."""
+respondent (ADR 20), through the same services as the chat and the workspace; and
+``lyttepost members import-attributes`` and ``members facts``: facts about each member
+(services/organisation_facts.py), as the workspace's Medlemmer page reads and edits them."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from bot.cli_context import cli_context
-from bot.cli_support import JsonOption, emit, fail, run_async
+from bot.cli_support import JsonOption, counted, echo_lines, emit, fail, run_async
 
 
 def contacts_replace(
@@ -123,3 +126,118 @@ def register_organisation_commands(contacts_app: typer.Typer, rounds_app: typer.
     """Add ``contacts replace`` and ``rounds approval``."""
     contacts_app.command("replace")(contacts_replace)
     rounds_app.command("approval")(rounds_approval)
+
+
+def _shown(value: int | str | None) -> str:
+    return "(none)" if value is None else str(value)
+
+
+def members_import_attributes(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The CSV file."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Import facts about members from CSV: column org (code) and any of population,
+    kostra_group, region, language (nb, nn, se); separated by , or ; (UTF-8, BOM or
+    not). All lines or none: every problem is one error line and nothing changes. A
+    column the file lacks is left as it is; an empty cell clears the fact (language: nb)."""
+    from services import audit
+    from services.organisation_facts import decode_csv, import_facts
+
+    try:
+        raw = file.read_bytes()
+    except OSError as error:
+        fail(f"{file}: {error.strerror or error}")
+    text = decode_csv(raw)
+    if text is None:
+        fail(f"{file}: not UTF-8 text (in Excel: save as 'CSV UTF-8')")
+    ctx = cli_context()
+
+    async def work() -> dict[str, Any]:
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
+            outcome = await import_facts(session, text, audit.CLI, ctx.now(), file.name)
+            return {
+                "columns": list(outcome.columns),
+                "lines": outcome.lines,
+                "updated": outcome.updated,
+                "unchanged": outcome.unchanged,
+                "changed": outcome.changed_per_column(),
+                "changes": [
+                    {"org": c.code, "name": c.name, "column": c.column, "before": c.before,
+                     "after": c.after}
+                    for c in outcome.changes
+                ],
+                "errors": [p.english for p in outcome.problems],
+            }  # fmt: skip
+
+    result = run_async(work)
+    if result["errors"]:
+        emit(
+            result,
+            as_json,
+            lambda: echo_lines((f"error: {e}" for e in result["errors"]), err=True),
+        )
+        raise typer.Exit(1)
+
+    def human() -> None:
+        if not result["updated"]:
+            typer.echo(
+                f"nothing changed: {counted(result['lines'], 'organisation')} "
+                "already had these facts"
+            )
+            return
+        per_column = ", ".join(f"{column} {n}" for column, n in result["changed"].items() if n)
+        typer.echo(
+            f"{counted(result['updated'], 'organisation')} updated ({per_column}), "
+            f"{result['unchanged']} unchanged"
+        )
+        by_org: dict[str, list[str]] = {}
+        for change in result["changes"]:
+            by_org.setdefault(f"{change['org']} {change['name']}", []).append(
+                f"{change['column']} {_shown(change['before'])} -> {_shown(change['after'])}"
+            )
+        echo_lines(f"  {org}: {'; '.join(parts)}" for org, parts in by_org.items())
+
+    emit(result, as_json, human)
+
+
+def members_facts(
+    org: str = typer.Argument(..., help="Kommunenummer (NNNN), fylkesnummer (NN) or name."),
+    as_json: bool = JsonOption,
+) -> None:
+    """One organisation's facts: population, KOSTRA group, region, language."""
+    from services.organisation_facts import LANGUAGES, FactsError, facts_of
+
+    ctx = cli_context()
+
+    async def work() -> dict[str, Any]:
+        async with ctx.sessions() as sessions, sessions() as session:
+            try:
+                found = await facts_of(session, org)
+            except FactsError as error:
+                fail(error.problems[0].english)
+            return {
+                "org": found.code, "name": found.name,
+                "population": found.facts.population, "kostra_group": found.facts.kostra_group,
+                "region": found.facts.region, "language": found.facts.language,
+            }  # fmt: skip
+
+    result = run_async(work)
+    emit(
+        result,
+        as_json,
+        lambda: echo_lines(
+            [
+                f"{result['org']} {result['name']}",
+                f"  population:   {_shown(result['population'])}",
+                f"  kostra_group: {_shown(result['kostra_group'])}",
+                f"  region:       {_shown(result['region'])}",
+                f"  language:     {result['language']} ({LANGUAGES.get(result['language'], '?')})",
+            ]
+        ),
+    )
+
+
+def register_members_commands(members_app: typer.Typer) -> None:
+    """Add ``members import-attributes`` and ``members facts``."""
+    members_app.command("import-attributes")(members_import_attributes)
+    members_app.command("facts")(members_facts)

@@ -3,7 +3,8 @@
 Staff read (contacts are personal data, so not viewers); admins add, import, deactivate
 and activate contacts and issue or revoke invitation codes, through the same services
 and with the same audit names as ``lyttepost contacts ...`` and ``lyttepost invites
-create`` (bot/cli.py, bot/cli_privacy.py).
+create`` (bot/cli.py, bot/cli_privacy.py). Each organisation's facts are shown here and
+changed in bot/web/members_facts.py.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from services.contacts import (
     import_contacts,
 )
 from services.invites import deep_link, invite_contacts, revoke_codes, teams_chat_link
+from services.organisation_facts import LANGUAGES, Facts, facts_by_code, facts_of
 from services.staff import has_role
 from services.views_members import (
     ContactRow,
@@ -66,6 +68,8 @@ DONE = {
     "aktivert": "Kontakten er aktiv igjen. Lag en ny invitasjonskode, så kan de koble til en chat.",
     "trukket": "Invitasjonskoden er trukket tilbake og virker ikke lenger.",
     "ingen-kode": "Kontakten hadde ingen invitasjonskode som kunne brukes.",
+    "fakta": "Faktaene er lagret.",
+    "fakta-uendret": "Ingenting ble endret: faktaene var allerede slik.",
 }
 MAX_CSV_BYTES = 512 * 1024
 ORG = r"{org_code:\d{1,4}}"
@@ -74,6 +78,16 @@ CONTACT = r"{contact_id:\d{1,9}}"
 
 def _may_change(request: web.Request) -> bool:
     return has_role(visitor_of(request).staff, "admin")
+
+
+def facts_form_of(facts: Facts) -> dict[str, str]:
+    """An organisation's facts as the edit form shows them (population plain, no spaces)."""
+    return {
+        "innbyggere": "" if facts.population is None else str(facts.population),
+        "kostra": facts.kostra_group or "",
+        "region": facts.region or "",
+        "sprak": facts.language,
+    }
 
 
 # --- the overview ---------------------------------------------------------------------------
@@ -93,6 +107,7 @@ async def members_page(request: web.Request) -> web.StreamResponse:
         overview = await members_overview(
             session, workspace.now(), county=county or None, unreachable_only=only_unreachable
         )
+        facts = await facts_by_code(session)
     return page(
         request,
         "members.html",
@@ -105,6 +120,7 @@ async def members_page(request: web.Request) -> web.StreamResponse:
             "channel_names": CHANNEL_NAMES,
             "antall": antall,
             "may_change": _may_change(request),
+            "facts": facts,
         },
         title="Medlemmer",
     )
@@ -167,6 +183,8 @@ async def _detail_page(
     problem: str = "",
     form: dict[str, str] | None = None,
     issued: IssuedView | None = None,
+    facts_form: dict[str, str] | None = None,
+    facts_problems: dict[str, str] | None = None,
     status: int = 200,
 ) -> web.StreamResponse:
     workspace = workspace_of(request)
@@ -176,6 +194,7 @@ async def _detail_page(
             detail = await organisation_detail(session, _org_code(request), now)
         except UnknownOrganisation:
             raise web.HTTPNotFound() from None
+        facts = (await facts_of(session, detail.organisation.code)).facts
     names = {c.id: c.name for c in detail.contacts}
     return page(
         request,
@@ -193,6 +212,10 @@ async def _detail_page(
             "form": form or {},
             "issued": issued,
             "antall": antall,
+            "facts": facts,
+            "facts_form": facts_form or facts_form_of(facts),
+            "facts_problems": facts_problems or {},
+            "languages": LANGUAGES,
         },
         title=detail.organisation.name,
         status=status,

@@ -10,6 +10,7 @@ from bot.web.api import add_api_routes
 from bot.web.context import WORKSPACE, Workspace
 from bot.web.login import add_login_routes
 from bot.web.members import add_member_routes
+from bot.web.members_facts import add_member_facts_routes
 from bot.web.members_org import add_organisation_respondent_routes
 from bot.web.overview import overview
 from bot.web.plan import add_plan_routes
@@ -38,4 +39,5 @@ def add_workspace(app: web.Application, workspace: Workspace) -> None:
     add_survey_routes(app)
     add_publication_routes(app)
     add_member_routes(app)
+    add_member_facts_routes(app)
     add_organisation_respondent_routes(app)
