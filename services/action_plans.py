@@ -255,7 +255,7 @@ def _view(step: ActionDissemination, action: KsAction, staff: Staff | None) -> P
 async def step(session: AsyncSession, step_id: int) -> PlanStep:
     """One step; ``PlanError`` if there is none with that id."""
     rows = await session.execute(_steps().where(ActionDissemination.id == step_id))
-    found = rows.tuples().first()
+    found = rows.first()
     if found is None:
         raise PlanError(f"fant ikke steg {step_id} i noen spredningsplan")
     return _view(*found)
@@ -265,7 +265,7 @@ async def plan(session: AsyncSession, action_id: int) -> list[PlanStep]:
     """An action's dissemination plan, by due date."""
     action = await _action(session, action_id)
     rows = await session.execute(_steps().where(ActionDissemination.action_id == action.id))
-    return [_view(d, a, st) for d, a, st in rows.tuples()]
+    return [_view(d, a, st) for d, a, st in rows]
 
 
 async def _responsible(session: AsyncSession, staff_id: int) -> Staff:
@@ -412,7 +412,7 @@ async def due_disseminations(
     rows = await session.execute(
         _due(now, zone).where(ActionDissemination.reminded_at.is_(None), Staff.active.is_(True))
     )
-    return [_view(d, a, st) for d, a, st in rows.tuples()]
+    return [_view(d, a, st) for d, a, st in rows]
 
 
 @dataclass(frozen=True)
@@ -436,7 +436,7 @@ async def follow_ups(
     rows = await session.execute(
         _due(now, zone).where(ActionDissemination.responsible_staff_id == staff_id)
     )
-    steps = [_view(d, a, st) for d, a, st in rows.tuples()]
+    steps = [_view(d, a, st) for d, a, st in rows]
     counts = await _organisation_counts(session, {s.action_id for s in steps})
     return [FollowUp(s, counts.get(s.action_id, 0)) for s in steps]
 
@@ -463,7 +463,7 @@ async def _organisation_counts(session: AsyncSession, action_ids: set[int]) -> d
         .where(ActionNeed.action_id.in_(sorted(action_ids)))
         .group_by(ActionNeed.action_id)
     )
-    return {action_id: count for action_id, count in rows.tuples()}
+    return {action_id: count for action_id, count in rows}
 
 
 @dataclass(frozen=True)
