@@ -33,6 +33,7 @@ from bot.web.context import Workspace
 from bot.web.routes import add_workspace
 from dialogs.privacy import PrivacyTerms
 from scheduler.cycle import Cycle
+from scheduler.dissemination import DisseminationReminders
 from scheduler.service import CycleScheduler, process_identity
 from services.conversation import Conversation
 from services.database import Database
@@ -211,6 +212,9 @@ def build_runtime(
                 conversation.clock,
                 raw_days=settings.raw_message_retention_days,
             ),
+            periodic=[
+                DisseminationReminders(sessions, conversation.clock, zone, on_queued=sender.wake)
+            ],
         )
         if settings.scheduler_enabled
         else None

@@ -16,7 +16,9 @@ soon as the process is back, ``coalesce=True`` runs it once.
 
 Daily housekeeping (the privacy retention sweep, ``services/retention.py``) is a cron job
 at ``SWEEP_AT`` Oslo time in the in-memory store, added whenever this process takes the
-lease; a sweep missed while no process led runs on taking it (``catch_up``).
+lease; a sweep missed while no process led runs on taking it (``catch_up``). Other
+periodic jobs (``periodic``, e.g. the dissemination reminders of
+``scheduler/dissemination.py``) run the same way, each on its own trigger.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import os
 import socket
 import time as _time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -36,6 +38,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -63,6 +66,15 @@ class Housekeeping(Protocol):
     async def run(self) -> Any: ...
 
     async def catch_up(self) -> Any: ...
+
+
+class PeriodicJob(Housekeeping, Protocol):
+    """A job on a trigger of its own, in the in-memory store: re-added on taking the lease,
+    so it needs its own markers in the database to do its work once."""
+
+    job_id: str
+
+    def trigger(self, zone: ZoneInfo) -> BaseTrigger: ...
 
 
 def daily_trigger(zone: ZoneInfo) -> CronTrigger:
@@ -96,6 +108,7 @@ class CycleScheduler:
         holder: str | None = None,
         monotonic: Callable[[], float] = _time.monotonic,
         housekeeping: Housekeeping | None = None,
+        periodic: Sequence[PeriodicJob] = (),
     ) -> None:
         self.cycle = cycle
         self.sessions = sessions
@@ -105,6 +118,7 @@ class CycleScheduler:
         self.holder = holder or process_identity()
         self.monotonic = monotonic
         self.housekeeping = housekeeping
+        self.periodic = tuple(periodic)
         self.scheduler: AsyncIOScheduler | None = None
         self._engine: Engine | None = None
         self._renewed_at = float("-inf")
@@ -202,11 +216,18 @@ class CycleScheduler:
                 self._housekeep, daily_trigger(self.cycle.zone), id=SWEEP_JOB,
                 jobstore="default", replace_existing=True,
             )  # fmt: skip
+        for job in self.periodic:
+            scheduler.add_job(
+                self._run_periodic, job.trigger(self.cycle.zone), args=[job], id=job.job_id,
+                jobstore="default", replace_existing=True,
+            )  # fmt: skip
         scheduler.start()
         self.scheduler = scheduler
         await self.cycle.catch_up()
         await self.sync()
         await self._housekeep(catch_up=True)
+        for job in self.periodic:
+            await self._run_periodic(job, catch_up=True)
 
     async def _housekeep(self, catch_up: bool = False) -> None:
         """The daily sweep; a failure is logged and tried again the next day (or lead)."""
@@ -219,6 +240,16 @@ class CycleScheduler:
                 await self.housekeeping.run()
         except Exception:  # never let housekeeping stop the cycle
             log.exception("scheduler: the daily retention sweep failed; trying again tomorrow")
+
+    async def _run_periodic(self, job: PeriodicJob, catch_up: bool = False) -> None:
+        """One run of a periodic job; a failure is logged and the next run tries again."""
+        try:
+            if catch_up:
+                await job.catch_up()
+            else:
+                await job.run()
+        except Exception:  # never let one periodic job stop the cycle
+            log.exception("scheduler: periodic job %s failed; its next run tries again", job.job_id)
 
     def _create_job_table(self, store: SQLAlchemyJobStore) -> None:
         """APScheduler creates its table on start, on the loop's thread with a short wait for
