@@ -156,3 +156,56 @@ def stored_answers(index: int, code: str) -> dict[str, Any]:
     version = 1 if index < 2 else 2
     org = ROUNDS[index].get(code, NOT_COUNTED)
     return answers(org, version)
+
+
+async def seed_trend_rounds(
+    session: Any, *, statuses_of: Sequence[str] = ("closed",) * 3
+) -> list[int]:
+    """The three rounds in the database (members seeded), with every response of
+    ``statuses_of`` (one per round); returns the round ids in opening order."""
+    from sqlalchemy import select
+
+    from dialogs.state import ResponseState
+    from services.surveys import register_survey_file
+    from storage.orm import Organisation, Response, Round, RoundOrganisation
+
+    orgs = {
+        code: org_id
+        for code, org_id in await session.execute(select(Organisation.code, Organisation.id))
+    }
+    ids = []
+    for index in range(3):
+        version = (await register_survey_file(session, survey_path(index))).version
+        round_ = Round(
+            survey_version_id=version.id, title=TITLES[index], status=statuses_of[index],
+            audience={"kind": "orgs", "codes": AUDIENCE}, opens_at=OPENS[index],
+            closes_at=CLOSES[index], opened_at=OPENS[index],
+            closed_at=CLOSES[index] if statuses_of[index] == "closed" else None,
+        )  # fmt: skip
+        session.add(round_)
+        await session.flush()
+        session.add_all(
+            RoundOrganisation(round_id=round_.id, organisation_id=orgs[code]) for code in AUDIENCE
+        )
+        for code, status in statuses(index).items():
+            phase = "submitted" if status == "submitted" else "answering"
+            session.add(
+                Response(
+                    round_id=round_.id,
+                    organisation_id=orgs[code],
+                    status=status,
+                    state=ResponseState(
+                        phase=phase, answers=stored_answers(index, code)
+                    ).model_dump(mode="json"),
+                    started_at=OPENS[index],
+                    updated_at=OPENS[index],
+                    submitted_at=OPENS[index] if status == "submitted" else None,
+                )  # fmt: skip
+            )
+        await session.flush()
+        ids.append(round_.id)
+    return ids
+
+
+def survey_path(index: int) -> Path:
+    return V1 if index < 2 else V2
