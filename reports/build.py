@@ -17,7 +17,7 @@ from reports.pdf import write_pdf
 from reports.summary import RoundSummary
 from reports.text import summary_text
 from reports.trend_charts import render_trend_charts
-from reports.trends import Trends
+from reports.trends import Trends, mark_new_areas
 from reports.workbook import write_workbook
 
 SUMMARY_JSON = "summary.json"
@@ -49,8 +49,10 @@ class ReportFiles:
 
 
 def write_summary_json(summary: RoundSummary, path: Path, trends: Trends | None = None) -> Path:
-    """The summary as pretty-printed UTF-8 JSON; ``trends`` only when the key was used before."""
-    content = summary.to_json() | ({"trends": trends.to_json()} if trends is not None else {})
+    """The summary as pretty-printed UTF-8 JSON; ``trends`` only when the key was used before,
+    each need with ``new_area`` (``reports/trends.py``)."""
+    content = mark_new_areas(summary.to_json(), trends)
+    content |= {"trends": trends.to_json()} if trends is not None else {}
     document = json.dumps(content, ensure_ascii=False, indent=2)
     path.write_text(document + "\n", encoding="utf-8")
     return path

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -57,6 +57,7 @@ from reports.summary import (
     ResponseFacts,
     area_specs,
     consent_question,
+    needs_of,
     question_label,
 )
 
@@ -205,6 +206,19 @@ class Movement:
 
 
 @dataclass(frozen=True)
+class NeedMark:
+    """One need of the latest round, with whether its area is new for its organisation."""
+
+    question_id: str
+    text: str
+    urgency: float | None
+    can_solve_alone: bool | None
+    help_from: tuple[str, ...]
+    org_code: str
+    new_area: bool | None
+
+
+@dataclass(frozen=True)
 class Trends:
     """Every trend figure of a round compared with the earlier rounds of its survey key."""
 
@@ -217,6 +231,9 @@ class Trends:
     rises: tuple[Movement, ...]  # the biggest rise in an area's share, then in urgency
     falls: tuple[Movement, ...]  # the biggest fall in an area's share, then in urgency
     date_basis: str = DATE_BASIS
+    # every need of the latest round, marked new or not; never in the JSON (it names the
+    # organisation of every need, consent or not): ``mark_new_areas`` uses it
+    new_needs: tuple[NeedMark, ...] = field(default=(), repr=False)
 
     def question(self, question_id: str) -> QuestionTrend | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -226,6 +243,7 @@ class Trends:
         per-county figures as ``{"03": 0.25, ...}``."""
         document = _jsonable(self)
         assert isinstance(document, dict)
+        del document["new_needs"]
         return document
 
 
@@ -684,6 +702,7 @@ def compute_trends(
         questions=trends_questions,
         rises=rises,
         falls=falls,
+        new_needs=_need_marks(ordered),
     )
 
 
@@ -710,3 +729,67 @@ def is_new_area(
     if previous is None:
         return None
     return (question_id, area) not in previous
+
+
+def _need_marks(ordered: Sequence[TrendRoundFacts]) -> tuple[NeedMark, ...]:
+    """Every need of the last round, marked by the areas its organisation chose in its
+    previous submitted response (the latest earlier round where it sent one in)."""
+    previous: dict[str, frozenset[tuple[str, str]]] = {}
+    for facts in ordered[:-1]:
+        members = {org.code for org in facts.audience}
+        for response in facts.responses:
+            if response.status == SUBMITTED and response.org.code in members:
+                previous[response.org.code] = chosen_areas(facts.survey, response.answers)
+    latest = ordered[-1]
+    specs = area_specs(latest.survey)
+    area_of = {q.id: s.question.id for s in specs for qs in s.needs.values() for q in qs}
+    members = {org.code for org in latest.audience}
+    marks = []
+    for response in latest.responses:
+        if response.status != SUBMITTED or response.org.code not in members:
+            continue
+        earlier = previous.get(response.org.code)
+        for need in needs_of(latest.survey, response, specs):
+            marks.append(
+                NeedMark(
+                    need.question_id,
+                    need.text,
+                    need.urgency,
+                    need.can_solve_alone,
+                    need.help_from,
+                    response.org.code,
+                    is_new_area(area_of[need.question_id], need.area, earlier),
+                )  # fmt: skip
+            )
+    return tuple(marks)
+
+
+def _need_key(
+    question_id: Any, text: Any, urgency: Any, alone: Any, help_from: Any
+) -> tuple[Any, ...]:
+    number = round(float(urgency), 4) if isinstance(urgency, int | float) else None
+    return (question_id, text, number, alone, tuple(help_from or ()))
+
+
+def mark_new_areas(document: dict[str, Any], trends: Trends | None) -> dict[str, Any]:
+    """summary.json's needs (``area_groups[].areas[].needs[]``) with ``new_area``: true when
+    the organisation had not chosen the area in its previous submitted response to the
+    survey key, false when it had, null when it has no such response (or the key was not
+    used before). The needs carry no organisation code, so a need is found by its
+    question, text and answers; needs alike in all of these are taken in organisation
+    order, as the summary lists them."""
+    queues: dict[tuple[Any, ...], list[NeedMark]] = {}
+    for mark in sorted(trends.new_needs if trends else (), key=lambda m: m.org_code):
+        key = _need_key(mark.question_id, mark.text, mark.urgency, mark.can_solve_alone,
+                        mark.help_from)  # fmt: skip
+        queues.setdefault(key, []).append(mark)
+    for group in document.get("area_groups", []):
+        for area in group.get("areas", []) if isinstance(group, dict) else []:
+            for need in area.get("needs", []) if isinstance(area, dict) else []:
+                if not isinstance(need, dict):
+                    continue
+                key = _need_key(need.get("question_id"), need.get("text"), need.get("urgency"),
+                                need.get("can_solve_alone"), need.get("help_from"))  # fmt: skip
+                queue = queues.get(key)
+                need["new_area"] = queue.pop(0).new_area if queue else None
+    return document
