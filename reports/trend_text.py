@@ -8,10 +8,11 @@ to nothing is not called a rise or a fall.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from reports.format import nb_decimal, nb_percent
-from reports.trends import Movement, Trends
+from reports.trends import Figures, Movement, OptionValue, QuestionTrend, Trends
 
 MINUS = "\u2212"  # a real minus sign, as Norwegian typography writes it
 
@@ -93,3 +94,120 @@ def trend_paragraphs(trends: Trends | None) -> list[str]:
     lines = [f"Utvikling siden «{previous}»:", *sentences]
     rate = response_rate_sentence(trends)
     return ["\n".join(lines + ([rate] if rate else []))]
+
+
+# --- tables for the workspace -------------------------------------------------------------
+
+HIDDEN = "–"
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """One figure across the rounds, as printed, and its change since the previous round."""
+
+    label: str
+    cells: tuple[str, ...]
+    change: str
+
+
+@dataclass(frozen=True)
+class TrendTable:
+    """A table with the rounds as columns; ``unit`` says what the change is measured in."""
+
+    caption: str
+    rounds: tuple[str, ...]
+    rows: tuple[TrendRow, ...]
+    unit: str
+
+
+def _cell(value: float | None, percent: bool) -> str:
+    if value is None:
+        return HIDDEN
+    return nb_percent(value) if percent else nb_decimal(value)
+
+
+def _change_text(previous: float | None, latest: float | None, percent: bool) -> str:
+    """The change as printed figures differ: whole percentage points, or one decimal."""
+    if previous is None or latest is None:
+        return HIDDEN
+    if percent:
+        points = _points(previous, latest)
+        return "0" if points == 0 else _signed(points, str(abs(points)))
+    change = _urgency_points(previous, latest)
+    text = nb_decimal(float(abs(change)))
+    return text if change == 0 else _signed(change, text)
+
+
+def _row(label: str, values: list[float | None], percent: bool, compare: bool) -> TrendRow:
+    change = _change_text(values[-2], values[-1], percent) if compare else HIDDEN
+    return TrendRow(label, tuple(_cell(v, percent) for v in values), change)
+
+
+def _series(
+    trends: Trends, question: QuestionTrend, value: OptionValue, measure: str
+) -> list[float | None]:
+    """One option's overall figure in every round of the trends (None: hidden or not asked)."""
+    found: list[float | None] = []
+    for round_ in trends.rounds:
+        shown = question.round(round_.id)
+        option = shown.option(value) if shown is not None else None
+        figures: Figures | None = getattr(option, measure) if option is not None else None
+        found.append(figures.overall if figures is not None else None)
+    return found
+
+
+def _means(trends: Trends, question: QuestionTrend) -> list[float | None]:
+    found: list[float | None] = []
+    for round_ in trends.rounds:
+        shown = question.round(round_.id)
+        found.append(shown.mean.overall if shown is not None and shown.mean is not None else None)
+    return found
+
+
+AREA_MEASURES = (
+    ("share", "andel som valgte området", True, "prosentpoeng"),
+    ("urgency", "hvor mye det haster (snitt 1–5)", False, "poeng"),
+    ("cannot_alone", "andel som ikke kan løse det alene", True, "prosentpoeng"),
+)
+
+
+def trend_tables(trends: Trends | None) -> list[TrendTable]:
+    """The trends as tables (national figures): the response rate, then per area question
+    the share choosing each area, the mean urgency and the share that cannot solve it
+    alone, then the other questions. Hidden figures and rounds without the question or
+    option are «–»; the change is from the previous round to the latest, where both show."""
+    if trends is None:
+        return []
+    names = tuple(r.title for r in trends.rounds)
+    rates = [r.response_rate.overall for r in trends.rounds]
+    tables = [
+        TrendTable("Svarandel", names, (_row("Har svart", rates, True, True),), "prosentpoeng")
+    ]
+    others: list[TrendRow] = []
+    for question in trends.questions:
+        latest = question.rounds[-1]
+        compare = question.change is not None and question.change.from_round == trends.rounds[-2].id
+        if question.kind == "areas":
+            for measure, caption, percent, unit in AREA_MEASURES:
+                rows = []
+                for option in latest.options:
+                    if getattr(option, measure) is None:
+                        continue  # e.g. no urgency follow-up for this area
+                    series = _series(trends, question, option.value, measure)
+                    rows.append(_row(option.label, series, percent, compare))
+                if rows:
+                    tables.append(
+                        TrendTable(f"{question.label}: {caption}", names, tuple(rows), unit)
+                    )
+        elif question.kind == "choice":
+            for option in latest.options:
+                series = _series(trends, question, option.value, "share")
+                others.append(_row(f"{question.label}: {option.label}", series, True, compare))
+        else:
+            others.append(
+                _row(f"{question.label} (snitt)", _means(trends, question), False, compare)
+            )
+    if others:
+        caption = "Andre spørsmål (andel, eller snitt)"
+        tables.append(TrendTable(caption, names, tuple(others), "prosentpoeng eller poeng"))
+    return tables
