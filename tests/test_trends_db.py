@@ -10,11 +10,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from reports.trends import compute_trends
-from services.summaries import build_report
+from services.summaries import build_report, draft_summary
 from services.surveys import SurveyCatalog
 from services.trend_data import build_trends, rounds_of_key
 from storage.orm import Round
-from tests.trend_fixtures import AUDIENCE, OPENS, TITLES, round_facts, seed_trend_rounds
+from tests.trend_fixtures import AUDIENCE, CLOSES, OPENS, TITLES, round_facts, seed_trend_rounds
 from tests.views_support import make_round, respond
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -96,3 +96,16 @@ async def test_only_earlier_open_or_closed_rounds_of_the_same_key_count(sessions
         assert [r.id for r in await rounds_of_key(session, ids[1])] == ids[:2]
         trends = await build_trends(session, SurveyCatalog(), ids[1])
     assert trends is not None and [r.id for r in trends.rounds] == ids[:2]
+
+
+async def test_the_members_summary_draft_names_the_rise_and_the_fall(sessions) -> None:
+    async with sessions() as session, session.begin():
+        ids = await seed_trend_rounds(session)
+    async with sessions() as session, session.begin():
+        draft = await draft_summary(
+            session, ids[2], OSLO, actor="test", now=CLOSES[2] + timedelta(days=3)
+        )
+    assert draft.kind == "summary"
+    assert "Utvikling siden «Runde 2026-2»:" in draft.text
+    assert "Størst økning: Digitalisering, valgt av 78 % mot 54 %" in draft.text
+    assert "Størst nedgang: Helse og omsorg, valgt av 48 % mot 79 %" in draft.text
