@@ -16,6 +16,8 @@ from reports.charts import Chart, render_charts
 from reports.pdf import write_pdf
 from reports.summary import RoundSummary
 from reports.text import summary_text
+from reports.trend_charts import render_trend_charts
+from reports.trends import Trends, mark_new_areas
 from reports.workbook import write_workbook
 
 SUMMARY_JSON = "summary.json"
@@ -46,21 +48,30 @@ class ReportFiles:
         return files + ([self.pdf] if self.pdf else [])
 
 
-def write_summary_json(summary: RoundSummary, path: Path) -> Path:
-    """The summary as pretty-printed UTF-8 JSON."""
-    document = json.dumps(summary.to_json(), ensure_ascii=False, indent=2)
+def write_summary_json(summary: RoundSummary, path: Path, trends: Trends | None = None) -> Path:
+    """The summary as pretty-printed UTF-8 JSON; ``trends`` only when the key was used before,
+    each need with ``new_area`` (``reports/trends.py``)."""
+    content = mark_new_areas(summary.to_json(), trends)
+    content |= {"trends": trends.to_json()} if trends is not None else {}
+    document = json.dumps(content, ensure_ascii=False, indent=2)
     path.write_text(document + "\n", encoding="utf-8")
     return path
 
 
-def write_report(summary: RoundSummary, directory: Path, zone: ZoneInfo) -> ReportFiles:
-    """Write every file of the report for a summary (synchronous; no database)."""
+def write_report(
+    summary: RoundSummary, directory: Path, zone: ZoneInfo, trends: Trends | None = None
+) -> ReportFiles:
+    """Write every file of the report for a summary (synchronous; no database).
+
+    ``trends`` (``reports/trends.py``): the round against the earlier rounds of its survey
+    key, if any; they go into summary.json, the text and change charts after the others."""
     directory.mkdir(parents=True, exist_ok=True)
-    json_path = write_summary_json(summary, directory / SUMMARY_JSON)
-    text = summary_text(summary, zone)
+    json_path = write_summary_json(summary, directory / SUMMARY_JSON, trends)
+    text = summary_text(summary, zone, trends)
     text_path = directory / SUMMARY_TEXT
     text_path.write_text(text + "\n", encoding="utf-8")
     charts = render_charts(summary, directory)
+    charts += render_trend_charts(trends, directory, first_index=len(charts) + 1)
     workbook = write_workbook(summary, directory / WORKBOOK, zone=zone)
     pdf = write_pdf(summary, directory / PDF, text=text, charts=charts, zone=zone)
     return ReportFiles(directory, json_path, text_path, tuple(charts), workbook, pdf)

@@ -22,6 +22,8 @@ from reports.summary import (
     RoundSummary,
     consent_question,
 )
+from reports.trend_text import trend_paragraphs
+from reports.trends import Trends
 
 MAX_TEXT_CHARS = 3500
 LIST_LIMITS = (5, 3, 2, 1, 0)
@@ -160,11 +162,13 @@ def _fit(paragraphs: list[str], limit: int = MAX_TEXT_CHARS) -> str:
     return "\n\n".join([*kept, last])
 
 
-def summary_text(summary: RoundSummary, zone: ZoneInfo) -> str:
-    """The national picture for a chat message (≤ ``MAX_TEXT_CHARS`` characters)."""
+def summary_text(summary: RoundSummary, zone: ZoneInfo, trends: Trends | None = None) -> str:
+    """The national picture for a chat message (≤ ``MAX_TEXT_CHARS`` characters), with the
+    biggest rises and falls since the previous round of the survey key (``trends``)."""
     paragraphs: list[str] = []
     for limit in LIST_LIMITS:
         paragraphs = _summary_paragraphs(summary, zone, limit)
+        paragraphs[-1:-1] = trend_paragraphs(trends)
         text = "\n\n".join(paragraphs)
         if len(text) <= MAX_TEXT_CHARS:
             return text

@@ -25,6 +25,7 @@ from reports.summary import DEFAULT_MIN_GROUP
 from services import publications
 from services.report_data import build_summary
 from services.surveys import SurveyCatalog
+from services.trend_data import build_trends
 from storage.files import store_file
 from storage.orm import Publication, Round
 
@@ -41,9 +42,11 @@ async def build_report(
     *,
     min_group: int = DEFAULT_MIN_GROUP,
 ) -> ReportFiles:
-    """Summarise a round and write its report into ``directory``; ``LookupError`` if no round."""
+    """Summarise a round, with its trends against earlier rounds of the survey key, and write
+    its report into ``directory``; ``LookupError`` if no round."""
     summary = await build_summary(session, catalog, round_id, min_group=min_group)
-    return await asyncio.to_thread(write_report, summary, directory, zone)
+    trends = await build_trends(session, catalog, round_id)
+    return await asyncio.to_thread(write_report, summary, directory, zone, trends)
 
 
 async def draft_summary(

@@ -13,6 +13,11 @@ needs at most), so the full-text search is the same case-insensitive substring m
 
 Staff's labels and quotable marks are written by ``services/need_tags.py``; they are
 read here with the needs.
+
+A need is *new* (``new_area``) when its organisation had not chosen the area in its
+previous submitted response to the same survey key (in an earlier open or closed round,
+by opening time); None when it has no such response. ``reports/trends.py`` decides it
+(``chosen_areas``, ``is_new_area``), as for the report.
 """
 
 from __future__ import annotations
@@ -29,8 +34,17 @@ from dialogs.model import Survey
 from dialogs.state import ResponseState
 from reports.needs_sheet import needs_workbook
 from reports.summary import AreaSpec, Need, OrgFacts, ResponseFacts, area_specs, needs_of
+from reports.trends import chosen_areas, is_new_area
 from services.surveys import SurveyCatalog
-from storage.orm import NeedTag, Organisation, QuotableNeed, Response, Round, RoundOrganisation
+from storage.orm import (
+    NeedTag,
+    Organisation,
+    QuotableNeed,
+    Response,
+    Round,
+    RoundOrganisation,
+    SurveyVersion,
+)
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -89,6 +103,9 @@ class NeedRow:
     submitted_at: datetime | None
     tags: tuple[str, ...]
     quotable: bool
+    # the area was not chosen in the organisation's previous response to the survey key
+    # (None: it has no earlier response)
+    new_area: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +124,7 @@ class NeedFilter:
     text: str | None = None
     tag: str | None = None
     quotable: bool | None = None
+    new_area: bool | None = None  # True: only new areas; False: only areas chosen before
 
     def matches(self, need: NeedRow) -> bool:
         """Whether a need passes every filter given."""
@@ -122,6 +140,7 @@ class NeedFilter:
             not self.text or self.text.strip().casefold() in need.text.casefold(),
             not self.tag or self.tag.strip().casefold() in {t.casefold() for t in need.tags},
             self.quotable is None or need.quotable is self.quotable,
+            self.new_area is None or need.new_area is self.new_area,
         )
         return all(checks)
 
@@ -177,7 +196,19 @@ class NeedCache:
 
     def __init__(self, max_entries: int = 100_000) -> None:
         self._needs: dict[int, tuple[int, tuple[Need, ...]]] = {}
+        self._areas: dict[int, tuple[int, frozenset[tuple[str, str]]]] = {}
         self._max = max_entries
+
+    def areas(self, response_id: int, version: int) -> frozenset[tuple[str, str]] | None:
+        """The areas that response chose at that version, if known."""
+        found = self._areas.get(response_id)
+        return found[1] if found is not None and found[0] == version else None
+
+    def put_areas(self, response_id: int, version: int, areas: frozenset[tuple[str, str]]) -> None:
+        """Remember the areas a response chose (all are forgotten when the cache is full)."""
+        if len(self._areas) >= self._max:
+            self._areas.clear()
+        self._areas[response_id] = (version, areas)
 
     def get(self, response_id: int, version: int) -> tuple[Need, ...] | None:
         """The needs of that response at that version, if known."""
@@ -205,9 +236,10 @@ async def all_needs(
     """Every need of a round (None: of every round), newest round first, then by area,
     urgency (most urgent first) and text.
 
-    Four queries (responses, the states of those not in ``cache``, tags, quotable marks)
-    and the surveys (cached by ``catalog``). Without a cache every state is read and
-    worked out again.
+    Six queries (responses, the states of those not in ``cache``, tags, quotable marks,
+    every submitted response's round and survey key, and the states of the previous
+    responses not in ``cache``) and the surveys (cached by ``catalog``). Without a cache
+    every state is read and worked out again.
     """
     cache = cache if cache is not None else NeedCache()
     statement = (
@@ -233,7 +265,9 @@ async def all_needs(
     responses = (await session.execute(statement)).all()
     states = await _states(session, [r[0] for r in responses if cache.get(r[0], r[1]) is None])
     tags, quotable = await _marks(session, round_id)
+    earlier = await previous_areas(session, catalog, {r[0] for r in responses}, cache)
     surveys: dict[int, tuple[Survey, list[AreaSpec], dict[str, int]]] = {}
+    area_questions: dict[int, dict[str, str]] = {}  # need question id -> area question id
     rounds: dict[int, int] = {}  # round id -> its place in the query's order (newest first)
     found: list[tuple[tuple[int, int, float, str, int], NeedRow]] = []
     for response_id, version, in_round, submitted_at, title, version_id, *org in responses:
@@ -242,6 +276,9 @@ async def all_needs(
             specs = area_specs(survey)
             areas = [o.value for spec in specs for o in spec.question.options]
             surveys[version_id] = (survey, specs, {area: i for i, area in enumerate(areas)})
+            area_questions[version_id] = {
+                q.id: spec.question.id for spec in specs for qs in spec.needs.values() for q in qs
+            }
         survey, specs, area_order = surveys[version_id]
         needs = cache.get(response_id, version)
         if needs is None:
@@ -262,12 +299,64 @@ async def all_needs(
                 may_name=need.named, submitted_at=submitted_at,
                 tags=tuple(sorted(tags[key], key=str.casefold)) if key in tags else (),
                 quotable=key in quotable,
+                new_area=is_new_area(area_questions[version_id][need.question_id], need.area,
+                                     earlier.get(response_id)),
             )  # fmt: skip
             urgency = need.urgency if need.urgency is not None else -1.0
             order = (rank, area_order[need.area], -urgency, need.text.casefold(), response_id)
             found.append((order, row))
     found.sort(key=lambda pair: pair[0])
     return [row for _, row in found]
+
+
+async def previous_areas(
+    session: AsyncSession,
+    catalog: SurveyCatalog,
+    response_ids: set[int],
+    cache: NeedCache | None = None,
+) -> dict[int, frozenset[tuple[str, str]]]:
+    """For each of these submitted responses that has one: the areas its organisation chose
+    in its previous submitted response to the same survey key, in an earlier open or closed
+    round (by opening time, then id) whose audience it was in. Two queries at most."""
+    if not response_ids:
+        return {}
+    cache = cache if cache is not None else NeedCache()
+    rows = await session.execute(
+        select(
+            Response.id, Response.version, Response.organisation_id, Round.status,
+            Round.survey_version_id, SurveyVersion.key,
+        )
+        .join(Round, Round.id == Response.round_id)
+        .join(SurveyVersion, SurveyVersion.id == Round.survey_version_id)
+        .join(
+            RoundOrganisation,
+            and_(
+                RoundOrganisation.round_id == Response.round_id,
+                RoundOrganisation.organisation_id == Response.organisation_id,
+            ),
+        )
+        .where(Response.status == "submitted")
+        .order_by(Round.opens_at, Round.id)
+    )  # fmt: skip
+    last: dict[tuple[int, str], tuple[int, int, int]] = {}  # (org, key) -> previous response
+    wanted: dict[int, tuple[int, int, int]] = {}  # response -> (id, version, survey version)
+    for response_id, version, organisation_id, status, version_id, key in rows:
+        before = last.get((organisation_id, key))
+        if response_id in response_ids and before is not None:
+            wanted[response_id] = before
+        if status in ("open", "closed"):
+            last[(organisation_id, key)] = (response_id, version, version_id)
+    unknown = [rid for rid, ver, _ in wanted.values() if cache.areas(rid, ver) is None]
+    states = await _states(session, sorted(set(unknown)))
+    found: dict[int, frozenset[tuple[str, str]]] = {}
+    for response_id, (previous_id, version, version_id) in wanted.items():
+        areas = cache.areas(previous_id, version)
+        if areas is None:
+            survey = await catalog.get(session, version_id)
+            areas = chosen_areas(survey, states[previous_id])
+            cache.put_areas(previous_id, version, areas)
+        found[response_id] = areas
+    return found
 
 
 async def _states(session: AsyncSession, response_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -31,15 +31,20 @@ from bot.web.context import Workspace, workspace_of
 from bot.web.overview import STATUS_NAMES
 from bot.web.render import page
 from bot.web.security import Handler, actor_of, guarded, path_id, see_other, visitor_of
+from dialogs.dates import format_date
 from dialogs.texts import antall
 from reports.build import write_report
-from reports.charts import ChartSpec, chart_note, chart_png, chart_specs
+from reports.charts import ChartSpec, chart_note, chart_png, chart_specs, png_bytes
 from reports.format import nb_count, nb_decimal, nb_percent
 from reports.summary import RoundSummary
+from reports.trend_charts import TrendChartSpec, draw_trend, trend_chart_specs, trend_note
+from reports.trend_text import trend_sentences, trend_tables
+from reports.trends import Trends
 from services import audit
 from services.need_tags import TagError, add_tag, remove_tag, set_quotable
 from services.report_data import build_summary
 from services.staff import has_role
+from services.trend_data import build_trends
 from services.views_needs import (
     PAGE_SIZE,
     NeedError,
@@ -85,12 +90,21 @@ class ResultCache:
     )
     pngs: OrderedDict[tuple[int, str, str], bytes] = field(default_factory=OrderedDict)
     reports: OrderedDict[int, BuiltReport] = field(default_factory=OrderedDict)
+    trend_charts: OrderedDict[tuple[int, str], tuple[str, tuple[TrendChartSpec, ...]]] = field(
+        default_factory=OrderedDict
+    )
 
     def remember_charts(self, round_id: int, version: str, summary: RoundSummary) -> None:
         key = (round_id, version)
         if key not in self.charts:
             self.charts[key] = (chart_note(summary), tuple(chart_specs(summary)))
         _bound(self.charts, MAX_VERSIONS, key)
+
+    def remember_trend_charts(self, round_id: int, version: str, trends: Trends) -> None:
+        key = (round_id, version)
+        if key not in self.trend_charts:
+            self.trend_charts[key] = (trend_note(trends), tuple(trend_chart_specs(trends)))
+        _bound(self.trend_charts, MAX_VERSIONS, key)
 
     def remember_png(self, key: tuple[int, str, str], png: bytes) -> None:
         self.pngs[key] = png
@@ -159,6 +173,7 @@ NEED_FIELDS = (
     "fylke",
     "merke",
     "sitat",
+    "nytt",
     "sok",
 )
 
@@ -170,7 +185,7 @@ def read_need_query(query: Mapping[str, str], round_id: int | None) -> NeedQuery
         chosen["runde"] = ""
     if _small_number(chosen["haster"], 100) is None:
         chosen["haster"] = ""
-    for name in ("alene", "sitat"):
+    for name in ("alene", "sitat", "nytt"):
         if chosen[name] not in YES_NO:
             chosen[name] = ""
     if chosen["fylke"] and not (chosen["fylke"].isdigit() and len(chosen["fylke"]) <= 2):
@@ -189,6 +204,7 @@ def read_need_query(query: Mapping[str, str], round_id: int | None) -> NeedQuery
         text=chosen["sok"] or None,
         tag=chosen["merke"] or None,
         quotable=YES_NO.get(chosen["sitat"]),
+        new_area=YES_NO.get(chosen["nytt"]),
     )
     return NeedQuery(filters, {k: v for k, v in chosen.items() if v}, page_number)
 
@@ -210,6 +226,11 @@ def describe_filters(needs: NeedsPage, chosen: Mapping[str, str]) -> list[str]:
         "fylke": lambda v: f"Fylke: {label(choices.counties, v.zfill(2))}",
         "merke": lambda v: f"Merkelapp: {v}",
         "sitat": lambda v: "Bare sitérbare" if v == "ja" else "Bare de som ikke er sitérbare",
+        "nytt": lambda v: (
+            "Bare nye områder for organisasjonen"
+            if v == "ja"
+            else "Bare områder valgt også forrige gang"
+        ),
         "sok": lambda v: f"Søk: «{v}»",
     }
     return [words[name](chosen[name]) for name in NEED_FIELDS if chosen.get(name)]
@@ -277,6 +298,20 @@ async def _round(workspace: Workspace, round_id: int) -> RoundRow:
             raise web.HTTPNotFound() from None
 
 
+def trends_version(trends: Trends) -> str:
+    """A digest of every trend figure, as ``data_version`` is of the summary."""
+    document = json.dumps(trends.to_json(), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()[:24]
+
+
+async def _trends(workspace: Workspace, round_id: int) -> Trends | None:
+    async with workspace.sessions() as session:
+        try:
+            return await build_trends(session, workspace.catalog, round_id)
+        except LookupError:
+            raise web.HTTPNotFound() from None
+
+
 async def _summary(workspace: Workspace, round_id: int) -> tuple[RoundSummary, str]:
     async with workspace.sessions() as session:
         try:
@@ -298,6 +333,10 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
         "charts": [],
         "report": None,
         "report_current": False,
+        "trends": None,
+        "trend_tables": [],
+        "trend_sentences": [],
+        "trend_charts": [],
         "may_build": _is_staff(request),
         "notice": DONE.get(request.query.get("utfort", ""), ""),
         "andel": nb_percent,
@@ -313,7 +352,29 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
     _, specs = cache.charts[(round_id, version)]
     report = cache.reports.get(round_id)
     needs = {area.value: len(area.needs) for g in summary.area_groups for area in g.areas}
+    trends = await _trends(workspace, round_id)
+    trend_charts: list[ShownChart] = []
+    if trends is not None:
+        trend_version = trends_version(trends)
+        cache.remember_trend_charts(round_id, trend_version, trends)
+        _, trend_specs = cache.trend_charts[(round_id, trend_version)]
+        trend_charts = [
+            ShownChart(
+                spec.key,
+                spec.title,
+                f"/resultater/{round_id}/utvikling/{quote(spec.key, safe='')}.png?v={trend_version}",
+                spec.alt_text(),
+            )
+            for spec in trend_specs
+        ]
     context |= {
+        "trends": trends,
+        "trend_tables": trend_tables(trends),
+        "trend_sentences": trend_sentences(trends),
+        "trend_charts": trend_charts,
+        "trend_dates": [format_date(r.date, workspace.zone) for r in trends.rounds]
+        if trends
+        else [],
         "summary": summary,
         "charts": [
             ShownChart(
@@ -361,6 +422,37 @@ async def chart(request: web.Request) -> web.StreamResponse:
     return response
 
 
+@guarded("viewer")
+async def trend_chart(request: web.Request) -> web.StreamResponse:
+    """One change chart of a round's trends as PNG (``?v=`` as for ``chart``)."""
+    workspace = workspace_of(request)
+    round_id = path_id(request, "round_id")
+    name = request.match_info["name"]
+    cache = result_cache(workspace)
+    asked = request.query.get("v", "")
+    version = asked if (round_id, asked) in cache.trend_charts else ""
+    if not version:
+        trends = await _trends(workspace, round_id)
+        if trends is None:
+            raise web.HTTPNotFound()
+        version = trends_version(trends)
+        cache.remember_trend_charts(round_id, version, trends)
+    note, specs = cache.trend_charts[(round_id, version)]
+    spec = next((s for s in specs if s.key == name), None)
+    if spec is None:
+        raise web.HTTPNotFound()
+    key = (round_id, "trend-" + version, name)
+    png = cache.pngs.get(key)
+    if png is None:
+        png = await asyncio.to_thread(lambda: png_bytes(draw_trend(spec, note)))
+        cache.remember_png(key, png)
+    response = web.Response(body=png, content_type="image/png")
+    response.headers["Content-Disposition"] = f'inline; filename="runde-{round_id}-{name}.png"'
+    if version == asked:
+        response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 # --- the report files -----------------------------------------------------------------------
 
 
@@ -374,8 +466,9 @@ async def build_report_files(request: web.Request) -> web.StreamResponse:
     if row.status == "planned":
         raise web.HTTPNotFound()
     summary, version = await _summary(workspace, round_id)
+    trends = await _trends(workspace, round_id)
     with tempfile.TemporaryDirectory(prefix="lyttepost-web-report-") as folder:
-        built = await asyncio.to_thread(write_report, summary, Path(folder), workspace.zone)
+        built = await asyncio.to_thread(write_report, summary, Path(folder), workspace.zone, trends)
         files = {"xlsx": built.workbook.read_bytes()}
         if built.pdf is not None:
             files["pdf"] = built.pdf.read_bytes()
@@ -604,6 +697,7 @@ def add_result_routes(app: web.Application) -> None:
     app.router.add_post("/resultater/behov/siterbar", mark_quotable)
     app.router.add_get(one, summary_page)
     app.router.add_get(one + r"/diagram/{name:[A-Za-z0-9_.-]+}.png", chart)
+    app.router.add_get(one + r"/utvikling/{name:[A-Za-z0-9_.-]+}.png", trend_chart)
     app.router.add_post(one + "/rapport", build_report_files)
     app.router.add_get(one + "/rapport.pdf", _report_download("pdf"))
     app.router.add_get(one + "/rapport.xlsx", _report_download("xlsx"))
