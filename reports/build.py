@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from reports.actions_section import ActionsSection
 from reports.charts import Chart, render_charts
 from reports.pdf import write_pdf
 from reports.summary import RoundSummary
@@ -46,18 +47,34 @@ class ReportFiles:
         return files + ([self.pdf] if self.pdf else [])
 
 
-def write_summary_json(summary: RoundSummary, path: Path) -> Path:
-    """The summary as pretty-printed UTF-8 JSON."""
-    document = json.dumps(summary.to_json(), ensure_ascii=False, indent=2)
+def write_summary_json(
+    summary: RoundSummary, path: Path, actions: ActionsSection | None = None
+) -> Path:
+    """The summary as pretty-printed UTF-8 JSON (with KS's ``actions`` when given)."""
+    content = summary.to_json()
+    if actions is not None:
+        content["actions"] = actions.to_json()
+    document = json.dumps(content, ensure_ascii=False, indent=2)
     path.write_text(document + "\n", encoding="utf-8")
     return path
 
 
-def write_report(summary: RoundSummary, directory: Path, zone: ZoneInfo) -> ReportFiles:
-    """Write every file of the report for a summary (synchronous; no database)."""
+def write_report(
+    summary: RoundSummary,
+    directory: Path,
+    zone: ZoneInfo,
+    *,
+    actions: ActionsSection | None = None,
+) -> ReportFiles:
+    """Write every file of the report for a summary (synchronous; no database).
+
+    ``actions``: what KS does with the round so far, a section of the text (and so of the
+    PDF) when there are any, and ``summary.json``'s ``actions`` key."""
     directory.mkdir(parents=True, exist_ok=True)
-    json_path = write_summary_json(summary, directory / SUMMARY_JSON)
+    json_path = write_summary_json(summary, directory / SUMMARY_JSON, actions)
     text = summary_text(summary, zone)
+    if actions is not None and actions.actions:
+        text += "\n\n" + actions.text()
     text_path = directory / SUMMARY_TEXT
     text_path.write_text(text + "\n", encoding="utf-8")
     charts = render_charts(summary, directory)

@@ -23,6 +23,7 @@ from dialogs.messages import Attachment
 from reports.build import ReportFiles, write_report
 from reports.summary import DEFAULT_MIN_GROUP
 from services import publications
+from services.actions import round_actions_section
 from services.report_data import build_summary
 from services.surveys import SurveyCatalog
 from storage.files import store_file
@@ -43,7 +44,8 @@ async def build_report(
 ) -> ReportFiles:
     """Summarise a round and write its report into ``directory``; ``LookupError`` if no round."""
     summary = await build_summary(session, catalog, round_id, min_group=min_group)
-    return await asyncio.to_thread(write_report, summary, directory, zone)
+    actions = await round_actions_section(session, catalog, round_id)
+    return await asyncio.to_thread(write_report, summary, directory, zone, actions=actions)
 
 
 async def draft_summary(
