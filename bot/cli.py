@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 
+from bot.cli_actions import actions_app
 from bot.cli_context import cli_context
 from bot.cli_cycle import plan_app, register_round_commands, scheduler_app
 from bot.cli_organisation import register_organisation_commands
@@ -58,6 +59,7 @@ for sub, name in (
     (report_app, "report"),
     (teams_app, "teams"),
     (privacy_app, "privacy"),
+    (actions_app, "actions"),
 ):
     app.add_typer(sub, name=name)
 register_round_commands(rounds_app)
