@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from bot.cli_action_plans import action_plans_app
+from bot.cli_actions import actions_app
 from bot.cli_context import cli_context
 from bot.cli_cycle import plan_app, register_round_commands, scheduler_app
 from bot.cli_organisation import register_members_commands, register_organisation_commands
@@ -59,6 +60,7 @@ for sub, name in (
     (report_app, "report"),
     (teams_app, "teams"),
     (privacy_app, "privacy"),
+    (actions_app, "actions"),
     (action_plans_app, "action-plans"),
 ):
     app.add_typer(sub, name=name)

@@ -33,7 +33,7 @@ report_app = typer.Typer(
 
 SEGMENT_HELP = (
     "all | county:NN | kind:kommune|fylkeskommune | role:ROLE | respondents:ROUND | "
-    "non-respondents:ROUND | invited:ROUND | orgs:NNNN,NN"
+    "non-respondents:ROUND | invited:ROUND | orgs:NNNN,NN | area:ROUND:AREA | action:ID"
 )
 IdArgument = typer.Argument(..., help="The publication's id (see lyttepost publications list).")
 

@@ -55,12 +55,14 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("status", "Se hva du har svart og når runden stenger", "status"),
     MenuCommand("deleger", "La en kollega svare for dere: deleger NAVN", "delegate", aliases=("delegate",)),
     MenuCommand("kobling", "Kode for å fortsette i den andre chatten (Teams eller Telegram)", "link", aliases=("link",)),
-    # Navigation is on every question's buttons; Teams' list (ten at most) leaves these out.
+    # Navigation is on every question's buttons («Tilbake», «Pause», «Send inn»); Teams'
+    # list (ten at most) leaves these out.
     MenuCommand("tilbake", "Gå til forrige spørsmål", "back", aliases=("back",), teams=False),
     MenuCommand("oversikt", "Se alle svarene dine og endre dem", "review", aliases=("review",)),
-    MenuCommand("pause", "Ta pause (svarene er lagret)", "pause"),
+    MenuCommand("pause", "Ta pause (svarene er lagret)", "pause", teams=False),
     MenuCommand("send", "Send inn når du er ferdig", "submit", aliases=("submit",), teams=False),
     MenuCommand("arshjul", "Årets runder og om dere har svart", "wheel", aliases=("årshjul", "aarshjul")),
+    MenuCommand("tiltak", "Hva KS gjør med behovene dere har meldt", "actions", aliases=("actions",)),
     MenuCommand("personvern", "Hvem ser svarene, hvor lenge de lagres, innsyn og sletting", "privacy", aliases=("privacy",)),
     MenuCommand("hjelp", "Se hva du kan gjøre", "help", aliases=("help",)),
     # Typed all the same, but offered as a button, so no menu shows it.
@@ -111,6 +113,7 @@ ANSWER_COMMANDS = names_doing("answer")
 STATUS_COMMANDS = names_doing("status")
 HELP_COMMANDS = names_doing("help")
 WHEEL_COMMANDS = names_doing("wheel")
+ACTIONS_COMMANDS = names_doing("actions")  # KS's actions linked to the organisation's needs
 PRIVACY_COMMANDS = names_doing("privacy")
 DELEGATE_COMMANDS = names_doing("delegate")  # a colleague answers on the organisation's behalf
 LINK_COMMANDS = names_doing("link")  # bind a chat on the other channel to the same contact

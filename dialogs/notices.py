@@ -258,6 +258,7 @@ def help_text(registered: bool, staff: bool = False) -> OutgoingMessage:
             "/pause – ta pause (svarene er lagret)\n"
             "/send – send inn når du er ferdig\n"
             "/arshjul – årets runder og om dere har svart\n"
+            "/tiltak – hva KS gjør med behovene dere har meldt\n"
             "/deleger NAVN – la en kollega svare på vegne av dere\n"
             "/kobling – koble en chat i den andre kanalen (Teams eller Telegram) til deg\n"
             f"{HELP_LINE}\n"

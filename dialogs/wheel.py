@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from dialogs.action_texts import status_name
 from dialogs.dates import format_date, format_datetime
 from dialogs.messages import OutgoingMessage
 
@@ -27,6 +28,14 @@ class WheelNotice:
 
 
 @dataclass(frozen=True)
+class WheelAction:
+    """An action of KS's that answers areas or needs of a round, and where it stands."""
+
+    title: str
+    status: str  # planned | in_progress | done | dropped
+
+
+@dataclass(frozen=True)
 class WheelRound:
     """One round of the year, from the member organisation's point of view."""
 
@@ -36,6 +45,7 @@ class WheelRound:
     closes_at: datetime
     answered: Answered
     notices: tuple[WheelNotice, ...] = ()
+    actions: tuple[WheelAction, ...] = ()  # what KS does with it (shown for held rounds)
 
 
 def wheel_message(
@@ -66,9 +76,15 @@ def wheel_message(
             )
             for notice in sorted(r.notices, key=lambda n: n.published_at):
                 lines.append(f"  – {notice.title} ({format_date(notice.published_at, zone)})")
+            if r.actions:
+                lines.append("  Dette gjør KS med innspillene:")
+                for action in r.actions:
+                    lines.append(f"  – «{action.title}» ({status_name(action.status)})")
     if not rounds:
         lines += ["", "Det er ingen runder i årshjulet akkurat nå."]
     lines += ["", "KS deler oppsummeringen av hver runde med alle medlemmene."]
+    if any(r.actions for r in held):
+        lines.append("Skriv /tiltak for å se tiltakene som svarer på behovene dere har meldt.")
     return OutgoingMessage(text="\n".join(lines))
 
 

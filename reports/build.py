@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from reports.actions_section import ActionsSection
 from reports.charts import Chart, render_charts
 from reports.pdf import write_pdf
 from reports.summary import RoundSummary
@@ -48,26 +49,42 @@ class ReportFiles:
         return files + ([self.pdf] if self.pdf else [])
 
 
-def write_summary_json(summary: RoundSummary, path: Path, trends: Trends | None = None) -> Path:
+def write_summary_json(
+    summary: RoundSummary,
+    path: Path,
+    trends: Trends | None = None,
+    actions: ActionsSection | None = None,
+) -> Path:
     """The summary as pretty-printed UTF-8 JSON; ``trends`` only when the key was used before,
-    each need with ``new_area`` (``reports/trends.py``)."""
+    each need with ``new_area`` (``reports/trends.py``), and KS's ``actions`` when given."""
     content = mark_new_areas(summary.to_json(), trends)
     content |= {"trends": trends.to_json()} if trends is not None else {}
+    if actions is not None:
+        content["actions"] = actions.to_json()
     document = json.dumps(content, ensure_ascii=False, indent=2)
     path.write_text(document + "\n", encoding="utf-8")
     return path
 
 
 def write_report(
-    summary: RoundSummary, directory: Path, zone: ZoneInfo, trends: Trends | None = None
+    summary: RoundSummary,
+    directory: Path,
+    zone: ZoneInfo,
+    trends: Trends | None = None,
+    *,
+    actions: ActionsSection | None = None,
 ) -> ReportFiles:
     """Write every file of the report for a summary (synchronous; no database).
 
     ``trends`` (``reports/trends.py``): the round against the earlier rounds of its survey
-    key, if any; they go into summary.json, the text and change charts after the others."""
+    key, if any; they go into summary.json, the text and change charts after the others.
+    ``actions``: what KS does with the round so far, a section of the text (and so of the
+    PDF) when there are any, and ``summary.json``'s ``actions`` key."""
     directory.mkdir(parents=True, exist_ok=True)
-    json_path = write_summary_json(summary, directory / SUMMARY_JSON, trends)
+    json_path = write_summary_json(summary, directory / SUMMARY_JSON, trends, actions)
     text = summary_text(summary, zone, trends)
+    if actions is not None and actions.actions:
+        text += "\n\n" + actions.text()
     text_path = directory / SUMMARY_TEXT
     text_path.write_text(text + "\n", encoding="utf-8")
     charts = render_charts(summary, directory)

@@ -1,4 +1,5 @@
-"""Gathers the rounds of the year that concern one member organisation, for ``/arshjul``."""
+"""Gathers the rounds of the year that concern one member organisation, and KS's actions on
+the closed ones, for ``/arshjul``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.wheel import Answered, WheelNotice, WheelRound
+from dialogs.wheel import Answered, WheelAction, WheelNotice, WheelRound
+from services.actions import actions_of_rounds
 from storage.orm import Organisation, Publication, Response, Round, RoundOrganisation
 
 WINDOW = timedelta(days=366)  # a year back and a year ahead
@@ -44,6 +46,9 @@ async def wheel_rounds(
     ):
         if round_id is not None and published_at is not None:  # both filtered above
             notices.setdefault(round_id, []).append(WheelNotice(title, published_at))
+    actions = await actions_of_rounds(
+        session, [round_.id for round_, _ in found if round_.status == "closed"]
+    )
     return [
         WheelRound(
             title=round_.title,
@@ -52,6 +57,7 @@ async def wheel_rounds(
             closes_at=round_.closes_at,
             answered=_answered(status),
             notices=tuple(notices.get(round_.id, ())),
+            actions=tuple(WheelAction(a.title, a.status) for a in actions.get(round_.id, ())),
         )
         for round_, status in found
     ]

@@ -24,7 +24,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import admin, notices
+from dialogs.action_texts import actions_message
 from dialogs.commands import (
+    ACTIONS_COMMANDS,
     ANSWER_COMMANDS,
     CONTROL_COMMANDS,
     DELEGATE_COMMANDS,
@@ -45,6 +47,7 @@ from dialogs.privacy import PrivacyTerms, privacy_notice, retention_text
 from dialogs.state import ResponseState
 from dialogs.wheel import wheel_message
 from services import admin_chat, admins, audit, conversation_org, staff_access
+from services.actions import actions_for_organisation
 from services.annual_wheel import wheel_rounds
 from services.inbound import Inbound
 from services.invites import FloodWatch, Redemption, looks_like_code, redeem_code
@@ -363,6 +366,12 @@ class _Turn:
             organisation = await self.organisation(contact)
             rounds = await wheel_rounds(self.session, organisation, self.now)
             self.reply(wheel_message(organisation.name, rounds, self.now, self.owner.zone))
+        elif name in ACTIONS_COMMANDS:
+            organisation = await self.organisation(contact)
+            found = await actions_for_organisation(
+                self.session, self.owner.catalog, organisation.id
+            )
+            self.reply(actions_message(organisation.name, found))
         elif name in HELP_COMMANDS:
             self.reply(notices.help_text(registered=True, staff=staff is not None))
         elif name in PRIVACY_COMMANDS:

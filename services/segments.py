@@ -1,20 +1,23 @@
 """Segments: who a publication or broadcast goes to, resolved to contacts and their chats.
 
-A segment picks organisations (all members, a county, a member type, a list, or the
-respondents, non-respondents or invitees of a round) and, optionally, contacts by role.
+A segment picks organisations (all members, a county, a member type, a list, the
+respondents, non-respondents or invitees of a round, those that chose an area in a round,
+or those whose needs are linked to one of KS's actions) and, optionally, contacts by role.
 Every contact of those organisations is a recipient: reachable through their most
 recently used chat, or listed as unreachable so KS can reach them another way.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import actions
 from services.rounds import MEMBER_KINDS, chat_preference
+from services.surveys import SurveyCatalog
 from storage.orm import (
     Chat,
     Contact,
@@ -27,10 +30,13 @@ from storage.orm import (
 from storage.seed import resolve_org_code
 
 SegmentKind = Literal[
-    "all", "county", "member_type", "role", "respondents", "non_respondents", "invited", "orgs"
-]
+    "all", "county", "member_type", "role", "respondents", "non_respondents", "invited", "orgs",
+    "area", "action",
+]  # fmt: skip
 ROUND_KINDS = ("respondents", "non_respondents", "invited")
-KINDS: tuple[str, ...] = ("all", "county", "member_type", "role", *ROUND_KINDS, "orgs")
+KINDS: tuple[str, ...] = (
+    "all", "county", "member_type", "role", *ROUND_KINDS, "orgs", "area", "action"
+)  # fmt: skip
 SPELLINGS = {  # what an admin may type: "county:46", "svarte:3", "kommunetype:kommune" ...
     "all": "all", "alle": "all", "county": "county", "fylke": "county",
     "kind": "member_type", "member_type": "member_type", "type": "member_type",
@@ -39,6 +45,8 @@ SPELLINGS = {  # what an admin may type: "county:46", "svarte:3", "kommunetype:k
     "non-respondents": "non_respondents", "non_respondents": "non_respondents",
     "ikke-svarte": "non_respondents", "invited": "invited", "inviterte": "invited",
     "orgs": "orgs", "org": "orgs", "medlemmer": "orgs",
+    "area": "area", "omrade": "area", "område": "area",
+    "action": "action", "tiltak": "action",
 }  # fmt: skip
 
 
@@ -62,14 +70,17 @@ class Segment:
     @classmethod
     def parse(cls, text: str) -> Segment:
         """``all``, ``county:46``, ``kind:kommune``, ``role:radmann``, ``respondents:3``,
-        ``non-respondents:3``, ``invited:3`` or ``orgs:3301,46`` (Norwegian spellings too)."""
+        ``non-respondents:3``, ``invited:3``, ``orgs:3301,46``, ``area:3:helse`` (chose the
+        area in round 3) or ``action:4`` (needs linked to action 4); Norwegian spellings
+        too."""
         name, _, rest = text.strip().partition(":")
         kind = SPELLINGS.get(name.strip().lower())
         value = rest.strip() or None
         if kind is None:
             raise SegmentError(
                 f"unknown segment {text!r}: all, county:NN, kind:kommune|fylkeskommune, "
-                "role:ROLE, respondents:ROUND, non-respondents:ROUND, invited:ROUND or orgs:N,N"
+                "role:ROLE, respondents:ROUND, non-respondents:ROUND, invited:ROUND, orgs:N,N, "
+                "area:ROUND:AREA or action:ID"
             )
         if kind == "all":
             return cls("all")
@@ -77,6 +88,15 @@ class Segment:
             raise SegmentError(f"segment {name!r} needs a value, e.g. {name}:...")
         if kind in ROUND_KINDS and not value.isdigit():
             raise SegmentError(f"segment {name!r} needs a round id, e.g. {name}:3")
+        if kind == "action" and not value.isdigit():
+            raise SegmentError(f"segment {name!r} needs an action id, e.g. {name}:4")
+        if kind == "area":
+            round_id, _, area = value.partition(":")
+            if not round_id.strip().isdigit() or not area.strip():
+                raise SegmentError(
+                    f"segment {name!r} needs a round and an area, e.g. {name}:3:helse"
+                )
+            value = f"{int(round_id)}:{area.strip()}"
         if kind == "member_type" and value not in MEMBER_KINDS:
             raise SegmentError("member type is kommune or fylkeskommune")
         if kind == "county":
@@ -108,7 +128,15 @@ class Segment:
             "non_respondents": f"medlemmer som ikke svarte i runde {value}",
             "invited": f"medlemmer invitert til runde {value}",
             "orgs": f"utvalgte medlemmer ({value})",
+            "area": "medlemmer som valgte området {1} i runde {0}".format(*_area_of(value)),
+            "action": f"medlemmer med behov som tiltak {value} svarer på",
         }.get(self.kind, self.kind)
+
+
+def _area_of(value: str) -> tuple[str, str]:
+    """``"3:helse"`` -> ``("3", "helse")``."""
+    round_id, _, area = value.partition(":")
+    return round_id, area
 
 
 @dataclass(frozen=True)
@@ -152,12 +180,28 @@ async def segment_organisations(session: AsyncSession, segment: Segment) -> list
         return sorted(ids_by_code.values())
     elif segment.kind in ROUND_KINDS:
         statement = _round_organisations(segment.kind, int(value))
+    elif segment.kind in ("area", "action"):
+        return await _action_organisations(session, segment.kind, value)
     else:
         raise SegmentError(f"unknown segment kind {segment.kind!r}")
     found = sorted(set(await session.scalars(statement)))
     if not found and segment.kind == "county":
         raise SegmentError(f"no members in county {value}", nb=f"Ingen medlemmer i fylke {value}.")
     return found
+
+
+async def _action_organisations(session: AsyncSession, kind: str, value: str) -> list[int]:
+    """``area``: chose the area in the round; ``action``: needs linked to the action."""
+    try:
+        if kind == "area":
+            round_id, area = _area_of(value)
+            return await actions.organisations_choosing(
+                session, SurveyCatalog(), int(round_id), area
+            )
+        await actions.load_action(session, int(value))
+        return await actions.linked_organisations(session, int(value))
+    except actions.ActionError as error:
+        raise SegmentError(str(error), nb=f"{str(error)[:1].upper()}{str(error)[1:]}.") from None
 
 
 def _round_organisations(kind: str, round_id: int) -> Any:
@@ -210,12 +254,16 @@ async def resolve_segment(session: AsyncSession, segment: Segment) -> list[Recip
 
 @dataclass(frozen=True)
 class SegmentChoices:
-    """What a segment picker offers: counties (number, name), contacts' roles, and rounds
-    (id, title, status) for "answered / did not answer / invited to"."""
+    """What a segment picker offers: counties (number, name), contacts' roles, rounds
+    (id, title, status) for "answered / did not answer / invited to", the areas of each
+    round with answers (round id, area, label) for "chose the area", and KS's actions
+    (id, title, status) for "needs linked to the action"."""
 
     counties: list[tuple[str, str]]
     roles: list[str]
     rounds: list[tuple[int, str, str]]
+    areas: list[tuple[int, str, str]] = field(default_factory=list)
+    actions: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 async def segment_choices(session: AsyncSession) -> SegmentChoices:
@@ -240,4 +288,20 @@ async def segment_choices(session: AsyncSession) -> SegmentChoices:
         counties=[(code, name) for code, name in counties],
         roles=list(roles),
         rounds=[(round_id, title, status) for round_id, title, status in rounds],
+        areas=await _answered_areas(session),
+        actions=await actions.action_choices(session),
     )
+
+
+async def _answered_areas(session: AsyncSession) -> list[tuple[int, str, str]]:
+    """The areas of every round with a submitted response, newest round first."""
+    catalog = SurveyCatalog()  # a few survey versions; parsed once per call
+    found = []
+    for round_id in await session.scalars(
+        select(Round.id)
+        .where(Round.id.in_(select(Response.round_id).where(Response.status == "submitted")))
+        .order_by(Round.id.desc())
+    ):
+        areas = await actions.round_areas(session, catalog, round_id)
+        found += [(round_id, area, label) for area, label in areas.items()]
+    return found

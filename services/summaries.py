@@ -23,6 +23,7 @@ from dialogs.messages import Attachment
 from reports.build import ReportFiles, write_report
 from reports.summary import DEFAULT_MIN_GROUP
 from services import publications
+from services.actions import round_actions_section
 from services.report_data import build_summary
 from services.surveys import SurveyCatalog
 from services.trend_data import build_trends
@@ -46,7 +47,8 @@ async def build_report(
     its report into ``directory``; ``LookupError`` if no round."""
     summary = await build_summary(session, catalog, round_id, min_group=min_group)
     trends = await build_trends(session, catalog, round_id)
-    return await asyncio.to_thread(write_report, summary, directory, zone, trends)
+    actions = await round_actions_section(session, catalog, round_id)
+    return await asyncio.to_thread(write_report, summary, directory, zone, trends, actions=actions)
 
 
 async def draft_summary(

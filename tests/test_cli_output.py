@@ -25,7 +25,7 @@ from bot.cli import app
 ENV_PREFIXES = ("DATABASE_", "TELEGRAM_", "TEAMS_", "MICROSOFT_", "SCHEDULER_")
 SEGMENT_HELP = (
     "all | county:NN | kind:kommune|fylkeskommune | role:ROLE | respondents:ROUND | "
-    "non-respondents:ROUND | invited:ROUND | orgs:NNNN,NN"
+    "non-respondents:ROUND | invited:ROUND | orgs:NNNN,NN | area:ROUND:AREA | action:ID"
 )
 
 

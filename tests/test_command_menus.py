@@ -104,7 +104,7 @@ def test_the_teams_manifest_lists_the_same_commands() -> None:
     # Teams' list is Telegram's menu in the same order, less what is on every card's buttons.
     titles = [c["title"] for c in command_list["commands"]]
     assert titles == [name for name in names(default_menu()) if name in titles]
-    assert set(names(default_menu())) - set(titles) == {"tilbake", "send"}
+    assert set(names(default_menu())) - set(titles) == {"tilbake", "pause", "send"}
 
 
 # --- which chat gets which menu ------------------------------------------------------------
