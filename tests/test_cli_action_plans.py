@@ -112,7 +112,7 @@ def test_assess_and_read_the_assessment(database: str) -> None:
         None,
     ]
     listed = ok("action-plans", "assessment", str(action)).stdout
-    assert " 3. [oppfylt] Tiltaket gjenspeiler sektorens behov." in listed
+    assert " 3. [oppfylt] Gjenspeiler sektorens behov" in listed
     assert "    Mange meldte det." in listed and " 1. [ikke vurdert]" in listed
     entries = as_json("audit", "--action", "action.assess")
     assert {e["target"] for e in entries} == {f"action:{action}"} and len(entries) == 2
