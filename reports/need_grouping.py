@@ -15,6 +15,9 @@ two clusters are further apart than a threshold. ``bench/need_grouping.py`` meas
 the settings against a hand-labelled set (``tests/fixtures/needs_labelled.csv``); the
 defaults here are what it chose (ADR 25 gives the figures).
 
+scikit-learn is imported on first use, not with the module: the workspace and the CLI
+load this module, and the import alone takes about a second.
+
 Every need ends in exactly one group (a need like no other is a group of one). The
 result does not depend on the order the needs come in: they are sorted by id first.
 """
@@ -33,9 +36,6 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import silhouette_score
 
 STOPWORDS_FILE = Path(__file__).with_name("stopwords_no.txt")
 MAX_NAME = 60  # a suggested name must fit as a tag (services/need_tags.py MAX_LABEL)
@@ -158,6 +158,8 @@ def _identity(terms: list[str]) -> list[str]:
 def similarities(texts: Sequence[str], settings: GroupingSettings) -> NDArray[np.float64]:
     """The cosine similarity of every pair of texts (1 on the diagonal; 0 for a text with
     no content words). With both kinds of features, the mean of the two similarities."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # ~1 s: only when used
+
     term_lists = [terms_of(text, settings) for text in texts]
     parts: list[NDArray[np.float64]] = []
     if settings.features in ("words", "words+chars"):
@@ -173,7 +175,7 @@ def similarities(texts: Sequence[str], settings: GroupingSettings) -> NDArray[np
     return similar
 
 
-def _gram(vectorizer: TfidfVectorizer, documents: Sequence[Any]) -> NDArray[np.float64]:
+def _gram(vectorizer: Any, documents: Sequence[Any]) -> NDArray[np.float64]:
     """Row-normalised TF-IDF vectors times their transpose, kept sparse until the end
     (character n-grams of hundreds of needs are tens of thousands of columns)."""
     try:
@@ -188,6 +190,9 @@ def _gram(vectorizer: TfidfVectorizer, documents: Sequence[Any]) -> NDArray[np.f
 
 def cluster_labels(distances: NDArray[np.float64], settings: GroupingSettings) -> list[int]:
     """A cluster number for each row of a cosine distance matrix (at least two rows)."""
+    from sklearn.cluster import AgglomerativeClustering  # ~1 s: only when used
+    from sklearn.metrics import silhouette_score
+
     count = distances.shape[0]
     if settings.method == "threshold":
         model = AgglomerativeClustering(

@@ -37,6 +37,7 @@ from reports.charts import ChartSpec, chart_note, chart_png, chart_specs
 from reports.format import nb_count, nb_decimal, nb_percent
 from reports.summary import RoundSummary
 from services import audit
+from services.need_groups import tag_counts
 from services.need_tags import TagError, add_tag, remove_tag, set_quotable
 from services.report_data import build_summary
 from services.staff import has_role
@@ -304,6 +305,7 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
         "desimal": nb_decimal,
         "tall": nb_count,
         "antall": antall,
+        "tag_counts": [],
     }
     if row.status == "planned":
         return page(request, "result.html", context, title=f"Resultater: {row.title}")
@@ -313,6 +315,8 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
     _, specs = cache.charts[(round_id, version)]
     report = cache.reports.get(round_id)
     needs = {area.value: len(area.needs) for g in summary.area_groups for area in g.areas}
+    async with workspace.sessions() as session:
+        counted = await tag_counts(session, workspace.catalog, round_id, workspace.needs)
     context |= {
         "summary": summary,
         "charts": [
@@ -328,6 +332,7 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
         "report_current": report is not None and report.version == version,
         "needs_per_area": needs,
         "needs_total": sum(needs.values()),
+        "tag_counts": [area for area in counted if area.tags],
     }
     return page(request, "result.html", context, title=f"Resultater: {row.title}")
 
