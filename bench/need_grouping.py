@@ -139,7 +139,7 @@ def variants() -> list[tuple[str, GroupingSettings]]:
     found.append(("without [survey] stop words", replace(d, survey_words=False)))
     for grams in ((3, 5), (4, 5), (5, 6)):
         found.append((f"character {grams[0]}-{grams[1]}-grams", replace(d, char_ngrams=grams)))
-    for features in ("words", "words+chars"):
+    for features in ("words", "chars", "words+chars"):
         found.append(
             (f"{features}, k by silhouette", replace(d, features=features, method="silhouette"))
         )

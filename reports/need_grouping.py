@@ -30,7 +30,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -125,6 +125,7 @@ def stopwords(survey_words: bool = True) -> frozenset[str]:
     return frozenset(words)
 
 
+@lru_cache(maxsize=100_000)
 def normalise(word: str) -> str:
     """A word with one inflectional ending stripped (``rekrutteringen`` -> ``rekrutter``),
     never shorter than ``MIN_STEM`` letters."""
@@ -234,14 +235,14 @@ def suggest_groups(
     members: dict[int, list[int]] = {}
     for index, label in enumerate(labels):
         members.setdefault(label, []).append(index)
-    texts = [need.text for need in ordered]
-    groups = [_describe(ordered, texts, similar, rows, settings) for rows in members.values()]
+    area = AreaTerms.of([need.text for need in ordered], settings)
+    groups = [_describe(ordered, area, similar, rows, settings) for rows in members.values()]
     return sorted(groups, key=lambda group: (-group.size, min(group.members)))
 
 
 def _describe(
     needs: Sequence[NeedText],
-    texts: Sequence[str],
+    area: AreaTerms,
     similar: NDArray[np.float64],
     rows: list[int],
     settings: GroupingSettings,
@@ -251,7 +252,7 @@ def _describe(
     closeness = similar[np.ix_(rows, rows)].mean(axis=1)
     ranked = sorted(range(len(rows)), key=lambda i: (-round(float(closeness[i]), 9), rows[i]))
     member_ids = tuple(needs[rows[i]].id for i in ranked)
-    terms = top_terms([needs[row].text for row in rows], settings, texts)
+    terms = top_terms([needs[row].text for row in rows], settings, area)
     return SuggestedGroup(
         name=group_name(terms),
         terms=terms,
@@ -263,13 +264,30 @@ def _describe(
 # --- names ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AreaTerms:
+    """In how many of an area's needs each term occurs, and how many needs there are."""
+
+    needs: int
+    counts: Counter[str]
+
+    @classmethod
+    def of(cls, texts: Sequence[str], settings: GroupingSettings) -> AreaTerms:
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(
+                {normalise(w) if settings.stem else w for w in words_of(text, survey_words=True)}
+            )
+        return cls(len(texts), counts)
+
+
 def top_terms(
-    texts: Sequence[str], settings: GroupingSettings, area_texts: Sequence[str] = ()
+    texts: Sequence[str], settings: GroupingSettings, area: AreaTerms | None = None
 ) -> tuple[str, ...]:
     """The group's most telling words, readable: terms used by many of its needs and by
-    few of the area's other needs (``area_texts``: all the area's needs; the group's own
-    when not given), each shown in the spelling its needs use most. Ties: the most
-    frequent in the group, then alphabetically."""
+    few of the area's other needs (``area``: the group alone when not given), each shown
+    in the spelling its needs use most. Ties: the most frequent in the group, then
+    alphabetically."""
     spellings: dict[str, Counter[str]] = {}
     overall: Counter[str] = Counter()
     member_words: list[set[str]] = []
@@ -283,15 +301,10 @@ def top_terms(
     # In how many needs a term occurs, also inside a compound ("heltid" in
     # "heltidsstillinger"): any word holding the term's first five letters counts.
     in_needs = Counter({t: sum(1 for ws in member_words if _holds(ws, t)) for t in overall})
-    in_area: Counter[str] = Counter()
-    for text in area_texts or texts:
-        in_area.update(
-            {normalise(w) if settings.stem else w for w in words_of(text, survey_words=True)}
-        )
-    area_size = len(area_texts or texts)
+    area = area if area is not None else AreaTerms.of(texts, settings)
 
     def weight(term: str) -> float:
-        rarity = math.log((1 + area_size) / (1 + max(in_area[term], in_needs[term]))) + 1.0
+        rarity = math.log((1 + area.needs) / (1 + max(area.counts[term], in_needs[term]))) + 1.0
         return round(in_needs[term] * rarity, 9)
 
     chosen: list[str] = []
