@@ -41,6 +41,7 @@ from reports.trend_charts import TrendChartSpec, draw_trend, trend_chart_specs, 
 from reports.trend_text import trend_sentences, trend_tables
 from reports.trends import Trends
 from services import audit
+from services.need_groups import tag_counts
 from services.need_tags import TagError, add_tag, remove_tag, set_quotable
 from services.report_data import build_summary
 from services.staff import has_role
@@ -343,6 +344,7 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
         "desimal": nb_decimal,
         "tall": nb_count,
         "antall": antall,
+        "tag_counts": [],
     }
     if row.status == "planned":
         return page(request, "result.html", context, title=f"Resultater: {row.title}")
@@ -367,6 +369,8 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
             )
             for spec in trend_specs
         ]
+    async with workspace.sessions() as session:
+        counted = await tag_counts(session, workspace.catalog, round_id, workspace.needs)
     context |= {
         "trends": trends,
         "trend_tables": trend_tables(trends),
@@ -389,6 +393,7 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
         "report_current": report is not None and report.version == version,
         "needs_per_area": needs,
         "needs_total": sum(needs.values()),
+        "tag_counts": [area for area in counted if area.tags],
     }
     return page(request, "result.html", context, title=f"Resultater: {row.title}")
 

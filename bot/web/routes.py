@@ -12,6 +12,7 @@ from bot.web.login import add_login_routes
 from bot.web.members import add_member_routes
 from bot.web.members_facts import add_member_facts_routes
 from bot.web.members_org import add_organisation_respondent_routes
+from bot.web.need_groups import add_need_group_routes
 from bot.web.overview import overview
 from bot.web.plan import add_plan_routes
 from bot.web.publications import add_publication_routes
@@ -33,6 +34,7 @@ def add_workspace(app: web.Application, workspace: Workspace) -> None:
     app.router.add_get("/", overview)
     add_round_routes(app)
     add_result_routes(app)
+    add_need_group_routes(app)
     add_plan_routes(app)
     add_api_routes(app)
     add_staff_routes(app)
