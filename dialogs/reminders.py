@@ -9,7 +9,7 @@ how a local "09:00" maps to UTC. ``scheduler/timing.py`` turns these into trigge
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -124,7 +124,7 @@ class QuietRules:
             return self.quiet_start <= clock < self.quiet_end
         return clock >= self.quiet_start or clock < self.quiet_end
 
-    def _search_days(self) -> int:
+    def search_days(self) -> int:
         """Days to look ahead for an allowed moment: enough for any run of days off (a
         week's weekend and Easter, plus every blackout back to back)."""
         return 9 + sum(blackout.days for blackout in self.blackouts)
@@ -135,7 +135,7 @@ class QuietRules:
             return moment.astimezone(UTC)
         local = moment.astimezone(zone)
         day = local.date()
-        for offset in range(self._search_days()):
+        for offset in range(self.search_days()):
             candidate_day = day + timedelta(days=offset)
             if self.day_off(candidate_day) is not None:
                 continue
@@ -243,7 +243,26 @@ def reminder_times(
     opening and closing are dropped.
     """
     planned = reminder_plan(rules, opens_at=opens_at, closes_at=closes_at, quiet=quiet, zone=zone)
-    return sorted({moment for _, _, moment in planned if moment is not None})
+    return sorted({r.sent_at for r in planned if r.sent_at is not None})
+
+
+@dataclass(frozen=True)
+class PlacedReminder:
+    """One reminder rule of a round and when it goes out.
+
+    ``nominal``: when the rule says; ``moment``: moved out of quiet hours and days off
+    (None: no allowed moment while the round is open); ``folded``: dropped because
+    another reminder goes out that day.
+    """
+
+    rule: ReminderRule
+    nominal: datetime
+    moment: datetime | None
+    folded: bool = False
+
+    @property
+    def sent_at(self) -> datetime | None:
+        return None if self.folded else self.moment
 
 
 def reminder_plan(
@@ -253,25 +272,31 @@ def reminder_plan(
     closes_at: datetime,
     quiet: QuietRules,
     zone: ZoneInfo,
-) -> list[tuple[ReminderRule, datetime, datetime | None]]:
-    """Each rule with its nominal moment and when it goes out (None: not sent)."""
-    placed: list[tuple[ReminderRule, datetime, datetime | None]] = []
+) -> list[PlacedReminder]:
+    """Each rule with its nominal moment and when it goes out (see ``reminder_times``)."""
+    placed: list[PlacedReminder] = []
     for rule in rules:
         nominal = rule.moment(closes_at, zone)
         moment = _allowed_before(nominal, closes_at, quiet, zone)
         inside = moment is not None and opens_at < moment < closes_at
-        placed.append((rule, nominal, moment if inside else None))
+        placed.append(PlacedReminder(rule, nominal, moment if inside else None))
     # A moved reminder folds into a reminder that was not moved on the same local day,
     # and moved reminders landing on one day fold into the earliest of them.
     days: dict[date, list[tuple[bool, datetime]]] = {}
-    for _, nominal, moment in placed:
-        if moment is not None:
-            days.setdefault(moment.astimezone(zone).date(), []).append((moment != nominal, moment))
+    for reminder in placed:
+        if reminder.moment is not None:
+            day = reminder.moment.astimezone(zone).date()
+            days.setdefault(day, []).append((reminder.moment != reminder.nominal, reminder.moment))
     keep: set[datetime] = set()
     for entries in days.values():
         fixed = {moment for moved, moment in entries if not moved}
         keep |= fixed or {min(moment for _, moment in entries)}
-    return [(rule, nominal, moment if moment in keep else None) for rule, nominal, moment in placed]
+    return [
+        replace(reminder, folded=True)
+        if reminder.moment is not None and reminder.moment not in keep
+        else reminder
+        for reminder in placed
+    ]
 
 
 def _allowed_before(
@@ -282,7 +307,7 @@ def _allowed_before(
         return forward  # an allowed moment is never moved (past the deadline: dropped)
     local = moment.astimezone(zone)
     clocks = [local.time()] + ([quiet.quiet_end] if quiet.quiet_end is not None else [])
-    for back in range(quiet._search_days()):
+    for back in range(quiet.search_days()):
         day = local.date() - timedelta(days=back)
         for clock in clocks:
             candidate = local_moment(day, clock, zone)
