@@ -96,6 +96,8 @@ def plan_apply(
         for r in document["rounds"]:
             changes = f" ({', '.join(r['changes'])})" if r["changes"] else ""
             typer.echo(f"{r['key']:<12} round {r['id']:>3} {r['status']:<9} {r['action']}{changes}")
+            for note in r["moved"]:
+                typer.echo(f"{'':<12} {note}")
         for orphan in document["not_in_file"]:
             typer.echo(
                 f"note: round {orphan['id']} ({orphan['key']}, {orphan['status']}) is not in the "

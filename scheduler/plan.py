@@ -9,8 +9,12 @@ plan is applied; ``PlannedRound.problem`` gives those errors the right line too.
 Format (a full example is ``docs/examples/arshjul-2027.yaml``)::
 
     name: Årshjul 2027                  # optional
+    blackouts:                          # optional: whole days with no automatic outreach
+      - name: Fellesferie               # 1-100 characters, named in dry-run notes
+        from: 2027-07-01                # dates (no time of day), both days included
+        to: 2027-07-31                  # on or after from; periods may overlap
     defaults:                           # optional; survey, audience, reminders, quiet_hours,
-                                        # weekends, retention_months
+                                        # weekends, holidays, retention_months
       survey: kvartalsvis-behov
       reminders: [{days_before: 7, at: "09:00"}, {days_before: 0, at: "09:00"}]
     rounds:
@@ -28,6 +32,8 @@ Format (a full example is ``docs/examples/arshjul-2027.yaml``)::
           - {before: 2h}                # or exactly this long before the deadline: n + s|m|h|d
         quiet_hours: "21:00-08:00"      # default; or "off"
         weekends: false                 # default; true lets messages go out on Saturdays/Sundays
+        holidays: quiet                 # default; allowed lets messages go out on Norwegian
+                                        # public holidays (17. mai, Kristi himmelfart, ...)
         retention_months: 24            # default; 1-120: months after closing until free text
                                         # and every link from answers to a person are erased
 
@@ -38,6 +44,12 @@ happens twice when the clocks change is an error, and so is an explicit UTC offs
 (``+01:00``, ``Z``): the whole file is in one zone, so a summer date cannot silently get a
 winter offset. Findings that do not stop the plan (a round opening when members may not
 be messaged, a reminder that falls outside its round) are in ``Plan.warnings``.
+
+An opening or deadline on a public holiday the round does not allow, or in a blackout
+period, is moved to the next day members may be messaged, at the same time of day
+(``scheduler/plan_moves.py``); ``PlannedRound.moves`` says what moved and why. The round
+keeps the blackouts that touch it in its quiet rules, so the cycle holds reminders and
+notices due in one until it ends.
 """
 
 from __future__ import annotations
@@ -51,9 +63,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dialogs.definition import KEY as SURVEY_KEY
+from dialogs.norwegian_calendar import SATURDAY, Blackout
 from dialogs.reminders import (
     DEFAULT_REMINDERS,
-    SATURDAY,
     QuietRules,
     ReminderRule,
     local_moment,
@@ -68,6 +80,7 @@ from dialogs.yamlsource import (
     field_name,
     read_text_file,
 )
+from scheduler.plan_moves import Move, move_date, reminder_moves
 from services.rounds import (
     DEFAULT_RETENTION_MONTHS,
     MAX_RETENTION_MONTHS,
@@ -82,8 +95,15 @@ MAX_DAYS_BEFORE = 60
 OPENS_CLOCK = time(8, 0)  # a bare opening date
 CLOSES_CLOCK = time(23, 59)  # a bare closing date
 
-TOP_FIELDS = ("name", "defaults", "rounds")
-DEFAULTABLE = ("survey", "audience", "reminders", "quiet_hours", "weekends", "retention_months")
+TOP_FIELDS = ("name", "blackouts", "defaults", "rounds")
+DEFAULTABLE = (
+    "survey", "audience", "reminders", "quiet_hours", "weekends", "holidays", "retention_months",
+)  # fmt: skip
+BLACKOUT_FIELDS = ("name", "from", "to")
+MAX_BLACKOUT_NAME = 100
+MAX_BLACKOUT_DAYS = 366
+HOLIDAY_CHOICES = {"quiet": False, "allowed": True}
+DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 ROUND_FIELDS = ("key", "title", "opens", "closes", *DEFAULTABLE)
 REMINDER_FIELDS = ("days_before", "at", "before")
 AUDIENCE_FIELDS = ("county", "orgs", "kind")
@@ -140,6 +160,9 @@ class PlannedRound:
     field_lines: dict[str, int] = field(default_factory=dict, hash=False)
     inherited: frozenset[str] = frozenset()
     retention_months: int = DEFAULT_RETENTION_MONTHS
+    written_opens_at: datetime | None = None  # as written, when the calendar moved it
+    written_closes_at: datetime | None = None
+    moves: tuple[Move, ...] = ()
 
     def problem(self, source: str, field: str, message: str) -> SourceProblem:
         """A problem with ``field`` of this round, on the line where it was written.
@@ -166,6 +189,7 @@ class Plan:
     name: str | None
     rounds: tuple[PlannedRound, ...]
     warnings: tuple[SourceProblem, ...] = ()
+    blackouts: tuple[Blackout, ...] = ()
 
 
 def load_plan_file(path: str | Path, zone: ZoneInfo) -> Plan:
@@ -212,6 +236,7 @@ class _Checker:
         self.zone = zone
         self.problems = problems
         self.warnings: list[SourceProblem] = []
+        self.blackouts: tuple[Blackout, ...] = ()
 
     def problem(self, path: Path_, message: str) -> None:
         self.problems.append(
@@ -223,6 +248,7 @@ class _Checker:
     def plan(self, data: dict[str, Any]) -> Plan:
         self.unknown_fields(data, (), TOP_FIELDS)
         name = self.parse_text(data["name"], ("name",)) if "name" in data else None
+        self.blackouts = self.parse_blackouts(data["blackouts"]) if "blackouts" in data else ()
         defaults, bad_defaults = self.defaults(data.get("defaults", {}))
         rounds: list[PlannedRound] = []
         raw_rounds = data.get("rounds")
@@ -238,7 +264,7 @@ class _Checker:
                 planned = self.round(index, raw, defaults, bad_defaults, keys)
                 if planned is not None:
                     rounds.append(planned)
-        return Plan(self.source, name, tuple(rounds), tuple(self.warnings))
+        return Plan(self.source, name, tuple(rounds), tuple(self.warnings), self.blackouts)
 
     def defaults(self, raw: Any) -> tuple[dict[str, Any], set[str]]:
         """The valid defaults, and the names of defaults that had problems."""
@@ -287,6 +313,7 @@ class _Checker:
             "reminders": DEFAULT_REMINDERS,
             "quiet_hours": (_BUILTIN_QUIET.quiet_start, _BUILTIN_QUIET.quiet_end),
             "weekends": _BUILTIN_QUIET.weekends,
+            "holidays": _BUILTIN_QUIET.holidays,
             "retention_months": DEFAULT_RETENTION_MONTHS,
         }
         inherited: set[str] = set()
@@ -305,20 +332,63 @@ class _Checker:
             return None
         assert key is not None and opens is not None and closes is not None
         start, end = values["quiet_hours"]
+        calendar = QuietRules(
+            quiet_start=start,
+            quiet_end=end,
+            weekends=values["weekends"],
+            holidays=values["holidays"],
+            blackouts=self.blackouts,
+        )
+        moved_opens, opens_why = move_date(opens, calendar, self.zone)
+        moved_closes, closes_why = move_date(closes, calendar, self.zone)
+        moves = [
+            Move(name, label, written, moved, why)
+            for name, label, written, moved, why in (
+                ("opens", "Åpning", opens, moved_opens, opens_why),
+                ("closes", "Frist", closes, moved_closes, closes_why),
+            )
+            if moved != written
+        ]
+        if moved_closes <= moved_opens:
+            self.problem(
+                (*path, "opens"),
+                f"falls on a day off ({', '.join(opens_why)}) and would move to "
+                f"{self.when(moved_opens)}, which is not before the round closes, "
+                f"{self.when(moved_closes)}; choose other dates",
+            )
+            return None
+        # The round keeps the blackouts that touch it, up to the day after its deadline
+        # (when members are told it closed).
+        first_day = moved_opens.astimezone(self.zone).date()
+        last_day = moved_closes.astimezone(self.zone).date() + timedelta(days=1)
+        quiet = replace(
+            calendar,
+            blackouts=tuple(b for b in self.blackouts if b.overlaps(first_day, last_day)),
+        )
+        moves += reminder_moves(
+            values["reminders"],
+            opens_at=moved_opens,
+            closes_at=moved_closes,
+            quiet=quiet,
+            zone=self.zone,
+        )
         planned = PlannedRound(
             key=key,
             title=title,
             survey=values["survey"],
-            opens_at=opens,
-            closes_at=closes,
+            opens_at=moved_opens,
+            closes_at=moved_closes,
             audience=values["audience"],
             reminders=values["reminders"],
-            quiet=QuietRules(quiet_start=start, quiet_end=end, weekends=values["weekends"]),
+            quiet=quiet,
             line=self.reader.line(path) or 1,
             index=index,
             field_lines=self.field_lines(path, inherited),
             inherited=frozenset(inherited),
             retention_months=values["retention_months"],
+            written_opens_at=opens if moved_opens != opens else None,
+            written_closes_at=closes if moved_closes != closes else None,
+            moves=tuple(moves),
         )
         self.check_timing(planned)
         return planned
@@ -346,7 +416,9 @@ class _Checker:
             reasons = []
             if not quiet.weekends and local.weekday() >= SATURDAY:
                 reasons.append("on a weekend (weekends: false)")
-            if not replace(quiet, weekends=True).allows(opens, self.zone):
+            if not replace(quiet, weekends=True, holidays=True, blackouts=()).allows(
+                opens, self.zone
+            ):
                 reasons.append(
                     f"in quiet hours ({quiet.quiet_start:%H:%M}-{quiet.quiet_end:%H:%M})"
                 )
@@ -397,6 +469,7 @@ class _Checker:
             "reminders": self.parse_reminders,
             "quiet_hours": self.parse_quiet_hours,
             "weekends": self.parse_boolean,
+            "holidays": self.parse_holidays,
             "retention_months": self.parse_retention,
         }
         return parsers[name](value, path)
@@ -679,6 +752,78 @@ class _Checker:
             self.problem(path, f'{text!r}: start and end are the same; write "off" for none')
             return None
         return (start, end)
+
+    def parse_holidays(self, value: Any, path: Path_) -> bool | None:
+        """``quiet`` (no automatic messages on public holidays) or ``allowed``."""
+        text = self.parse_text(value, path)
+        if text is None:
+            return None
+        if text.lower() not in HOLIDAY_CHOICES:
+            self.problem(
+                path,
+                f"{text!r}: write quiet (nothing automatic on Norwegian public holidays) "
+                "or allowed",
+            )
+            return None
+        return HOLIDAY_CHOICES[text.lower()]
+
+    def parse_blackouts(self, value: Any) -> tuple[Blackout, ...]:
+        """The plan's blackout periods; each problem recorded, the valid ones returned."""
+        path: Path_ = ("blackouts",)
+        if not isinstance(value, list):
+            self.problem(path, "must be a list of periods (- name: ..., from: ..., to: ...)")
+            return ()
+        found = [self.parse_blackout(item, (*path, number)) for number, item in enumerate(value)]
+        return tuple(blackout for blackout in found if blackout is not None)
+
+    def parse_blackout(self, item: Any, path: Path_) -> Blackout | None:
+        if not isinstance(item, dict):
+            self.problem(path, "a blackout period is a mapping: name, from and to")
+            return None
+        before = len(self.problems)
+        self.unknown_fields(item, path, BLACKOUT_FIELDS)
+        name = first = last = None
+        if "name" not in item:
+            self.problem((*path, "name"), "missing: name the period, e.g. Fellesferie")
+        else:
+            name = self.parse_text(item["name"], (*path, "name"))
+            if name is not None and not 1 <= len(name) <= MAX_BLACKOUT_NAME:
+                self.problem((*path, "name"), f"must be 1-{MAX_BLACKOUT_NAME} characters")
+        for field_ in ("from", "to"):
+            if field_ not in item:
+                self.problem((*path, field_), "missing: a date, e.g. 2027-07-01")
+            elif field_ == "from":
+                first = self.parse_date(item[field_], (*path, field_))
+            else:
+                last = self.parse_date(item[field_], (*path, field_))
+        if first is not None and last is not None:
+            if last < first:
+                self.problem(
+                    (*path, "to"), f"{last.isoformat()} is before from ({first.isoformat()})"
+                )
+            elif (last - first).days + 1 > MAX_BLACKOUT_DAYS:
+                self.problem((*path, "to"), f"a period is at most {MAX_BLACKOUT_DAYS} days long")
+        if len(self.problems) > before:
+            return None
+        assert name is not None and first is not None and last is not None
+        return Blackout(name, first, last)
+
+    def parse_date(self, value: Any, path: Path_) -> date | None:
+        """A calendar date (whole days: no time of day)."""
+        text = self.parse_text(value, path)
+        if text is None:
+            return None
+        match = DATE.match(text)
+        if match is None:
+            self.problem(
+                path, f"{text!r} is not a date: write 2027-07-01 (whole days, no time of day)"
+            )
+            return None
+        try:
+            return date(*(int(part) for part in match.groups()))
+        except ValueError:
+            self.problem(path, f"{text!r}: there is no such date")
+            return None
 
     def parse_boolean(self, value: Any, path: Path_) -> bool | None:
         text = self.parse_text(value, path)

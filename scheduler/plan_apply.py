@@ -6,12 +6,17 @@ on how far a round has come: a planned round may change in every way; an open ro
 only in its deadline, reminders, quiet hours and retention (its invitations have gone
 out); a closed or cancelled round only in its retention, until that has run out. Problems found against the database (an unknown
 survey or organisation, a change an open round cannot take) point at the plan's lines.
+
+Dates the calendar moved (``scheduler/plan_moves.py``) are applied like written ones,
+except where the round is past caring: an open round keeps the opening it had when
+that was the date as written, and a closed or cancelled round keeps its dates and the
+blackouts it had. Each round's result lists, in Norwegian, what was moved and why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialogs.reminders import QuietRules
 from dialogs.yamlsource import SourceProblem
 from scheduler.plan import Plan, PlanError, PlannedRound
 from services import audit, lifecycle
@@ -36,6 +42,7 @@ class AppliedRound:
     action: str  # created | updated | unchanged
     status: str
     changes: tuple[str, ...] = ()
+    moved: tuple[str, ...] = ()  # what the calendar moved and why (Norwegian)
 
 
 @dataclass
@@ -50,7 +57,7 @@ class ApplyResult:
         return {
             "rounds": [
                 {"key": r.key, "id": r.round_id, "action": r.action, "status": r.status,
-                 "changes": list(r.changes)}
+                 "changes": list(r.changes), "moved": list(r.moved)}
                 for r in self.rounds
             ],
             "not_in_file": [{"key": k, "id": i, "status": s} for k, i, s in self.orphans],
@@ -155,6 +162,9 @@ async def _apply_round(
     existing = await session.scalar(
         select(Round).where(Round.plan_key == planned.key).with_for_update()
     )
+    if existing is not None:
+        planned = _as_applicable(planned, existing)
+    moved = tuple(move.describe(zone) for move in planned.moves)
     if existing is None and planned.closes_at <= now:
         problems.append(("closes", "the deadline has already passed"))
     if existing is not None and version is None:
@@ -171,11 +181,11 @@ async def _apply_round(
             retention_months=planned.retention_months,
         )  # fmt: skip
         await lifecycle.record_event(session, round_, now, actor, "planned", source=plan.source)
-        return AppliedRound(planned.key, round_.id, "created", round_.status)
+        return AppliedRound(planned.key, round_.id, "created", round_.status, moved=moved)
     wanted = _wanted(planned, title)
     changes = await _changes(session, existing, wanted)
     if not changes:
-        return AppliedRound(planned.key, existing.id, "unchanged", existing.status)
+        return AppliedRound(planned.key, existing.id, "unchanged", existing.status, moved=moved)
     problems = _change_problems(existing, planned, changes, now)
     if problems:
         raise _RoundProblems(problems)
@@ -184,7 +194,9 @@ async def _apply_round(
         await lifecycle.record_event(
             session, existing, now, actor, "replanned", source=plan.source, changes=changes
         )
-        return AppliedRound(planned.key, existing.id, "updated", existing.status, tuple(changes))
+        return AppliedRound(
+            planned.key, existing.id, "updated", existing.status, tuple(changes), moved
+        )
     if "closes" in changes or "opens" in changes:
         try:
             await lifecycle.change_dates(
@@ -204,7 +216,27 @@ async def _apply_round(
     await lifecycle.record_event(
         session, existing, now, actor, "replanned", source=plan.source, changes=changes
     )
-    return AppliedRound(planned.key, existing.id, "updated", existing.status, tuple(changes))
+    return AppliedRound(planned.key, existing.id, "updated", existing.status, tuple(changes), moved)
+
+
+def _as_applicable(planned: PlannedRound, existing: Round) -> PlannedRound:
+    """The planned round with the calendar's moves a round this far along can still take.
+
+    A round that has opened keeps its opening if it is the one written in the plan
+    (the move would only be refused); a closed or cancelled round also keeps its
+    deadline and its blackouts, and nothing more is moved for it.
+    """
+    moves = planned.moves
+    if existing.status != "planned" and existing.opens_at == planned.written_opens_at:
+        planned = replace(planned, opens_at=existing.opens_at)
+        moves = tuple(m for m in moves if m.field != "opens")
+    if existing.status not in lifecycle.ACTIVE:
+        if existing.closes_at == planned.written_closes_at:
+            planned = replace(planned, closes_at=existing.closes_at)
+        stored = QuietRules.from_json(existing.quiet_rules).blackouts
+        planned = replace(planned, quiet=replace(planned.quiet, blackouts=stored))
+        moves = ()
+    return replace(planned, moves=moves)
 
 
 async def _changes(session: AsyncSession, existing: Round, wanted: dict[str, Any]) -> list[str]:
@@ -248,8 +280,8 @@ def _change_problems(
         problems += [
             (
                 _field(name),
-                f"round {existing.id} is open: only closes, reminders, quiet_hours, weekends "
-                "and retention_months can change",
+                f"round {existing.id} is open: only closes, reminders, quiet_hours, weekends, "
+                "holidays, blackouts and retention_months can change",
             )
             for name in fixed
             if name not in ("closes", "reminders", "quiet")

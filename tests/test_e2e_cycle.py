@@ -139,7 +139,8 @@ async def test_a_planned_round_opens_invites_and_reminds_by_itself(
         "    audience: {orgs: ['3301', '4601']}\n"
         "    reminders: [{before: 40s}]\n"  # 20 s after opening
         "    quiet_hours: 'off'\n"
-        "    weekends: true\n",
+        "    weekends: true\n"
+        "    holidays: allowed\n",
         encoding="utf-8",
     )
     applied = await cli(deployment, "plan", "apply", str(plan))

@@ -363,7 +363,7 @@ def test_the_file_must_be_a_mapping() -> None:
         ("rounds:\n  - 2027-1\n", 2, "rounds[0]", "a round is a mapping"),
         ("name:\nrounds: []\n", 1, "name", "has no value"),
         ("round: []\n", 1, "round", "did you mean rounds?"),
-        ("year: 2027\n" + one_round(), 1, "year", "known: name, defaults, rounds"),
+        ("year: 2027\n" + one_round(), 1, "year", "known: name, blackouts, defaults, rounds"),
         ("defaults: kvartalsvis-behov\n" + one_round(), 1, "defaults", "must be a mapping"),
         (
             "defaults:\n  opens: 2027-01-11\n" + one_round(),

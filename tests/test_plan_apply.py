@@ -110,7 +110,7 @@ async def test_an_open_round_takes_a_new_deadline_but_not_a_new_opening(sessions
         await apply_text(sessions, reopened, now=world.clock.now)
     assert [str(p) for p in caught.value.problems] == [
         "plan.yaml:5: rounds[0].opens: round 1 is open: only closes, reminders, quiet_hours, "
-        "weekends and retention_months can change"
+        "weekends, holidays, blackouts and retention_months can change"
     ]
 
 

@@ -18,7 +18,7 @@ from tests.cycle_support import World
 
 EPOCH = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 TTL = timedelta(seconds=30)
-ANY_TIME = QuietRules(quiet_start=None, quiet_end=None, weekends=True)
+ANY_TIME = QuietRules(quiet_start=None, quiet_end=None, weekends=True, holidays=True)
 
 
 async def holds(sessions, holder: str, now: datetime) -> bool:

@@ -22,6 +22,8 @@ OSLO = ZoneInfo("Europe/Oslo")
 
 DEFAULT_QUIET = QuietRules()
 WEEKENDS_ON = QuietRules(weekends=True)
+HOLIDAYS_ON = QuietRules(holidays=True)
+ANY_DAY = QuietRules(weekends=True, holidays=True)  # Easter 2027 is also the DST weekend
 NO_QUIET_HOURS = QuietRules(quiet_start=None, quiet_end=None)
 ANY_TIME = QuietRules(quiet_start=None, quiet_end=None, weekends=True)
 LUNCH_QUIET = QuietRules(quiet_start=time(12, 0), quiet_end=time(13, 0), weekends=True)
@@ -407,8 +409,9 @@ def test_local_time_problem_names_the_direction_of_the_clock_change() -> None:
 
 def test_reminders_stay_at_nine_local_across_the_spring_change() -> None:
     opens, closes = oslo(2027, 3, 15, 9), oslo(2027, 3, 31, 16)  # closes Wednesday
+    # Monday 29 March 2027 is Easter Monday: allow holidays so only the clock change counts.
     moments = reminder_times(
-        DEFAULT_REMINDERS, opens_at=opens, closes_at=closes, quiet=DEFAULT_QUIET, zone=OSLO
+        DEFAULT_REMINDERS, opens_at=opens, closes_at=closes, quiet=HOLIDAYS_ON, zone=OSLO
     )
     assert moments == [utc(2027, 3, 24, 8), utc(2027, 3, 29, 7), utc(2027, 3, 31, 7)]
     assert [wall(m) for m in moments] == [
@@ -435,9 +438,9 @@ def test_reminders_stay_at_nine_local_across_the_autumn_change() -> None:
 @pytest.mark.parametrize(
     ("quiet", "moment", "expected"),
     [
-        (WEEKENDS_ON, oslo(2027, 3, 27, 22), utc(2027, 3, 28, 6)),  # Sunday 08:00 CEST
-        (WEEKENDS_ON, utc(2027, 3, 28, 1, 30), utc(2027, 3, 28, 6)),  # from 03:30 CEST
-        (DEFAULT_QUIET, oslo(2027, 3, 26, 22), utc(2027, 3, 29, 6)),  # Monday 08:00 CEST
+        (ANY_DAY, oslo(2027, 3, 27, 22), utc(2027, 3, 28, 6)),  # Sunday 08:00 CEST
+        (ANY_DAY, utc(2027, 3, 28, 1, 30), utc(2027, 3, 28, 6)),  # from 03:30 CEST
+        (HOLIDAYS_ON, oslo(2027, 3, 26, 22), utc(2027, 3, 29, 6)),  # Monday 08:00 CEST
         (WEEKENDS_ON, oslo(2027, 10, 30, 22), utc(2027, 10, 31, 7)),  # Sunday 08:00 CET
         (WEEKENDS_ON, utc(2027, 10, 31, 0, 30), utc(2027, 10, 31, 7)),  # from 02:30 CEST
         (DEFAULT_QUIET, oslo(2027, 10, 29, 22), utc(2027, 11, 1, 7)),  # Monday 08:00 CET
@@ -586,11 +589,12 @@ def test_missing_quiet_rules_read_as_the_defaults(stored: dict[str, object] | No
 @pytest.mark.parametrize(
     ("rules", "text"),
     [
-        (DEFAULT_QUIET, "ikke 21.00–08.00, ikke i helgene"),
-        (WEEKENDS_ON, "ikke 21.00–08.00"),
-        (NO_QUIET_HOURS, "ikke i helgene"),
-        (ANY_TIME, "når som helst"),
-        (LUNCH_QUIET, "ikke 12.00–13.00"),
+        (DEFAULT_QUIET, "ikke 21.00–08.00, ikke i helgene, ikke på helligdager"),
+        (WEEKENDS_ON, "ikke 21.00–08.00, ikke på helligdager"),
+        (NO_QUIET_HOURS, "ikke i helgene, ikke på helligdager"),
+        (ANY_TIME, "ikke på helligdager"),
+        (replace(ANY_TIME, holidays=True), "når som helst"),
+        (replace(LUNCH_QUIET, holidays=True), "ikke 12.00–13.00"),
     ],
 )
 def test_quiet_rules_describe_themselves_in_norwegian(rules: QuietRules, text: str) -> None:
