@@ -5,8 +5,9 @@ at five past every hour from 08 to 15 on weekdays, Oslo time, and on taking the 
 that happens within those hours. Which steps are due and whether they were reminded is
 read from the database (``reminded_at``) every time, so a job that runs twice, a restart
 or a new leader reminds each responsible once, and a day missed while no process led is
-caught up at the next run. Staff are not messaged at night or at the weekend: a step
-that falls due on a Saturday is reminded on Monday morning.
+caught up at the next run. Staff are not messaged at night, at the weekend or on a
+Norwegian public holiday: a step that falls due on a Saturday is reminded on Monday
+morning, one due on 17 May the next working day.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialogs.norwegian_calendar import is_holiday
 from services.action_plans import Reminded, remind_due
 
 log = logging.getLogger(__name__)
@@ -29,9 +31,10 @@ MINUTE = 5
 
 
 def in_working_hours(now: datetime, zone: ZoneInfo) -> bool:
-    """Whether ``now`` falls in the hours the job runs (weekdays, 08:00-15:59 in ``zone``)."""
+    """Whether ``now`` falls in the hours the job runs (working days, 08:00-15:59 in ``zone``)."""
     local = now.astimezone(zone)
-    return local.weekday() < 5 and FIRST_HOUR <= local.hour <= LAST_HOUR
+    working_day = local.weekday() < 5 and not is_holiday(local.date())
+    return working_day and FIRST_HOUR <= local.hour <= LAST_HOUR
 
 
 class DisseminationReminders:
@@ -58,7 +61,11 @@ class DisseminationReminders:
         )
 
     async def run(self) -> list[Reminded]:
-        """Remind about every step due now; wake the sender if a chat message was queued."""
+        """Remind about every step due now; wake the sender if a chat message was queued.
+
+        The cron trigger cannot know the holidays, so a run on one does nothing."""
+        if not in_working_hours(self.clock(), self.zone):
+            return []
         async with self.sessions() as session, session.begin():
             done = await remind_due(session, self.clock(), self.zone)
         if done:

@@ -339,6 +339,20 @@ async def test_the_reminder_job_reminds_once_across_runs_and_a_restart(
     assert woken == [1]
 
 
+async def test_the_reminder_job_waits_over_a_public_holiday(sessions: Sessions) -> None:
+    async with sessions.begin() as session:
+        kari = await staff_member(session, "Kari Rådgiver", "kari@ks.no", chat="kari-chat")
+        action = await ks_action(session, "Tiltak")
+        await add(session, action, kari, -1)
+    # Monday 17 May 2027 is Constitution Day: the cron trigger fires (a weekday), the job
+    # does not remind; the next working morning it does.
+    constitution_day = datetime(2027, 5, 17, 8, 5, tzinfo=UTC)
+    holiday = DisseminationReminders(sessions, lambda: constitution_day, ZONE)
+    assert await holiday.run() == [] and await holiday.catch_up() == []
+    next_day = DisseminationReminders(sessions, lambda: constitution_day + timedelta(days=1), ZONE)
+    assert len(await next_day.run()) == 1
+
+
 async def _eventually(check: Any, within: float = 15.0) -> None:
     deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
