@@ -32,6 +32,7 @@ COLUMNS = (
     ("Kan vises med navn", 10),
     ("Merkelapper", 30),
     ("Siterbar", 9),
+    ("Nytt område siden forrige svar", 12),
 )
 TITLE_FONT = Font(bold=True, size=14)
 BOLD = Font(bold=True)
@@ -63,6 +64,8 @@ class SheetNeed(Protocol):
     def tags(self) -> tuple[str, ...]: ...
     @property
     def quotable(self) -> bool: ...
+    @property
+    def new_area(self) -> bool | None: ...
 
 
 def _yes_no(value: bool | None) -> str | None:
@@ -101,6 +104,7 @@ def needs_workbook(
             _yes_no(need.may_name),
             ", ".join(need.tags) or None,
             "Ja" if need.quotable else None,
+            _yes_no(need.new_area),  # empty: the organisation had not answered before
         )
         for column, value in enumerate(values, start=1):
             if value is not None:  # an empty cell is left out: a smaller, faster file

@@ -300,6 +300,7 @@ class Plain:
     may_name: bool = False
     tags: tuple[str, ...] = ()
     quotable: bool = False
+    new_area: bool | None = None
 
 
 def test_the_sheet_keeps_every_text_inert_and_numbers_as_numbers() -> None:
@@ -307,7 +308,7 @@ def test_the_sheet_keeps_every_text_inert_and_numbers_as_numbers() -> None:
         Plain(text="=cmd|' /C calc'!A0", tags=("@merke", "-minus"), org_name="+Org",
               county_name="Fylke", may_name=True, quotable=True, can_solve_alone=False,
               help_from=("KS",)),
-        Plain(text="#N/A", urgency=None, round_title="\tfane"),
+        Plain(text="#N/A", urgency=None, round_title="\tfane", new_area=True),
     ]  # fmt: skip
     sheet = load_workbook(BytesIO(needs_workbook(needs))).active
     header = next(row for row in sheet.iter_rows() if row[0].value == "Runde")[0].row
@@ -325,7 +326,8 @@ def test_the_sheet_keeps_every_text_inert_and_numbers_as_numbers() -> None:
     assert second[2].value == "#N/A" and second[3].value is None
     assert [c.value for c in second[6:9]] == ["uten navn", "uten navn", "Nei"]
     assert second[0].quotePrefix  # a leading tab
-    assert sheet.auto_filter.ref == f"A{header}:K{header + 2}"
+    assert (first[11].value, second[11].value) == (None, "Ja")  # new area; unknown: empty
+    assert sheet.auto_filter.ref == f"A{header}:L{header + 2}"
 
 
 async def test_the_cache_serves_a_response_until_its_row_changes(sessions) -> None:
