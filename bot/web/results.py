@@ -1,7 +1,7 @@
 """Resultater: a round's summary with its charts, the needs browser, and the report files.
 
-Viewers read the summary (organisations named only where they consented, counties
-suppressed below the small-group rule, as ``reports/summary.py`` decides) and browse the
+Viewers read the summary (organisations named only where they consented, every figure
+under the small-group rule, hidden ones as "–", as ``reports/summary.py`` decides) and browse the
 needs without the names of those who did not consent. Staff also see every name, tag
 needs, mark quotable ones, export the filtered list and build the report files.
 
@@ -34,6 +34,7 @@ from bot.web.security import Handler, actor_of, guarded, path_id, see_other, vis
 from dialogs.texts import antall
 from reports.build import write_report
 from reports.charts import ChartSpec, chart_note, chart_png, chart_specs
+from reports.disclosure import rule_text, shown
 from reports.format import nb_count, nb_decimal, nb_percent
 from reports.summary import RoundSummary
 from services import audit
@@ -300,10 +301,12 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
         "report_current": False,
         "may_build": _is_staff(request),
         "notice": DONE.get(request.query.get("utfort", ""), ""),
-        "andel": nb_percent,
-        "desimal": nb_decimal,
-        "tall": nb_count,
+        # a figure the small-group rule hides is None and reads "–"
+        "andel": lambda value: shown(value, nb_percent),
+        "desimal": lambda value: shown(value, nb_decimal),
+        "tall": lambda value: shown(value, nb_count),
         "antall": antall,
+        "regel": rule_text(),
     }
     if row.status == "planned":
         return page(request, "result.html", context, title=f"Resultater: {row.title}")
@@ -315,6 +318,7 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
     needs = {area.value: len(area.needs) for g in summary.area_groups for area in g.areas}
     context |= {
         "summary": summary,
+        "regel": rule_text(summary.min_group),
         "charts": [
             ShownChart(
                 spec.key,
