@@ -27,6 +27,7 @@ from reports.summary import (
     OrgFacts,
     QuestionSummary,
     RoundSummary,
+    area_specs,
     consent_question,
 )
 
@@ -204,7 +205,7 @@ COUNTRY = "Landet"
 LEARNING = "Tallene er til sammenligning og læring, ikke rangering."
 
 
-def _summary_figures(summary: RoundSummary) -> Figures:
+def _summary_figures(summary: RoundSummary, survey: Survey) -> Figures:
     """The national figures as the summary shows them (without peer tables)."""
     shares: dict[tuple[str, OptionValue], float | None] = {}
     means: dict[str, float | None] = {}
@@ -212,8 +213,13 @@ def _summary_figures(summary: RoundSummary) -> Figures:
         shares |= {(question.id, o.value): o.share for o in question.options}
         if question.stats is not None:
             means[question.id] = question.stats.mean
+    urgency = {spec.question.id: spec.urgency for spec in area_specs(survey)}
     for group in summary.area_groups:
         shares |= {(group.question_id, a.value): a.share for a in group.areas}
+        for area in group.areas:
+            question = urgency.get(group.question_id, {}).get(area.value)
+            if question is not None:
+                means[question.id] = area.mean_urgency
     return Figures(summary.participation.submitted, shares, means)
 
 
@@ -383,7 +389,7 @@ def own_answers_text(
     """
     effective = survey.effective_answers(dict(answers))
     groups = {g.question_id: g for g in summary.area_groups}
-    national = peers.national if peers is not None else _summary_figures(summary)
+    national = peers.national if peers is not None else _summary_figures(summary, survey)
     mine: list[tuple[PeerGroup, Figures]] = (
         peers.for_org(org) if peers is not None and org is not None else []
     )
