@@ -70,63 +70,88 @@ def exposed(
     return hidden & set(known)
 
 
+def table_leaks(
+    multi: bool,
+    national_answered: int,
+    national: Mapping[Any, tuple[int, bool]],
+    groups: Mapping[Hashable, tuple[int, Mapping[Any, tuple[int, bool]]]],
+    *,
+    rule: bool = True,
+) -> set[Hashable]:
+    """What subtracting reveals in one table of groups by answers.
+
+    ``national``: per column value, (true count, shown?); ``groups``: per group, (its
+    answers, per column value (true count, shown?)). A group's answers count as known
+    (participation is public); a group never shown (organisations in no group) simply
+    has nothing shown. For a multi question each option is chose / did not, so a "did not"
+    figure (answers minus choosers) is shown exactly when its "chose" figure is.
+    ``rule``: also check that no shown figure rests on 1 to 4 organisations (off for a
+    naive table shown to demonstrate a leak).
+    """
+    values: dict[Hashable, int] = {("all",): national_answered}
+    shown: set[Hashable] = {("all",)}
+    lines: list[Line] = []
+    kinds = ("yes", "no") if multi else ("yes",)
+    for group, (answered, _) in groups.items():
+        values[("group", group)] = answered
+        shown.add(("group", group))
+    for value, (count, visible) in national.items():
+        values[("national", value, "yes")] = count
+        if multi:
+            values[("national", value, "no")] = national_answered - count
+        if visible:
+            shown |= {("national", value, kind) for kind in kinds}
+        for group, (answered, cells) in groups.items():
+            true, cell_visible = cells.get(value, (0, False))
+            values[("cell", group, value, "yes")] = true
+            if multi:
+                values[("cell", group, value, "no")] = answered - true
+            if cell_visible and rule:
+                assert not small(true) and not (multi and small(answered - true)), (group, value)
+            if cell_visible:
+                shown |= {("cell", group, value, kind) for kind in kinds}
+        for kind in kinds:
+            lines.append((("national", value, kind), [("cell", g, value, kind) for g in groups]))
+        if multi:
+            lines.append((("all",), [("national", value, k) for k in kinds]))
+            for group in groups:
+                lines.append((("group", group), [("cell", group, value, k) for k in kinds]))
+    if not multi:
+        lines.append((("all",), [("national", value, "yes") for value in national]))
+        for group in groups:
+            lines.append((("group", group), [("cell", group, v, "yes") for v in national]))
+    return exposed(values, shown, lines)
+
+
 def county_table_leaks(
     question: QuestionSummary,
     breakdown: CountyBreakdown,
     raw: Mapping[str, Mapping[Any, int]],
     answered: Mapping[str, int],
 ) -> set[Hashable]:
-    """Every figure a member sees of one question, nationally and per county, and what
-    subtracting reveals. ``raw``: true counts per county and column value; ``answered``:
-    true answers per county (treated as known: participation is public).
-
-    For a multi question each option is chose / did not, so a "not" figure (answers
-    minus choosers) is part of the table too.
-    """
-    values: dict[Hashable, int] = {("all",): question.answered}
-    shown: set[Hashable] = {("all",)}
-    lines: list[Line] = []
+    """Every figure a member sees of one question, nationally and per county (the
+    summary's own tables), and what subtracting reveals. ``raw``: true counts per county
+    and column value; ``answered``: true answers per county."""
     options = list(question.options or (question.stats.distribution if question.stats else ()))
-    pairs = [(o.value, o.count) for o in options]
-    multi = question.type == "multi"
-    cells = [(value, kind) for value, _ in pairs for kind in (("yes", "no") if multi else ("yes",))]
-    for county, total in answered.items():
-        values[("county", county)] = total
-        shown.add(("county", county))
-    for value, count in pairs:
-        national = sum(raw[c].get(value, 0) for c in answered)
-        values[("national", value, "yes")] = national
-        if count is not None:
-            assert count == national
-            shown.add(("national", value, "yes"))
-        if multi:
-            values[("national", value, "no")] = question.answered - national
-            if count is not None:
-                shown.add(("national", value, "no"))
+    national = {
+        o.value: (sum(raw[c].get(o.value, 0) for c in answered), o.count is not None)
+        for o in options
+    }
+    for option in options:
+        assert option.count is None or option.count == national[option.value][0]
     rows = {row.county_code: row for row in breakdown.rows}
+    groups = {
+        county: (
+            total,
+            {
+                o.value: (raw[county].get(o.value, 0), rows[county].cells[i] is not None)
+                for i, o in enumerate(options)
+            },
+        )
+        for county, total in answered.items()
+    }
     for county in answered:
-        row = rows[county]
-        for index, (value, _) in enumerate(pairs):
-            true = raw[county].get(value, 0)
-            values[("cell", county, value, "yes")] = true
-            if row.cells[index] is not None:
-                assert row.cells[index] == true and not small(true)
-                shown.add(("cell", county, value, "yes"))
-            if multi:
-                values[("cell", county, value, "no")] = answered[county] - true
-                if row.cells[index] is not None:
-                    shown.add(("cell", county, value, "no"))
-    for value, kind in cells:
-        lines.append((("national", value, kind), [("cell", c, value, kind) for c in answered]))
-    if multi:
-        for value, _ in pairs:
-            lines.append((("all",), [("national", value, k) for k in ("yes", "no")]))
-            for county in answered:
-                lines.append(
-                    (("county", county), [("cell", county, value, k) for k in ("yes", "no")])
-                )
-    else:
-        lines.append((("all",), [("national", value, "yes") for value, _ in pairs]))
-        for county in answered:
-            lines.append((("county", county), [("cell", county, v, "yes") for v, _ in pairs]))
-    return exposed(values, shown, lines)
+        for i, o in enumerate(options):
+            cell = rows[county].cells[i]
+            assert cell is None or cell == raw[county].get(o.value, 0)
+    return table_leaks(question.type == "multi", question.answered, national, groups)
