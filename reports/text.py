@@ -217,9 +217,9 @@ def _summary_figures(summary: RoundSummary, survey: Survey) -> Figures:
     for group in summary.area_groups:
         shares |= {(group.question_id, a.value): a.share for a in group.areas}
         for area in group.areas:
-            question = urgency.get(group.question_id, {}).get(area.value)
-            if question is not None:
-                means[question.id] = area.mean_urgency
+            urgency_q = urgency.get(group.question_id, {}).get(area.value)
+            if urgency_q is not None:
+                means[urgency_q.id] = area.mean_urgency
     return Figures(summary.participation.submitted, shares, means)
 
 
