@@ -8,6 +8,10 @@ of each bar and the category written above it (long Norwegian labels need the fu
 matplotlib's object API on the Agg canvas: no ``pyplot``, so no global figure state and
 nothing to close, and safe to call from a worker thread. Pillow (a matplotlib
 dependency) writes the PNG with a small palette to keep files small.
+
+A figure the small-group rule hides (``None`` in the summary) gets no bar: it reads "–",
+the subtitle says why, and the alt text says "skjult". Hidden bars are never ordered by
+their size.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from reports.disclosure import HIDDEN, shown
 from reports.format import nb_count, nb_decimal, nb_percent
 from reports.summary import AreaGroup, QuestionSummary, RoundSummary
 
@@ -40,6 +45,8 @@ LABEL_WRAP = 49
 TITLE_WRAP = 38
 SUBTITLE_WRAP = 66
 PNG_COLOURS = 64
+HIDDEN_ALT = "skjult (for få organisasjoner til å vises)"
+HIDDEN_NOTE = f" «{HIDDEN}»: skjult etter regelen for små grupper."
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,11 @@ class Chart:
 
 @dataclass(frozen=True)
 class Bar:
-    """One bar: the category, its length and the figure written next to it."""
+    """One bar: the category, its length and the figure written next to it; ``value``
+    None: hidden by the small-group rule (no bar, "–")."""
 
     label: str
-    value: float
+    value: float | None
     text: str
 
 
@@ -71,7 +79,9 @@ class ChartSpec:
 
     def alt_text(self) -> str:
         """The chart in words for those who cannot see it: every bar with its figure."""
-        figures = "; ".join(f"{bar.label}: {bar.text}" for bar in self.bars)
+        figures = "; ".join(
+            f"{bar.label}: {bar.text if bar.value is not None else HIDDEN_ALT}" for bar in self.bars
+        )
         return (
             f"{self.title}. {self.subtitle} {figures}."
             if figures
@@ -116,7 +126,7 @@ def draw(spec: ChartSpec, note: str) -> Figure:
         (0.4 / WIDTH_IN, footer / height, (WIDTH_IN - 0.8) / WIDTH_IN, plot_height / height)
     )
     axes.set_axis_off()
-    largest = max((bar.value for bar in spec.bars), default=0.0) or 1.0
+    largest = max((bar.value for bar in spec.bars if bar.value is not None), default=0.0) or 1.0
     axes.set_xlim(0, largest / 0.66)
     axes.set_ylim(0, plot_height)
     top = plot_height
@@ -125,19 +135,28 @@ def draw(spec: ChartSpec, note: str) -> Figure:
         axes.text(0, top - 0.08, "\n".join(lines), fontsize=LABEL_SIZE, color=TEXT_COLOUR,
                   va="top", ha="left", linespacing=1.05)  # fmt: skip
         centre = top - label_height - 0.27
-        axes.barh(centre, bar.value, height=0.42, color=BAR_COLOUR)
-        axes.text(bar.value + largest * 0.015, centre, bar.text, fontsize=VALUE_SIZE,
+        length = bar.value or 0.0
+        if bar.value is not None:
+            axes.barh(centre, length, height=0.42, color=BAR_COLOUR)
+        axes.text(length + largest * 0.015, centre, bar.text, fontsize=VALUE_SIZE,
                   color=TEXT_COLOUR, va="center", ha="left", weight="bold")  # fmt: skip
         top -= row
     return figure
 
 
+def _with_note(spec: ChartSpec) -> ChartSpec:
+    """The subtitle says what "–" means when a bar is hidden."""
+    if any(bar.value is None for bar in spec.bars):
+        return ChartSpec(spec.key, spec.title, spec.subtitle + HIDDEN_NOTE, spec.bars)
+    return spec
+
+
 def _area_specs(group: AreaGroup, respondents: int) -> list[ChartSpec]:
     bars = []
     for area in group.areas:
-        text = nb_percent(area.share)
-        if area.mean_urgency is not None:
-            text += f" · haster {nb_decimal(area.mean_urgency)}"
+        text = shown(area.share, nb_percent)
+        if area.urgency is not None and area.share is not None:
+            text += f" · haster {shown(area.mean_urgency, nb_decimal)}"
         bars.append(Bar(area.label, area.share, text))
     subtitle = f"Andel av de {nb_count(respondents)} medlemmene som svarte, som valgte området"
     scale = next((a.urgency.distribution for a in group.areas if a.urgency), ())
@@ -161,23 +180,25 @@ def _area_specs(group: AreaGroup, respondents: int) -> list[ChartSpec]:
             Bar(
                 rank.label,
                 rank.needs_cooperation,
-                f"{nb_count(rank.needs_cooperation)}"
+                shown(rank.needs_cooperation, nb_count)
                 + (f" ({nb_percent(rank.share)})" if rank.share is not None else ""),
             )
             for rank in group.cooperation
         ),
     )
-    return [chosen, cooperation]
+    return [_with_note(chosen), _with_note(cooperation)]
 
 
 def _choice_spec(question: QuestionSummary) -> ChartSpec:
-    options = sorted(question.options, key=lambda o: -o.count)
+    options = sorted(question.options, key=lambda o: (o.count is None, -(o.count or 0)))
     several = " Flere valg var mulig." if question.type == "multi" else ""
-    return ChartSpec(
-        key=question.id,
-        title=question.label,
-        subtitle=f"Andel av de {nb_count(question.asked)} som fikk spørsmålet.{several}",
-        bars=tuple(Bar(o.label, o.share, nb_percent(o.share)) for o in options),
+    return _with_note(
+        ChartSpec(
+            key=question.id,
+            title=question.label,
+            subtitle=f"Andel av de {nb_count(question.asked)} som fikk spørsmålet.{several}",
+            bars=tuple(Bar(o.label, o.share, shown(o.share, nb_percent)) for o in options),
+        )
     )
 
 
@@ -185,25 +206,35 @@ def _scale_spec(question: QuestionSummary) -> ChartSpec | None:
     stats = question.stats
     if stats is None or not stats.distribution or stats.mean is None:
         return None
-    return ChartSpec(
-        key=question.id,
-        title=question.label,
-        subtitle=f"Fordeling av svarene (n = {nb_count(stats.n)}). Snitt {nb_decimal(stats.mean)}.",
-        bars=tuple(
-            Bar(p.label, p.share, f"{nb_percent(p.share)} ({nb_count(p.count)})")
-            for p in stats.distribution
-        ),
+    return _with_note(
+        ChartSpec(
+            key=question.id,
+            title=question.label,
+            subtitle=f"Fordeling av svarene (n = {nb_count(stats.n or 0)}). "
+            f"Snitt {nb_decimal(stats.mean)}.",
+            bars=tuple(
+                Bar(
+                    p.label,
+                    p.share,
+                    HIDDEN
+                    if p.count is None or p.share is None
+                    else f"{nb_percent(p.share)} ({nb_count(p.count)})",
+                )
+                for p in stats.distribution
+            ),  # fmt: skip
+        )
     )
 
 
 def _ranking_spec(question: QuestionSummary) -> ChartSpec | None:
     """Places first per option (most first at the top), with the average place."""
     rows = sorted(
-        (r for r in question.rows if r.answered), key=lambda r: (-(r.first or 0), r.mean_rank or 0)
+        (r for r in question.rows if r.answered is None or r.answered),
+        key=lambda r: (r.first is None, -(r.first or 0), r.mean_rank or 0),
     )
-    if not rows:
+    if not any(r.answered for r in rows):
         return None
-    return ChartSpec(
+    return _with_note(ChartSpec(
         key=question.id,
         title=question.label,
         subtitle=(
@@ -211,31 +242,32 @@ def _ranking_spec(question: QuestionSummary) -> ChartSpec | None:
             f"rangerte det (1 er viktigst). {nb_count(question.answered)} svar."
         ),
         bars=tuple(
-            Bar(r.label, float(r.first or 0),
-                f"{nb_count(r.first or 0)} · plass {nb_decimal(r.mean_rank or 0)} (n = {nb_count(r.answered)})")
+            Bar(r.label, None if r.first is None else float(r.first),
+                HIDDEN if r.answered is None else f"{shown(r.first, nb_count)} · plass "
+                f"{shown(r.mean_rank, nb_decimal)} (n = {nb_count(r.answered)})")
             for r in rows
         ),
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def _matrix_spec(question: QuestionSummary) -> ChartSpec | None:
     """The average per row, in row order."""
-    rows = [r for r in question.rows if r.stats is not None and r.stats.mean is not None]
-    if not rows:
+    rows = [r for r in question.rows if r.stats is not None and r.stats.n]
+    if not any(r.stats is not None and r.stats.mean is not None for r in rows):
         return None
     scale = rows[0].stats.distribution if rows[0].stats else ()
     span = f" på skalaen {scale[0].label} til {scale[-1].label}" if scale else ""
-    return ChartSpec(
+    return _with_note(ChartSpec(
         key=question.id,
         title=question.label,
         subtitle=f"Snitt per rad{span}.",
         bars=tuple(
-            Bar(r.label, r.stats.mean or 0.0,
-                f"{nb_decimal(r.stats.mean or 0.0)} (n = {nb_count(r.stats.n)})")
+            Bar(r.label, r.stats.mean,
+                f"{shown(r.stats.mean, nb_decimal)} (n = {nb_count(r.stats.n or 0)})")
             for r in rows
             if r.stats is not None
         ),
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def _participation_spec(summary: RoundSummary) -> ChartSpec:
@@ -268,6 +300,8 @@ def chart_specs(summary: RoundSummary) -> list[ChartSpec]:
                     else _matrix_spec(question)
                 )  # fmt: skip
                 specs += [spec] if spec else []
+    # A chart whose every figure is hidden would show nothing but "–": left out.
+    specs = [spec for spec in specs if any(bar.value is not None for bar in spec.bars)]
     specs.append(_participation_spec(summary))
     return specs
 

@@ -16,25 +16,42 @@ Rules that hold everywhere in the summary:
   declared consent question falls back to ``navngi`` (``NAMED_CONSENT_QUESTION``), whose
   first wording asked about the needs only. Needs and comments are ordered by content,
   never by organisation, so the order cannot place an anonymous text between two named ones.
-* Per-county answer breakdowns follow the small-group rule: a cell with fewer than
-  ``min_group`` answers (but not zero) is suppressed, and a county with fewer than
-  ``min_group`` answers to the question is suppressed entirely, so no one can be singled
-  out by county. Where a row's cells add up to its shown total (single, yes/no and
-  scale questions), a lone hidden cell takes the smallest other non-zero cell with it,
-  so it cannot be worked out by subtraction. Participation per county is shown as is: it says who took part, not
-  what anyone answered.
+* Every figure about answers follows the small-group rule (``reports/disclosure.py``,
+  ``min_group`` = 5 organisations), the national ones included: a count, share, mean or
+  median resting on 1 to 4 organisations is hidden (``None``; "–" wherever it is shown),
+  and so is the smallest other figure where the hidden one could otherwise be worked out
+  by subtraction (secondary suppression). A question's options add up to those who
+  answered it (single, yes/no, scale points: ``hidden_parts``); an option of a multi
+  question is chose/did not (``binary_hidden``). A lowest or highest answer is shown only
+  when at least ``min_group`` organisations gave it.
+* Per-county breakdowns are tables with two kinds of sums (a county's cells add up to its
+  answers; a column of counties adds up to the national figure): a county with 1 to 4
+  answers to a question is hidden, with the next smallest counties while the hidden ones
+  rest on fewer than ``min_group``, and ``disclosure.protect`` hides cells until no hidden
+  figure can be worked out from any combination of shown ones. Peer groups
+  (``reports/peers.py``) use the same tables (``group_cells``), so a county's figures are
+  the same wherever they are shown. Participation (who took part, per county) is shown as
+  is: it says who took part, not what anyone answered.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from collections.abc import Callable, Hashable, Mapping, Sequence, Set
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from dialogs.model import AnswerValue, ConsentScope, Option, Question, Survey
+from reports.disclosure import (
+    MIN_ORGANISATIONS,
+    Line,
+    binary_hidden,
+    hidden_parts,
+    protect,
+    too_few,
+)
 
 NAMED_CONSENT_QUESTION = "navngi"
 # The option of a single-choice "who is needed" follow-up that means "we can do it alone"
@@ -42,11 +59,12 @@ NAMED_CONSENT_QUESTION = "navngi"
 ALONE_OPTION = "alene"
 ANONYMOUS = "uten navn"  # how every file shows a text whose organisation may not be named
 SUBMITTED = "submitted"
-DEFAULT_MIN_GROUP = 3
+DEFAULT_MIN_GROUP = MIN_ORGANISATIONS
 YES_LABEL = "Ja"
 NO_LABEL = "Nei"
 
 OptionValue = str | bool | int
+G = TypeVar("G", bound=Hashable)
 
 
 # --- input facts ------------------------------------------------------------------------
@@ -54,12 +72,17 @@ OptionValue = str | bool | int
 
 @dataclass(frozen=True)
 class OrgFacts:
-    """A member organisation in the round's audience."""
+    """A member organisation in the round's audience, with the facts peer groups use
+    (``population`` and ``kostra_group`` are unknown until imported; ``kind`` is
+    ``kommune``, ``fylkeskommune`` or ``kommune_og_fylkeskommune`` for Oslo)."""
 
     code: str
     name: str
     county_code: str
     county_name: str
+    population: int | None = None
+    kostra_group: str | None = None
+    kind: str = "kommune"
 
 
 @dataclass(frozen=True)
@@ -110,20 +133,25 @@ class OptionCount:
     """How many chose one option (or scale point) and their share.
 
     For choices the share is of those who were asked the question (multi: shares may sum
-    to more than 1); for a scale distribution it is of those who answered.
+    to more than 1); for a scale distribution it is of those who answered. ``None``: hidden
+    by the small-group rule.
     """
 
     value: OptionValue
     label: str
-    count: int
-    share: float
+    count: int | None
+    share: float | None
 
 
 @dataclass(frozen=True)
 class NumericStats:
-    """Scale or number answers: ``std_dev`` is the sample one (n-1), None below two answers."""
+    """Scale or number answers: ``std_dev`` is the sample one (n-1), None below two answers.
 
-    n: int
+    Every figure is ``None`` where the small-group rule hides it (``n`` too, when the
+    figures belong to an area whose count of choosers is hidden).
+    """
+
+    n: int | None
     mean: float | None
     std_dev: float | None
     median: float | None
@@ -141,11 +169,12 @@ class RowSummary:
     important). Members rank only what was on offer to them (e.g. the areas they chose),
     so ``answered`` differs between options and must be read with the mean.
     Matrix: ``answered`` is how many gave the row a number; ``stats`` the scale figures.
+    ``None``: hidden by the small-group rule.
     """
 
     value: str
     label: str
-    answered: int
+    answered: int | None
     first: int | None = None
     mean_rank: float | None = None
     stats: NumericStats | None = None
@@ -192,15 +221,19 @@ class Need:
 
 @dataclass(frozen=True)
 class AreaSummary:
-    """One area (an option of a multi question with follow-ups) and what was said about it."""
+    """One area (an option of a multi question with follow-ups) and what was said about it.
+
+    ``None``: hidden by the small-group rule (an area chosen by 1 to 4, or by all but 1
+    to 4, hides every figure about it; the needs themselves follow the consent rules).
+    """
 
     value: str
     label: str
-    chosen: int
-    share: float
+    chosen: int | None
+    share: float | None
     urgency: NumericStats | None
-    alone_answered: int
-    needs_cooperation: int
+    alone_answered: int | None
+    needs_cooperation: int | None
     cooperation_share: float | None
     help_from: tuple[OptionCount, ...]
     needs: tuple[Need, ...]
@@ -213,12 +246,12 @@ class AreaSummary:
 
 @dataclass(frozen=True)
 class CooperationRank:
-    """An area ranked by how many organisations cannot solve it alone."""
+    """An area ranked by how many organisations cannot solve it alone (hidden ones last)."""
 
     value: str
     label: str
-    needs_cooperation: int
-    answered: int
+    needs_cooperation: int | None
+    answered: int | None
     share: float | None
 
 
@@ -328,8 +361,8 @@ def _jsonable(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class _Counted:
-    """A submitted response reduced to what the figures need."""
+class Counted:
+    """A submitted response reduced to what the figures need (``counted_responses``)."""
 
     org: OrgFacts
     asked: frozenset[str]
@@ -366,13 +399,8 @@ def summarise(
     """Compute the summary from plain facts (pure; see the module docstring for the rules)."""
     if min_group < 1:
         raise ValueError("min_group must be at least 1")
-    members = {org.code for org in audience}
+    counted = counted_responses(survey, responses, audience)
     consent = consent_question(survey)
-    counted = [
-        _count(survey, r, consent)
-        for r in responses
-        if r.status == SUBMITTED and r.org.code in members
-    ]
     specs = area_specs(survey)
     consumed = set().union(*(spec.consumed() for spec in specs)) if specs else set()
     figures = [q for q in survey.questions if q.type != "text" and q.id not in consumed]
@@ -387,8 +415,8 @@ def summarise(
         survey_title=survey.title,
         min_group=min_group,
         participation=_participation(audience, counted),
-        questions=tuple(_question_summary(q, counted) for q in figures),
-        area_groups=tuple(_area_group(spec, counted) for spec in specs),
+        questions=tuple(_question_summary(q, counted, min_group) for q in figures),
+        area_groups=tuple(_area_group(spec, counted, min_group) for spec in specs),
         county_breakdowns=tuple(
             _breakdown(q, counted, audience, min_group)
             for q in figures
@@ -397,6 +425,20 @@ def summarise(
         free_texts=tuple(_free_text(q, counted) for q in texts),
         name_consent=consent[1] if consent else None,
     )
+
+
+def counted_responses(
+    survey: Survey, responses: Sequence[ResponseFacts], audience: Sequence[OrgFacts]
+) -> list[Counted]:
+    """The responses that count: submitted, by an organisation in the audience, each
+    reduced to its effective answers."""
+    members = {org.code for org in audience}
+    consent = consent_question(survey)
+    return [
+        _count(survey, r, consent)
+        for r in responses
+        if r.status == SUBMITTED and r.org.code in members
+    ]
 
 
 def consent_question(survey: Survey) -> tuple[str, ConsentScope] | None:
@@ -416,13 +458,13 @@ def consent_question(survey: Survey) -> tuple[str, ConsentScope] | None:
 
 def _count(
     survey: Survey, response: ResponseFacts, consent: tuple[str, ConsentScope] | None
-) -> _Counted:
+) -> Counted:
     answers = dict(response.answers)
     asked = survey.asked_questions(answers)
     effective = {q.id: answers[q.id] for q in asked if q.id in answers}
     agreed = consent is not None and effective.get(consent[0]) is True
     every_text = agreed and consent is not None and consent[1] == "free_text"
-    return _Counted(response.org, frozenset(q.id for q in asked), effective, agreed, every_text)
+    return Counted(response.org, frozenset(q.id for q in asked), effective, agreed, every_text)
 
 
 def question_label(question: Question) -> str:
@@ -472,7 +514,7 @@ def area_specs(survey: Survey) -> list[AreaSpec]:
     return specs
 
 
-def _participation(audience: Sequence[OrgFacts], counted: Sequence[_Counted]) -> Participation:
+def _participation(audience: Sequence[OrgFacts], counted: Sequence[Counted]) -> Participation:
     submitted_codes = {c.org.code for c in counted}
     counties: dict[str, list[int]] = {}
     names: dict[str, str] = {}
@@ -529,43 +571,83 @@ def _numbers(values: Sequence[AnswerValue]) -> list[float]:
     return [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
 
 
-def numeric_stats(question: Question, values: Sequence[AnswerValue]) -> NumericStats:
-    """Mean, sample standard deviation, median and (for scales) the distribution."""
+def numeric_stats(
+    question: Question, values: Sequence[AnswerValue], min_group: int = DEFAULT_MIN_GROUP
+) -> NumericStats:
+    """Mean, sample standard deviation, median and (for scales) the distribution, with the
+    small-group rule applied: nothing but ``n`` below ``min_group`` answers, the
+    distribution's points by ``hidden_parts``, a lowest or highest answer only when at
+    least ``min_group`` gave it (otherwise it is one organisation's answer)."""
     numbers = _numbers(values)
     n = len(numbers)
+    counts = {value: sum(1 for x in numbers if x == value) for value, _ in _columns(question)}
+    hidden = hidden_parts(counts, min_group)
     distribution = tuple(
-        OptionCount(value, label, count, _share(count, n) or 0.0)
+        OptionCount(value, label, None, None)
+        if value in hidden
+        else OptionCount(value, label, counts[value], _share(counts[value], n) or 0.0)
         for value, label in _columns(question)
-        for count in [sum(1 for x in numbers if x == value)]
     )
+    few = too_few(n, min_group)
+
+    def extreme(value: float) -> float | None:
+        return value if sum(1 for x in numbers if x == value) >= min_group else None
+
     return NumericStats(
         n=n,
-        mean=statistics.fmean(numbers) if n else None,
-        std_dev=statistics.stdev(numbers) if n >= 2 else None,
-        median=float(statistics.median(numbers)) if n else None,
-        minimum=min(numbers) if n else None,
-        maximum=max(numbers) if n else None,
+        mean=statistics.fmean(numbers) if n and not few else None,
+        std_dev=statistics.stdev(numbers) if n >= 2 and not few else None,
+        median=float(statistics.median(numbers)) if n and not few else None,
+        minimum=extreme(min(numbers)) if n else None,
+        maximum=extreme(max(numbers)) if n else None,
         distribution=distribution if question.type in ("scale", "matrix") else (),
     )
+
+
+def hidden_stats(question: Question) -> NumericStats:
+    """Every figure hidden, ``n`` too (the figures of an area whose choosers are hidden)."""
+    return NumericStats(
+        n=None,
+        mean=None,
+        std_dev=None,
+        median=None,
+        minimum=None,
+        maximum=None,
+        distribution=tuple(OptionCount(value, label, None, None) for value, label in
+                           _columns(question)) if question.type in ("scale", "matrix") else (),
+    )  # fmt: skip
 
 
 ROW_TYPES = ("ranking", "matrix")
 
 
-def _rows(question: Question, values: Sequence[AnswerValue]) -> tuple[RowSummary, ...]:
-    """Per option of a ranking (places) or row of a matrix (the scale's figures)."""
+def _rows(
+    question: Question, values: Sequence[AnswerValue], min_group: int
+) -> tuple[RowSummary, ...]:
+    """Per option of a ranking (places) or row of a matrix (the scale's figures).
+
+    A ranking option is placed only by those who had it on offer (e.g. chose the area),
+    so how many placed it is chose/did not of those who answered (``binary_hidden``);
+    hidden, it hides its first places and mean place too.
+    """
     rows = []
     for option in question.options:
         if question.type == "ranking":
             places = [v.index(option.value) + 1 for v in values
                       if isinstance(v, list) and option.value in v]  # fmt: skip
+            if binary_hidden(len(places), len(values), min_group):
+                rows.append(RowSummary(option.value, option.label, None, first=None))
+                continue
+            first = sum(1 for place in places if place == 1)
             rows.append(
                 RowSummary(
                     option.value,
                     option.label,
                     len(places),
-                    first=sum(1 for place in places if place == 1),
-                    mean_rank=statistics.fmean(places) if places else None,
+                    first=None if binary_hidden(first, len(places), min_group) else first,
+                    mean_rank=statistics.fmean(places)
+                    if places and not too_few(len(places), min_group)
+                    else None,
                 )  # fmt: skip
             )
         else:
@@ -573,28 +655,73 @@ def _rows(question: Question, values: Sequence[AnswerValue]) -> tuple[RowSummary
                                         if isinstance(v, dict) and option.value in v]  # fmt: skip
             rows.append(
                 RowSummary(
-                    option.value, option.label, len(cells), stats=numeric_stats(question, cells)
+                    option.value,
+                    option.label,
+                    len(cells),
+                    stats=numeric_stats(question, cells, min_group),
                 )  # fmt: skip
             )
     return tuple(rows)
 
 
-def _question_summary(question: Question, counted: Sequence[_Counted]) -> QuestionSummary:
+@dataclass(frozen=True)
+class ChoiceCounts:
+    """How a set of responses answered one choice or scale question, before any hiding:
+    ``asked`` got the question, ``answered`` answered it, ``counts`` per column value."""
+
+    asked: int
+    answered: int
+    counts: dict[OptionValue, int]
+
+
+def choice_counts(question: Question, counted: Sequence[Counted]) -> ChoiceCounts:
+    """The raw counts of one question over ``counted`` (shares are of ``asked``)."""
+    asked = [c for c in counted if question.id in c.asked]
+    values = [c.answers[question.id] for c in asked if c.answers.get(question.id) is not None]
+    counts = {
+        value: sum(1 for v in values if _matches(question, v, value))
+        for value, _ in _columns(question)
+    }
+    return ChoiceCounts(len(asked), len(values), counts)
+
+
+def hidden_options(
+    question: Question, counts: ChoiceCounts, min_group: int = DEFAULT_MIN_GROUP
+) -> set[OptionValue]:
+    """The column values whose national count the small-group rule hides: a multi option
+    is chose/did not of those who answered; single, yes/no and scale columns add up to
+    those who answered."""
+    if question.type == "multi":
+        return {
+            value
+            for value, count in counts.counts.items()
+            if binary_hidden(count, counts.answered, min_group)
+        }
+    return hidden_parts(counts.counts, min_group)
+
+
+def _question_summary(
+    question: Question, counted: Sequence[Counted], min_group: int
+) -> QuestionSummary:
     asked = [c for c in counted if question.id in c.asked]
     values = [c.answers[question.id] for c in asked if c.answers.get(question.id) is not None]
     options: tuple[OptionCount, ...] = ()
     stats = None
     rows: tuple[RowSummary, ...] = ()
     if question.type in ROW_TYPES:
-        rows = _rows(question, values)
+        rows = _rows(question, values, min_group)
     elif question.type in ("scale", "number"):
-        stats = numeric_stats(question, values)
+        stats = numeric_stats(question, values, min_group)
     else:
+        counts = choice_counts(question, counted)
+        hidden = hidden_options(question, counts, min_group)
         options = tuple(
-            OptionCount(value, label, count, _share(count, len(asked)) or 0.0)
+            OptionCount(value, label, None, None)
+            if value in hidden
+            else OptionCount(value, label, counts.counts[value], _share(counts.counts[value],
+                                                                         len(asked)) or 0.0)
             for value, label in _columns(question)
-            for count in [sum(1 for v in values if _matches(question, v, value))]
-        )
+        )  # fmt: skip
     return QuestionSummary(
         id=question.id,
         type=question.type,
@@ -613,9 +740,16 @@ def _need_order(need: Need, code: str) -> tuple[bool, float, str, str]:
     return (need.urgency is None, -urgency, need.text.casefold(), code)
 
 
-def _area_group(spec: AreaSpec, counted: Sequence[_Counted]) -> AreaGroup:
+def _hide_options(
+    options: Sequence[OptionCount], hidden: Set[OptionValue]
+) -> tuple[OptionCount, ...]:
+    return tuple(replace(o, count=None, share=None) if o.value in hidden else o for o in options)
+
+
+def _area_group(spec: AreaSpec, counted: Sequence[Counted], min_group: int) -> AreaGroup:
     question = spec.question
     asked = [c for c in counted if question.id in c.asked]
+    answered = choice_counts(question, counted).answered
     areas = []
     help_labels: list[str] = []
     for index, option in enumerate(question.options):
@@ -626,21 +760,29 @@ def _area_group(spec: AreaSpec, counted: Sequence[_Counted]) -> AreaGroup:
         help_q = spec.help_from.get(area)
         urgency = None
         if urgency_q is not None:
-            urgency = numeric_stats(urgency_q, [c.answers.get(urgency_q.id) for c in chose])
+            urgency = numeric_stats(
+                urgency_q, [c.answers.get(urgency_q.id) for c in chose], min_group
+            )
         alone = [c.answers[alone_q.id] for c in chose if alone_q and alone_q.id in c.answers]
         alone_answers = [a for a in alone if isinstance(a, bool)]
         help_from: tuple[OptionCount, ...] = ()
+        help_hidden: set[OptionValue] = set()
         if help_q is not None:
-            help_summary = _question_summary(help_q, chose)
-            help_from = help_summary.options
+            help_counts = choice_counts(help_q, chose)
+            help_from = _question_summary(help_q, chose, 1).options
+            help_hidden = hidden_options(help_q, help_counts, min_group)
             help_labels = help_labels or [o.label for o in help_q.options]
         solution_q = spec.solution.get(area)
         if alone_q is None and solution_q is not None:
             chosen = [c.answers.get(solution_q.id) for c in chose]
             alone_answers = [a == ALONE_OPTION for a in chosen if isinstance(a, str)]
+            solution = choice_counts(solution_q, chose)
+            helpers = {v: n for v, n in solution.counts.items() if v != ALONE_OPTION}
+            help_hidden = hidden_parts(helpers, min_group)  # they add up to the cooperation count
             help_from = tuple(
-                o for o in _question_summary(solution_q, chose).options if o.value != ALONE_OPTION
-            )
+                o for o in _question_summary(solution_q, chose, 1).options
+                if o.value != ALONE_OPTION
+            )  # fmt: skip
             help_labels = help_labels or [
                 o.label for o in solution_q.options if o.value != ALONE_OPTION
             ]
@@ -652,27 +794,48 @@ def _area_group(spec: AreaSpec, counted: Sequence[_Counted]) -> AreaGroup:
                 if need is not None:
                     ordered.append((_need_order(need, c.org.code), need))
         ordered.sort(key=lambda pair: pair[0])
-        areas.append(
-            (
-                index,
-                AreaSummary(
-                    value=area,
-                    label=option.label,
-                    chosen=len(chose),
-                    share=_share(len(chose), len(asked)) or 0.0,
-                    urgency=urgency,
-                    alone_answered=len(alone_answers),
-                    needs_cooperation=cooperation,
-                    cooperation_share=_share(cooperation, len(alone_answers)),
-                    help_from=help_from,
-                    needs=tuple(need for _, need in ordered),
-                ),
+        needs = tuple(need for _, need in ordered)
+        if binary_hidden(len(chose), answered, min_group):
+            summary = AreaSummary(
+                value=area, label=option.label, chosen=None, share=None,
+                urgency=hidden_stats(urgency_q) if urgency_q is not None else None,
+                alone_answered=None, needs_cooperation=None, cooperation_share=None,
+                help_from=_hide_options(help_from, {o.value for o in help_from}), needs=needs,
+            )  # fmt: skip
+        else:
+            cooperation_hidden = binary_hidden(cooperation, len(alone_answers), min_group)
+            if cooperation_hidden:
+                help_hidden = {o.value for o in help_from}
+            summary = AreaSummary(
+                value=area,
+                label=option.label,
+                chosen=len(chose),
+                share=_share(len(chose), len(asked)) or 0.0,
+                urgency=urgency,
+                alone_answered=len(alone_answers),
+                needs_cooperation=None if cooperation_hidden else cooperation,
+                cooperation_share=None
+                if cooperation_hidden
+                else _share(cooperation, len(alone_answers)),
+                help_from=_hide_options(help_from, help_hidden),
+                needs=needs,
             )
+        areas.append((index, summary))
+    # Hidden figures are never placed by their size: hidden areas come last, in survey order.
+    by_choice = [
+        a
+        for _, a in sorted(
+            areas, key=lambda pair: (pair[1].chosen is None, -(pair[1].chosen or 0), pair[0])
         )
-    by_choice = [a for _, a in sorted(areas, key=lambda pair: (-pair[1].chosen, pair[0]))]
+    ]
     ranking = sorted(
         areas,
-        key=lambda pair: (-pair[1].needs_cooperation, -(pair[1].cooperation_share or 0), pair[0]),
+        key=lambda pair: (
+            pair[1].needs_cooperation is None,
+            -(pair[1].needs_cooperation or 0),
+            -(pair[1].cooperation_share or 0),
+            pair[0],
+        ),
     )
     return AreaGroup(
         question_id=question.id,
@@ -715,7 +878,7 @@ def needs_of(
     return found
 
 
-def _need_in(spec: AreaSpec, option: Option, need_q: Question, counted: _Counted) -> Need | None:
+def _need_in(spec: AreaSpec, option: Option, need_q: Question, counted: Counted) -> Need | None:
     """The need ``need_q`` holds in one response for one area, if its text says anything."""
     text = counted.answers.get(need_q.id)
     if not isinstance(text, str) or not text.strip():
@@ -733,7 +896,7 @@ def _need(
     area: str,
     need_q: Question,
     text: str,
-    counted: _Counted,
+    counted: Counted,
     urgency_q: Question | None,
     alone_q: Question | None,
     help_q: Question | None,
@@ -773,48 +936,121 @@ def _option_label(question: Question, value: str) -> str:
 PARTITIONING_TYPES = ("single", "yesno", "scale")
 
 
-def _hide_a_second_cell(cells: tuple[int | None, ...]) -> tuple[int | None, ...]:
-    """Secondary suppression: with the row total shown, one hidden cell could be worked out
-    by subtraction, so the smallest other non-zero cell is hidden too."""
-    if sum(1 for cell in cells if cell is None) != 1:
-        return cells
-    shown = [(cell, index) for index, cell in enumerate(cells) if cell]
-    if not shown:
-        return cells
-    _, smallest = min(shown)
-    return tuple(None if index == smallest else cell for index, cell in enumerate(cells))
+@dataclass(frozen=True)
+class GroupCells:
+    """One group's counts for one question, with the small-group rule applied.
+
+    ``asked``/``answered`` say who took part (shown); ``counts`` per column value, ``None``
+    where hidden; ``hidden``: the whole group is hidden (too few answers, or taken with a
+    small one so that it cannot be worked out from the national figure).
+    """
+
+    asked: int
+    answered: int
+    counts: dict[OptionValue, int | None]
+    hidden: bool
 
 
-def suppress(count: int, min_group: int) -> int | None:
-    """The small-group rule for one cell: 0 and counts of at least ``min_group`` are shown."""
-    return count if count == 0 or count >= min_group else None
+def group_cells(
+    question: Question,
+    counted: Sequence[Counted],
+    group_of: Callable[[OrgFacts], G | None],
+    groups: Sequence[G],
+    min_group: int = DEFAULT_MIN_GROUP,
+) -> dict[G, GroupCells]:
+    """A question's counts per group of a partition (every county; every size class...),
+    suppressed over the whole partition at once, never group by group.
+
+    Organisations in no group (``group_of`` is None) are a part that is never shown.
+    Groups: a group with 1 to 4 answers is hidden, and the smallest others while the
+    hidden ones rest on fewer than ``min_group`` (``hidden_parts``). Cells: the table of
+    groups by columns, with each group's answers and the national figures (as the
+    summary shows them, ``hidden_options``) as its sums, goes through ``protect``.
+    Multi questions are one such table per option (chose, did not).
+    """
+    columns = [value for value, _ in _columns(question)]
+    national = choice_counts(question, counted)
+    national_hidden = hidden_options(question, national, min_group)
+    members: dict[G | None, list[Counted]] = {g: [] for g in groups}
+    for c in counted:
+        members.setdefault(group_of(c.org), []).append(c)
+    counts = {g: choice_counts(question, cs) for g, cs in members.items()}
+    answered = {g: counts[g].answered for g in members}
+    outside: set[G | None] = {None} if None in members else set()
+    hidden_groups: set[G | None] = {*hidden_parts(answered, min_group, outside), *outside}
+    shown_cells: dict[G | None, dict[OptionValue, int | None]] = {
+        g: {v: None if g in hidden_groups else counts[g].counts[v] for v in columns}
+        for g in members
+    }
+    if question.type == "multi":
+        tables = [([v], {v: national.answered - national.counts[v]}) for v in columns]
+    else:
+        tables = [(columns, {})]
+    for values, complements in tables:
+        entries: dict[tuple[Any, ...], int] = {("all",): national.answered}
+        lines: list[Line[tuple[Any, ...]]] = []
+        cells = [*values, *(("not", v) for v in complements)]
+
+        def cell_count(g: G | None, cell: Any) -> int:
+            if isinstance(cell, tuple):
+                return counts[g].answered - counts[g].counts[cell[1]]
+            return counts[g].counts[cell]
+
+        for cell in cells:
+            whole = ("national", cell)
+            entries[whole] = (
+                complements[cell[1]] if isinstance(cell, tuple) else national.counts[cell]
+            )
+            entries |= {("cell", g, cell): cell_count(g, cell) for g in members}
+            lines.append(Line(whole, tuple(("cell", g, cell) for g in members)))
+        lines.append(Line(("all",), tuple(("national", cell) for cell in cells)))
+        for g in members:
+            entries[("group", g)] = answered[g]
+            lines.append(Line(("group", g), tuple(("cell", g, cell) for cell in cells)))
+        national_off = {
+            ("national", cell)
+            for cell in cells
+            if (cell[1] if isinstance(cell, tuple) else cell) in national_hidden
+        }
+        hidden = protect(
+            entries,
+            lines,
+            national_off | {("cell", g, cell) for g in hidden_groups for cell in cells},
+            keep={e for e in entries if e[0] in ("all", "group")}
+            | {("national", cell) for cell in cells} - national_off,
+            min_count=min_group,
+        )
+        for g in members:
+            for value in values:
+                if ("cell", g, value) in hidden:
+                    shown_cells[g][value] = None
+    return {
+        g: GroupCells(counts[g].asked, counts[g].answered, shown_cells[g], g in hidden_groups)
+        for g in groups
+    }
+
+
+def _county(org: OrgFacts) -> str:
+    return org.county_code
 
 
 def _breakdown(
     question: Question,
-    counted: Sequence[_Counted],
+    counted: Sequence[Counted],
     audience: Sequence[OrgFacts],
     min_group: int,
 ) -> CountyBreakdown:
     columns = _columns(question)
     counties = sorted({(org.county_code, org.county_name) for org in audience})
+    table = group_cells(question, counted, _county, [code for code, _ in counties], min_group)
     rows = []
     for code, name in counties:
-        values = [
-            c.answers[question.id]
-            for c in counted
-            if c.org.county_code == code and c.answers.get(question.id) is not None
-        ]
-        if len(values) < min_group:
+        cells = table[code]
+        if cells.hidden:
             rows.append(CountyRow(code, name, None, tuple(None for _ in columns), True))
             continue
-        cells = tuple(
-            suppress(sum(1 for v in values if _matches(question, v, value)), min_group)
-            for value, _ in columns
-        )
-        if question.type in PARTITIONING_TYPES:
-            cells = _hide_a_second_cell(cells)
-        rows.append(CountyRow(code, name, len(values), cells, False))
+        counts = tuple(cells.counts[value] for value, _ in columns)
+        rows.append(CountyRow(code, name, cells.answered, counts, False))
     return CountyBreakdown(
         question_id=question.id,
         label=question_label(question),
@@ -823,7 +1059,7 @@ def _breakdown(
     )
 
 
-def _free_text(question: Question, counted: Sequence[_Counted]) -> FreeTextQuestion:
+def _free_text(question: Question, counted: Sequence[Counted]) -> FreeTextQuestion:
     entries = []
     for c in counted:
         text = c.answers.get(question.id)

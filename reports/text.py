@@ -3,23 +3,31 @@
 Plain text (no markup) of at most ``MAX_TEXT_CHARS`` characters, so it fits in one
 Telegram message (4 096) with room for a heading. When it would be longer, lists are
 shortened and then whole paragraphs left out; nothing is ever cut mid-sentence.
+
+Figures the small-group rule hides (``None`` in the summary) read "–" or are left out of
+lists, never placed by their size; every text that shows figures ends with the rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from dialogs.dates import format_date
 from dialogs.model import AnswerValue, Survey
 from dialogs.texts import antall
+from reports.disclosure import HIDDEN, rule_text, shown
 from reports.format import nb_count, nb_decimal, nb_percent
+from reports.peers import Figures, PeerGroup, PeerTables
 from reports.summary import (
     ANONYMOUS,
     AreaGroup,
     NumericStats,
+    OptionValue,
+    OrgFacts,
     QuestionSummary,
     RoundSummary,
+    area_specs,
     consent_question,
 )
 from reports.trend_text import trend_paragraphs
@@ -43,29 +51,40 @@ def _scale_range(stats: NumericStats | None) -> str:
     return f" av {stats.distribution[-1].value}"
 
 
+def _hidden_line(labels: list[str]) -> str:
+    """``Skjult («–») etter regelen for små grupper: Helse og omsorg, Oppvekst.``"""
+    return f"Skjult («{HIDDEN}») etter regelen for små grupper: {', '.join(labels)}."
+
+
 def _area_paragraphs(group: AreaGroup, limit: int) -> list[str]:
-    chosen = [a for a in group.areas if a.chosen > 0][:limit]
+    chosen = [a for a in group.areas if a.chosen][:limit]
+    hidden = [a.label for a in group.areas if a.chosen is None]
     paragraphs = []
-    if chosen:
+    if chosen or hidden:
         lines = [f"{group.label} (andel av medlemmene som valgte området):"]
         for area in chosen:
             urgency = ""
-            if area.mean_urgency is not None:
+            if area.urgency is not None:
                 urgency = (
-                    f", haster i snitt {nb_decimal(area.mean_urgency)}{_scale_range(area.urgency)}"
+                    f", haster i snitt {shown(area.mean_urgency, nb_decimal)}"
+                    f"{_scale_range(area.urgency)}"
                 )
-            lines.append(f"• {area.label}: {nb_percent(area.share)}{urgency}")
+            lines.append(f"• {area.label}: {shown(area.share, nb_percent)}{urgency}")
+        if hidden:
+            lines.append(_hidden_line(hidden))
         paragraphs.append("\n".join(lines))
     areas = {a.value: a for a in group.areas}
-    ranked = [r for r in group.cooperation if r.needs_cooperation > 0][: min(limit, 3)]
+    ranked = [r for r in group.cooperation if r.needs_cooperation][: min(limit, 3)]
     if ranked:
         lines = ["Størst behov for samarbeid (kan ikke løses på egen hånd):"]
         for rank in ranked:
-            line = f"• {rank.label}: {antall(rank.needs_cooperation, 'medlem', 'medlemmer')}"
+            line = f"• {rank.label}: {antall(rank.needs_cooperation or 0, 'medlem', 'medlemmer')}"
             if rank.share is not None:
                 line += f" ({nb_percent(rank.share)} av dem som valgte området)"
-            helpers = sorted(areas[rank.value].help_from, key=lambda o: -o.count)
-            if helpers and helpers[0].count > 0:
+            helpers = sorted(
+                (o for o in areas[rank.value].help_from if o.count), key=lambda o: -(o.count or 0)
+            )
+            if helpers:
                 line += f", flest trenger hjelp fra {helpers[0].label}"
             lines.append(line)
         paragraphs.append("\n".join(lines))
@@ -73,11 +92,14 @@ def _area_paragraphs(group: AreaGroup, limit: int) -> list[str]:
 
 
 def _choice_paragraph(question: QuestionSummary, limit: int) -> str | None:
-    top = sorted((o for o in question.options if o.count > 0), key=lambda o: -o.count)[:limit]
-    if not top:
+    top = sorted((o for o in question.options if o.count), key=lambda o: -(o.count or 0))[:limit]
+    hidden = [o.label for o in question.options if o.count is None]
+    if not top and not hidden:
         return None
     lines = [f"{question.label} (andel av medlemmene):"]
-    lines += [f"• {option.label}: {nb_percent(option.share)}" for option in top]
+    lines += [f"• {option.label}: {shown(option.share, nb_percent)}" for option in top]
+    if hidden:
+        lines.append(_hidden_line(hidden))
     return "\n".join(lines)
 
 
@@ -87,19 +109,22 @@ def _rows_paragraph(question: QuestionSummary) -> str | None:
     if not rows:
         return None
     if question.type == "ranking":
-        rows.sort(key=lambda r: (-(r.first or 0), r.mean_rank or 0))
+        rows.sort(key=lambda r: (r.first is None, -(r.first or 0), r.mean_rank or 0))
         lines = [f"{question.label} (satt først av; gjennomsnittlig plass, 1 er viktigst):"]
         lines += [
-            f"• {r.label}: {antall(r.first or 0, 'medlem', 'medlemmer')}; "
-            f"plass {nb_decimal(r.mean_rank or 0)} (n = {nb_count(r.answered)})"
+            f"• {r.label}: "
+            + (HIDDEN if r.first is None else antall(r.first, "medlem", "medlemmer"))
+            + f"; plass {shown(r.mean_rank, nb_decimal)} (n = {nb_count(r.answered or 0)})"
             for r in rows
         ]
+        hidden = [r.label for r in question.rows if r.answered is None]
+        lines += [_hidden_line(hidden)] if hidden else []
     else:
         lines = [f"{question.label} (snitt per rad):"]
         lines += [
-            f"• {r.label}: {nb_decimal(r.stats.mean)} (n = {nb_count(r.stats.n)})"
+            f"• {r.label}: {shown(r.stats.mean, nb_decimal)} (n = {nb_count(r.stats.n or 0)})"
             for r in rows
-            if r.stats is not None and r.stats.mean is not None
+            if r.stats is not None
         ]
     return "\n".join(lines)
 
@@ -112,15 +137,17 @@ def _scale_point(label: str) -> str:
 
 def _numeric_sentence(question: QuestionSummary) -> str | None:
     stats = question.stats
-    if stats is None or stats.mean is None:
+    if stats is None or not stats.n:
         return None
+    if stats.mean is None:
+        return f"{question.label}: {HIDDEN} (for få svar til å vise snittet)."
     if question.type == "scale" and stats.distribution:
         low, high = stats.distribution[0], stats.distribution[-1]
         return (
-            f"{question.label}: {nb_decimal(stats.mean)} i snitt (n = {nb_count(stats.n)}) "
+            f"{question.label}: {nb_decimal(stats.mean)} i snitt (n = {nb_count(stats.n or 0)}) "
             f"på en skala fra {_scale_point(low.label)} til {_scale_point(high.label)}."
         )
-    return f"{question.label}: {nb_decimal(stats.mean)} i snitt (n = {nb_count(stats.n)})."
+    return f"{question.label}: {nb_decimal(stats.mean)} i snitt (n = {nb_count(stats.n or 0)})."
 
 
 def _summary_paragraphs(summary: RoundSummary, zone: ZoneInfo, limit: int) -> list[str]:
@@ -149,7 +176,7 @@ def _summary_paragraphs(summary: RoundSummary, zone: ZoneInfo, limit: int) -> li
         if question.type in ("scale", "number"):
             sentence = _numeric_sentence(question)
             body += [sentence] if sentence else []
-    return [head, *body, ATTACHED]
+    return [head, *body, f"{rule_text(summary.min_group)}\n\n{ATTACHED}"]
 
 
 def _fit(paragraphs: list[str], limit: int = MAX_TEXT_CHARS) -> str:
@@ -178,8 +205,74 @@ def summary_text(summary: RoundSummary, zone: ZoneInfo, trends: Trends | None = 
 # --- one member's own answers -------------------------------------------------------------
 
 
+COUNTRY = "Landet"
+LEARNING = "Tallene er til sammenligning og læring, ikke rangering."
+
+
+def _summary_figures(summary: RoundSummary, survey: Survey) -> Figures:
+    """The national figures as the summary shows them (without peer tables)."""
+    shares: dict[tuple[str, OptionValue], float | None] = {}
+    means: dict[str, float | None] = {}
+    for question in summary.questions:
+        shares |= {(question.id, o.value): o.share for o in question.options}
+        if question.stats is not None:
+            means[question.id] = question.stats.mean
+    urgency = {spec.question.id: spec.urgency for spec in area_specs(survey)}
+    for group in summary.area_groups:
+        shares |= {(group.question_id, a.value): a.share for a in group.areas}
+        for area in group.areas:
+            urgency_q = urgency.get(group.question_id, {}).get(area.value)
+            if urgency_q is not None:
+                means[urgency_q.id] = area.mean_urgency
+    return Figures(summary.participation.submitted, shares, means)
+
+
+Comparison = list[tuple[str, Figures]]
+
+
+def _beside(own: str, compared: Comparison, figure: Callable[[Figures, bool], str]) -> str:
+    """``Dere: valgt · Landet: 42 % valgte · Vestland: 38 % · KOSTRA-gruppe 1: –``."""
+    parts = [f"Dere: {own}"]
+    parts += [f"{label}: {figure(figures, index == 0)}" for index, (label, figures)
+              in enumerate(compared)]  # fmt: skip
+    return " · ".join(parts)
+
+
+def _area_lines(
+    group: AreaGroup,
+    survey: Survey,
+    answers: Mapping[str, AnswerValue],
+    value: str,
+    compared: Comparison,
+) -> list[str]:
+    key = (group.question_id, value)
+    followups = [
+        q for q in survey.questions
+        if q.group == value and q.id.startswith(group.question_id + ".")
+    ]  # fmt: skip
+    urgency_q = next((q for q in followups if q.type == "scale"), None)
+    own = "valgt"
+    if urgency_q is not None and isinstance(answers.get(urgency_q.id), int | float):
+        own += f", haster {_own_value(answers[urgency_q.id])}"
+
+    def figure(figures: Figures, country: bool) -> str:
+        share = figures.shares.get(key)
+        mean = figures.means.get(urgency_q.id) if urgency_q is not None else None
+        if share is None and mean is None:
+            return HIDDEN
+        text = shown(share, nb_percent) + (" valgte" if country and share is not None else "")
+        if urgency_q is None:
+            return text
+        return f"{text}, haster {shown(mean, nb_decimal)}"
+
+    return [_beside(own, compared, figure)]
+
+
 def _own_area_block(
-    group: AreaGroup, survey: Survey, answers: Mapping[str, AnswerValue]
+    group: AreaGroup,
+    survey: Survey,
+    answers: Mapping[str, AnswerValue],
+    compared: Comparison,
 ) -> list[str]:
     chosen = answers.get(group.question_id)
     if not isinstance(chosen, list) or not chosen:
@@ -190,28 +283,25 @@ def _own_area_block(
         area = areas.get(value)
         if area is None:
             continue
-        lines = [f"• {area.label} (valgt av {nb_percent(area.share)} av medlemmene)"]
+        lines = [f"• {area.label}"]
+        lines += [f"  {line}" for line in _area_lines(group, survey, answers, value, compared)]
         for question in survey.questions:
             if question.group != value or not question.id.startswith(group.question_id + "."):
                 continue
             own = answers.get(question.id)
-            if question.type == "scale" and isinstance(own, int | float) and area.urgency:
-                if area.urgency.mean is not None:
-                    lines.append(
-                        f"  Dere: haster {_own_value(own)}"
-                        f" – landet: {nb_decimal(area.urgency.mean)} (n = {nb_count(area.urgency.n)})"
-                    )
-            elif question.type == "yesno" and isinstance(own, bool) and area.alone_answered:
-                alone_share = 1 - (area.cooperation_share or 0.0)
+            if question.type == "yesno" and isinstance(own, bool) and area.alone_answered:
+                share = area.cooperation_share
+                n = f" (n = {nb_count(area.alone_answered)})"
                 if own:
+                    alone = None if share is None else 1 - share
                     lines.append(
-                        f"  Dere: kan løse det alene – landet: {nb_percent(alone_share)} kan det"
-                        f" (n = {nb_count(area.alone_answered)})"
+                        f"  Dere: kan løse det alene · {COUNTRY}: {shown(alone, nb_percent)} "
+                        f"kan det{n}"
                     )
                 else:
                     lines.append(
-                        f"  Dere: trenger samarbeid – landet: {nb_percent(area.cooperation_share or 0.0)}"
-                        f" trenger samarbeid (n = {nb_count(area.alone_answered)})"
+                        f"  Dere: trenger samarbeid · {COUNTRY}: {shown(share, nb_percent)} "
+                        f"trenger samarbeid{n}"
                     )
         blocks.append("\n".join(lines))
     if not blocks:
@@ -227,7 +317,9 @@ def _own_value(value: AnswerValue) -> str:
     return str(value)
 
 
-def _own_question_block(question: QuestionSummary, own: AnswerValue) -> list[str]:
+def _own_question_block(
+    question: QuestionSummary, own: AnswerValue, compared: Comparison
+) -> list[str]:
     if own is None:
         return []
     if question.type in ("single", "multi"):
@@ -238,53 +330,78 @@ def _own_question_block(question: QuestionSummary, own: AnswerValue) -> list[str
         for value in picked:
             option = options.get(value)
             if option is not None:
+                key = (question.id, value)
                 lines.append(
-                    f"• {option.label} (valgt av {nb_percent(option.share)} av medlemmene)"
+                    f"• {option.label} · "
+                    + " · ".join(
+                        f"{label}: {shown(figures.shares.get(key), nb_percent)}"
+                        for label, figures in compared
+                    )
                 )
         return ["\n".join(lines)] if len(lines) > 1 else []
     if question.type == "ranking" and isinstance(own, list) and own:
         rows = {r.value: r for r in question.rows}
         first = rows.get(own[0])
-        if first is None or first.mean_rank is None:
+        if first is None:
             return []
+        n = f" (n = {nb_count(first.answered)})" if first.answered is not None else ""
         return [
-            f"{question.label} – dere satte først: {first.label} – landet: plass "
-            f"{nb_decimal(first.mean_rank)} i snitt (n = {nb_count(first.answered)})"
+            f"{question.label} – dere satte først: {first.label} · {COUNTRY}: plass "
+            f"{shown(first.mean_rank, nb_decimal)} i snitt{n}"
         ]
     if question.type == "matrix" and isinstance(own, dict):
         lines = [f"{question.label} – dere og landet (snitt):"]
         for row in question.rows:
-            if row.value in own and row.stats is not None and row.stats.mean is not None:
+            if row.value in own and row.stats is not None:
                 lines.append(
-                    f"• {row.label}: dere {own[row.value]}, landet {nb_decimal(row.stats.mean)}"
-                    f" (n = {nb_count(row.stats.n)})"
+                    f"• {row.label}: dere {own[row.value]}, landet "
+                    f"{shown(row.stats.mean, nb_decimal)} (n = {nb_count(row.stats.n or 0)})"
                 )
         return ["\n".join(lines)] if len(lines) > 1 else []
     if question.type == "yesno" and isinstance(own, bool):
-        yes = next((o for o in question.options if o.value is True), None)
-        if yes is None or question.asked == 0:
+        if question.asked == 0:
             return []
-        return [
-            f"{question.label} – dere: {_own_value(own)} – landet: {nb_percent(yes.share)} ja"
-            f" (n = {nb_count(question.asked)})"
-        ]
-    if question.stats is not None and question.stats.mean is not None:
-        return [
-            f"{question.label} – dere: {_own_value(own)} – landet: {nb_decimal(question.stats.mean)}"
-            f" (n = {nb_count(question.stats.n)})"
-        ]
+        yes_key: tuple[str, OptionValue] = (question.id, True)
+
+        def yes(figures: Figures, country: bool) -> str:
+            share = figures.shares.get(yes_key)
+            return HIDDEN if share is None else f"{nb_percent(share)} ja"
+
+        return [f"{question.label} – " + _beside(_own_value(own), compared, yes)]
+    if question.stats is not None and question.stats.n:
+
+        def mean(figures: Figures, country: bool) -> str:
+            return shown(figures.means.get(question.id), nb_decimal)
+
+        return [f"{question.label} – " + _beside(_own_value(own), compared, mean)]
     return []
 
 
 def own_answers_text(
-    summary: RoundSummary, survey: Survey, answers: Mapping[str, AnswerValue], org_name: str
+    summary: RoundSummary,
+    survey: Survey,
+    answers: Mapping[str, AnswerValue],
+    org_name: str,
+    peers: PeerTables | None = None,
+    org: OrgFacts | None = None,
 ) -> str:
-    """A member's own answers next to the national picture (≤ ``MAX_TEXT_CHARS`` characters)."""
+    """A member's own answers next to the country, its county and its peer groups
+    (≤ ``MAX_TEXT_CHARS`` characters), ending with the small-group rule.
+
+    Group figures come from ``peers`` (suppressed over whole partitions); without them,
+    or without ``org``, the text compares with the country alone.
+    """
     effective = survey.effective_answers(dict(answers))
     groups = {g.question_id: g for g in summary.area_groups}
+    national = peers.national if peers is not None else _summary_figures(summary, survey)
+    mine: list[tuple[PeerGroup, Figures]] = (
+        peers.for_org(org) if peers is not None and org is not None else []
+    )
+    compared: Comparison = [(COUNTRY, national), *((g.label, f) for g, f in mine)]
+    against = "landet, fylket og organisasjoner som ligner dere" if mine else "landet"
     head = (
-        f"Svarene fra {org_name} sammenlignet med landet "
-        f"({antall(summary.participation.submitted, 'medlem', 'medlemmer')} svarte)."
+        f"Svarene fra {org_name} sammenlignet med {against} "
+        f"({antall(summary.participation.submitted, 'medlem', 'medlemmer')} svarte). {LEARNING}"
     )
     blocks: list[str] = []
     consent = consent_question(survey)
@@ -292,15 +409,16 @@ def own_answers_text(
         if consent is not None and question.id == consent[0]:
             continue
         if question.id in groups:
-            blocks += _own_area_block(groups[question.id], survey, effective)
+            blocks += _own_area_block(groups[question.id], survey, effective, compared)
         else:
-            blocks += _own_question_block(question, effective.get(question.id))
+            blocks += _own_question_block(question, effective.get(question.id), compared)
+    ending = rule_text(summary.min_group)
     kept = [head]
     for block in blocks:
-        if len("\n\n".join([*kept, block, MORE_IN_REPORT])) > MAX_TEXT_CHARS:
-            return "\n\n".join([*kept, MORE_IN_REPORT])
+        if len("\n\n".join([*kept, block, MORE_IN_REPORT, ending])) > MAX_TEXT_CHARS:
+            return "\n\n".join([*kept, MORE_IN_REPORT, ending])
         kept.append(block)
-    return "\n\n".join(kept)
+    return "\n\n".join([*kept, ending])
 
 
 # --- how the report was made (PDF, workbook) -------------------------------------------------
@@ -349,8 +467,8 @@ def method_note(summary: RoundSummary, zone: ZoneInfo) -> list[str]:
         f"{summary.survey_version}). Svarfrist: {format_date(summary.closes_at, zone)}.",
         f"Svar: {nb_count(p.submitted)} av {nb_count(p.audience)} sendte inn ({nb_percent(p.rate)}). "
         "Bare innsendte svar er tatt med, og bare svar på spørsmål medlemmet faktisk fikk.",
-        f"Små grupper: tall per fylke under {summary.min_group} vises ikke, heller ikke et tall "
-        f"som kan regnes ut av de andre, og fylker med færre enn {summary.min_group} svar på et "
-        "spørsmål vises ikke, så ingen kan kjennes igjen.",
+        f"Små grupper: {rule_text(summary.min_group)} Det gjelder alle tall, for hele landet "
+        f"og per fylke; et fylke der færre enn {summary.min_group} svarte på et spørsmål, vises "
+        "ikke. Hvem som har svart (deltakelsen), vises som den er.",
         f"Navn: {_names_rule(summary)}",
     ]

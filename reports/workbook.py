@@ -1,9 +1,9 @@
 """The summary as an Excel workbook for KS staff: every figure, every need, in tables.
 
 Sheets: "Oversikt" (participation), "Områder og samarbeid" (one table per area question),
-one sheet per question (national figures and the per-county breakdown with the small-group
-rule applied: a suppressed cell reads "<3"), "Behov" (every need) and "Andre innspill"
-(other free text). Organisations appear only next to texts they consented to show.
+one sheet per question (national figures and the per-county breakdown), "Behov" (every
+need) and "Andre innspill" (other free text). Every figure follows the small-group rule
+(``reports/disclosure.py``): a hidden one reads "–", and "Oversikt" states the rule. Organisations appear only next to texts they consented to show.
 Numbers are written as numbers (shares as percentages) so staff can sort and compute;
 every text goes through ``reports/cells.py``, so no member's text is ever a formula.
 """
@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from dialogs.dates import format_datetime
 from reports.cells import put
+from reports.disclosure import HIDDEN, rule_text
 from reports.summary import (
     ANONYMOUS,
     AreaGroup,
@@ -57,8 +58,12 @@ def sheet_name(label: str, taken: set[str]) -> str:
 
 
 def suppressed(min_group: int) -> str:
-    """How a suppressed cell reads: ``<3``."""
-    return f"<{min_group}"
+    """How a suppressed cell reads: ``–`` (the threshold is stated once, on "Oversikt")."""
+    return HIDDEN
+
+
+def _or_hidden(value: Any) -> Any:
+    return HIDDEN if value is None else value
 
 
 def _heading(sheet: Worksheet, title: str, lines: Sequence[str]) -> int:
@@ -110,9 +115,9 @@ def _overview(sheet: Worksheet, summary: RoundSummary, zone: ZoneInfo) -> None:
         [
             f"Undersøkelse: {summary.survey_title} ({summary.survey_key}, versjon {summary.survey_version})",
             f"Svarfrist: {format_datetime(summary.closes_at, zone)}. Bare innsendte svar er tatt med.",
-            f"Små grupper: tall under {summary.min_group} per fylke vises som "
-            f"«{suppressed(summary.min_group)}», og fylker med færre enn {summary.min_group} svar "
-            "på et spørsmål vises ikke.",
+            f"Små grupper: {rule_text(summary.min_group)} Det gjelder alle tall, for hele "
+            f"landet og per fylke; fylker med færre enn {summary.min_group} svar på et spørsmål "
+            "vises ikke. Deltakelsen (hvem som har svart) vises som den er.",
         ],
     )
     _header(sheet, row, ["Fylke", "Fylkesnummer", "Medlemmer", "Sendt inn", "Svarprosent"])
@@ -157,14 +162,14 @@ def _areas(sheet: Worksheet, groups: Sequence[AreaGroup]) -> None:
                 row,
                 [
                     area.label,
-                    area.chosen,
-                    area.share,
-                    stats.mean if stats else None,
-                    stats.n if stats else None,
-                    stats.std_dev if stats else None,
-                    area.needs_cooperation,
-                    area.cooperation_share,
-                    *(helpers.get(label, 0) for label in group.help_from_labels),
+                    _or_hidden(area.chosen),
+                    _or_hidden(area.share),
+                    _or_hidden(stats.mean) if stats else None,
+                    _or_hidden(stats.n) if stats else None,
+                    _or_hidden(stats.std_dev) if stats and stats.n and stats.n > 1 else None,
+                    _or_hidden(area.needs_cooperation),
+                    _or_hidden(area.cooperation_share) if area.alone_answered != 0 else None,
+                    *(_or_hidden(helpers.get(label, 0)) for label in group.help_from_labels),
                 ],  # fmt: skip
                 {3: PERCENT, 4: DECIMAL, 6: DECIMAL, 8: PERCENT},
             )
@@ -179,8 +184,9 @@ def _question(
              f"Fikk spørsmålet: {question.asked}. Svarte: {question.answered}."]  # fmt: skip
     if breakdown is not None:
         lines.append(
-            f"Per fylke: tall under {min_group} vises som «{suppressed(min_group)}», og fylker "
-            f"med færre enn {min_group} svar vises ikke («–»)."
+            f"Per fylke: «{HIDDEN}» er skjult etter regelen for små grupper (færre enn "
+            f"{min_group} organisasjoner, eller et tall som ellers kunne regnes ut); fylker med "
+            f"færre enn {min_group} svar vises ikke."
         )
     row = _heading(sheet, question.label, lines)
     if question.rows:
@@ -189,12 +195,12 @@ def _question(
     stats = question.stats
     if question.options:
         columns = [o.label for o in question.options]
-        counts: list[Any] = [o.count for o in question.options]
-        shares: list[Any] = [o.share for o in question.options]
+        counts: list[Any] = [_or_hidden(o.count) for o in question.options]
+        shares: list[Any] = [_or_hidden(o.share) for o in question.options]
     elif stats is not None and stats.distribution:
         columns = [p.label for p in stats.distribution]
-        counts = [p.count for p in stats.distribution]
-        shares = [p.share for p in stats.distribution]
+        counts = [_or_hidden(p.count) for p in stats.distribution]
+        shares = [_or_hidden(p.share) for p in stats.distribution]
     else:
         columns, counts, shares = [], [], []
     _header(sheet, row, ["Fylke", "Svar", *columns])
@@ -222,7 +228,10 @@ def _question(
                             ("Median", stats.median), ("Lavest", stats.minimum),
                             ("Høyest", stats.maximum)):  # fmt: skip
             row += 1
-            _put(sheet, row, [name, value], {2: DECIMAL} if name != "n" else None)
+            # empty: no answers (or one, for the standard deviation); "–": hidden by the rule
+            undefined = not stats.n or (name == "Standardavvik" and stats.n < 2)
+            shown = value if value is not None or undefined else HIDDEN
+            _put(sheet, row, [name, shown], {2: DECIMAL} if name != "n" else None)
     _widths(sheet, {1: 24, 2: 10}, first_row=5)
 
 
@@ -236,7 +245,8 @@ def _rows_table(sheet: Worksheet, row: int, question: QuestionSummary) -> None:
         _header(sheet, row, ["Alternativ", "Rangert av", "Satt først", "Snitt plass"])
         for item in question.rows:
             row += 1
-            _put(sheet, row, [item.label, item.answered, item.first, item.mean_rank],
+            _put(sheet, row, [item.label, _or_hidden(item.answered), _or_hidden(item.first),
+                              _or_hidden(item.mean_rank) if item.answered != 0 else None],
                  {4: DECIMAL})  # fmt: skip
         _widths(sheet, {1: 30}, first_row=row)
         return
@@ -248,8 +258,10 @@ def _rows_table(sheet: Worksheet, row: int, question: QuestionSummary) -> None:
         stats = item.stats
         if stats is None:
             continue
-        _put(sheet, row, [item.label, stats.n, stats.mean, stats.std_dev, stats.median,
-                          *(p.count for p in stats.distribution)],
+        figures = [stats.mean, stats.std_dev, stats.median] if stats.n else [None, None, None]
+        _put(sheet, row, [item.label, stats.n, *(HIDDEN if stats.n and f is None else f
+                                                 for f in figures),
+                          *(_or_hidden(p.count) for p in stats.distribution)],
              {3: DECIMAL, 4: DECIMAL, 5: DECIMAL})  # fmt: skip
     _widths(sheet, {1: 30}, first_row=row)
 

@@ -1,4 +1,5 @@
-"""The personal part of a round's summary: a respondent's own answers next to the nation's.
+"""The personal part of a round's summary: a respondent's own answers next to the country,
+its county and its peer groups (``reports/peers.py``), each figure under the small-group rule.
 
 Everything else a publication carries is the same for every recipient; this is added
 for members whose organisation submitted in the round the summary is about.
@@ -15,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.messages import OutgoingMessage
 from dialogs.model import Survey
 from dialogs.state import ResponseState
+from reports.peers import PeerTables
 from reports.summary import RoundSummary
 from reports.text import own_answers_text
-from services.report_data import build_summary
+from services.report_data import build_peer_tables, build_summary, org_facts
 from services.segments import Recipient
 from services.surveys import SurveyCatalog
 from storage.orm import Organisation, Publication, Response, Round
@@ -30,12 +32,13 @@ def personalise_for(
 ) -> Callable[[AsyncSession], Personaliser]:
     """A factory: given the session of a publish or preview, the per-recipient additions.
 
-    The round's summary is computed once per publish, not once per recipient.
+    The round's summary and peer tables are computed once per publish, not once per
+    recipient, and over every group at once, never for one recipient's group alone.
     """
     catalog = catalog or SurveyCatalog()
 
     def bind(session: AsyncSession) -> Personaliser:
-        summaries: dict[int, tuple[RoundSummary, Survey]] = {}
+        summaries: dict[int, tuple[RoundSummary, Survey, PeerTables]] = {}
 
         async def personalise(
             publication: Publication, recipient: Recipient
@@ -56,8 +59,9 @@ def personalise_for(
                 assert round_ is not None
                 survey = await catalog.get(session, round_.survey_version_id)
                 summary = await build_summary(session, catalog, publication.round_id)
-                summaries[publication.round_id] = (summary, survey)
-            summary, survey = summaries[publication.round_id]
+                peers = await build_peer_tables(session, catalog, publication.round_id)
+                summaries[publication.round_id] = (summary, survey, peers)
+            summary, survey, peers = summaries[publication.round_id]
             organisation = await session.get(Organisation, recipient.organisation_id)
             answers = ResponseState.model_validate(response.state).answers
             text = own_answers_text(
@@ -65,6 +69,8 @@ def personalise_for(
                 survey,
                 answers,
                 organisation.name if organisation else "",
+                peers,
+                org_facts(organisation) if organisation else None,
             )
             return [OutgoingMessage(text=text)]
 

@@ -12,12 +12,14 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.state import ResponseState
+from reports.peers import PeerTables, peer_tables
 from reports.summary import (
     DEFAULT_MIN_GROUP,
     OrgFacts,
     ResponseFacts,
     RoundInfo,
     RoundSummary,
+    counted_responses,
     summarise,
 )
 from services.surveys import SurveyCatalog
@@ -41,19 +43,42 @@ async def build_summary(
     return summarise(survey, info, responses, audience, min_group)
 
 
+async def build_peer_tables(
+    session: AsyncSession,
+    catalog: SurveyCatalog,
+    round_id: int,
+    *,
+    min_group: int = DEFAULT_MIN_GROUP,
+) -> PeerTables:
+    """Every peer group's figures for one round (``reports/peers.py``); ``LookupError`` if
+    there is no such round."""
+    round_ = await session.get(Round, round_id)
+    if round_ is None:
+        raise LookupError(f"no round with id {round_id}")
+    survey = await catalog.get(session, round_.survey_version_id)
+    audience, responses = await round_facts(session, round_id)
+    return peer_tables(survey, counted_responses(survey, responses, audience), audience, min_group)
+
+
+def org_facts(organisation: Organisation) -> OrgFacts:
+    """An organisation as the report sees it, with the facts its peer groups come from."""
+    return OrgFacts(
+        organisation.code,
+        organisation.name,
+        organisation.county_code,
+        organisation.county_name,
+        population=organisation.population,
+        kostra_group=organisation.kostra_group,
+        kind=organisation.kind,
+    )
+
+
 async def round_facts(
     session: AsyncSession, round_id: int
 ) -> tuple[list[OrgFacts], list[ResponseFacts]]:
     """The audience and every response of it, in one query (responses by outer join)."""
     rows = await session.execute(
-        select(
-            Organisation.code,
-            Organisation.name,
-            Organisation.county_code,
-            Organisation.county_name,
-            Response.status,
-            Response.state,
-        )
+        select(Organisation, Response.status, Response.state)
         .select_from(RoundOrganisation)
         .join(Organisation, Organisation.id == RoundOrganisation.organisation_id)
         .outerjoin(
@@ -68,8 +93,8 @@ async def round_facts(
     )
     audience: list[OrgFacts] = []
     responses: list[ResponseFacts] = []
-    for code, name, county_code, county_name, status, state in rows:
-        org = OrgFacts(code, name, county_code, county_name)
+    for organisation, status, state in rows:
+        org = org_facts(organisation)
         audience.append(org)
         if status is not None:
             answers = ResponseState.model_validate(state).answers

@@ -87,7 +87,10 @@ def current_survey() -> Survey:
 def member_facts() -> list[OrgFacts]:
     """The 371 members as the report sees them, ordered by code."""
     return sorted(
-        (OrgFacts(m.code, m.name, m.county_code, m.county_name) for m in reference_members()),
+        (
+            OrgFacts(m.code, m.name, m.county_code, m.county_name, kind=m.kind)
+            for m in reference_members()
+        ),
         key=lambda org: org.code,
     )
 

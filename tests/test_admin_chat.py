@@ -204,10 +204,12 @@ async def test_admins_draft_preview_edit_and_publish_a_summary_in_chat(world: Wo
     mine = await world.messages(ADMIN)
     assert "Utkast 1 («Oppsummering: Q1»)" in mine[-1].message.text
     previews = [s for s in mine if s.kind == "preview"]
-    assert [bool(s.message.attachments) for s in previews] == [False, True, True, True, True, True]
+    # text, the participation chart and two documents: with three answers every other
+    # figure rests on fewer than five organisations, so their charts are left out
+    assert [bool(s.message.attachments) for s in previews] == [False, True, True, True]
     await world.say(ADMIN, "/rediger 1 Kort oppsummering.\nMer kommer.")
     previews = [s for s in await world.messages(ADMIN) if s.kind == "preview"]
-    assert previews[-6].message.text == "Kort oppsummering.\nMer kommer."
+    assert previews[-4].message.text == "Kort oppsummering.\nMer kommer."
     await world.say(ADMIN, "/publiser 1 svarte")
     confirm = (await world.messages(ADMIN))[-1].message
     assert "til 3 kontaktpersoner i 3 organisasjoner" in confirm.text

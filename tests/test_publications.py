@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from reports.disclosure import rule_text
 from services import publications
 from services.delivery import Pacing, RecipientUnreachable, Sender
 from services.personal import personalise_for
@@ -121,7 +122,9 @@ async def test_a_round_summary_goes_out_with_charts_documents_and_own_answers(wo
     assert draft.kind == "summary" and draft.round_id == round_id and draft.status == "draft"
     assert "3 av 6" in draft.text or "av 371" in draft.text
     kinds = [a["kind"] for a in draft.attachments]
-    assert kinds == ["photo", "photo", "photo", "document", "document"]
+    # three answers: every figure but participation rests on fewer than five organisations
+    # and is hidden, so only the participation chart is drawn
+    assert kinds == ["photo", "document", "document"]
     assert {a["filename"].rsplit(".", 1)[-1] for a in draft.attachments} == {"png", "xlsx", "pdf"}
 
     async with world.sessions() as session, session.begin():
@@ -133,7 +136,7 @@ async def test_a_round_summary_goes_out_with_charts_documents_and_own_answers(wo
             personalise=personalise_for(ZONE),
         )  # fmt: skip
     preview = await world.of_kind("preview")
-    assert queued == len(preview) == 6  # text + 3 charts + 2 documents; 1103 did not answer
+    assert queued == len(preview) == 4  # text + 1 chart + 2 documents; 1103 did not answer
     assert preview[0].message.text.endswith("Hilsen KS")
 
     async with world.sessions() as session, session.begin():
@@ -143,10 +146,12 @@ async def test_a_round_summary_goes_out_with_charts_documents_and_own_answers(wo
         )  # fmt: skip
     sent = await world.of_kind("summary")
     per_chat = Counter(s.address for s in sent)
-    assert per_chat == {"chat-3301": 7, "chat-4601": 7, "chat-46": 7,  # + their own answers
-                        "chat-3303": 6, "chat-1103": 6, "chat-0301": 6}  # fmt: skip
+    assert per_chat == {"chat-3301": 5, "chat-4601": 5, "chat-46": 5,  # + their own answers
+                        "chat-3303": 4, "chat-1103": 4, "chat-0301": 4}  # fmt: skip
     own = [s for s in sent if s.address == "chat-4601"][-1].message.text
-    assert own.startswith("Svarene fra Bergen sammenlignet med landet")
+    assert own.startswith("Svarene fra Bergen sammenlignet med landet, fylket")
+    assert "Landet: –" in own and "Vestland: –" in own  # three answers: nothing to share
+    assert own.endswith(rule_text())
     await world.say("1103", "/arshjul")
     wheel = (await world.messages("1103"))[-1].message.text
     assert "Oppsummering: Behov Q1" in wheel

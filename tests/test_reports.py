@@ -3,8 +3,8 @@
 The synthetic round (``tests/report_fixtures.py``) has a response from every one of the
 371 members. The expected figures are worked out here with plain Python from the same
 generated answers, applying the survey's rules by hand (follow-ups only for chosen areas,
-"who" only when "alone" is no, the reason only for satisfaction 1–2), so they do not
-reuse the code under test. Storage tests run on SQLite and PostgreSQL (``sessions``).
+"who" only when "alone" is no, the reason only for satisfaction 1–2) and the small-group
+rule by hand (``tests/suppression_check.py``), so they do not reuse the code under test. Storage tests run on SQLite and PostgreSQL (``sessions``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from openpyxl import load_workbook
 
 from dialogs.model import AnswerValue, Condition, Option, Question, Survey
 from reports.charts import render_charts
+from reports.disclosure import rule_text
 from reports.format import nb_count, nb_decimal, nb_percent
 from reports.pdf import write_pdf
 from reports.summary import (
@@ -33,7 +34,6 @@ from reports.summary import (
     RoundInfo,
     RoundSummary,
     summarise,
-    suppress,
 )
 from reports.text import ATTACHED, MAX_TEXT_CHARS, MORE_IN_REPORT, own_answers_text, summary_text
 from reports.workbook import write_workbook
@@ -50,6 +50,7 @@ from tests.report_fixtures import (
     seed_report_round,
     shipped_survey,
 )
+from tests.suppression_check import county_table_leaks, hand_binary, hand_hidden, small
 
 OSLO = ZoneInfo("Europe/Oslo")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -135,20 +136,23 @@ def check_against_hand_figures(
         assert question is not None and question.asked == n and question.answered == n
         expected = Counter(v for a in counted.values() for v in a[question_id])  # type: ignore[union-attr]
         assert {o.value: o.count for o in question.options} == {
-            o.value: expected[o.value] for o in question.options
+            o.value: None if hand_binary(expected[o.value], n) else expected[o.value]
+            for o in question.options
         }
         for option in question.options:
-            assert option.share == pytest.approx(expected[option.value] / n)
-        assert sum(o.share for o in question.options) > 1
+            if option.count is not None:
+                assert option.share == pytest.approx(expected[option.value] / n)
+        assert sum(o.share or 0 for o in question.options) > 1
 
     # yes/no
     for question_id in ("kontakt", "navngi"):
         question = summary.question(question_id)
         assert question is not None
         yes = sum(1 for a in counted.values() if a[question_id] is True)
+        hidden = hand_hidden({True: yes, False: n - yes})
         assert [(o.value, o.label, o.count) for o in question.options] == [
-            (True, "Ja", yes),
-            (False, "Nei", n - yes),
+            (True, "Ja", None if True in hidden else yes),
+            (False, "Nei", None if False in hidden else n - yes),
         ]
 
     # scale: n, mean, sample standard deviation, median, distribution
@@ -161,9 +165,14 @@ def check_against_hand_figures(
     middle = len(values) // 2
     median = values[middle] if n % 2 else (values[middle - 1] + values[middle]) / 2
     assert fornoyd.stats.median == median
+    points = {point: values.count(float(point)) for point in range(1, 6)}
+    hidden_points = hand_hidden(points)
     assert [(p.value, p.count) for p in fornoyd.stats.distribution] == [
-        (point, values.count(float(point))) for point in range(1, 6)
+        (point, None if point in hidden_points else count) for point, count in points.items()
     ]
+    lowest, highest = values[0], values[-1]  # shown only when five or more gave them
+    assert fornoyd.stats.minimum == (lowest if values.count(lowest) >= 5 else None)
+    assert fornoyd.stats.maximum == (highest if values.count(highest) >= 5 else None)
     assert fornoyd.stats.distribution[0].label == "1 – lite fornøyd"
 
     # needs by area
@@ -202,33 +211,61 @@ def check_against_hand_figures(
                 for urgency, _, code in needs
             ],
         }
+    for expected in expected_areas.values():  # the small-group rule, by hand
+        expected["hidden"] = hand_binary(expected["chosen"], n)
+        expected["cooperation_hidden"] = hand_binary(expected["cooperation"], expected["chosen"])
     assert [a.value for a in group.areas] == sorted(
-        order, key=lambda v: (-expected_areas[v]["chosen"], order.index(v))
+        order,
+        key=lambda v: (
+            expected_areas[v]["hidden"],
+            -expected_areas[v]["chosen"] if not expected_areas[v]["hidden"] else 0,
+            order.index(v),
+        ),
     )
     for area in group.areas:
         expected = expected_areas[area.value]
+        assert (
+            area.needs
+            and [(x.urgency, x.text, x.org_name, x.county_name) for x in area.needs]
+            == expected["needs"]
+        )  # the needs themselves follow the consent rules only
+        if expected["hidden"]:
+            assert (area.chosen, area.share, area.needs_cooperation, area.mean_urgency) == (
+                None, None, None, None,
+            )  # fmt: skip
+            continue
         assert area.chosen == expected["chosen"]
         assert area.share == pytest.approx(expected["share"])
         assert area.mean_urgency == pytest.approx(expected["urgency"])
         assert area.urgency is not None and area.urgency.std_dev == pytest.approx(expected["sd"])
-        assert area.needs_cooperation == expected["cooperation"]
-        assert area.cooperation_share == pytest.approx(expected["cooperation_share"])
-        assert {o.value: o.count for o in area.help_from if o.count} == expected["helpers"]
-        assert [(x.urgency, x.text, x.org_name, x.county_name) for x in area.needs] == expected[
-            "needs"
-        ]
+        if expected["cooperation_hidden"]:
+            assert (area.needs_cooperation, area.cooperation_share) == (None, None)
+            assert {o.count for o in area.help_from} == {None}
+        else:
+            assert area.needs_cooperation == expected["cooperation"]
+            assert area.cooperation_share == pytest.approx(expected["cooperation_share"])
+            helpers = expected["helpers"]
+            assert {o.value: o.count for o in area.help_from if o.count} == {
+                value: count
+                for value, count in helpers.items()
+                if not hand_binary(count, expected["cooperation"])
+            }
         urgencies = [x.urgency for x in area.needs]
         assert urgencies == sorted(urgencies, reverse=True)  # most pressing first
         for need in area.needs:
             if need.can_solve_alone:
                 assert need.help_from == ()
 
-    # cooperation: by organisations that cannot solve it alone, then by share
+    # cooperation: by organisations that cannot solve it alone, then by share; hidden last
+    def shown_cooperation(v: str) -> bool:
+        return not (expected_areas[v]["hidden"] or expected_areas[v]["cooperation_hidden"])
+
     assert [r.value for r in group.cooperation] == sorted(
         order,
         key=lambda v: (
-            -expected_areas[v]["cooperation"],
-            -(expected_areas[v]["cooperation_share"] or 0),
+            not shown_cooperation(v),
+            -expected_areas[v]["cooperation"] if shown_cooperation(v) else 0,
+            -(expected_areas[v]["cooperation_share"] or 0) if shown_cooperation(v) else 0,
             order.index(v),
         ),
     )
@@ -255,26 +292,33 @@ def check_against_hand_figures(
     document = json.dumps(summary.to_json(), ensure_ascii=False)
     assert STALE not in document
 
-    # per-county breakdown of satisfaction, with the small-group rule by hand
+    # per-county breakdowns: shown cells are the true counts and none is 1 to 4; counties
+    # with 1 to 4 answers are hidden, with the next smallest while the hidden rest on < 5;
+    # and nothing hidden can be worked out by subtracting shown figures from shown sums
     breakdown = summary.breakdown("fornoyd")
     assert breakdown is not None
     assert breakdown.columns == ("1 – lite fornøyd", "2", "3", "4", "5 – svært fornøyd")
-    for row in breakdown.rows:
-        in_county = [
-            a["fornoyd"]
-            for c, a in counted.items()
-            if org_by_code[c].county_code == row.county_code
-        ]
-        if len(in_county) < 3:
-            assert row.suppressed and row.answered is None and set(row.cells) == {None}
-            continue
-        assert row.answered == len(in_county)
-        counts = [in_county.count(point) for point in range(1, 6)]
-        expected = [c if c == 0 or c >= 3 else None for c in counts]
-        if expected.count(None) == 1:  # a lone hidden cell takes the smallest shown one along
-            smallest = min((c, i) for i, c in enumerate(expected) if c)[1]
-            expected[smallest] = None
-        assert list(row.cells) == expected
+    for question_id in ("omrader", "fra_ks", "fornoyd", "kontakt"):
+        question, breakdown = summary.question(question_id), summary.breakdown(question_id)
+        assert question is not None and breakdown is not None
+        by_county: dict[str, list[AnswerValue]] = {row.county_code: [] for row in breakdown.rows}
+        for code, a in counted.items():
+            by_county[org_by_code[code].county_code].append(a[question_id])
+        answered = {county: len(values) for county, values in by_county.items()}
+        raw = {
+            county: Counter(
+                v for value in values for v in (value if isinstance(value, list) else [value])
+            )
+            for county, values in by_county.items()
+        }
+        assert {r.county_code for r in breakdown.rows if r.suppressed} == hand_hidden(answered) - {
+            c for c, k in answered.items() if k == 0
+        }
+        for row in breakdown.rows:
+            assert row.suppressed == (row.answered is None)
+            assert not row.suppressed or set(row.cells) == {None}
+            assert not small(answered[row.county_code]) or row.suppressed
+        assert county_table_leaks(question, breakdown, raw, answered) == set()
 
 
 # --- on both databases ----------------------------------------------------------------------
@@ -347,13 +391,18 @@ def _small(kontakt: bool, fornoyd: int = 4) -> dict[str, AnswerValue]:
             "kontakt": kontakt, "navngi": False}  # fmt: skip
 
 
-def test_the_small_group_rule_suppresses_cells_of_one_or_two_and_small_counties() -> None:
-    assert [suppress(count, 3) for count in range(6)] == [0, None, None, 3, 4, 5]
-    orgs = [_org(f"91{i:02d}", "91") for i in range(2)]  # 2 answers: county suppressed
-    orgs += [_org(f"92{i:02d}", "92") for i in range(5)]  # 4 yes, 1 no
-    orgs += [_org(f"93{i:02d}", "93") for i in range(3)]  # 3 yes, 0 no
-    orgs += [_org(f"94{i:02d}", "94") for i in range(6)]  # 4 yes, 2 no
-    kontakt = {"92": [True] * 4 + [False], "93": [True] * 3, "94": [True] * 4 + [False] * 2}
+def test_the_small_group_rule_hides_small_cells_and_counties_with_secondary_suppression() -> None:
+    orgs = [_org(f"91{i:02d}", "91") for i in range(2)]  # 2 answers: county hidden
+    orgs += [_org(f"92{i:02d}", "92") for i in range(6)]  # 5 yes, 1 no
+    orgs += [_org(f"93{i:02d}", "93") for i in range(9)]  # 9 yes, 0 no
+    orgs += [_org(f"94{i:02d}", "94") for i in range(10)]  # 5 yes, 5 no
+    orgs += [_org(f"95{i:02d}", "95") for i in range(12)]  # 6 yes, 6 no
+    kontakt = {
+        "92": [True] * 5 + [False],
+        "93": [True] * 9,
+        "94": [True] * 5 + [False] * 5,
+        "95": [True] * 6 + [False] * 6,
+    }
     responses = [ResponseFacts(o, "submitted", _small(True)) for o in orgs[:2]]
     for county, answers in kontakt.items():
         members = [o for o in orgs if o.county_code == county]
@@ -363,31 +412,28 @@ def test_the_small_group_rule_suppresses_cells_of_one_or_two_and_small_counties(
     summary = summarise(
         shipped_survey(), RoundInfo(7, "Liten", "closed", CLOSES_AT), responses, orgs
     )
+    assert summary.min_group == 5
     breakdown = summary.breakdown("kontakt")
     assert breakdown is not None and breakdown.columns == ("Ja", "Nei")
     rows = {row.county_code: (row.answered, row.cells, row.suppressed) for row in breakdown.rows}
-    assert rows == {
-        "91": (None, (None, None), True),
-        "92": (5, (None, None), False),  # 4 would give the hidden 1 away (5 - 4)
-        "93": (3, (3, 0), False),
-        "94": (6, (None, None), False),  # likewise 6 - 4
-    }
+    # 91 (2 answers) is hidden, and 92, the next smallest, with it: together 8 organisations
+    assert rows["91"] == (None, (None, None), True) and rows["92"] == (None, (None, None), True)
+    # 9 yes and 0 no is shown: no figure rests on 1 to 4 organisations
+    assert rows["93"] == (9, (9, 0), False)
+    # the hidden counties' 7 yes and 1 no: with every other county shown, the national
+    # 27 yes / 12 no less the shown ones would give "1 no" away, so a shown county goes too
+    hidden_no = sum(1 for o, (n, cells, _) in rows.items() if cells[1] is None)
+    assert hidden_no >= 3
+    question = summary.question("kontakt")
+    assert question is not None and [o.count for o in question.options] == [27, 12]
     # participation per county is shown as is, even for the small county
     assert {c.code: c.submitted for c in summary.participation.counties}["91"] == 2
-    # a stricter threshold: 4 answers in a county and cells of 3 are hidden too
-    strict = summarise(
-        shipped_survey(), RoundInfo(7, "Liten", "closed", CLOSES_AT), responses, orgs, min_group=5
-    )
-    strict_rows = {
-        row.county_code: (row.answered, row.cells) for row in strict.breakdown("kontakt").rows
-    }  # type: ignore[union-attr]
-    assert strict_rows == {"91": (None, (None, None)), "92": (5, (None, None)),
-                           "93": (None, (None, None)), "94": (6, (None, None))}  # fmt: skip
 
 
 def test_only_submitted_responses_count() -> None:
-    orgs = [_org(f"95{i:02d}", "95") for i in range(6)]
+    orgs = [_org(f"95{i:02d}", "95") for i in range(8)]
     statuses = ["submitted", "submitted", "submitted", "in_progress", "incomplete", "submitted"]
+    statuses += ["submitted", "submitted"]
     responses = [
         ResponseFacts(
             org, status, _small(status == "submitted", fornoyd=5 if status == "submitted" else 1)
@@ -395,19 +441,19 @@ def test_only_submitted_responses_count() -> None:
         for org, status in zip(orgs, statuses, strict=True)
     ]
     summary = summarise(shipped_survey(), RoundInfo(8, "R", "closed", CLOSES_AT), responses, orgs)
-    assert (summary.participation.audience, summary.participation.submitted) == (6, 4)
-    assert summary.participation.rate == pytest.approx(4 / 6)
+    assert (summary.participation.audience, summary.participation.submitted) == (8, 6)
+    assert summary.participation.rate == pytest.approx(6 / 8)
     fornoyd = summary.question("fornoyd")
     assert fornoyd is not None and fornoyd.stats is not None
-    assert (fornoyd.stats.n, fornoyd.stats.mean, fornoyd.stats.std_dev) == (4, 5.0, 0.0)
+    assert (fornoyd.stats.n, fornoyd.stats.mean, fornoyd.stats.std_dev) == (6, 5.0, 0.0)
     kontakt = summary.question("kontakt")
-    assert kontakt is not None and [o.count for o in kontakt.options] == [4, 0]
+    assert kontakt is not None and [o.count for o in kontakt.options] == [6, 0]
     # a response from outside the audience is not counted either
     outsider = ResponseFacts(_org("9999", "99"), "submitted", _small(False))
     again = summarise(
         shipped_survey(), RoundInfo(8, "R", "closed", CLOSES_AT), [*responses, outsider], orgs
     )
-    assert again.participation.submitted == 4
+    assert again.participation.submitted == 6
 
 
 def test_generic_questions_single_number_and_small_samples() -> None:
@@ -426,12 +472,15 @@ def test_generic_questions_single_number_and_small_samples() -> None:
                      template="antall", when=Condition(question="tema", includes="x")),
         ),
     )  # fmt: skip
-    orgs = [_org("9601", "96"), _org("9602", "96")]
+    # six of one kind and six of another (two of them in a county of their own), so that
+    # the figures rest on five or more organisations each
+    orgs = [_org(f"96{i:02d}", "96") for i in range(10)] + [_org("9701", "97"), _org("9702", "97")]
+    first: dict[str, AnswerValue] = {"type": "a", "ansatte": 120, "skala": 7, "tema": ["x"],
+                                     "tema.x.hvorfor": "Fordi", "tema.x.antall": 3}  # fmt: skip
+    second: dict[str, AnswerValue] = {"type": "a", "ansatte": 80.5, "tema": ["y"]}
     responses = [
-        ResponseFacts(orgs[0], "submitted", {"type": "a", "ansatte": 120, "skala": 7, "tema": ["x"],
-                                             "tema.x.hvorfor": "Fordi", "tema.x.antall": 3}),
-        ResponseFacts(orgs[1], "submitted", {"type": "a", "ansatte": 80.5, "tema": ["y"]}),
-    ]  # fmt: skip
+        ResponseFacts(o, "submitted", first if i < 6 else second) for i, o in enumerate(orgs)
+    ]
     summary = summarise(survey, RoundInfo(9, "G", "open", CLOSES_AT), responses, orgs)
     # a number follow-up that is not urgency stays a question of its own
     assert [q.id for q in summary.questions] == [
@@ -443,27 +492,30 @@ def test_generic_questions_single_number_and_small_samples() -> None:
     ]
     single = summary.question("type")
     assert single is not None and [(o.value, o.count, o.share) for o in single.options] == [
-        ("a", 2, 1.0),
+        ("a", 12, 1.0),
         ("b", 0, 0.0),
     ]
     number = summary.question("ansatte")
     assert number is not None and number.stats is not None
-    assert (number.stats.n, number.stats.mean, number.stats.median) == (2, 100.25, 100.25)
-    assert number.stats.std_dev == pytest.approx(sample_sd([120, 80.5]))
+    assert (number.stats.n, number.stats.mean, number.stats.median) == (12, 100.25, 100.25)
+    assert number.stats.std_dev == pytest.approx(sample_sd([120] * 6 + [80.5] * 6))
+    assert (number.stats.minimum, number.stats.maximum) == (80.5, 120)  # six gave each
     assert number.stats.distribution == ()
     scale = summary.question("skala")
     assert scale is not None and scale.stats is not None
-    assert (scale.asked, scale.answered, scale.stats.n, scale.stats.std_dev) == (2, 1, 1, None)
+    assert (scale.asked, scale.answered, scale.stats.n, scale.stats.std_dev) == (12, 6, 6, 0.0)
     assert len(scale.stats.distribution) == 11
     group = summary.area_group("tema")
     assert group is not None
     assert [(a.value, a.chosen, len(a.needs), a.urgency) for a in group.areas] == [
-        ("x", 1, 1, None),
-        ("y", 1, 0, None),
+        ("x", 6, 6, None),
+        ("y", 6, 0, None),
     ]
     assert group.areas[0].needs[0].org_name is None  # no consent question: anonymous
     breakdown = summary.breakdown("ansatte")
-    assert breakdown is not None and breakdown.rows[0].suppressed  # 2 answers < 3
+    assert breakdown is not None
+    # county 97 has 2 answers; hiding it alone would leave 12 - 10 to give it away
+    assert [(r.county_code, r.suppressed) for r in breakdown.rows] == [("96", True), ("97", True)]
 
 
 # --- pure: text -----------------------------------------------------------------------------
@@ -500,7 +552,7 @@ def test_summary_text_is_norwegian_plain_and_short() -> None:
     fornoyd = summary.question("fornoyd")
     assert fornoyd is not None and fornoyd.stats is not None and fornoyd.stats.mean is not None
     assert f"Fornøyd med KS som utviklingspartner: {nb_decimal(fornoyd.stats.mean)} i snitt" in text
-    assert text.endswith(ATTACHED)
+    assert text.endswith(f"{rule_text()}\n\n{ATTACHED}")
     assert not re.search(r"\d\.\d", text)  # decimal comma only
     assert not re.search(r"[*_`<>#]", text)  # no markup
 
@@ -517,7 +569,7 @@ def test_participation_line_reads_like_the_example() -> None:
     assert "218 av 371 medlemmer svarte (59 %)." in summary_text(summary, OSLO)
 
 
-@pytest.mark.parametrize(("members", "noun"), [(1, "medlem"), (2, "medlemmer")])
+@pytest.mark.parametrize(("members", "noun"), [(1, "medlem"), (6, "medlemmer")])
 def test_counts_of_members_take_the_right_noun(members: int, noun: str) -> None:
     orgs = [_org(f"330{index}", "33") for index in range(1, members + 1)]
     own: dict[str, AnswerValue] = _small(kontakt=True) | {
@@ -527,9 +579,14 @@ def test_counts_of_members_take_the_right_noun(members: int, noun: str) -> None:
     responses = [ResponseFacts(org, "submitted", own) for org in orgs]
     summary = summarise(shipped_survey(), RoundInfo(1, "R", "closed", CLOSES_AT), responses, orgs)
     group = summary.area_group("omrader")
-    assert group is not None and group.cooperation[0].needs_cooperation == members
+    assert group is not None
     text = summary_text(summary, OSLO)
-    assert f"• {group.cooperation[0].label}: {members} {noun} (" in text
+    if members < 5:  # one organisation's answer is not a figure to share
+        assert group.cooperation[0].needs_cooperation is None
+        assert f"{members} {noun} (" not in text
+    else:
+        assert group.cooperation[0].needs_cooperation == members
+        assert f"• {group.cooperation[0].label}: {members} {noun} (" in text
     personal = own_answers_text(summary, shipped_survey(), own, orgs[0].name)
     assert f"sammenlignet med landet ({members} {noun} svarte)." in personal
 
@@ -582,7 +639,7 @@ def test_texts_stay_within_the_limit_with_a_huge_number_of_needs() -> None:
         label = line[2:].split(":")[0]
         assert label in labels and re.search(r"\d+ %", line)
     own = own_answers_text(summary, survey, responses[0].answers, orgs[0].name)
-    assert len(own) <= MAX_TEXT_CHARS and own.endswith(MORE_IN_REPORT)
+    assert len(own) <= MAX_TEXT_CHARS and own.endswith(f"{MORE_IN_REPORT}\n\n{rule_text()}")
     assert own.startswith(f"Svarene fra {orgs[0].name} sammenlignet med landet")
 
 
@@ -597,21 +654,21 @@ def test_own_answers_sit_next_to_the_national_picture() -> None:
     areas = {a.value: a for a in group.areas}
     for value in own["omrader"]:  # type: ignore[union-attr]
         area = areas[value]
-        assert f"• {area.label} (valgt av {nb_percent(area.share)} av medlemmene)" in text
-        assert area.urgency is not None and area.mean_urgency is not None
+        assert area.share is not None and area.mean_urgency is not None
         assert (
-            f"Dere: haster {own[f'omrader.{value}.haster']} – landet: "
-            f"{nb_decimal(area.mean_urgency)} (n = {area.urgency.n})"
+            f"• {area.label}\n  Dere: valgt, haster {own[f'omrader.{value}.haster']} · Landet: "
+            f"{nb_percent(area.share)} valgte, haster {nb_decimal(area.mean_urgency)}"
         ) in text
     for value in set(area_values()) - set(own["omrader"]):  # type: ignore[arg-type]
-        assert f"• {areas[value].label} (valgt av" not in text
+        assert f"• {areas[value].label}\n" not in text
     fornoyd = summary.question("fornoyd")
     assert fornoyd is not None and fornoyd.stats is not None and fornoyd.stats.mean is not None
     assert (
-        f"Fornøyd med KS som utviklingspartner – dere: {own['fornoyd']} – landet: {nb_decimal(fornoyd.stats.mean)}"
-        in text
-    )
+        f"Fornøyd med KS som utviklingspartner – Dere: {own['fornoyd']} · Landet: "
+        f"{nb_decimal(fornoyd.stats.mean)}"
+    ) in text
     assert "Kan vises med navn" not in text
+    assert text.endswith(rule_text())
 
 
 # --- pure: files ----------------------------------------------------------------------------
@@ -675,17 +732,20 @@ def test_workbook_sheets_headers_and_suppressed_cells(tmp_path: Path) -> None:
     rows = {r[0]: r[1:7] for r in fornoyd.iter_rows(min_row=row + 1, values_only=True) if r[0]}
     question = summary.question("fornoyd")
     assert question is not None and question.stats is not None
-    assert list(rows["Hele landet"]) == [371, *(p.count for p in question.stats.distribution)]
-    assert list(rows["Oslo"]) == ["<3", "–", "–", "–", "–", "–"]  # one member: suppressed
+    assert list(rows["Hele landet"]) == [
+        371, *("–" if p.count is None else p.count for p in question.stats.distribution)
+    ]  # fmt: skip
+    assert list(rows["Oslo"]) == ["–"] * 6  # one member: hidden
     breakdown = summary.breakdown("fornoyd")
     assert breakdown is not None
     for county in breakdown.rows:
         if not county.suppressed:
-            cells = ["<3" if c is None else c for c in county.cells]
+            cells = ["–" if c is None else c for c in county.cells]
             assert list(rows[county.county_name]) == [county.answered, *cells]
-    assert any(v == "<3" for r in rows.values() for v in r[1:]), (
+    assert any(v == "–" for r in rows.values() for v in r[1:]), (
         "the synthetic round has small cells"
     )
+    assert any(rule_text() in str(c.value) for row in overview.iter_rows() for c in row)
     assert rows["Snitt"][0] == pytest.approx(question.stats.mean)
 
     needs = book["Behov"]
@@ -732,10 +792,10 @@ def test_the_pdf_holds_every_need_and_comment_with_page_numbers_date_and_method(
     for number, page in enumerate(pages, start=1):
         assert page.endswith(f"side {number} av {len(pages)}")
         assert f"KS Lyttepost · {ROUND_TITLE} · laget 3. februar 2030" in page
-    method = pages[0]
+    method = " ".join(pages[:2])  # the text and how it was made: the first pages
     assert "Om undersøkelsen" in method and "Hvem ble spurt: 371 medlemmer" in method
     assert "Svar: 371 av 371 sendte inn (100 %)" in method
-    assert "Små grupper: tall per fylke under 3 vises ikke" in method
+    assert "Små grupper: Tall som bygger på færre enn 5 organisasjoner" in everything
     assert "Navn: En organisasjon står med navn" in method
     assert ATTACHED not in everything  # the PDF is the attachment
 

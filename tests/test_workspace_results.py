@@ -109,14 +109,17 @@ async def test_the_summary_shows_the_rounds_real_figures_and_charts(site: Worksp
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
     assert "83 % har svart (5 av 6 medlemmer)" in text
     assert "Foreløpige tall" not in text
-    # Helse og omsorg: chosen by 4 of 5, urgency (4+5+3+5)/4 = 4,25 -> 4,3 (half up), 3 of
-    # the 4 cannot solve it alone; 4 needs, linked to the browser filtered by the area.
-    assert "Helse og omsorg 4 80 % 4,3 3 av 4 4 behov om Helse og omsorg" in text
-    assert "Digitalisering 2 40 % 4,5 2 av 2 2 behov" in text
+    # The small-group rule (threshold 5): Helse og omsorg was chosen by 4 of the 5, so the
+    # one who did not is as exposed as the four who did: every figure about it is hidden.
+    # Its needs are free text and follow the consent rules only.
+    assert "Helse og omsorg – – – – av – 4 behov om Helse og omsorg" in text
+    assert "Digitalisering – – – – av – 2 behov" in text
+    assert "Tall som bygger på færre enn 5 organisasjoner, vises ikke («–»)" in text
+    assert "80 %" not in text and "4,3" not in text and "4,25" not in text
     assert f'href="/resultater/{w.spring}/behov?omrade=helse"' in page
-    # The small-group rule: Vestland (two answers) is hidden, Buskerud (three) is shown.
-    assert "Vestland – skjult: færre enn 3 svar" in text
-    assert "Buskerud 3 " in text
+    # Per county: Vestland (two answers) is hidden, and Buskerud (three) with it.
+    assert "Vestland – skjult: færre enn 5 svar" in text
+    assert "Buskerud – skjult: færre enn 5 svar" in text
     # Free text: Drammen agreed to be named with it; Kongsberg did not.
     assert "Takk for et godt samarbeid Drammen (Buskerud)" in text
     assert "En kommentar uten navn uten navn" in text
@@ -127,10 +130,9 @@ async def test_the_summary_shows_the_rounds_real_figures_and_charts(site: Worksp
         "omrader.png", "omrader-samarbeid.png", "fra_ks.png", "fornoyd.png", "deltakelse.png",
     ]  # fmt: skip
     areas_alt = charts[0][1]
-    assert areas_alt.startswith("Viktigste områder. Andel av de 5 medlemmene som svarte")
-    assert "Helse og omsorg: 80 % · haster 4,3" in areas_alt
+    assert "Helse og omsorg: skjult" in areas_alt and "80 %" not in areas_alt
+    assert "Kommunestruktur og samarbeid: 0 %" in areas_alt  # none of the five chose it
     assert "Vestland: 100 % (2 av 2)" in dict(charts)[charts[-1][0]]
-
     src = charts[0][0]
     first = await viewer.get(src)
     assert first.status == 200 and first.content_type == "image/png"
@@ -151,6 +153,34 @@ async def test_the_summary_shows_the_rounds_real_figures_and_charts(site: Worksp
         assert (await viewer.get(missing)).status == 404, missing
     planned = await page_of(viewer, f"/resultater/{w.planned}")
     assert "har ikke åpnet ennå" in planned
+
+
+async def test_a_round_of_twelve_shows_its_real_figures_and_charts(site: WorkspaceSite) -> None:
+    """Twelve answers in Buskerud: every figure rests on five or more organisations."""
+    codes = ["3301", "3303", "3305", "3310", "3312", "3314", "3316", "3318", "3320", "3322",
+             "3324", "3326"]  # fmt: skip
+    async with site.sessions.begin() as session:
+        summer = await make_round(
+            session, "Sommer 2027", codes, status="closed",
+            opens_at=NOW - timedelta(days=60), closes_at=NOW - timedelta(days=30),
+        )  # fmt: skip
+        for index, code in enumerate(codes):
+            areas = {"helse": ("Behov om helse", 4 if index < 6 else 5, index % 2 == 0, None)}
+            if index < 6:
+                areas["digitalisering"] = ("Behov om digitalisering", 3, False, ["ks"])
+            await respond(session, summer, code, need_answers(areas))
+    viewer = await site.signed_in("Vera", "vera@ks.no", "viewer")
+    page = html.unescape(await page_of(viewer, f"/resultater/{summer}"))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    # Helse: all 12, urgency (6 × 4 + 6 × 5) / 12 = 4,5, six of them cannot solve it alone.
+    assert "Helse og omsorg 12 100 % 4,5 6 av 12 12 behov om Helse og omsorg" in text
+    # Digitalisering: 6 of 12, urgency 3, none of the six can solve it alone.
+    assert "Digitalisering 6 50 % 3,0 6 av 6 6 behov" in text
+    assert "Buskerud 12 " in text
+    charts = dict(re.findall(r'<img src="([^"]+)" alt="([^"]+)"', page))
+    areas_alt = next(alt for alt in charts.values() if alt.startswith("Viktigste områder"))
+    assert "Helse og omsorg: 100 % · haster 4,5" in areas_alt
+    assert "Digitalisering: 50 % · haster 3,0" in areas_alt
 
 
 async def test_the_open_rounds_summary_is_live_and_its_charts_follow_the_figures(

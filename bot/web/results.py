@@ -1,7 +1,7 @@
 """Resultater: a round's summary with its charts, the needs browser, and the report files.
 
-Viewers read the summary (organisations named only where they consented, counties
-suppressed below the small-group rule, as ``reports/summary.py`` decides) and browse the
+Viewers read the summary (organisations named only where they consented, every figure
+under the small-group rule, hidden ones as "–", as ``reports/summary.py`` decides) and browse the
 needs without the names of those who did not consent. Staff also see every name, tag
 needs, mark quotable ones, export the filtered list and build the report files.
 
@@ -35,6 +35,7 @@ from dialogs.dates import format_date
 from dialogs.texts import antall
 from reports.build import write_report
 from reports.charts import ChartSpec, chart_note, chart_png, chart_specs, png_bytes
+from reports.disclosure import rule_text, shown
 from reports.format import nb_count, nb_decimal, nb_percent
 from reports.summary import RoundSummary
 from reports.trend_charts import TrendChartSpec, draw_trend, trend_chart_specs, trend_note
@@ -340,11 +341,13 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
         "trend_charts": [],
         "may_build": _is_staff(request),
         "notice": DONE.get(request.query.get("utfort", ""), ""),
-        "andel": nb_percent,
-        "desimal": nb_decimal,
-        "tall": nb_count,
+        # a figure the small-group rule hides is None and reads "–"
+        "andel": lambda value: shown(value, nb_percent),
+        "desimal": lambda value: shown(value, nb_decimal),
+        "tall": lambda value: shown(value, nb_count),
         "antall": antall,
         "tag_counts": [],
+        "regel": rule_text(),
     }
     if row.status == "planned":
         return page(request, "result.html", context, title=f"Resultater: {row.title}")
@@ -380,6 +383,7 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
         if trends
         else [],
         "summary": summary,
+        "regel": rule_text(summary.min_group),
         "charts": [
             ShownChart(
                 spec.key,
