@@ -167,6 +167,7 @@ def test_the_results_page_shows_ranking_and_matrix_rows() -> None:
         status_names={}, summary=summary(), charts=[], report=None, report_current=False,
         may_build=False, notice="", andel=nb_percent, desimal=nb_decimal, tall=nb_count,
         antall=antall, needs_per_area={}, needs_total=0, csrf_token="x", regel=rule_text(),
+        tag_counts=[], trends=None, trend_tables=[], trend_sentences=[], trend_charts=[],
     )  # fmt: skip
     flat = " ".join(page.split())
     assert (
