@@ -57,6 +57,8 @@ from reports.summary import (
     ResponseFacts,
     area_specs,
     consent_question,
+    counted_responses,
+    group_cells,
     needs_of,
     question_label,
 )
@@ -319,6 +321,10 @@ class _Respondent:
     answers: dict[str, AnswerValue]
 
 
+def _county_of(org: OrgFacts) -> str:
+    return org.county_code
+
+
 def _respondents(round_: TrendRoundFacts) -> list[_Respondent]:
     members = {org.code for org in round_.audience}
     found = []
@@ -356,9 +362,30 @@ class _Round:
         self.codes = codes
         self.min = min_count
         self.respondents = _respondents(facts)
+        self.counted = counted_responses(facts.survey, facts.responses, facts.audience)
+        self.audience_counties = sorted({org.county_code for org in facts.audience})
 
-    def share(self, pairs: Iterable[tuple[str, bool]]) -> Figures:
-        """The share of True among (county, yes/no) pairs: a two-cell row per county."""
+    def published_hidden(self, question: Question) -> dict[OptionValue, set[str]]:
+        """Per option, the counties whose count this round's own summary hides.
+
+        The summary's county breakdown shows each county's number of answers, so a county
+        share shown here would give away a count it hides; a trend figure is therefore
+        hidden wherever the summary hides it, as well as by the rule applied here. Hiding
+        more than either alone never makes a figure derivable that was not before.
+        """
+        table = group_cells(question, self.counted, _county_of, self.audience_counties, self.min)
+        return {
+            value: {
+                code
+                for code, cells in table.items()
+                if cells.hidden or cells.counts.get(value) is None
+            }
+            for value in {v for cells in table.values() for v in cells.counts}
+        }
+
+    def share(self, pairs: Iterable[tuple[str, bool]], also_hidden: Iterable[str] = ()) -> Figures:
+        """The share of True among (county, yes/no) pairs: a two-cell row per county;
+        ``also_hidden``: counties hidden whatever the rule here says."""
         cells: dict[str, dict[Hashable, int]] = {}
         for county, yes in pairs:
             row = cells.setdefault(county, {True: 0, False: 0})
@@ -369,9 +396,8 @@ class _Round:
         values = {
             code: row[True] / (row[True] + row[False]) for code, row in cells.items()
         }  # every row here has at least one answer
-        return Figures(
-            overall, _county_figures(self.codes, values, hidden_counties(cells, self.min))
-        )
+        hidden = hidden_counties(cells, self.min) | set(also_hidden)
+        return Figures(overall, _county_figures(self.codes, values, hidden))
 
     def mean(self, pairs: Iterable[tuple[str, float]]) -> Figures:
         """The mean of (county, number) pairs."""
@@ -410,7 +436,8 @@ class _Round:
         hidden_nationally = (
             set(national) if too_few(whole, self.min) else hidden_parts(national, self.min)
         )
-        hidden = hidden_counties(rows, self.min)
+        published = self.published_hidden(question)
+        hidden = hidden_counties(rows, self.min).union(*published.values())
         figures = []
         for index in range(len(values)):
             overall = (
@@ -443,12 +470,14 @@ class _Round:
 def _areas_round(rnd: _Round, spec: AreaSpec) -> QuestionRound:
     question = spec.question
     asked = [r for r in rnd.respondents if question.id in r.asked]
+    published = rnd.published_hidden(question)
     options = []
     for option in question.options:
         area = option.value
         chose = [r for r in asked if _chose(question, r.answers.get(question.id), area)]
         share = rnd.share(
-            (r.county, _chose(question, r.answers.get(question.id), area)) for r in asked
+            ((r.county, _chose(question, r.answers.get(question.id), area)) for r in asked),
+            published.get(area, ()),
         )
         urgency = None
         if (urgency_q := spec.urgency.get(area)) is not None:
@@ -487,8 +516,12 @@ def _choice_round(rnd: _Round, question: Question) -> QuestionRound:
     values = _choice_values(question)
     if question.type == "multi":  # each option a yes/no of its own
         asked = [r for r in rnd.respondents if question.id in r.asked]
+        published = rnd.published_hidden(question)
         figures = [
-            rnd.share((r.county, _chose(question, r.answers.get(question.id), v)) for r in asked)
+            rnd.share(
+                ((r.county, _chose(question, r.answers.get(question.id), v)) for r in asked),
+                published.get(v, ()),
+            )
             for v, _ in values
         ]
     else:
