@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from reports.summary import DEFAULT_MIN_GROUP  # noqa: E402
 from services.surveys import SurveyCatalog  # noqa: E402
 from storage.db import create_engine, session_factory  # noqa: E402
 from storage.migrate import prepare_database  # noqa: E402
@@ -133,5 +134,5 @@ if __name__ == "__main__":
     )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--out", type=Path, default=None, help="default: a temporary folder")
-    parser.add_argument("--min-group", type=int, default=3)
+    parser.add_argument("--min-group", type=int, default=DEFAULT_MIN_GROUP)
     asyncio.run(main(parser.parse_args()))
