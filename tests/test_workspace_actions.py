@@ -142,7 +142,8 @@ async def test_creating_names_each_problem_beside_its_field_and_keeps_what_was_t
     assert "Felles kampanje &lt;b&gt;nå&lt;/b&gt;</textarea>" in page
     assert 'value="KS Arbeidsgiverpolitikk"' in page and 'value="1.4.2027"' in page
     bad_day = await staff.post(
-        "/tiltak/nytt", {"csrf_token": token, "tittel": "T", "start": "i morgen", "status": "planned"}
+        "/tiltak/nytt",
+        {"csrf_token": token, "tittel": "T", "start": "i morgen", "status": "planned"},
     )
     assert bad_day.status == 422 and 'id="start-feil">Skriv datoen som' in await bad_day.text()
     async with site.sessions() as session:
@@ -226,7 +227,9 @@ async def test_a_status_change_is_confirmed_with_the_count_and_tells_each_organi
     assert await notices(site, "status:in_progress") == []  # a confirmation changes nothing
 
     token = csrf_in(await confirm.text())
-    done = await staff.post(f"/tiltak/{action_id}/status", {"csrf_token": token, "status": "in_progress"})
+    done = await staff.post(
+        f"/tiltak/{action_id}/status", {"csrf_token": token, "status": "in_progress"}
+    )
     assert done.status == 303
     assert done.headers["Location"] == f"/tiltak/{action_id}?utfort=status&fortalt={expected}"
     after = text_of(await page_of(staff, done.headers["Location"]))
@@ -266,7 +269,9 @@ async def test_areas_a_tags_needs_and_single_needs_are_linked_and_unlinked(
     page = await page_of(staff, f"/tiltak/{action_id}")
     token = csrf_in(page)
     assert f'<option value="{w.spring}:helse">Helse og omsorg (Vår 2027)</option>' in page
-    assert f'<option value="{w.spring}:Rekruttering">Rekruttering (2 behov, Vår 2027)</option>' in page
+    assert (
+        f'<option value="{w.spring}:Rekruttering">Rekruttering (2 behov, Vår 2027)</option>' in page
+    )
     assert f'href="/resultater/{w.spring}/behov?tiltak={action_id}"' in page
 
     linked = await staff.post(
@@ -346,7 +351,10 @@ async def test_the_needs_browser_links_the_ticked_needs_to_the_chosen_action(
         "omrade": ["helse"], "tiltak": [str(action_id)], "knyttet": ["2"], "fortalt": ["2"],
     }  # fmt: skip
     shown = text_of(await page_of(staff, done.headers["Location"].split("#")[0]))
-    assert "2 behov er knyttet til tiltaket «Velferdsteknologi». 2 organisasjoner får melding i chat." in shown
+    assert (
+        "2 behov er knyttet til tiltaket «Velferdsteknologi». 2 organisasjoner får melding i chat."
+        in shown
+    )
     async with site.sessions() as session:
         detail = await actions.get_action(session, SurveyCatalog(), action_id)
     assert sorted(n.key.token for n in detail.needs) == sorted(ticked)
@@ -412,7 +420,10 @@ async def test_the_criteria_form_names_problems_beside_their_rows_and_saves_the_
     page = await page_of(staff, f"/tiltak/{action_id}")
     assert page.count('<option value="">Ikke vurdert</option>') == 7
     undo = await staff.post(f"/tiltak/{action_id}/kriterier", {**form, "vurdering-8": ""})
-    assert undo.status == 422 and 'id="kriterium-8-feil">En vurdering kan ikke fjernes' in await undo.text()
+    assert (
+        undo.status == 422
+        and 'id="kriterium-8-feil">En vurdering kan ikke fjernes' in await undo.text()
+    )
 
 
 # --- the dissemination plan -----------------------------------------------------------------------
@@ -441,7 +452,10 @@ async def test_plan_steps_are_added_edited_removed_and_a_due_step_sends_its_noti
     assert no_date.status == 422 and "Velg en frist." in await no_date.text()
     assert 'value="nyhetsbrev"' in await no_date.text()
 
-    for channel, due in (("KS-nettverk", today - timedelta(days=1)), ("nyhetsbrev", today + timedelta(days=9))):
+    for channel, due in (
+        ("KS-nettverk", today - timedelta(days=1)),
+        ("nyhetsbrev", today + timedelta(days=9)),
+    ):
         added = await staff.post(
             f"/tiltak/{action_id}/plan",
             {"csrf_token": token, "ansvarlig": str(siri), "kanal": channel,
@@ -491,7 +505,9 @@ async def test_plan_steps_are_added_edited_removed_and_a_due_step_sends_its_noti
     assert "Send melding til de berørte" not in await page_of(staff, f"/tiltak/{action_id}")
     # A step of another action is not reached through this one.
     other = await new_action(site, "Annet")
-    assert (await staff.post(f"/tiltak/{other}/plan/{due_step.id}/fjern", {"csrf_token": token})).status == 404
+    assert (
+        await staff.post(f"/tiltak/{other}/plan/{due_step.id}/fjern", {"csrf_token": token})
+    ).status == 404
 
 
 # --- roles and CSRF ------------------------------------------------------------------------------
@@ -505,7 +521,7 @@ async def test_a_viewer_reads_actions_without_names_and_cannot_write(site: Works
     assert "Fastlegeløftet" in listed and "Nytt tiltak" not in listed
     page = await page_of(viewer, f"/tiltak/{action_id}")
     assert "Rekruttering av sykepleiere" in page and "Drammen" not in page
-    assert "<form method=\"post\" action=\"/tiltak" not in page
+    assert '<form method="post" action="/tiltak' not in page
     assert (await viewer.get("/tiltak/nytt")).status == 403
     assert (await viewer.get(f"/tiltak/{action_id}/status?status=done")).status == 403
     token = await viewer.csrf()
@@ -525,7 +541,9 @@ async def test_a_viewer_reads_actions_without_names_and_cannot_write(site: Works
 async def test_a_form_without_the_sessions_token_is_refused(site: WorkspaceSite) -> None:
     staff = await site.signed_in("Siri Stab", "siri@ks.no", "staff")
     for token in ({}, {"csrf_token": "forged"}):
-        refused = await staff.post("/tiltak/nytt", {"tittel": "Uten token", "status": "planned", **token})
+        refused = await staff.post(
+            "/tiltak/nytt", {"tittel": "Uten token", "status": "planned", **token}
+        )
         assert refused.status == 403 and "Skjemaet kunne ikke sendes" in await refused.text()
     async with site.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(KsAction)) == 0
@@ -593,7 +611,9 @@ async def test_the_report_from_the_workspace_has_the_actions_as_report_build_wri
             session, SurveyCatalog(), action_id, w.spring, "helse", actor=ACTOR, now=NOW
         )
         cli = await build_report(session, SurveyCatalog(), w.spring, tmp_path / "cli", ZONE)
-    section = cli.summary_text.read_text(encoding="utf-8").split("Dette gjør KS med innspillene:")[1]
+    section = cli.summary_text.read_text(encoding="utf-8").split("Dette gjør KS med innspillene:")[
+        1
+    ]
     expected = " ".join(section.split())
     assert "Fastlegeløftet" in expected
     staff = await site.signed_in("Siri Stab", "siri@ks.no", "staff")
