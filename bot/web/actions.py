@@ -32,7 +32,7 @@ from dialogs.texts import antall
 from services import action_plans, actions
 from services.action_plans import PlanError
 from services.actions import ActionError
-from services.staff import has_role, list_staff
+from services.staff import has_role, list_staff, staff_by_id
 from services.views_needs import NeedError, NeedKey
 
 ONE = r"/tiltak/{action_id:\d+}"
@@ -236,6 +236,7 @@ async def _action_page(
         assessment = await action_plans.assessment(session, action_id)
         steps = await action_plans.plan(session, action_id)
         organisations = len(await action_plans.linked_organisations(session, action_id))
+        created_by = await _who(session, detail.created_by)
         if may_write:
             areas = await actions.area_choices(session, workspace.catalog)
             tags = await actions.tag_choices(session)
@@ -268,7 +269,10 @@ async def _action_page(
             "steps": steps,
             "due": {s.id for s in steps if actions.step_due(s, detail.status, now, workspace.zone)},
             "organisations": organisations,
-            "organisations_text": linked_organisations(organisations),
+            "organisations_text": linked_organisations(organisations)
+            if organisations
+            else "organisasjonene som meldte behovene tiltaket svarer på",
+            "created_by": created_by,
             "may_write": may_write,
             "area_choices": areas,
             "tag_choices": tags,
@@ -293,6 +297,18 @@ async def _action_page(
         title=f"Tiltak: {detail.title}",
         status=status,
     )
+
+
+async def _who(session: Any, label: str) -> str:
+    """Who the audit label names: a staff member's name for ``staff:<id>``, else the label
+    (``cli``, ``test``)."""
+    kind, _, number = label.partition(":")
+    if kind == "staff" and number.isdigit():
+        try:
+            return (await staff_by_id(session, int(number))).name
+        except LookupError:
+            return label
+    return "kommandolinjen" if label == "cli" else label
 
 
 def _told(count: int) -> str:

@@ -578,6 +578,8 @@ def _linked_notice(
     title = next((t for i, t, _ in choices if i == action_id), None)
     if linked is None or title is None:
         return ""
+    if not linked:
+        return f"Behovene du valgte, var allerede knyttet til tiltaket «{title}»."
     notice = f"{antall(linked, 'behov', 'behov')} er knyttet til tiltaket «{title}»."
     if told:
         notice += f" {antall(told, 'organisasjon', 'organisasjoner')} får melding i chat."
