@@ -19,11 +19,12 @@ told again when its status goes back and forth.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +35,8 @@ from dialogs.model import Survey
 from dialogs.state import ResponseState
 from reports.actions_section import ActionLine, ActionsSection, actions_section
 from reports.summary import OrgFacts, ResponseFacts, area_specs, needs_of
-from services import audit
+from services import action_plans, audit
+from services.action_plans import PlanStep
 from services.rounds import reachable_chats
 from services.surveys import SurveyCatalog
 from services.views_needs import NeedKey
@@ -479,6 +481,43 @@ def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
         )
 
 
+def field_problems(
+    *,
+    title: str,
+    description: str,
+    responsible_unit: str,
+    starts_on: date | None,
+    ends_on: date | None,
+) -> dict[str, str]:
+    """Every problem ``create_action`` or ``edit_action`` would refuse these fields for,
+    by field (``title``, ``description``, ``responsible_unit``, ``ends_on``), in the same
+    words: for a form that names each problem beside its field."""
+    checks: dict[str, Callable[[], object]] = {
+        "title": lambda: _clean_text(title, MAX_TITLE, "tittelen", required=True),
+        "description": lambda: _clean_text(description, MAX_DESCRIPTION, "beskrivelsen"),
+        "responsible_unit": lambda: _clean_text(responsible_unit, MAX_UNIT, "ansvarlig enhet"),
+        "ends_on": lambda: _check_dates(starts_on, ends_on),
+    }
+    problems = {}
+    for name, check in checks.items():
+        try:
+            check()
+        except ActionError as error:
+            problems[name] = str(error)
+    return problems
+
+
+def step_due(step: PlanStep, action_status: str, now: datetime, zone: ZoneInfo) -> bool:
+    """Whether a dissemination step is due now, as its reminder and «Til oppfølging» count
+    it: its day has come in KS's zone, its notice is not sent, and the action's results are
+    to be spread (it is not laid aside)."""
+    return (
+        step.due_on <= action_plans.today(now, zone)
+        and step.notice_sent_at is None
+        and action_status not in action_plans.NOT_SPREAD
+    )
+
+
 async def create_action(
     session: AsyncSession,
     catalog: SurveyCatalog,
@@ -591,9 +630,36 @@ async def set_status(
     )
     told = 0
     for organisation_id in await linked_organisations(session, action.id):
-        if await _claim_notice(session, action.id, organisation_id, f"status:{status}", now):
+        if await _claim_notice(session, action.id, organisation_id, _status_change(status), now):
             told += await _send_notice(session, catalog, action, organisation_id, False, now)
     return StatusChange(action.id, before, status, told)
+
+
+def _status_change(status: str) -> str:
+    """How ``action_notices`` names the news that an action got ``status``."""
+    return f"status:{status}"
+
+
+async def status_change_preview(session: AsyncSession, action_id: int, new_status: str) -> int:
+    """How many organisations ``set_status`` would tell if the action got ``new_status``
+    now, by the same rule: linked organisations not yet told about that status, with a
+    contact it can reach in chat (0 when the status is the one it has)."""
+    action = await load_action(session, action_id)
+    status = parse_status(new_status)
+    if status == action.status:
+        return 0
+    told = set(
+        await session.scalars(
+            select(ActionNotice.organisation_id).where(
+                ActionNotice.action_id == action.id,
+                ActionNotice.change == _status_change(status),
+            )
+        )
+    )
+    waiting = [o for o in await linked_organisations(session, action.id) if o not in told]
+    if not waiting:
+        return 0
+    return len({organisation.id for _, _, organisation in await reachable_chats(session, waiting)})
 
 
 async def _insert_areas(
@@ -837,7 +903,7 @@ async def _tell_first(
     for organisation_id in organisation_ids:
         if not await _claim_notice(session, action.id, organisation_id, CREATED, now):
             continue
-        await _claim_notice(session, action.id, organisation_id, f"status:{action.status}", now)
+        await _claim_notice(session, action.id, organisation_id, _status_change(action.status), now)
         told += await _send_notice(session, catalog, action, organisation_id, True, now)
     return told
 
@@ -858,7 +924,7 @@ async def _send_notice(
     message = action_texts.action_notice(
         title=action.title, status=action.status, needs=quotes, first=first
     )
-    change = CREATED if first else f"status:{action.status}"
+    change = CREATED if first else _status_change(action.status)
     reached = 0
     for chat, contact, _ in await reachable_chats(session, [organisation_id]):
         reached += await outbox.enqueue(
@@ -1065,5 +1131,59 @@ async def action_choices(session: AsyncSession) -> list[tuple[int, str, str]]:
         (action_id, title, status)
         for action_id, title, status in await session.execute(
             select(KsAction.id, KsAction.title, KsAction.status).order_by(KsAction.id.desc())
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class RoundChoice:
+    """Something of a round an action can be linked to: an area (``value`` the area,
+    ``label`` its name) or a tag (``value`` and ``label`` the tag, ``needs`` how many of
+    the round's needs carry it)."""
+
+    round_id: int
+    round_title: str
+    value: str
+    label: str
+    needs: int = 0
+
+
+LINKABLE_ROUNDS = ("open", "closed")  # rounds whose members have said something
+
+
+async def area_choices(session: AsyncSession, catalog: SurveyCatalog) -> list[RoundChoice]:
+    """The areas of every open or closed round (newest round first), for a picker of
+    ``link_area``'s round and area."""
+    found: list[RoundChoice] = []
+    for round_id, title in await session.execute(
+        select(Round.id, Round.title)
+        .where(Round.status.in_(LINKABLE_ROUNDS))
+        .order_by(Round.id.desc())
+    ):
+        areas = await round_areas(session, catalog, round_id)
+        found += [RoundChoice(round_id, title, area, label) for area, label in areas.items()]
+    return found
+
+
+async def tag_choices(session: AsyncSession) -> list[RoundChoice]:
+    """The tags on needs of submitted responses, per round (newest round first, tags
+    alphabetically, capitals ignored as ``tagged_needs`` ignores them), with how many
+    needs carry each: for a picker of ``link_tag``'s round and tag."""
+    rows = await session.execute(
+        select(Round.id, Round.title, NeedTag.label, NeedTag.response_id, NeedTag.question_id)
+        .join(Response, Response.id == NeedTag.response_id)
+        .join(Round, Round.id == Response.round_id)
+        .where(Response.status == "submitted")
+        .order_by(Round.id.desc(), NeedTag.label)
+    )
+    tags: dict[tuple[int, str], tuple[str, str, set[tuple[int, str]]]] = {}
+    for round_id, title, label, response_id, question_id in rows:
+        cleaned = " ".join(label.split())
+        _, shown, needs = tags.setdefault((round_id, cleaned.casefold()), (title, cleaned, set()))
+        needs.add((response_id, question_id))
+    return [
+        RoundChoice(round_id, title, shown, shown, len(needs))
+        for (round_id, key), (title, shown, needs) in sorted(
+            tags.items(), key=lambda item: (-item[0][0], item[0][1])
         )
     ]

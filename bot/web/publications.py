@@ -20,6 +20,7 @@ from aiohttp import web
 from bot.web.context import workspace_of
 from bot.web.render import page
 from bot.web.security import Handler, actor_of, guarded, path_id, refusal, visitor_of
+from dialogs.action_texts import STATUS_NAMES as STATUS_NAMES_ACTIONS
 from dialogs.messages import OutgoingMessage, one_call_each
 from dialogs.texts import antall
 from services import audit, publications
@@ -39,6 +40,7 @@ from storage.files import MAX_FILE_BYTES
 KIND_NAMES = {"summary": "Oppsummering", "notice": "Tilbakemelding", "broadcast": "Melding"}
 STATUS_NAMES = {"draft": "utkast", "published": "sendt"}
 ROUND_STATUS = {"planned": "planlagt", "open": "åpen", "closed": "stengt", "cancelled": "avlyst"}
+ACTION_STATUS = STATUS_NAMES_ACTIONS
 # The segment picker: the form's value for each kind of segment, in the order shown.
 SEGMENT_KINDS = [
     ("all", "Alle medlemmer"),
@@ -49,6 +51,8 @@ SEGMENT_KINDS = [
     ("non_respondents", "Medlemmer som ikke svarte i en runde"),
     ("invited", "Medlemmer som ble invitert til en runde"),
     ("orgs", "Utvalgte organisasjoner"),
+    ("area", "Medlemmer som valgte et område i en runde"),
+    ("action", "Medlemmer med behov knyttet til et tiltak"),
 ]
 # Which form field holds each kind's value, and what to say when it is empty.
 SEGMENT_FIELDS = {
@@ -59,6 +63,8 @@ SEGMENT_FIELDS = {
     "non_respondents": ("runde", "Velg en runde."),
     "invited": ("runde", "Velg en runde."),
     "orgs": ("organisasjoner", "Skriv organisasjonsnumrene, skilt med komma."),
+    "area": ("omrade", "Velg en runde og et område."),
+    "action": ("tiltak", "Velg et tiltak."),
 }
 # Title, text (20 000 characters at most) and two files: room for the largest files the
 # checks allow, so they are refused with their own message rather than a bare 413.
@@ -185,6 +191,8 @@ def describer(choices: SegmentChoices) -> Callable[[Segment | None], str]:
     """A segment in words, with the county's name and the round's title where known."""
     counties = dict(choices.counties)
     rounds = {str(round_id): title for round_id, title, _ in choices.rounds}
+    areas = {f"{round_id}:{area}": label for round_id, area, label in choices.areas}
+    actions = {str(action_id): title for action_id, title, _ in choices.actions}
 
     def describe(segment: Segment | None) -> str:
         if segment is None:
@@ -196,6 +204,12 @@ def describer(choices: SegmentChoices) -> Callable[[Segment | None], str]:
             return f"{ROUND_SEGMENTS[segment.kind]} «{rounds[value]}»"
         if segment.kind == "role":
             return f"kontaktpersoner med rollen «{value}»"
+        if segment.kind == "area" and value in areas:
+            round_id = value.partition(":")[0]
+            in_round = f"«{rounds[round_id]}»" if round_id in rounds else f"runde {round_id}"
+            return f"medlemmer som valgte «{areas[value]}» i {in_round}"
+        if segment.kind == "action" and value in actions:
+            return f"medlemmer med behov knyttet til tiltaket «{actions[value]}»"
         return segment.describe()
 
     return describe
@@ -268,6 +282,7 @@ async def _show_compose(
             "choices": choices,
             "segment_kinds": SEGMENT_KINDS,
             "round_status": ROUND_STATUS,
+            "action_status": ACTION_STATUS,
             "reach_sentence": reach_sentence(compose.reach) if compose.reach else "",
             "reach_details": reach_details(compose.reach) if compose.reach else "",
             "action": (

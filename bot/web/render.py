@@ -27,6 +27,7 @@ NAVIGATION = [
     NavItem("/", "Oversikt", "viewer"),
     NavItem("/runder", "Runder", "viewer"),
     NavItem("/resultater", "Resultater", "viewer"),
+    NavItem("/tiltak", "Tiltak", "viewer"),
     NavItem("/publiseringer", "Publiseringer", "staff"),
     NavItem("/medlemmer", "Medlemmer", "staff"),
     NavItem("/undersokelser", "Undersøkelser", "admin"),

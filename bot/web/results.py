@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from aiohttp import web
 
@@ -31,9 +31,9 @@ from bot.web.context import Workspace, workspace_of
 from bot.web.overview import STATUS_NAMES
 from bot.web.render import page
 from bot.web.security import Handler, actor_of, guarded, path_id, see_other, visitor_of
+from dialogs.action_texts import STATUS_NAMES as STATUS_NAMES_ACTIONS
 from dialogs.dates import format_date
 from dialogs.texts import antall
-from reports.build import write_report
 from reports.charts import ChartSpec, chart_note, chart_png, chart_specs, png_bytes
 from reports.disclosure import rule_text, shown
 from reports.format import nb_count, nb_decimal, nb_percent
@@ -41,11 +41,12 @@ from reports.summary import RoundSummary
 from reports.trend_charts import TrendChartSpec, draw_trend, trend_chart_specs, trend_note
 from reports.trend_text import trend_sentences, trend_tables
 from reports.trends import Trends
-from services import audit
+from services import actions, audit
 from services.need_groups import tag_counts
 from services.need_tags import TagError, add_tag, remove_tag, set_quotable
 from services.report_data import build_summary
 from services.staff import has_role
+from services.summaries import build_report
 from services.trend_data import build_trends
 from services.views_needs import (
     PAGE_SIZE,
@@ -475,9 +476,12 @@ async def build_report_files(request: web.Request) -> web.StreamResponse:
     if row.status == "planned":
         raise web.HTTPNotFound()
     summary, version = await _summary(workspace, round_id)
-    trends = await _trends(workspace, round_id)
     with tempfile.TemporaryDirectory(prefix="lyttepost-web-report-") as folder:
-        built = await asyncio.to_thread(write_report, summary, Path(folder), workspace.zone, trends)
+        # As ``lyttepost report build`` writes it: trends and the actions so far included.
+        async with workspace.sessions() as session:
+            built = await build_report(
+                session, workspace.catalog, round_id, Path(folder), workspace.zone
+            )
         files = {"xlsx": built.workbook.read_bytes()}
         if built.pdf is not None:
             files["pdf"] = built.pdf.read_bytes()
@@ -554,6 +558,38 @@ def _link(base: str, chosen: Mapping[str, str], side: int = 1) -> str:
     return base + ("?" + urlencode(fields) if fields else "")
 
 
+def _count(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) <= 9 else None
+
+
+async def _link_choices(request: web.Request) -> tuple[list[tuple[int, str, str]], int | None]:
+    """Staff's actions to link ticked needs to, and the one the URL (``?tiltak=``) pre-sets
+    (from an action's page), if it is one of them."""
+    if not _is_staff(request):
+        return [], None
+    workspace = workspace_of(request)
+    async with workspace.sessions() as session:
+        choices = await actions.action_choices(session)
+    wanted = _count(request.query.get("tiltak", ""))
+    return choices, wanted if any(c[0] == wanted for c in choices) else None
+
+
+def _linked_notice(
+    query: Mapping[str, str], choices: list[tuple[int, str, str]], action_id: int | None
+) -> str:
+    """What linking ticked needs did, from the redirect's query (``knyttet``, ``fortalt``)."""
+    linked, told = _count(query.get("knyttet", "")), _count(query.get("fortalt", ""))
+    title = next((t for i, t, _ in choices if i == action_id), None)
+    if linked is None or title is None:
+        return ""
+    if not linked:
+        return f"Behovene du valgte, var allerede knyttet til tiltaket «{title}»."
+    notice = f"{antall(linked, 'behov', 'behov')} er knyttet til tiltaket «{title}»."
+    if told:
+        notice += f" {antall(told, 'organisasjon', 'organisasjoner')} får melding i chat."
+    return notice
+
+
 async def _needs_page(request: web.Request, round_id: int | None) -> web.StreamResponse:
     workspace = workspace_of(request)
     row = await _round(workspace, round_id) if round_id is not None else None
@@ -561,7 +597,10 @@ async def _needs_page(request: web.Request, round_id: int | None) -> web.StreamR
     found, number = await _needs(request, round_id, wanted)
     base = f"/resultater/{round_id}/behov" if round_id is not None else "/resultater/behov"
     pages = max(1, -(-found.total // PAGE_SIZE))
-    here = _link(base, wanted.chosen, number)
+    action_choices, action_id = await _link_choices(request)
+    # An action pre-set from its page stays chosen across filters and pages.
+    keep = {"tiltak": str(action_id)} if action_id is not None else {}
+    here = _link(base, wanted.chosen | keep, number)
     title = f"Behov: {row.title}" if row is not None else "Behov i alle runder"
     return page(
         request,
@@ -576,8 +615,14 @@ async def _needs_page(request: web.Request, round_id: int | None) -> web.StreamR
             "export": _link(base + "/eksport", wanted.chosen),
             "page_number": number,
             "pages": pages,
-            "previous": _link(base, wanted.chosen, number - 1) if number > 1 else "",
-            "next": _link(base, wanted.chosen, number + 1) if number < pages else "",
+            "previous": _link(base, wanted.chosen | keep, number - 1) if number > 1 else "",
+            "next": _link(base, wanted.chosen | keep, number + 1) if number < pages else "",
+            "reset": _link(base, keep),
+            "action_choices": action_choices,
+            "action_id": action_id,
+            "action_title": next((t for i, t, _ in action_choices if i == action_id), ""),
+            "status_names": STATUS_NAMES_ACTIONS,
+            "notice": _linked_notice(request.query, action_choices, action_id),
             "first_shown": found.offset + 1 if found.needs else 0,
             "last_shown": found.offset + len(found.needs),
             "may_tag": _is_staff(request),
@@ -671,6 +716,41 @@ async def _change_need(request: web.Request, what: str) -> web.StreamResponse:
     return see_other(f"{back}#{anchor(key)}")
 
 
+@guarded("staff")
+async def link_to_action(request: web.Request) -> web.StreamResponse:
+    """Link the needs ticked in the browser to the action chosen; back to the same list,
+    with the action kept chosen and what was done in a notice."""
+    workspace = workspace_of(request)
+    form = await request.post()
+    back = safe_back(_form_text(form, "tilbake"), "/resultater/behov")
+    action_id = _count(_form_text(form, "tiltak"))
+    if action_id is None:
+        return _problem(request, "velg tiltaket behovene skal knyttes til", back, 422)
+    try:
+        keys = [NeedKey.parse(v) for v in form.getall("behov", []) if isinstance(v, str)]
+        if not keys:
+            return _problem(
+                request, "velg minst ett behov ved å krysse av for det i listen", back, 422
+            )
+        async with workspace.sessions.begin() as session:
+            linked = await actions.link_needs(
+                session, workspace.catalog, action_id, keys, actor=actor_of(request),
+                now=workspace.now(),
+            )  # fmt: skip
+    except actions.ActionError as error:
+        return _problem(request, str(error), back, 422)
+    except NeedError:
+        return _problem(request, "fant ikke ett av behovene; det kan være slettet", back, 404)
+    parts = urlsplit(back)
+    query = {k: v for k, v in parse_qsl(parts.query) if k not in ("tiltak", "knyttet", "fortalt")}
+    query |= {
+        "tiltak": str(action_id),
+        "knyttet": str(len(linked.changed)),
+        "fortalt": str(linked.organisations_told),
+    }
+    return see_other(f"{parts.path}?{urlencode(query)}#treff")
+
+
 def _problem(request: web.Request, message: str, back: str, status: int) -> web.StreamResponse:
     return page(
         request,
@@ -704,6 +784,7 @@ def add_result_routes(app: web.Application) -> None:
     app.router.add_post("/resultater/behov/merkelapp", tag_need)
     app.router.add_post("/resultater/behov/fjern-merkelapp", untag_need)
     app.router.add_post("/resultater/behov/siterbar", mark_quotable)
+    app.router.add_post("/resultater/behov/knytt-tiltak", link_to_action)
     app.router.add_get(one, summary_page)
     app.router.add_get(one + r"/diagram/{name:[A-Za-z0-9_.-]+}.png", chart)
     app.router.add_get(one + r"/utvikling/{name:[A-Za-z0-9_.-]+}.png", trend_chart)

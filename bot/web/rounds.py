@@ -13,7 +13,9 @@ from bot.web.overview import STATUS_NAMES
 from bot.web.render import page
 from bot.web.security import actor_of, guarded, path_id, visitor_of
 from bot.web.steps import STEP_NAMES
+from dialogs.action_texts import STATUS_NAMES as ACTION_STATUS_NAMES
 from scheduler.status import coming_steps
+from services import actions as ks_actions
 from services import round_actions
 from services.lifecycle import LifecycleError
 from services.staff import has_role
@@ -59,6 +61,11 @@ async def round_page(request: web.Request) -> web.StreamResponse:
         except LookupError:
             raise web.HTTPNotFound() from None
         steps = await coming_steps(session, workspace.zone, workspace.now(), round_id)
+        linked = (
+            (await ks_actions.actions_of_rounds(session, [round_id])).get(round_id, [])
+            if status.round.status == "closed"
+            else []
+        )
     visitor = visitor_of(request)
     chosen = request.query.get("tilstand", "")
     state = chosen if chosen in STATE_NB else None
@@ -78,6 +85,8 @@ async def round_page(request: web.Request) -> web.StreamResponse:
             "may_change": has_role(visitor.staff, "admin"),
             "actions": round_actions.ACTION_NAMES,
             "notice": DONE.get(request.query.get("utfort", ""), ""),
+            "ks_actions": [(a.id, a.title, a.status) for a in linked],
+            "action_status_names": ACTION_STATUS_NAMES,
             "closes_local": _local_input(status.round.closes_at, workspace),
             "opens_local": _local_input(status.round.opens_at, workspace),
         },

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.web.actions import add_action_routes
 from bot.web.api import add_api_routes
 from bot.web.context import WORKSPACE, Workspace
 from bot.web.login import add_login_routes
@@ -35,6 +36,7 @@ def add_workspace(app: web.Application, workspace: Workspace) -> None:
     add_round_routes(app)
     add_result_routes(app)
     add_need_group_routes(app)
+    add_action_routes(app)
     add_plan_routes(app)
     add_api_routes(app)
     add_staff_routes(app)
