@@ -442,7 +442,10 @@ async def follow_ups(
 
 
 async def linked_organisations(session: AsyncSession, action_id: int) -> list[int]:
-    """Organisations whose needs are linked to the action (through their responses)."""
+    """The organisations whose needs are linked to the action, through their responses.
+
+    Area links alone do not count: a notice names the organisation's own need
+    (ADR 23); staff reach those who chose an area with the ``area:`` segment."""
     return list(
         await session.scalars(
             select(Response.organisation_id)

@@ -36,7 +36,7 @@ from dialogs.state import ResponseState
 from reports.actions_section import ActionLine, ActionsSection, actions_section
 from reports.summary import OrgFacts, ResponseFacts, area_specs, needs_of
 from services import action_plans, audit
-from services.action_plans import PlanStep
+from services.action_plans import PlanStep, linked_organisations
 from services.rounds import reachable_chats
 from services.surveys import SurveyCatalog
 from services.views_needs import NeedKey
@@ -339,20 +339,6 @@ async def _require_needs(
     if missing:
         raise ActionError(f"fant ikke behov {', '.join(missing)}")
     return info
-
-
-async def linked_organisations(session: AsyncSession, action_id: int) -> list[int]:
-    """The organisations whose needs are linked to the action (area links do not count:
-    see the module's docstring)."""
-    return sorted(
-        set(
-            await session.scalars(
-                select(Response.organisation_id)
-                .join(ActionNeed, ActionNeed.response_id == Response.id)
-                .where(ActionNeed.action_id == action_id)
-            )
-        )
-    )
 
 
 async def _linked_keys(session: AsyncSession, action_id: int) -> list[NeedKey]:
@@ -958,36 +944,6 @@ async def _quotes(
         for key in keys
         if (i := info.get(key)) is not None
     ]
-
-
-async def tell_once(
-    session: AsyncSession,
-    action_id: int,
-    organisation_id: int,
-    change: str,
-    messages: Sequence[Any],
-    *,
-    now: datetime,
-) -> int:
-    """Queue ``messages`` to an organisation about one change of an action (e.g. a
-    dissemination step), at most once: returns the number of chats they were queued for
-    (0 if the organisation was told already or cannot be reached)."""
-    if not await _claim_notice(session, action_id, organisation_id, change, now):
-        return 0
-    queued = 0
-    for chat, contact, _ in await reachable_chats(session, [organisation_id]):
-        queued += bool(
-            await outbox.enqueue(
-                session,
-                outbox.Recipient(chat.channel, chat.address, contact.id),
-                list(messages),
-                kind=NOTICE_KIND,
-                priority=outbox.PRIORITY_BULK,
-                dedupe_key=f"action:{action_id}:{change}:{contact.id}",
-                now=now,
-            )
-        )
-    return queued
 
 
 # --- what members see ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services import actions
+from services import action_plans, actions
 from services.rounds import MEMBER_KINDS, chat_preference
 from services.surveys import SurveyCatalog
 from storage.orm import (
@@ -199,7 +199,7 @@ async def _action_organisations(session: AsyncSession, kind: str, value: str) ->
                 session, SurveyCatalog(), int(round_id), area
             )
         await actions.load_action(session, int(value))
-        return await actions.linked_organisations(session, int(value))
+        return await action_plans.linked_organisations(session, int(value))
     except actions.ActionError as error:
         raise SegmentError(str(error), nb=f"{str(error)[:1].upper()}{str(error)[1:]}.") from None
 

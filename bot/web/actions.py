@@ -382,7 +382,7 @@ async def confirm_status(request: web.Request) -> web.StreamResponse:
         if wanted not in STATUSES:
             return see_other(f"/tiltak/{action_id}#status")
         count = await actions.status_change_preview(session, action_id, wanted)
-        linked = len(await actions.linked_organisations(session, action_id))
+        linked = len(await action_plans.linked_organisations(session, action_id))
         title, before = action.title, action.status
     return page(
         request,
