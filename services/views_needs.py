@@ -37,6 +37,8 @@ from reports.summary import AreaSpec, Need, OrgFacts, ResponseFacts, area_specs,
 from reports.trends import chosen_areas, is_new_area
 from services.surveys import SurveyCatalog
 from storage.orm import (
+    ActionNeed,
+    KsAction,
     NeedTag,
     Organisation,
     QuotableNeed,
@@ -106,6 +108,17 @@ class NeedRow:
     # the area was not chosen in the organisation's previous response to the survey key
     # (None: it has no earlier response)
     new_area: bool | None = None
+    # KS's actions this need is linked to, so staff see what is already being done about it
+    actions: tuple[LinkedAction, ...] = ()
+
+
+@dataclass(frozen=True)
+class LinkedAction:
+    """An action a need is linked to, as the needs browser names it."""
+
+    id: int
+    title: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -264,7 +277,7 @@ async def all_needs(
         statement = statement.where(Response.round_id == round_id)
     responses = (await session.execute(statement)).all()
     states = await _states(session, [r[0] for r in responses if cache.get(r[0], r[1]) is None])
-    tags, quotable = await _marks(session, round_id)
+    tags, quotable, linked = await _marks(session, round_id)
     earlier = await previous_areas(session, catalog, {r[0] for r in responses}, cache)
     surveys: dict[int, tuple[Survey, list[AreaSpec], dict[str, int]]] = {}
     area_questions: dict[int, dict[str, str]] = {}  # need question id -> area question id
@@ -298,7 +311,7 @@ async def all_needs(
                 county_code=org[2] if named else None, county_name=org[3] if named else None,
                 may_name=need.named, submitted_at=submitted_at,
                 tags=tuple(sorted(tags[key], key=str.casefold)) if key in tags else (),
-                quotable=key in quotable,
+                quotable=key in quotable, actions=tuple(linked.get(key, ())),
                 new_area=is_new_area(area_questions[version_id][need.question_id], need.area,
                                      earlier.get(response_id)),
             )  # fmt: skip
@@ -373,10 +386,21 @@ async def _states(session: AsyncSession, response_ids: list[int]) -> dict[int, d
 
 async def _marks(
     session: AsyncSession, round_id: int | None
-) -> tuple[dict[NeedKey, list[str]], set[NeedKey]]:
+) -> tuple[dict[NeedKey, list[str]], set[NeedKey], dict[NeedKey, list[LinkedAction]]]:
+    """What staff added to the needs: tags, quotable marks and links to actions (never
+    cached with the needs, so a change shows at once)."""
     tag_query = select(NeedTag.response_id, NeedTag.question_id, NeedTag.label)
     quote_query = select(QuotableNeed.response_id, QuotableNeed.question_id)
+    action_query = (
+        select(ActionNeed.response_id, ActionNeed.question_id, KsAction.id, KsAction.title,
+               KsAction.status)
+        .join(KsAction, KsAction.id == ActionNeed.action_id)
+        .order_by(KsAction.id)
+    )  # fmt: skip
     if round_id is not None:
+        action_query = action_query.join(Response, Response.id == ActionNeed.response_id).where(
+            Response.round_id == round_id
+        )
         tag_query = tag_query.join(Response, Response.id == NeedTag.response_id).where(
             Response.round_id == round_id
         )
@@ -387,7 +411,12 @@ async def _marks(
     for response_id, question_id, label in await session.execute(tag_query):
         tags.setdefault(NeedKey(response_id, question_id), []).append(label)
     quotable = {NeedKey(r, q) for r, q in await session.execute(quote_query)}
-    return tags, quotable
+    linked: dict[NeedKey, list[LinkedAction]] = {}
+    for response_id, question_id, action_id, title, status in await session.execute(action_query):
+        linked.setdefault(NeedKey(response_id, question_id), []).append(
+            LinkedAction(action_id, title, status)
+        )
+    return tags, quotable, linked
 
 
 async def browse_needs(

@@ -355,6 +355,9 @@ async def test_the_needs_browser_links_the_ticked_needs_to_the_chosen_action(
         "2 behov er knyttet til tiltaket «Velferdsteknologi». 2 organisasjoner får melding i chat."
         in shown
     )
+    # Each need shows the actions it is linked to; Kongsberg's need was not ticked.
+    assert shown.count("Tiltak Velferdsteknologi (planlagt)") == 2
+    assert shown.count("Tiltak ingen") == 1
     async with site.sessions() as session:
         detail = await actions.get_action(session, SurveyCatalog(), action_id)
     assert sorted(n.key.token for n in detail.needs) == sorted(ticked)
