@@ -72,7 +72,7 @@ def _step_lines(step: dict[str, Any]) -> list[str]:
 def assess(
     action: int = typer.Argument(..., help="The action's id."),
     criterion: int = typer.Argument(..., help="The criterion's number, 1-10."),
-    rating: str = typer.Argument(..., help="met, partly or not."),
+    rating: str = typer.Argument(..., help="met, partly, not, or none to take it back."),
     why: str = typer.Option("", "--why", help="The reasoning members see (required unless 'not')."),
     as_json: bool = JsonOption,
 ) -> None:

@@ -114,6 +114,9 @@ def check_criterion(criterion: int) -> int:
     return criterion
 
 
+UNASSESSED = "none"  # the rating that takes an assessment back
+
+
 def check_rating(rating: str, reasoning: str) -> tuple[str, str]:
     """The rating and the tidied reasoning; ``PlanError`` when either will not do."""
     if rating not in RATINGS:
@@ -144,12 +147,21 @@ async def assess(
     actor: audit.Actor,
     now: datetime,
 ) -> CriterionAssessment:
-    """Set (or change) an action's rating and reasoning against one criterion."""
+    """Set (or change) an action's rating and reasoning against one criterion;
+    ``UNASSESSED`` ("none") takes an assessment back, so members no longer see it."""
     check_criterion(criterion)
-    rating, reasoning = check_rating(rating, reasoning)
     action = await _action(session, action_id)
     row = await session.get(ActionCriterion, (action.id, criterion))
     before = row.rating if row is not None else None
+    if rating == UNASSESSED:
+        if row is not None:
+            await session.delete(row)
+            audit.record(
+                session, actor, "action.assess", f"action:{action.id}", now,
+                criterion=criterion, rating=None, was=before,
+            )  # fmt: skip
+        return CriterionAssessment(criterion, CRITERIA[criterion - 1], None, "")
+    rating, reasoning = check_rating(rating, reasoning)
     if row is None:
         row = ActionCriterion(action_id=action.id, criterion=criterion)
         session.add(row)

@@ -94,6 +94,28 @@ async def test_an_assessment_covers_all_ten_criteria_and_keeps_the_latest_rating
     ]  # fmt: skip
 
 
+async def test_an_assessment_taken_back_is_no_longer_seen_and_is_audited(
+    sessions: Sessions,
+) -> None:
+    async with sessions.begin() as session:
+        action = await ks_action(session, "Felles rekrutteringskampanje")
+        await action_plans.assess(session, action, 3, "met", "Meldt av mange.", actor=ACTOR, now=NOW)  # fmt: skip
+        undone = await action_plans.assess(
+            session, action, 3, action_plans.UNASSESSED, "", actor=ACTOR, now=NOW
+        )
+        # taking back what was never assessed is no change and writes nothing
+        await action_plans.assess(session, action, 4, action_plans.UNASSESSED, "", actor=ACTOR, now=NOW)  # fmt: skip
+    assert undone.rating is None and undone.rating_name == "ikke vurdert"
+    async with sessions() as session:
+        seen = await action_plans.assessment(session, action)
+        entries = await audit_actions(session, "action.assess")
+    assert all(c.rating is None for c in seen.criteria) and seen.meets == ()
+    assert [(e.detail["rating"], e.detail["was"]) for e in entries] == [
+        ("met", None),
+        (None, "met"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("criterion", "rating", "reasoning", "says"),
     [

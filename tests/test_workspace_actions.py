@@ -387,7 +387,7 @@ async def test_the_criteria_form_names_problems_beside_their_rows_and_saves_the_
     staff = await site.signed_in("Siri Stab", "siri@ks.no", "staff")
     page = await page_of(staff, f"/tiltak/{action_id}")
     token = csrf_in(page)
-    assert page.count('<option value="">Ikke vurdert</option>') == 10
+    assert page.count('<option value="" selected>Ikke vurdert</option>') == 10
     wrong = await staff.post(
         f"/tiltak/{action_id}/kriterier",
         {"csrf_token": token, "vurdering-1": "met", "begrunnelse-1": "  ",
@@ -419,14 +419,17 @@ async def test_the_criteria_form_names_problems_beside_their_rows_and_saves_the_
     again = await staff.post(f"/tiltak/{action_id}/kriterier", form)
     assert "utfort=uendret" in again.headers["Location"]
     assert len(await entries(site, "action.assess")) == 3
-    # An assessed row cannot be set back to "not assessed".
+    # An assessed row can be set back to "not assessed": members no longer see it.
     page = await page_of(staff, f"/tiltak/{action_id}")
-    assert page.count('<option value="">Ikke vurdert</option>') == 7
-    undo = await staff.post(f"/tiltak/{action_id}/kriterier", {**form, "vurdering-8": ""})
-    assert (
-        undo.status == 422
-        and 'id="kriterium-8-feil">En vurdering kan ikke fjernes' in await undo.text()
-    )
+    assert page.count('<option value="" selected>Ikke vurdert</option>') == 7
+    assert page.count('<option value="">Ikke vurdert</option>') == 3  # offered on rated rows
+    undo = await staff.post(f"/tiltak/{action_id}/kriterier", {**form, "vurdering-1": ""})
+    assert undo.status == 303
+    async with site.sessions() as session:
+        after = await action_plans.assessment(session, action_id)
+    assert {c.criterion for c in after.criteria if c.rating} == {3, 8}
+    taken_back = await entries(site, "action.assess")
+    assert len(taken_back) == 4
 
 
 # --- the dissemination plan -----------------------------------------------------------------------

@@ -521,10 +521,7 @@ async def assess(request: web.Request) -> web.StreamResponse:
         typed[number] = (rating, reasoning)
         if not rating:
             if row.rating:
-                problems[number] = (
-                    "En vurdering kan ikke fjernes, bare endres: velg oppfylt, delvis oppfylt "
-                    "eller ikke oppfylt."
-                )
+                changes.append((number, action_plans.UNASSESSED, ""))  # taken back
             elif reasoning.strip():
                 problems[number] = "Velg en vurdering til begrunnelsen, eller ta bort begrunnelsen."
             continue
