@@ -144,15 +144,23 @@ def _row(label: str, values: list[float | None], percent: bool, compare: bool) -
 
 
 def _series(
-    trends: Trends, question: QuestionTrend, value: OptionValue, measure: str
+    trends: Trends,
+    question: QuestionTrend,
+    value: OptionValue,
+    measure: str,
+    county: str | None = None,
 ) -> list[float | None]:
-    """One option's overall figure in every round of the trends (None: hidden or not asked)."""
+    """One option's figure in every round of the trends, overall or in one ``county``
+    (None: hidden or not asked)."""
     found: list[float | None] = []
     for round_ in trends.rounds:
         shown = question.round(round_.id)
         option = shown.option(value) if shown is not None else None
         figures: Figures | None = getattr(option, measure) if option is not None else None
-        found.append(figures.overall if figures is not None else None)
+        if figures is None:
+            found.append(None)
+        else:
+            found.append(figures.overall if county is None else figures.county(county))
     return found
 
 
@@ -210,4 +218,32 @@ def trend_tables(trends: Trends | None) -> list[TrendTable]:
     if others:
         caption = "Andre spørsmål (andel, eller snitt)"
         tables.append(TrendTable(caption, names, tuple(others), "prosentpoeng eller poeng"))
+    return tables
+
+
+def county_trend_tables(trends: Trends | None) -> list[TrendTable]:
+    """The per-county trends as tables: the response rate, then for each area question the
+    share choosing each area, a row per county. The figures are the ones in summary.json,
+    hidden by the same rule (a county resting on 1-4 organisations, or one that could be
+    worked out from the others and the national figure, reads «–")."""
+    if trends is None:
+        return []
+    names = tuple(r.title for r in trends.rounds)
+    rates = [
+        _row(county.name, [r.response_rate.county(county.code) for r in trends.rounds], True, True)
+        for county in trends.counties
+    ]
+    tables = [TrendTable("Svarandel per fylke", names, tuple(rates), "prosentpoeng")]
+    for question in trends.questions:
+        if question.kind != "areas":
+            continue
+        compare = question.change is not None and question.change.from_round == trends.rounds[-2].id
+        for option in question.rounds[-1].options:
+            rows = tuple(
+                _row(county.name, _series(trends, question, option.value, "share", county.code),
+                     True, compare)
+                for county in trends.counties
+            )  # fmt: skip
+            caption = f"{question.label}: andel som valgte {option.label} per fylke"
+            tables.append(TrendTable(caption, names, rows, "prosentpoeng"))
     return tables

@@ -39,7 +39,7 @@ from reports.disclosure import rule_text, shown
 from reports.format import nb_count, nb_decimal, nb_percent
 from reports.summary import RoundSummary
 from reports.trend_charts import TrendChartSpec, draw_trend, trend_chart_specs, trend_note
-from reports.trend_text import trend_sentences, trend_tables
+from reports.trend_text import county_trend_tables, trend_sentences, trend_tables
 from reports.trends import Trends
 from services import actions, audit
 from services.need_groups import tag_counts
@@ -338,6 +338,7 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
         "report_current": False,
         "trends": None,
         "trend_tables": [],
+        "county_trend_tables": [],
         "trend_sentences": [],
         "trend_charts": [],
         "may_build": _is_staff(request),
@@ -378,6 +379,7 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
     context |= {
         "trends": trends,
         "trend_tables": trend_tables(trends),
+        "county_trend_tables": county_trend_tables(trends),
         "trend_sentences": trend_sentences(trends),
         "trend_charts": trend_charts,
         "trend_dates": [format_date(r.date, workspace.zone) for r in trends.rounds]
