@@ -222,8 +222,8 @@ def trend_tables(trends: Trends | None) -> list[TrendTable]:
 
 
 def county_trend_tables(trends: Trends | None) -> list[TrendTable]:
-    """The per-county trends as tables: the response rate, then for each area question the
-    share choosing each area, a row per county. The figures are the ones in summary.json,
+    """The per-county trends as tables: the response rate, then for each area of each area
+    question its share, mean urgency and share that cannot solve it alone, a row per county. The figures are the ones in summary.json,
     hidden by the same rule (a county resting on 1-4 organisations, or one that could be
     worked out from the others and the national figure, reads «–")."""
     if trends is None:
@@ -238,12 +238,16 @@ def county_trend_tables(trends: Trends | None) -> list[TrendTable]:
         if question.kind != "areas":
             continue
         compare = question.change is not None and question.change.from_round == trends.rounds[-2].id
-        for option in question.rounds[-1].options:
-            rows = tuple(
-                _row(county.name, _series(trends, question, option.value, "share", county.code),
-                     True, compare)
-                for county in trends.counties
-            )  # fmt: skip
-            caption = f"{question.label}: andel som valgte {option.label} per fylke"
-            tables.append(TrendTable(caption, names, rows, "prosentpoeng"))
+        for measure, caption, percent, unit in AREA_MEASURES:
+            for option in question.rounds[-1].options:
+                if getattr(option, measure) is None:
+                    continue  # e.g. no urgency follow-up for this area
+                rows = tuple(
+                    _row(county.name,
+                         _series(trends, question, option.value, measure, county.code),
+                         percent, compare)
+                    for county in trends.counties
+                )  # fmt: skip
+                title = f"{question.label}, {option.label}: {caption} per fylke"
+                tables.append(TrendTable(title, names, rows, unit))
     return tables

@@ -163,7 +163,8 @@ async def test_the_results_page_shows_development_over_time(site: WorkspaceSite)
     # Per fylke: the same figures county by county (tests/test_trends.py works them out);
     # Vestland is hidden by secondary suppression, Møre og Romsdal by the primary rule.
     assert "Svarandel per fylke" in text and "Buskerud 92 % 100 % 92 % −8" in text
-    assert "Viktigste områder: andel som valgte Digitalisering per fylke" in text
+    assert "Viktigste områder, Digitalisering: andel som valgte området per fylke" in text
+    assert "Viktigste områder, Helse og omsorg: hvor mye det haster (snitt 1–5) per fylke" in text
     assert "Buskerud 50 % 100 % 100 % 0" in text
     assert "Møre og Romsdal – – – –" in text
     charts = re.findall(r'<img src="(/resultater/\d+/utvikling/[^"]+)" alt="([^"]+)"', page)
