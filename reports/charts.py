@@ -98,6 +98,23 @@ def chart_dpi(height_in: float) -> float:
     return min(DPI, MAX_PIXELS / max(WIDTH_IN, height_in))
 
 
+def draw_heading(
+    figure: Figure, height: float, title: list[str], subtitle: list[str], note: str
+) -> None:
+    """A chart's wrapped title and subtitle at the top and its source note at the bottom,
+    the same on every chart of a report (bars here, trend lines in reports/trend_charts.py)."""
+    y = height - 0.35
+    for line in title:
+        figure.text(0.4 / WIDTH_IN, y / height, line, fontsize=TITLE_SIZE, weight="bold",
+                    color=TEXT_COLOUR, va="top")  # fmt: skip
+        y -= 0.48
+    for line in subtitle:
+        figure.text(0.4 / WIDTH_IN, y / height, line, fontsize=SUBTITLE_SIZE,
+                    color=MUTED_COLOUR, va="top")  # fmt: skip
+        y -= 0.33
+    figure.text(0.4 / WIDTH_IN, 0.25 / height, note, fontsize=NOTE_SIZE, color=MUTED_COLOUR)
+
+
 def draw(spec: ChartSpec, note: str) -> Figure:
     """The chart as a figure on the Agg canvas; all positions are laid out in inches."""
     title = _wrap(spec.title, TITLE_WRAP)
@@ -110,16 +127,7 @@ def draw(spec: ChartSpec, note: str) -> Figure:
     figure = Figure(figsize=(WIDTH_IN, height), dpi=chart_dpi(height), facecolor="white")
     FigureCanvasAgg(figure)
 
-    y = height - 0.35
-    for line in title:
-        figure.text(0.4 / WIDTH_IN, y / height, line, fontsize=TITLE_SIZE, weight="bold",
-                    color=TEXT_COLOUR, va="top")  # fmt: skip
-        y -= 0.48
-    for line in subtitle:
-        figure.text(0.4 / WIDTH_IN, y / height, line, fontsize=SUBTITLE_SIZE,
-                    color=MUTED_COLOUR, va="top")  # fmt: skip
-        y -= 0.33
-    figure.text(0.4 / WIDTH_IN, 0.25 / height, note, fontsize=NOTE_SIZE, color=MUTED_COLOUR)
+    draw_heading(figure, height, title, subtitle, note)
 
     plot_height = sum(rows)
     axes = figure.add_axes(

@@ -21,15 +21,13 @@ from matplotlib.figure import Figure
 
 from reports.charts import (
     MUTED_COLOUR,
-    NOTE_SIZE,
-    SUBTITLE_SIZE,
     SUBTITLE_WRAP,
     TEXT_COLOUR,
-    TITLE_SIZE,
     TITLE_WRAP,
     WIDTH_IN,
     Chart,
     chart_dpi,
+    draw_heading,
     save_png,
 )
 from reports.format import nb_decimal, nb_percent
@@ -195,16 +193,7 @@ def draw_trend(spec: TrendChartSpec, note: str) -> Figure:
     height = max(HEIGHT_IN, header + footer + 5.0)
     figure = Figure(figsize=(WIDTH_IN, height), dpi=chart_dpi(height), facecolor="white")
     FigureCanvasAgg(figure)
-    y = height - 0.35
-    for line in title:
-        figure.text(0.4 / WIDTH_IN, y / height, line, fontsize=TITLE_SIZE, weight="bold",
-                    color=TEXT_COLOUR, va="top")  # fmt: skip
-        y -= 0.48
-    for line in subtitle:
-        figure.text(0.4 / WIDTH_IN, y / height, line, fontsize=SUBTITLE_SIZE,
-                    color=MUTED_COLOUR, va="top")  # fmt: skip
-        y -= 0.33
-    figure.text(0.4 / WIDTH_IN, 0.25 / height, note, fontsize=NOTE_SIZE, color=MUTED_COLOUR)
+    draw_heading(figure, height, title, subtitle, note)
 
     plot_width = WIDTH_IN - PLOT_LEFT_IN - PLOT_RIGHT_IN
     plot_height = height - header - footer
