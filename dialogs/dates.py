@@ -1,11 +1,16 @@
-"""Date formatting: Norwegian for texts members read (pure: the zone is passed in), and
-ISO 8601 for the JSON documents the CLI and exports write."""
+"""Date formatting: in the reader's language for texts members read (pure: the zone is
+passed in, the language is the one being spoken, ``dialogs.i18n``), and ISO 8601 for the
+JSON documents the CLI and exports write."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from dialogs.i18n import date_text
+
+# Staff-facing texts (the planning calendar) still spell months in bokmål; member-facing
+# dates go through ``format_date``.
 MONTHS_NB = (
     "januar", "februar", "mars", "april", "mai", "juni",
     "juli", "august", "september", "oktober", "november", "desember",
@@ -13,15 +18,13 @@ MONTHS_NB = (
 
 
 def format_date(moment: datetime, zone: ZoneInfo) -> str:
-    """``15. desember 2026`` in the given zone."""
-    local = moment.astimezone(zone)
-    return f"{local.day}. {MONTHS_NB[local.month - 1]} {local.year}"
+    """``15. desember 2026`` in the given zone, in the language being spoken."""
+    return date_text(moment.astimezone(zone))
 
 
 def format_datetime(moment: datetime, zone: ZoneInfo) -> str:
-    """``15. desember 2026 kl. 12.00`` in the given zone (Norwegian time notation)."""
-    local = moment.astimezone(zone)
-    return f"{format_date(moment, zone)} kl. {local.hour:02d}.{local.minute:02d}"
+    """``15. desember 2026 kl. 12.00`` in the given zone, in the language being spoken."""
+    return date_text(moment.astimezone(zone), with_time=True)
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -34,6 +34,7 @@ from dialogs.events import (
     RoundClosed,
     TextEntered,
 )
+from dialogs.i18n import SOURCE, speaking
 from dialogs.messages import OutgoingMessage
 from dialogs.model import AnswerValue, Question, Survey
 from dialogs.render import (
@@ -64,6 +65,9 @@ class StepContext:
     # Until when a submitted response can be changed (formatted); None: it cannot.
     editable_until: str | None = None
     retention: str = ""  # how long free text is kept after the round, e.g. "24 måneder"
+    # The language the member reads (dialogs/i18n.py): every text of this step is in it.
+    # The survey passed to ``step`` must be the same language's (``Survey.in_language``).
+    language: str = SOURCE
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,8 @@ def is_engine_payload(payload: str) -> bool:
 def step(survey: Survey, state: ResponseState, event: Event, context: StepContext) -> StepResult:
     """Apply one member event to a copy of ``state``."""
     turn = _Turn(survey, state.model_copy(deep=True), context)
-    turn.handle(event)
+    with speaking(context.language):
+        turn.handle(event)
     return StepResult(state=turn.state, messages=turn.messages, submitted=turn.submitted)
 
 

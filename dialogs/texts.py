@@ -7,24 +7,15 @@ questions, receipt) live in the survey file, not here.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from dialogs.i18n import number, t
 
 
 def nb_number(value: int | float) -> str:
-    """A number the Norwegian way: decimal comma, space between thousands from 10 000."""
+    """A number as the language being spoken writes it (``12 345,5`` in Norwegian); a
+    yes/no reads as the word. The name is older than the languages (issue 15)."""
     if isinstance(value, bool):
-        return "Ja" if value else "Nei"
-    text = format(Decimal(repr(value)) if isinstance(value, float) else Decimal(value), "f")
-    sign = "-" if text.startswith("-") else ""
-    whole, _, fraction = text.lstrip("-").partition(".")
-    fraction = fraction.rstrip("0")
-    if len(whole) > 4:
-        groups: list[str] = []
-        while whole:
-            groups.insert(0, whole[-3:])
-            whole = whole[:-3]
-        whole = " ".join(groups)
-    return f"{sign}{whole},{fraction}" if fraction else f"{sign}{whole}"
+        return t("common.yes") if value else t("common.no")
+    return number(value)
 
 
 def antall(number: int, one: str, many: str) -> str:

@@ -1,58 +1,61 @@
-"""What members read for ranking and matrix questions (Norwegian bokmål).
+"""What members read for ranking and matrix questions, from the ``survey_types`` catalogue.
 
 Kept apart from ``dialogs/texts.py`` so the two question types stay in their own modules.
+The symbols (▫️, ✓, –) are not words and stay here.
 """
 
 from __future__ import annotations
 
-from dialogs.texts import antall
+from dialogs.i18n import t, tn
 
 RANK_UNPICKED = "▫️"
 MATRIX_CHOSEN = "✓"
 MATRIX_EMPTY = "–"
 
 
+def _countdown(top: int) -> str:
+    """``3 2 1``: an example answer that ranks in reverse, so it is plainly typed by hand."""
+    return " ".join(str(n) for n in range(top, 0, -1))
+
+
 def hint_ranking(count: int, offered: int) -> str:
     """How to rank: press in order, press again to undo, or write the numbers."""
-    what = "alle" if count >= offered else f"de {count} viktigste"
-    example = " ".join(str(n) for n in range(min(count, offered), 0, -1))
-    return (
-        f"Trykk {what} i rekkefølge, det viktigste først, og trykk «Neste». "
-        "Trykk en gang til for å angre. "
-        f"Du kan også skrive numrene i rekkefølge, for eksempel «{example}»."
-    )
+    example = _countdown(min(count, offered))
+    if count >= offered:
+        return t("survey_types.ranking.hint_all", example=example)
+    return t("survey_types.ranking.hint_top", top=count, example=example)
 
 
 def numbered_choices(labels: list[str]) -> str:
-    return "Alternativer: " + ", ".join(f"{n} {label}" for n, label in enumerate(labels, 1))
+    """The options with their numbers, for typing the ranking."""
+    listing = ", ".join(f"{n} {label}" for n, label in enumerate(labels, 1))
+    return t("survey_types.ranking.choices", choices=listing)
 
 
 def rank_so_far(labels: list[str]) -> str:
+    """The order chosen so far."""
     if not labels:
-        return "Rekkefølge så langt: ingen valgt ennå."
-    return "Rekkefølge så langt: " + ", ".join(f"{n}. {label}" for n, label in enumerate(labels, 1))
+        return t("survey_types.ranking.so_far_none")
+    listing = ", ".join(f"{n}. {label}" for n, label in enumerate(labels, 1))
+    return t("survey_types.ranking.so_far", order=listing)
 
 
 def ranking_invalid(count: int, offered: int) -> str:
-    what = "alle alternativene" if count >= offered else antall(count, "alternativ", "alternativer")
-    example = " ".join(str(n) for n in range(min(count, offered), 0, -1))
-    return (
-        f"Skriv {what} i rekkefølge, det viktigste først: numrene med mellomrom "
-        f"(for eksempel «{example}») eller navnene med komma."
-    )
+    """Typed text that is not a ranking."""
+    example = _countdown(min(count, offered))
+    if count >= offered:
+        return t("survey_types.ranking.invalid_all", example=example)
+    return tn("survey_types.ranking.invalid_top", count, example=example)
 
 
 def ranking_count(count: int) -> str:
-    return (
-        f"Velg {antall(count, 'alternativ', 'alternativer')} i rekkefølge før du trykker «Neste»."
-    )
+    """«Neste» before enough options are ranked."""
+    return tn("survey_types.ranking.too_few", count)
 
 
 def ranking_full(count: int) -> str:
-    return (
-        f"Du har allerede valgt {antall(count, 'alternativ', 'alternativer')}. "
-        "Trykk et valgt alternativ for å angre, eller trykk «Neste»."
-    )
+    """A press beyond the number of places."""
+    return tn("survey_types.ranking.full", count)
 
 
 def _example(rows: int, low: int, high: int) -> str:
@@ -61,37 +64,46 @@ def _example(rows: int, low: int, high: int) -> str:
     return " ".join(str(high - (n % span)) for n in range(rows))
 
 
+def _end(number: int, label: str | None) -> str:
+    return f"{number} ({label})" if label else str(number)
+
+
 def hint_matrix(
     low: int, high: int, low_label: str | None, high_label: str | None, rows: list[str]
 ) -> str:
     """One number per row; the rows can also be written as numbers in row order."""
-    low_text = f"{low} ({low_label})" if low_label else str(low)
-    high_text = f"{high} ({high_label})" if high_label else str(high)
-    first = rows[0] if rows else "rad"
-    return (
-        f"Velg et tall fra {low_text} til {high_text} for hver rad, og trykk «Neste». "
-        f"Du kan også skrive tallene i radenes rekkefølge, for eksempel "
-        f"«{_example(len(rows), low, high)}», eller en rad og et tall, for eksempel "
-        f"«{first} {high}»."
+    return t(
+        "survey_types.matrix.hint",
+        low=_end(low, low_label),
+        high=_end(high, high_label),
+        example=_example(len(rows), low, high),
+        row=rows[0] if rows else t("survey_types.matrix.row"),
+        top=high,
     )
 
 
 def matrix_row(label: str, value: int | None) -> str:
+    """One row of a matrix answer."""
     return f"• {label}: {value if value is not None else MATRIX_EMPTY}"
 
 
 def matrix_missing(labels: list[str]) -> str:
-    return "Mangler svar for: " + ", ".join(labels) + ". Velg et tall for hver rad."
+    """«Neste» before every row has a number."""
+    return t("survey_types.matrix.missing", rows=", ".join(labels))
 
 
 def matrix_invalid(rows: list[str], low: int, high: int) -> str:
-    first = rows[0] if rows else "rad"
-    return (
-        f"Skriv {antall(len(rows), 'tall', 'tall')} fra {low} til {high}, ett for hver rad i "
-        f"radenes rekkefølge (for eksempel «{_example(len(rows), low, high)}»), "
-        f"eller en rad og et tall («{first} {high}»)."
+    """Typed text that is not one number per row."""
+    return tn(
+        "survey_types.matrix.invalid",
+        len(rows),
+        low=low,
+        high=high,
+        example=_example(len(rows), low, high),
+        row=rows[0] if rows else t("survey_types.matrix.row"),
     )
 
 
 def matrix_row_pressed(label: str, low: int, high: int) -> str:
-    return f"Trykk et tall fra {low} til {high} på raden for {label}."
+    """A press on a row's label, which is not a button to answer with."""
+    return t("survey_types.matrix.row_pressed", row=label, low=low, high=high)

@@ -42,6 +42,7 @@ from dialogs.commands import (
 from dialogs.dates import format_datetime
 from dialogs.engine import StepContext, is_engine_payload, step
 from dialogs.events import Begin, Control, Event, Pressed, Reopen, RoundClosed, TextEntered
+from dialogs.i18n import language, speaking
 from dialogs.messages import OutgoingMessage
 from dialogs.privacy import PrivacyTerms, privacy_notice, retention_text
 from dialogs.state import ResponseState
@@ -51,6 +52,7 @@ from services.actions import actions_for_organisation
 from services.annual_wheel import wheel_rounds
 from services.inbound import Inbound
 from services.invites import FloodWatch, Redemption, looks_like_code, redeem_code
+from services.languages import contact_language
 from services.organisation import payload as organisation_payload
 from services.responses import previous_answers, save_state, working_state
 from services.rounds import open_rounds_for, record_invited
@@ -96,16 +98,19 @@ class Conversation:
         now = self.now()
         chat = await self._chat(session, event, now)
         turn = _Turn(self, session, chat, event_id, now)
-        await turn.run(event)
+        with speaking(await contact_language(session, chat.contact_id)):
+            await turn.run(event)
         await turn.flush()
 
     async def apologise(self, session: AsyncSession, event: Inbound, event_id: int) -> None:
         """After a handler failure: tell the member, without touching their state."""
         chat = await self._chat(session, event, self.now())
+        with speaking(await contact_language(session, chat.contact_id)):
+            sorry = notices.something_went_wrong()
         await outbox.enqueue(
             session,
             outbox.Recipient(chat.channel, chat.address, chat.contact_id),
-            [notices.something_went_wrong()],
+            [sorry],
             kind="dialog",
             priority=outbox.PRIORITY_DIALOG,
             dedupe_key=f"reply:{event_id}",
@@ -657,6 +662,7 @@ class _Turn:
                 else None
             ),
             retention=retention_text(round_.retention_months),
+            language=language(),
         )
         result = step(survey, state, event, context)
         if result.submitted and await conversation_org.submitted(

@@ -118,6 +118,8 @@ class Contact(Base):
     erased_at: Mapped[datetime | None]
     # A delegate: a colleague answering on behalf of this contact (issue 13, ADR 20).
     delegate_for_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    # The language the contact chose with /sprak (nb, nn, se); None: the organisation's.
+    language: Mapped[str | None] = mapped_column(String(2))
 
 
 class Chat(Base):
@@ -145,6 +147,9 @@ class Chat(Base):
     unreachable_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the chat app says the person reads (Telegram language_code, Teams locale):
+    # offered as a suggestion at registration, never applied silently (issue 15).
+    language_hint: Mapped[str | None] = mapped_column(String(20))
 
 
 class Invitation(Base):
@@ -471,6 +476,9 @@ class Publication(Base):
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     # Contacts the segment named but Lyttepost could not reach when it was sent (no chat).
     unreached: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # ``text`` in other languages ({"nn": ..., "se": ...}); a recipient whose language is
+    # missing gets bokmål, and staff are warned before sending (issue 15).
+    translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
