@@ -56,7 +56,7 @@ def table(data: bytes) -> list[dict[str, object]]:
     return [dict(zip(names, row, strict=True)) for row in values[1:]]
 
 
-def edited(data: bytes, changes: dict[str, object]) -> bytes:
+def edited(data: bytes, changes: dict[str, str | None]) -> bytes:
     """The workbook with cells changed (``{"D3": "text"}``), as a translator saves it."""
     book = load_workbook(io.BytesIO(data))
     sheet = book.worksheets[0]
@@ -112,9 +112,7 @@ def test_the_sheet_is_frozen_wide_and_every_cell_is_text(locale: Path) -> None:
     sheet = sheet_of(export_workbook("nn"))
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["C"].width >= 50 and sheet.column_dimensions["A"].width >= 40
-    assert all(
-        cell.data_type == "s" for row in sheet.iter_rows() for cell in row if cell.value
-    )
+    assert all(cell.data_type == "s" for row in sheet.iter_rows() for cell in row if cell.value)
 
 
 def test_a_text_that_starts_like_a_formula_stays_text(locale: Path) -> None:
@@ -186,9 +184,9 @@ def test_an_import_writes_the_text_and_clears_the_review_flag(locale: Path) -> N
         assert t("survey_types.matrix.row_pressed", low=1, high=5, row="A").endswith("giitu.")
     # and the files stay semantically what they were otherwise
     old = entries("se", PACKAGED)
-    assert {k: (e.text, e.comment) for k, e in fresh.items() if k != "survey_types.matrix.row_pressed"} == {
-        k: (e.text, e.comment) for k, e in old.items() if k != "survey_types.matrix.row_pressed"
-    }
+    assert {
+        k: (e.text, e.comment) for k, e in fresh.items() if k != "survey_types.matrix.row_pressed"
+    } == {k: (e.text, e.comment) for k, e in old.items() if k != "survey_types.matrix.row_pressed"}
 
 
 def test_a_missing_text_is_added_in_the_source_order(locale: Path) -> None:
