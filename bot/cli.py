@@ -34,6 +34,7 @@ from bot.cli_support import (
     settings,
 )
 from bot.cli_surveys import surveys_app
+from bot.cli_texts import apply_texts_dir, texts_app
 from bot.settings import Settings
 from bot.teams_app import teams_app
 
@@ -62,6 +63,7 @@ for sub, name in (
     (privacy_app, "privacy"),
     (actions_app, "actions"),
     (action_plans_app, "action-plans"),
+    (texts_app, "texts"),
 ):
     app.add_typer(sub, name=name)
 register_round_commands(rounds_app)
@@ -76,6 +78,7 @@ def _every_command() -> None:
     # Every command logs through the same redacting setup (bot/logs.py), quietly unless
     # LOG_LEVEL asks for more; ``run``, ``chat`` and the others choose their level again.
     configure_logging(None)
+    apply_texts_dir()  # TEXTS_DIR's imported texts over the packaged catalogues
 
 
 # --- db ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -115,6 +116,15 @@ class Settings(BaseSettings):
     # the text of sent messages) are kept once handled.
     privacy_contact: str = ""
     raw_message_retention_days: int = Field(default=30, ge=1, le=3650)
+
+    # Texts imported in production (``lyttepost texts import``, the workspace's «Tekster og
+    # språk») are written here and layered over the packaged catalogues (dialogs/locale).
+    # Empty: imports write the packaged catalogues (a developer's checkout, then commit).
+    texts_dir: str = ""
+
+    def texts_directory(self) -> Path | None:
+        """TEXTS_DIR as an absolute path, or None when unset."""
+        return Path(self.texts_dir).expanduser().resolve() if self.texts_dir.strip() else None
 
     def allowed_tenants(self) -> frozenset[str]:
         """TEAMS_ALLOWED_TENANTS as a set of lower-case ids (empty: every tenant is allowed)."""

@@ -148,6 +148,18 @@ def texts_for(language: str) -> CatalogueTexts:
     return CatalogueTexts(language, load_catalogue(language), fallback=source)
 
 
+def reload() -> None:
+    """Read the catalogues again on next use, e.g. after ``lyttepost texts import``.
+
+    Only this process: others read the new texts when they restart. A turn already
+    speaking keeps the texts it started with.
+    """
+    from dialogs.catalogues import load_catalogue
+
+    load_catalogue.cache_clear()
+    texts_for.cache_clear()
+
+
 def active() -> CatalogueTexts:
     """The texts of the language being spoken now (bokmål when nobody chose one)."""
     return _active.get() or texts_for(SOURCE)

@@ -33,6 +33,7 @@ NAVIGATION = [
     NavItem("/undersokelser", "Undersøkelser", "admin"),
     NavItem("/arsplan", "Årsplan", "admin"),
     NavItem("/ansatte", "Ansatte og logg", "admin"),
+    NavItem("/tekster", "Tekster og språk", "admin"),
 ]
 
 

@@ -22,6 +22,7 @@ from bot.web.results import add_result_routes
 from bot.web.rounds import add_round_routes
 from bot.web.staff import add_staff_routes
 from bot.web.surveys import add_survey_routes
+from bot.web.texts import add_texts_routes
 
 STATIC = Path(__file__).parent / "static"
 
@@ -45,3 +46,4 @@ def add_workspace(app: web.Application, workspace: Workspace) -> None:
     add_member_routes(app)
     add_member_facts_routes(app)
     add_organisation_respondent_routes(app)
+    add_texts_routes(app)
