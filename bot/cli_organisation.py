@@ -1,7 +1,8 @@
 """``lyttepost contacts replace`` and ``lyttepost rounds approval``: the organisation as
 respondent (ADR 20), through the same services as the chat and the workspace; and
-``lyttepost members import-attributes`` and ``members facts``: facts about each member
-(services/organisation_facts.py), as the workspace's Medlemmer page reads and edits them."""
+``lyttepost members import-attributes``, ``members facts`` and ``members language``:
+facts about each member (services/organisation_facts.py), as the workspace's Medlemmer
+page reads and edits them."""
 
 from __future__ import annotations
 
@@ -237,7 +238,60 @@ def members_facts(
     )
 
 
+def members_language(
+    org: str = typer.Argument(..., help="Kommunenummer (NNNN), fylkesnummer (NN) or name."),
+    language: str | None = typer.Argument(
+        None, help="nb (bokmål), nn (nynorsk) or se (nordsamisk); leave out to show it."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """The written language the organisation's members read, or set it (audited). A
+    contact's own choice (/sprak in the chat) wins over it; those contacts are listed."""
+    from services import audit
+    from services.language_choice import own_choices
+    from services.organisation_facts import LANGUAGES, FactsError, facts_of, set_language
+
+    ctx = cli_context()
+
+    async def work() -> dict[str, Any]:
+        async with ctx.sessions() as sessions, sessions() as session, session.begin():
+            before: str | None = None
+            try:
+                if language is None:
+                    found = await facts_of(session, org)
+                else:
+                    found, change = await set_language(session, org, language, audit.CLI, ctx.now())
+                    before = str(change.before) if change is not None else found.facts.language
+            except FactsError as error:
+                fail(error.problems[0].english)
+            own = await own_choices(session, found.code)
+            return {
+                "org": found.code, "name": found.name, "language": found.facts.language,
+                "before": before, "changed": before is not None and before != found.facts.language,
+                "own_choices": [{"contact": i, "name": n, "language": lang} for i, n, lang in own],
+            }  # fmt: skip
+
+    result = run_async(work)
+
+    def human() -> None:
+        named = f"{result['language']} ({LANGUAGES.get(result['language'], '?')})"
+        if result["before"] is None:
+            typer.echo(f"{result['org']} {result['name']}: {named}")
+        elif result["changed"]:
+            typer.echo(f"{result['org']} {result['name']}: language {result['before']} -> {named}")
+        else:
+            typer.echo(f"{result['org']} {result['name']}: language already {named}")
+        if result["own_choices"]:
+            typer.echo(f"{counted(len(result['own_choices']), 'contact')} chose their own:")
+            echo_lines(
+                f"  {c['contact']} {c['name']}: {c['language']}" for c in result["own_choices"]
+            )
+
+    emit(result, as_json, human)
+
+
 def register_members_commands(members_app: typer.Typer) -> None:
-    """Add ``members import-attributes`` and ``members facts``."""
+    """Add ``members import-attributes``, ``members facts`` and ``members language``."""
     members_app.command("import-attributes")(members_import_attributes)
     members_app.command("facts")(members_facts)
+    members_app.command("language")(members_language)

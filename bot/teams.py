@@ -170,6 +170,8 @@ def translate_activity(raw: Any, reference: dict[str, Any] | None) -> Inbound | 
         "user_id": user_id[:200],
         "update_key": str(activity_id)[:200],
         "reference": reference,
+        # The client's locale (``nn-NO``, ``se-NO``): a hint (services/language_choice).
+        "language_hint": raw["locale"] if isinstance(raw.get("locale"), str) else None,
     }
     if installation:
         return Inbound(**common, kind="text", text="/start")

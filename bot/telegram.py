@@ -83,6 +83,7 @@ def translate_update(raw: Any) -> Inbound | None:
             update_key=key,
             kind="press",
             payload=str(query.get("data") or ""),
+            language_hint=_language_code(query),
         )
     if isinstance(raw.get("message"), dict):
         message = raw["message"]
@@ -97,8 +98,17 @@ def translate_update(raw: Any) -> Inbound | None:
             update_key=key,
             kind="text" if isinstance(text, str) else "other",
             text=text if isinstance(text, str) else "",
+            language_hint=_language_code(message),
         )
     return None  # edited messages, membership changes...
+
+
+def _language_code(sent: dict[str, Any]) -> str | None:
+    """The sender's app language (``from.language_code``: ``nn``, ``nb``, ``no``, ``se``…),
+    a hint the conversation may offer, never a choice (services/language_choice)."""
+    sender = sent.get("from")
+    code = sender.get("language_code") if isinstance(sender, dict) else None
+    return code if isinstance(code, str) and code else None
 
 
 def update_kind(raw: Any) -> str:

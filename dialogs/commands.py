@@ -64,6 +64,8 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("arshjul", "Årets runder og om dere har svart", "wheel", aliases=("årshjul", "aarshjul")),
     MenuCommand("tiltak", "Hva KS gjør med behovene dere har meldt", "actions", aliases=("actions",)),
     MenuCommand("personvern", "Hvem ser svarene, hvor lenge de lagres, innsyn og sletting", "privacy", aliases=("privacy",)),
+    # Teams' list is full (ten): /sprak is typed there, and offered after registration.
+    MenuCommand("sprak", "Velg språk: bokmål, nynorsk eller nordsamisk", "language", aliases=("språk", "language"), teams=False),
     MenuCommand("hjelp", "Se hva du kan gjøre", "help", aliases=("help",)),
     # Typed all the same, but offered as a button, so no menu shows it.
     MenuCommand("hopp", "Hopp over spørsmålet", "skip", aliases=("skip",), menu=False),
@@ -117,6 +119,7 @@ ACTIONS_COMMANDS = names_doing("actions")  # KS's actions linked to the organisa
 PRIVACY_COMMANDS = names_doing("privacy")
 DELEGATE_COMMANDS = names_doing("delegate")  # a colleague answers on the organisation's behalf
 LINK_COMMANDS = names_doing("link")  # bind a chat on the other channel to the same contact
+LANGUAGE_COMMANDS = names_doing("language")  # the contact's own language (services/language_choice)
 MEMBER_COMMANDS = frozenset(name for c in COMMANDS if c.audience == "member" for name in c.names)
 STAFF_COMMANDS: dict[str, str] = {c.name: c.does for c in COMMANDS if c.audience == "staff"}
 

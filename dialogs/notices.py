@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dialogs import language_texts
 from dialogs.messages import Button, OutgoingMessage
 from dialogs.privacy import HELP_LINE, WELCOME_LINE
 from dialogs.texts import antall
@@ -262,6 +263,7 @@ def help_text(registered: bool, staff: bool = False) -> OutgoingMessage:
             "/deleger NAVN – la en kollega svare på vegne av dere\n"
             "/kobling – koble en chat i den andre kanalen (Teams eller Telegram) til deg\n"
             f"{HELP_LINE}\n"
+            f"{language_texts.help_line()}\n"
             "/hjelp – denne hjelpen"
             + (
                 "\n\nChatten er også koblet til KS-kontoen din: skriv /adminhjelp for "

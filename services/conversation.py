@@ -31,6 +31,7 @@ from dialogs.commands import (
     CONTROL_COMMANDS,
     DELEGATE_COMMANDS,
     HELP_COMMANDS,
+    LANGUAGE_COMMANDS,
     LINK_COMMANDS,
     PRIVACY_COMMANDS,
     START_COMMANDS,
@@ -47,7 +48,7 @@ from dialogs.messages import OutgoingMessage
 from dialogs.privacy import PrivacyTerms, privacy_notice, retention_text
 from dialogs.state import ResponseState
 from dialogs.wheel import wheel_message
-from services import admin_chat, admins, audit, conversation_org, staff_access
+from services import admin_chat, admins, audit, conversation_org, language_choice, staff_access
 from services.actions import actions_for_organisation
 from services.annual_wheel import wheel_rounds
 from services.inbound import Inbound
@@ -124,6 +125,7 @@ class Conversation:
             chat = Chat(channel=event.channel, address=event.address, created_at=now)
             session.add(chat)
         chat.user_id = event.user_id
+        chat.language_hint = event.language_hint or chat.language_hint
         chat.last_seen_at = now
         chat.unreachable_at = None  # they wrote to us, so we can write to them
         if event.reference is not None:
@@ -191,6 +193,12 @@ class _Turn:
                 await self.begin(contact, round_id)
             elif event.payload.startswith(notices.ORG_PREFIX):
                 await conversation_org.press(self, contact, event.payload)
+            elif event.payload.startswith(language_choice.PAYLOAD_PREFIX):
+                self.reply(
+                    *await language_choice.press(
+                        self.session, contact, event.payload, self.now, staff=staff is not None
+                    )
+                )
             elif is_engine_payload(event.payload):
                 await self.survey_input(Pressed(event.payload))
             else:
@@ -250,6 +258,9 @@ class _Turn:
         if command is not None and command.name in PRIVACY_COMMANDS:
             self.reply(privacy_notice(self.owner.privacy))
             return
+        if command is not None and command.name in LANGUAGE_COMMANDS:
+            self.reply(language_choice.unregistered())
+            return
         if command is not None and command.name in admin.ADMIN_COMMANDS:
             self.refuse_admin(None, command.name)
             return
@@ -287,6 +298,9 @@ class _Turn:
                 self.reply(notices.already_registered(result.contact.name, organisation.name))
                 return
             if await conversation_org.redeemed(self, result, organisation):
+                self.reply(
+                    *await language_choice.suggestion(self.session, self.chat, result.contact)
+                )
                 return
             self.reply(
                 *notices.welcome(
@@ -296,6 +310,7 @@ class _Turn:
                     offers=await self.offers(result.contact, organisation),
                 )
             )
+            self.reply(*await language_choice.suggestion(self.session, self.chat, result.contact))
             return
         self.chat.awaiting_code = self.chat.awaiting_code or keep_waiting
         if result.flood:
@@ -387,6 +402,12 @@ class _Turn:
             await conversation_org.delegate_command(self, contact, command.argument)
         elif name in LINK_COMMANDS:
             await conversation_org.link_command(self, contact)
+        elif name in LANGUAGE_COMMANDS:
+            self.reply(
+                *await language_choice.command(
+                    self.session, contact, command.argument, self.now, staff=staff is not None
+                )
+            )
         elif name in admin.ADMIN_COMMANDS:
             await self.admin_command(staff, command)
         else:

@@ -44,11 +44,19 @@ class Inbound(BaseModel):
     text: str = ""
     payload: str = ""
     reference: dict[str, Any] | None = None  # a channel's conversation reference (Teams)
+    # The language the chat app says the person reads (Telegram ``language_code``, Teams
+    # ``locale``): only a hint, offered once on registration (services/language_choice).
+    language_hint: str | None = None
 
     @field_validator("text")
     @classmethod
     def _cap_text(cls, value: str) -> str:
         return value[:MAX_INBOUND_TEXT]
+
+    @field_validator("language_hint")
+    @classmethod
+    def _cap_hint(cls, value: str | None) -> str | None:
+        return value.strip()[:20] or None if value else None
 
     @field_validator("payload")
     @classmethod

@@ -577,3 +577,25 @@ async def set_facts(
             **_audit_detail(changes),
         )  # fmt: skip
     return changes
+
+
+async def set_language(
+    session: AsyncSession, org: str, language: str, actor: audit.Actor, now: datetime
+) -> tuple[OrganisationFacts, Change | None]:
+    """Set only the organisation's written language (``nb``, ``nn`` or ``se``; nothing
+    else, and no empty value), audited as ``organisation.facts`` as the other edits are.
+    Returns the organisation as it is now and the change (None: it had that language).
+    ``FactsError`` for an unknown or ambiguous organisation or a wrong code."""
+    organisation = await _organisation(session, org)
+    code = language.strip().lower()
+    if code not in LANGUAGES:
+        raise FactsError([Problem("bad_language", column="language", value=language.strip())])
+    changes = _apply(organisation, {"language": code})
+    if changes:
+        await session.flush()
+        audit.record(
+            session, actor, "organisation.facts", f"organisation:{organisation.code}", now,
+            **_audit_detail(changes),
+        )  # fmt: skip
+    facts = OrganisationFacts(organisation.code, organisation.name, _facts(organisation))
+    return facts, (changes[0] if changes else None)

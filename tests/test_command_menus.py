@@ -66,6 +66,7 @@ def test_the_commands_the_conversation_knows_come_from_the_list() -> None:
     assert commands.WHEEL_COMMANDS == {"arshjul", "årshjul", "aarshjul"}
     assert commands.CONTROL_COMMANDS["tilbake"] == "back"
     assert commands.CONTROL_COMMANDS["hopp"] == "skip"
+    assert commands.LANGUAGE_COMMANDS == {"sprak", "språk", "language"}
     assert admin.ADMIN_COMMANDS == {c.name: c.does for c in COMMANDS if c.audience == "staff"}
     # Every staff command needs a role, or default deny would refuse it to everyone.
     assert set(admin.ADMIN_COMMANDS.values()) <= set(admin.ROLE_NEEDED)
@@ -101,10 +102,13 @@ def test_the_teams_manifest_lists_the_same_commands() -> None:
     assert command_list["commands"] == [
         {"title": c.name, "description": c.description} for c in teams_commands()
     ]
-    # Teams' list is Telegram's menu in the same order, less what is on every card's buttons.
+    # Teams' list is Telegram's menu in the same order, less what is on every card's buttons
+    # and /sprak (the list holds ten; the language is offered after registration, and
+    # "sprak" typed in Teams is the command all the same).
     titles = [c["title"] for c in command_list["commands"]]
     assert titles == [name for name in names(default_menu()) if name in titles]
-    assert set(names(default_menu())) - set(titles) == {"tilbake", "pause", "send"}
+    assert set(names(default_menu())) - set(titles) == {"tilbake", "pause", "send", "sprak"}
+    assert len(titles) == TEAMS_MAX_COMMANDS
 
 
 # --- which chat gets which menu ------------------------------------------------------------

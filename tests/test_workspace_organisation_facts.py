@@ -167,3 +167,16 @@ async def test_an_admin_imports_facts_from_csv_all_lines_or_none(site: Workspace
     )
     assert "Fakta er oppdatert for 1 organisasjon" in text_of(await pasted.text())
     assert await stored(site, "1103") == (None, "K13", None, "nb")
+
+
+async def test_the_language_field_offers_the_member_languages(site: WorkspaceSite) -> None:
+    admin = await site.signed_in("Anne", "anne@ks.no", "admin")
+    section = facts_section(await (await admin.get("/medlemmer/3301")).text())
+    options = re.findall(r'<option value="(\w+)"( selected)?>([^<]+)</option>', section)
+    assert [(code, name) for code, _, name in options] == [
+        ("nb", "bokmål"),
+        ("nn", "nynorsk"),
+        ("se", "nordsamisk"),
+    ]
+    assert [code for code, selected, _ in options if selected] == ["nb"]
+    assert 'aria-describedby="fakta-sprak-hjelp"' in section and "/sprak" in section
