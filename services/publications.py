@@ -195,9 +195,7 @@ def clean_translations(translations: Mapping[str, str]) -> dict[str, str]:
         if language == SOURCE:
             raise PublicationError("bokmålsteksten er selve teksten, ikke en oversettelse")
         if language not in TRANSLATABLE:
-            raise PublicationError(
-                f"ukjent språk {language!r}: {', '.join(TRANSLATABLE)} går an"
-            )
+            raise PublicationError(f"ukjent språk {language!r}: {', '.join(TRANSLATABLE)} går an")
         text = text.replace("\r\n", "\n").strip()
         if len(text) > MAX_TEXT:
             raise PublicationError(
@@ -604,16 +602,12 @@ async def language_check(
     session: AsyncSession, publication: Publication, recipients: Sequence[Recipient]
 ) -> LanguageCheck:
     """Count ``recipients`` (the reachable ones) by the language each reads (one query)."""
-    languages = await contact_languages(
-        session, [r.contact_id for r in recipients if r.reachable]
-    )
+    languages = await contact_languages(session, [r.contact_id for r in recipients if r.reachable])
     readers: dict[str, int] = {language: 0 for language in LANGUAGES}
     for recipient in recipients:
         if recipient.reachable:
             readers[languages.get(str(recipient.contact_id), SOURCE)] += 1
-    translated = tuple(
-        language for language in TRANSLATABLE if has_language(publication, language)
-    )
+    translated = tuple(language for language in TRANSLATABLE if has_language(publication, language))
     return LanguageCheck({k: v for k, v in readers.items() if v}, translated)
 
 
