@@ -341,3 +341,15 @@ def test_the_cli_refuses_an_unknown_language(cli_database: str) -> None:
 async def _queued(session: Any) -> list[str]:
     rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "broadcast"))
     return [row.payload["text"] for row in rows]
+
+
+async def test_the_staff_chat_confirmation_names_the_bokmal_fallback_too(world: World) -> None:
+    from services.admin_chat import _confirm_publish  # noqa: PLC2701 - the /publiser question
+
+    publication_id = await draft(world, nn=NN)
+    async with world.sessions() as session:
+        question = await _confirm_publish(session, publication_id, "all")
+    assert question.text.endswith(
+        "\n\n1 mottaker leser nordsamisk, men teksten finnes ikke på nordsamisk: "
+        "mottakeren får bokmål."
+    )
