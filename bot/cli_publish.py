@@ -36,6 +36,18 @@ SEGMENT_HELP = (
     "non-respondents:ROUND | invited:ROUND | orgs:NNNN,NN | area:ROUND:AREA | action:ID"
 )
 IdArgument = typer.Argument(..., help="The publication's id (see lyttepost publications list).")
+TextNn = typer.Option(
+    None, "--text-nn", help="The text in nynorsk (else nynorsk readers get bokmål)."
+)
+TextSe = typer.Option(None, "--text-se", help="The text in nordsamisk (else they get bokmål).")
+TextEn = typer.Option(None, "--text-en", help="The text in English (for demos; else bokmål).")
+LANG_HELP = "nb (the text itself), nn, se or en (a translation)"
+
+
+def _translations(nn: str | None, se: str | None, en: str | None) -> dict[str, str]:
+    """The translations given on the command line (the service drops empty ones)."""
+    given = {"nn": nn, "se": se, "en": en}
+    return {language: text.strip() for language, text in given.items() if text is not None}
 
 
 def _text(text: str | None, text_file: Path | None) -> str:
@@ -80,7 +92,7 @@ def _files(image: Path | None, document: Path | None) -> list[Any]:
 
 def _create(
     kind: str, title: str, text: str, image: Path | None, document: Path | None,
-    segment: Any, round_id: int | None, as_json: bool,
+    segment: Any, round_id: int | None, as_json: bool, translations: dict[str, str],
 ) -> None:  # fmt: skip
     from services import audit, publications
     from services.segments import SegmentError
@@ -94,6 +106,7 @@ def _create(
                 draft = await publications.create_draft(
                     session, kind=kind, title=title, text=text, actor=ctx.actor(), now=ctx.now(),
                     round_id=round_id, files=files, segment=segment,
+                    translations=translations,
                 )  # fmt: skip
             except (
                 LookupError, publications.AttachmentError, publications.PublicationError,
@@ -104,9 +117,11 @@ def _create(
             audit.record(
                 session, audit.CLI, "publication.draft", f"publication:{publication.id}",
                 ctx.now(), kind=kind, round=round_id,
+                languages=["nb", *publication.translations],
             )  # fmt: skip
             return {
                 "id": publication.id, "kind": kind, "status": publication.status,
+                "languages": ["nb", *publication.translations],
                 "recipients": len(reached.reachable) if reached else None,
                 "unreachable": len(reached.unreachable) if reached else None,
             }  # fmt: skip
@@ -136,12 +151,19 @@ def broadcast_create(
     title: str = typer.Option("Melding fra KS", "--title", help="For lists and reports."),
     image: Path | None = typer.Option(None, "--image", help="A PNG or JPEG to send with it."),
     document: Path | None = typer.Option(None, "--document", help="A file to send with it."),
+    text_nn: str | None = TextNn,
+    text_se: str | None = TextSe,
+    text_en: str | None = TextEn,
     as_json: bool = JsonOption,
 ) -> None:
-    """Draft a broadcast to a segment (send it with lyttepost publications send)."""
+    """Draft a broadcast to a segment (send it with lyttepost publications send).
+
+    --text is bokmål; each recipient gets --text-nn or --text-se if their language is
+    nynorsk or nordsamisk, and bokmål when that translation is missing."""
     _create(
-        "broadcast", title, _text(text, text_file), image, document, _segment(to), None, as_json
-    )
+        "broadcast", title, _text(text, text_file), image, document, _segment(to), None, as_json,
+        _translations(text_nn, text_se, text_en),
+    )  # fmt: skip
 
 
 @notice_app.command("create")
@@ -149,15 +171,29 @@ def notice_create(
     round_id: int = typer.Option(..., "--round", help="The round the notice is about."),
     text: str | None = typer.Option(None, "--text"),
     text_file: Path | None = typer.Option(None, "--text-file", help="UTF-8 text file."),
-    title: str = typer.Option(
-        "Dette gjør KS med innspillene deres", "--title", help="Shown under the round in /arshjul."
+    title: str | None = typer.Option(
+        None,
+        "--title",
+        help="Shown under the round in /arshjul (default: «Dette gjør KS med innspillene "
+        "deres», which members read in their own language).",
     ),
     image: Path | None = typer.Option(None, "--image"),
     document: Path | None = typer.Option(None, "--document"),
+    text_nn: str | None = TextNn,
+    text_se: str | None = TextSe,
+    text_en: str | None = TextEn,
     as_json: bool = JsonOption,
 ) -> None:
-    """Draft a dissemination notice tied to a round (listed under it in /arshjul)."""
-    _create("notice", title, _text(text, text_file), image, document, None, round_id, as_json)
+    """Draft a dissemination notice tied to a round (listed under it in /arshjul).
+
+    --text is bokmål; --text-nn and --text-se go to those who read nynorsk or nordsamisk."""
+    from dialogs.i18n import SOURCE, texts_for
+
+    _create(
+        "notice", title or texts_for(SOURCE).text("publications.notice.title"),
+        _text(text, text_file), image, document, None, round_id, as_json,
+        _translations(text_nn, text_se, text_en),
+    )  # fmt: skip
 
 
 @publications_app.command("list")
@@ -212,16 +248,22 @@ def publications_show(publication_id: int = IdArgument, as_json: bool = JsonOpti
             except publications.PublicationError as error:
                 fail(str(error))
             return {"id": p.id, "kind": p.kind, "title": p.title, "status": p.status,
-                    "round": p.round_id, "text": p.text, "attachments": p.attachments,
+                    "round": p.round_id, "text": p.text,
+                    "translations": dict(p.translations or {}), "attachments": p.attachments,
                     "segment": p.segment, "recipients": p.recipients}  # fmt: skip
 
     document = run_async(work)
 
     def human() -> None:
+        from services.publications import LANGUAGE_NAMES
+
         typer.echo(
             f"#{document['id']} {document['kind']} «{document['title']}» – {document['status']}\n"
         )
         typer.echo(document["text"])
+        for language, translated in document["translations"].items():
+            typer.echo(f"\n--- {LANGUAGE_NAMES.get(language, language)} ({language}) ---")
+            typer.echo(translated)
         for attachment in document["attachments"]:
             typer.echo(f"[{attachment['kind']}: {attachment['filename']}]")
 
@@ -233,9 +275,10 @@ def publications_edit(
     publication_id: int = IdArgument,
     text: str | None = typer.Option(None, "--text"),
     text_file: Path | None = typer.Option(None, "--text-file", help="UTF-8 text file."),
+    lang: str = typer.Option("nb", "--lang", help=LANG_HELP + "; an empty translation removes it."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Replace a draft's text."""
+    """Replace a draft's text, or (with --lang nn|se|en) its translation into that language."""
     from services import audit, publications
 
     new_text = _text(text, text_file)
@@ -245,24 +288,37 @@ def publications_edit(
         async with ctx.sessions() as sessions, sessions() as session, session.begin():
             try:
                 p = await publications.edit_text(
-                    session, publication_id, new_text, actor=ctx.actor(), now=ctx.now()
-                )
+                    session, publication_id, new_text, actor=ctx.actor(), now=ctx.now(),
+                    language=lang,
+                )  # fmt: skip
             except publications.PublicationError as error:
                 fail(str(error))
+            characters = len(p.text if lang == "nb" else (p.translations or {}).get(lang, ""))
             audit.record(
                 session, audit.CLI, "publication.edit", f"publication:{p.id}", ctx.now(),
-                characters=len(p.text),
+                characters=characters, language=lang,
             )  # fmt: skip
-            return {"id": p.id, "characters": len(p.text)}
+            return {"id": p.id, "language": lang, "characters": characters,
+                    "languages": ["nb", *(p.translations or {})]}  # fmt: skip
 
     result = run_async(work)
-    emit(
-        result,
-        as_json,
-        lambda: typer.echo(
-            f"draft {result['id']}: text replaced ({counted(result['characters'], 'character')})"
-        ),
-    )
+
+    def human() -> None:
+        if result["language"] == "nb":
+            what = "text"
+        elif result["characters"]:
+            what = f"{result['language']} translation"
+        else:
+            typer.echo(
+                f"draft {result['id']}: {result['language']} translation removed "
+                f"(those readers get bokmål)"
+            )
+            return
+        typer.echo(
+            f"draft {result['id']}: {what} replaced ({counted(result['characters'], 'character')})"
+        )
+
+    emit(result, as_json, human)
 
 
 @publications_app.command("preview")
@@ -273,6 +329,9 @@ def publications_preview(
     ),
     staff: str | None = typer.Option(
         None, "--staff", help="Or to this staff member's chat (e-mail; see lyttepost staff code)."
+    ),
+    lang: str | None = typer.Option(
+        None, "--lang", help="Preview in this language (default: the contact's): " + LANG_HELP
     ),
     as_json: bool = JsonOption,
 ) -> None:
@@ -296,13 +355,13 @@ def publications_preview(
                         fail(f"{account.email} has no chat: lyttepost staff code --email {staff}")
                     queued = await publications.preview_in_chat(
                         session, publication_id, chat, now=now,
-                        personalise=personalise_for(ctx.zone),
+                        personalise=personalise_for(ctx.zone), language=lang,
                     )  # fmt: skip
                 else:
                     assert contact is not None
                     queued = await publications.preview(
                         session, publication_id, contact, now=now,
-                        personalise=personalise_for(ctx.zone),
+                        personalise=personalise_for(ctx.zone), language=lang,
                     )  # fmt: skip
             except (publications.PublicationError, StaffError) as error:
                 fail(str(error))
@@ -332,10 +391,17 @@ def publications_send(
     publication_id: int = IdArgument,
     to: str | None = typer.Option(None, "--to", help=SEGMENT_HELP + " (default: the draft's own)"),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    bokmal_ok: bool = typer.Option(
+        False,
+        "--bokmal-ok",
+        help="With --yes: send even though some recipients' language has no translation "
+        "(they get bokmål). Without --yes the question asks it.",
+    ),
     wait: bool = typer.Option(True, "--wait/--no-wait", help="Show progress until delivered."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Send a draft: shows how many it reaches, asks, queues, then shows progress and the report."""
+    """Send a draft: shows how many it reaches and who would get bokmål for want of a
+    translation, asks, queues, then shows progress and the report."""
     from services import audit, publications
     from services.personal import personalise_for
     from services.segments import SegmentError
@@ -346,15 +412,17 @@ def publications_send(
     async def reach() -> Any:
         async with ctx.sessions() as sessions, sessions() as session:
             try:
-                return await publications.audience_for_sending(session, publication_id, chosen)
+                audience = await publications.audience_for_sending(session, publication_id, chosen)
+                draft = await publications.load(session, publication_id)
             except publications.AlreadyPublished:
                 fail(f"publication {publication_id} is already published")
             except publications.NoAudience:
                 fail("say who gets it: --to " + SEGMENT_HELP)
             except (publications.PublicationError, SegmentError) as error:
                 fail(str(error))
+            return audience, await publications.language_check(session, draft, audience.reachable)
 
-    audience = run_async(reach)
+    audience, languages = run_async(reach)
     segment = audience.segment
     typer.echo(
         f"«{segment.describe()}»: {counted(len(audience.reachable), 'contact')} in "
@@ -365,7 +433,18 @@ def publications_send(
     )
     if not audience.reachable:
         fail("nobody to send to")
-    if not yes and not typer.confirm("Send it now?", err=True):
+    if set(languages.readers) - {"nb"} or languages.translated:
+        typer.echo(_languages_line(languages), err=True)
+    if languages.fallback:
+        typer.echo(f"warning: {_fallback_sentence(languages)}", err=True)
+        if yes and not bokmal_ok:
+            fail(
+                "some recipients would get bokmål for want of a translation; add it with "
+                f"lyttepost publications edit {publication_id} --lang LANG --text-file FILE, "
+                "or send anyway with --yes --bokmal-ok"
+            )
+    question = "Send it now, with bokmål to them?" if languages.fallback else "Send it now?"
+    if not yes and not typer.confirm(question, err=True):
         raise typer.Exit(1)
 
     async def send() -> None:
@@ -375,13 +454,17 @@ def publications_send(
                 reached = await publications.publish(
                     session, publication_id, segment, actor=ctx.actor(), now=now,
                     personalise=personalise_for(ctx.zone),
+                    confirmed_fallback=languages.fallback,
                 )  # fmt: skip
+            except publications.FallbackChanged as error:
+                fail(f"nothing sent: {error}; run the command again to see the new counts")
             except publications.PublicationError as error:
                 fail(str(error))
             audit.record(
                 session, audit.CLI, "publication.publish", f"publication:{publication_id}", now,
                 segment=segment.describe(), recipients=len(reached.reachable),
-                unreachable=len(reached.unreachable),
+                unreachable=len(reached.unreachable), languages=languages.readers,
+                fallback=languages.fallback,
             )  # fmt: skip
 
     run_async(send)
@@ -392,6 +475,40 @@ def publications_send(
     if wait:
         _follow(ctx, publication_id, len(audience.reachable))
     _print_report(ctx, publication_id, as_json)
+
+
+LANGUAGE_WORDS = {"nb": "bokmål", "nn": "nynorsk", "se": "North Sámi", "en": "English"}
+
+
+def _languages_line(check: Any) -> str:
+    """'Languages: 40 read bokmål, 12 nynorsk (translated), 3 North Sámi (gets bokmål).'"""
+    parts = []
+    for index, (language, count) in enumerate(check.readers.items()):
+        name = LANGUAGE_WORDS.get(language, language)
+        state = ""
+        if language != "nb":
+            state = " (translated)" if language in check.translated else " (gets bokmål)"
+        parts.append(f"{count} read {name}{state}" if index == 0 else f"{count} {name}{state}")
+    return "Languages: " + ", ".join(parts) + "."
+
+
+def _fallback_sentence(check: Any) -> str:
+    """'12 recipients read nynorsk, but the text is only in bokmål: they get bokmål.'"""
+    missing = list(check.fallback.items())
+    readers = [
+        f"{counted(count, 'recipient')} read{'s' if count == 1 else ''} "
+        f"{LANGUAGE_WORDS.get(language, language)}"
+        if index == 0
+        else f"{count} read {LANGUAGE_WORDS.get(language, language)}"
+        for index, (language, count) in enumerate(missing)
+    ]
+    who = readers[0] if len(readers) == 1 else ", ".join(readers[:-1]) + " and " + readers[-1]
+    they = "they get" if sum(check.fallback.values()) > 1 else "that recipient gets"
+    if not check.translated:
+        return f"{who}, but the text is only in bokmål: {they} bokmål."
+    names = [LANGUAGE_WORDS.get(language, language) for language, _ in missing]
+    lacking = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return f"{who}, but the text has no {lacking} translation: {they} bokmål."
 
 
 def _follow(ctx: CliContext, publication_id: int, total: int, stall_hint: float = 15.0) -> None:

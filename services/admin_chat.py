@@ -295,10 +295,17 @@ async def _confirm_publish(
         raise publications.PublicationError(f"utkast {publication_id} er allerede sendt")
     segment = _segment_for(draft, segment_kind)
     reached = await publications.audience(session, segment)
-    return admin.confirm_publish(
+    question = admin.confirm_publish(
         publication_id, draft.title, segment.describe(), len(reached.reachable),
         reached.organisations, len(reached.unreachable), segment_kind,
     )  # fmt: skip
+    # Who would get bokmål for want of a translation, said before the staff member presses.
+    warning = (await publications.language_check(session, draft, reached.reachable)).warning()
+    return (
+        question.model_copy(update={"text": f"{question.text}\n\n{warning}"})
+        if warning
+        else question
+    )
 
 
 def _segment_for(draft: Publication, segment_kind: str) -> Segment:

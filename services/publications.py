@@ -5,11 +5,18 @@ notice, any broadcast): a draft is previewed in the author's own chat exactly as
 will get it, then published. Publishing queues, in one transaction, one delivery per
 recipient (the outbox dedupe key ``pub:{id}:{contact}``): publishing twice, or a
 restart in the middle of sending, never sends anyone anything twice.
+
+A publication speaks several languages (issue 15): ``text`` is bokmål and always there,
+``translations`` holds the same message in nynorsk, nordsamisk (and English for demos).
+Each recipient gets their language (``services/languages.py``); one whose language has no
+translation gets bokmål, and staff are told how many before they confirm
+(``language_check``), never after: ``publish`` refuses when the fallback has changed
+since the confirmation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -17,7 +24,9 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.i18n import LANGUAGES, SOURCE, speaking, t, texts_for
 from dialogs.messages import Attachment, OutgoingMessage
+from services.languages import contact_language, contact_languages
 from services.rounds import latest_chat
 from services.segments import Recipient, Segment, resolve_segment, segment_organisations
 from storage import outbox
@@ -28,6 +37,13 @@ KINDS = ("summary", "notice", "broadcast")
 MAX_TEXT = 20_000  # split into several chat messages on the way out
 IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8")  # PNG, JPEG: what every channel shows as a picture
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # Telegram's limit for a photo (documents: MAX_FILE_BYTES)
+# Languages a publication's text may be translated into (bokmål is ``text`` itself).
+TRANSLATABLE: tuple[str, ...] = tuple(language for language in LANGUAGES if language != SOURCE)
+# The languages' names as staff read them (the workspace and the CLI's warnings).
+LANGUAGE_NAMES = {"nb": "bokmål", "nn": "nynorsk", "se": "nordsamisk", "en": "engelsk"}
+# Captions Lyttepost itself gives a publication's files: stored in bokmål, sent in each
+# recipient's language (a caption staff wrote is sent as written).
+SYSTEM_CAPTIONS = ("publications.summary.workbook_caption", "publications.summary.pdf_caption")
 
 # Extra messages for one recipient (a respondent's own answers next to the national
 # picture): made per session, then given the publication and the recipient.
@@ -47,6 +63,10 @@ class AlreadyPublished(PublicationError):
 
 class NoAudience(PublicationError):
     """Nobody said whom to send it to: neither the draft nor the caller names a segment."""
+
+
+class FallbackChanged(PublicationError):
+    """Who would get bokmål instead of their language changed after staff confirmed."""
 
 
 class AttachmentError(ValueError):
@@ -80,8 +100,9 @@ async def create(
     round_id: int | None = None,
     attachments: Sequence[Attachment] = (),
     segment: Segment | None = None,
+    translations: Mapping[str, str] | None = None,
 ) -> Publication:
-    """A new draft."""
+    """A new draft; ``translations`` maps a language (nn, se, en) to the text in it."""
     if kind not in KINDS:
         raise PublicationError(f"ukjent type {kind!r}: {', '.join(KINDS)}")
     _check_text(text, attachments)
@@ -89,6 +110,7 @@ async def create(
         kind=kind, title=title[:200], text=text, round_id=round_id,
         attachments=[a.model_dump(mode="json") for a in attachments],
         segment=segment.to_json() if segment else None,
+        translations=clean_translations(translations or {}),
         status="draft", created_by=actor, created_at=now, updated_at=now,
     )  # fmt: skip
     session.add(publication)
@@ -115,15 +137,17 @@ async def create_draft(
     round_id: int | None = None,
     files: Sequence[NewFile] = (),
     segment: Segment | None = None,
+    translations: Mapping[str, str] | None = None,
 ) -> Draft:
     """A draft with its files stored: ``LookupError`` for a round that does not exist,
     ``AttachmentError``, ``PublicationError`` or ``SegmentError`` for what cannot be sent."""
     if round_id is not None and await session.get(Round, round_id) is None:
         raise LookupError(f"no round with id {round_id}")
+    cleaned = clean_translations(translations or {})  # before any file is stored
     attachments = await store_attachments(session, files)
     publication = await create(
         session, kind=kind, title=title, text=text, actor=actor, now=now,
-        round_id=round_id, attachments=attachments, segment=segment,
+        round_id=round_id, attachments=attachments, segment=segment, translations=cleaned,
     )  # fmt: skip
     return Draft(publication, await audience(session, segment) if segment else None)
 
@@ -163,6 +187,38 @@ def _check_text(text: str, attachments: Sequence[Attachment] | Sequence[dict[str
         raise PublicationError(f"teksten har {len(text)} tegn; høyst {MAX_TEXT} går an")
 
 
+def clean_translations(translations: Mapping[str, str]) -> dict[str, str]:
+    """Translations as stored: known languages only, trimmed, an empty text left out (that
+    language gets bokmål). ``PublicationError`` in Norwegian for what cannot be kept."""
+    cleaned = {}
+    for language, text in translations.items():
+        if language == SOURCE:
+            raise PublicationError("bokmålsteksten er selve teksten, ikke en oversettelse")
+        if language not in TRANSLATABLE:
+            raise PublicationError(f"ukjent språk {language!r}: {', '.join(TRANSLATABLE)} går an")
+        text = text.replace("\r\n", "\n").strip()
+        if len(text) > MAX_TEXT:
+            raise PublicationError(
+                f"teksten på {LANGUAGE_NAMES[language]} har {len(text)} tegn; "
+                f"høyst {MAX_TEXT} går an"
+            )
+        if text:
+            cleaned[language] = text
+    return dict(sorted(cleaned.items(), key=lambda item: LANGUAGES.index(item[0])))
+
+
+def text_in(publication: Publication, language: str) -> str:
+    """The publication's text in ``language``, or bokmål when it has no such translation."""
+    if language == SOURCE:
+        return publication.text
+    return (publication.translations or {}).get(language) or publication.text
+
+
+def has_language(publication: Publication, language: str) -> bool:
+    """Whether readers of ``language`` get their own language (bokmål always does)."""
+    return language == SOURCE or bool((publication.translations or {}).get(language))
+
+
 async def load(session: AsyncSession, publication_id: int) -> Publication:
     """A publication, or ``PublicationError`` if there is none."""
     publication = await session.get(Publication, publication_id)
@@ -172,14 +228,25 @@ async def load(session: AsyncSession, publication_id: int) -> Publication:
 
 
 async def edit_text(
-    session: AsyncSession, publication_id: int, text: str, *, actor: str, now: datetime
+    session: AsyncSession,
+    publication_id: int,
+    text: str,
+    *,
+    actor: str,
+    now: datetime,
+    language: str = SOURCE,
 ) -> Publication:
-    """Replace a draft's text (what staff correct before publishing)."""
+    """Replace a draft's text (what staff correct before publishing): bokmål, or the
+    translation into ``language``, which an empty text removes."""
     publication = await load(session, publication_id)
     if publication.status != "draft":
         raise PublicationError(f"utkast {publication_id} er allerede sendt")
-    _check_text(text, publication.attachments)
-    publication.text = text
+    if language == SOURCE:
+        _check_text(text, publication.attachments)
+        publication.text = text
+    else:
+        translations = {k: v for k, v in (publication.translations or {}).items() if k != language}
+        publication.translations = clean_translations({**translations, language: text})
     publication.updated_at = now
     return publication
 
@@ -194,18 +261,23 @@ async def update_draft(
     now: datetime,
     remove_file_ids: Collection[int] = (),
     files: Sequence[NewFile] = (),
+    translations: Mapping[str, str] | None = None,
 ) -> Draft:
-    """Change a draft as a whole (what the workspace's form holds): title, text, whom it
-    goes to, files dropped and files added. ``AlreadyPublished`` once it has been sent."""
+    """Change a draft as a whole (what the workspace's form holds): title, text, its
+    translations (None: keep them), whom it goes to, files dropped and files added.
+    ``AlreadyPublished`` once it has been sent."""
     publication = await load(session, publication_id)
     if publication.status != "draft":
         raise AlreadyPublished(f"utkast {publication_id} er allerede sendt")
+    cleaned = clean_translations(translations) if translations is not None else None
     kept = [a for a in publication.attachments if a.get("file_id") not in set(remove_file_ids)]
     added = await store_attachments(session, files)
     attachments = [*kept, *(a.model_dump(mode="json") for a in added)]
     _check_text(text, attachments)
     publication.title = title[:200]
     publication.text = text
+    if cleaned is not None and cleaned != (publication.translations or {}):
+        publication.translations = cleaned
     publication.attachments = attachments
     publication.segment = segment.to_json() if segment else None
     publication.updated_at = now
@@ -263,10 +335,37 @@ async def attached_file(session: AsyncSession, publication_id: int, file_id: int
     )
 
 
-def messages_of(publication: Publication) -> list[OutgoingMessage]:
-    """What every recipient gets: the text, then each file."""
-    attachments = tuple(Attachment.model_validate(a) for a in publication.attachments)
-    return [OutgoingMessage(text=publication.text, attachments=attachments)]
+def messages_of(publication: Publication, language: str = SOURCE) -> list[OutgoingMessage]:
+    """What a reader of ``language`` gets: the text in it (else bokmål), then each file,
+    the captions Lyttepost gave them in that language too."""
+    with speaking(language):
+        attachments = tuple(
+            Attachment.model_validate({**a, "caption": _caption(a.get("caption"))})
+            for a in publication.attachments
+        )
+    return [OutgoingMessage(text=text_in(publication, language), attachments=attachments)]
+
+
+def _caption(caption: str | None) -> str | None:
+    """A system caption (stored in bokmål) in the active language; any other as written."""
+    source = texts_for(SOURCE)
+    for key in SYSTEM_CAPTIONS:
+        if caption == source.text(key):
+            return t(key)
+    return caption
+
+
+def member_title(title: str) -> str:
+    """A publication's title as members see it listed (``/arshjul``), in the active
+    language: the titles Lyttepost gives notices and summaries are translated, a title
+    staff wrote is shown as written."""
+    source = texts_for(SOURCE)
+    if title == source.text("publications.notice.title"):
+        return t("publications.notice.title")
+    prefix = source.text("publications.summary.title", round="")
+    if prefix and title.startswith(prefix):
+        return t("publications.summary.title", round=title[len(prefix) :])
+    return title
 
 
 async def preview(
@@ -276,8 +375,10 @@ async def preview(
     *,
     now: datetime,
     personalise: PersonaliseFactory | None = None,
+    language: str | None = None,
 ) -> int:
-    """Send a draft to one contact's own chat, exactly as members will get it.
+    """Send a draft to one contact's own chat, exactly as members will get it: in the
+    contact's language, or in ``language`` when staff want to see that one.
 
     Returns how many messages were queued (0: that contact has no reachable chat).
     """
@@ -291,7 +392,12 @@ async def preview(
     recipient = Recipient(contact.id, contact.name, contact.organisation_id, "", "",
                           chat.channel, chat.address)  # fmt: skip
     extra = personalise(session) if personalise else None
-    messages = [*messages_of(publication), *(await _extra(publication, recipient, extra))]
+    language = _known(language) or await contact_language(session, contact.id)
+    with speaking(language):
+        messages = [
+            *messages_of(publication, language),
+            *(await _extra(publication, recipient, extra)),
+        ]
     return await outbox.enqueue(
         session,
         outbox.Recipient(chat.channel, chat.address, contact.id),
@@ -310,18 +416,22 @@ async def preview_in_chat(
     *,
     now: datetime,
     personalise: PersonaliseFactory | None = None,
+    language: str | None = None,
 ) -> int:
     """Send a draft to a KS staff member's chat, as members will get it; the personal part
-    only when the chat is also a member's (a staff-only chat answers no survey).
+    only when the chat is also a member's (a staff-only chat answers no survey). In
+    ``language``, else the member's language when the chat is also a member's, else bokmål.
 
     Returns how many messages were queued."""
     publication = await load(session, publication_id)
-    messages = messages_of(publication)
+    language = _known(language) or await contact_language(session, chat.contact_id)
     contact = await session.get(Contact, chat.contact_id) if chat.contact_id else None
-    if contact is not None and personalise is not None:
-        recipient = Recipient(contact.id, contact.name, contact.organisation_id, "", "",
-                              chat.channel, chat.address)  # fmt: skip
-        messages += await _extra(publication, recipient, personalise(session))
+    with speaking(language):
+        messages = messages_of(publication, language)
+        if contact is not None and personalise is not None:
+            recipient = Recipient(contact.id, contact.name, contact.organisation_id, "", "",
+                                  chat.channel, chat.address)  # fmt: skip
+            messages += await _extra(publication, recipient, personalise(session))
     return await outbox.enqueue(
         session,
         outbox.Recipient(chat.channel, chat.address, chat.contact_id),
@@ -337,6 +447,15 @@ async def _extra(
     publication: Publication, recipient: Recipient, personalise: Personalise | None
 ) -> Sequence[OutgoingMessage]:
     return await personalise(publication, recipient) if personalise else ()
+
+
+def _known(language: str | None) -> str | None:
+    """``language`` if it is one of the catalogues' (``PublicationError`` otherwise)."""
+    if language is None:
+        return None
+    if language not in LANGUAGES:
+        raise PublicationError(f"ukjent språk {language!r}: {', '.join(LANGUAGES)} går an")
+    return language
 
 
 @dataclass(frozen=True)
@@ -431,6 +550,67 @@ async def audience_for_sending(
     return await audience(session, chosen)
 
 
+@dataclass(frozen=True)
+class LanguageCheck:
+    """Which language each reachable recipient reads, counted, and who gets bokmål because
+    their language has no translation: what staff see before they confirm."""
+
+    readers: dict[str, int]  # language -> reachable recipients who read it
+    translated: tuple[str, ...]  # the publication's languages besides bokmål
+
+    @property
+    def fallback(self) -> dict[str, int]:
+        """Language -> recipients who read it but get bokmål (no translation)."""
+        return {
+            language: count
+            for language, count in self.readers.items()
+            if count and language != SOURCE and language not in self.translated
+        }
+
+    def warning(self) -> str:
+        """The staff warning in bokmål (empty when everyone gets their language):
+        '12 mottakere leser nynorsk, men teksten finnes bare på bokmål: de får bokmål.'"""
+        missing = self.fallback
+        if not missing:
+            return ""
+        parts = [
+            f"{count} {'mottaker' if count == 1 else 'mottakere'} leser "
+            f"{LANGUAGE_NAMES.get(language, language)}"
+            if index == 0
+            else f"{count} leser {LANGUAGE_NAMES.get(language, language)}"
+            for index, (language, count) in enumerate(missing.items())
+        ]
+        readers = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " og " + parts[-1]
+        total = sum(missing.values())
+        they = "mottakeren får" if total == 1 else "de får"
+        if not self.translated:
+            return f"{readers}, men teksten finnes bare på bokmål: {they} bokmål."
+        names = [LANGUAGE_NAMES.get(language, language) for language in missing]
+        lacking = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " eller " + names[-1]
+        return f"{readers}, men teksten finnes ikke på {lacking}: {they} bokmål."
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "readers": self.readers,
+            "translated": list(self.translated),
+            "fallback": self.fallback,
+            "warning": self.warning(),
+        }
+
+
+async def language_check(
+    session: AsyncSession, publication: Publication, recipients: Sequence[Recipient]
+) -> LanguageCheck:
+    """Count ``recipients`` (the reachable ones) by the language each reads (one query)."""
+    languages = await contact_languages(session, [r.contact_id for r in recipients if r.reachable])
+    readers: dict[str, int] = {language: 0 for language in LANGUAGES}
+    for recipient in recipients:
+        if recipient.reachable:
+            readers[languages.get(str(recipient.contact_id), SOURCE)] += 1
+    translated = tuple(language for language in TRANSLATABLE if has_language(publication, language))
+    return LanguageCheck({k: v for k, v in readers.items() if v}, translated)
+
+
 async def publish(
     session: AsyncSession,
     publication_id: int,
@@ -439,17 +619,34 @@ async def publish(
     actor: str,
     now: datetime,
     personalise: PersonaliseFactory | None = None,
+    confirmed_fallback: Mapping[str, int] | None = None,
 ) -> Audience:
-    """Send a draft to a segment: one delivery per reachable recipient, queued at once."""
+    """Send a draft to a segment: one delivery per reachable recipient, queued at once,
+    each in the recipient's language (bokmål where the draft has no translation).
+
+    ``confirmed_fallback`` is the ``LanguageCheck.fallback`` staff confirmed: when who
+    would get bokmål has changed since, ``FallbackChanged`` and nothing is queued."""
     publication = await load(session, publication_id)
     if publication.status != "draft":
         raise PublicationError(f"utkast {publication_id} er allerede sendt")
     reached = await audience(session, segment)
-    common = messages_of(publication)
+    languages = await contact_languages(session, [r.contact_id for r in reached.reachable])
+    if confirmed_fallback is not None:
+        check = await language_check(session, publication, reached.reachable)
+        if check.fallback != dict(confirmed_fallback):
+            raise FallbackChanged(
+                "hvem som får bokmål i stedet for sitt eget språk, er endret siden du "
+                f"bekreftet: {check.warning() or 'nå får alle sitt eget språk.'}"
+            )
+    common: dict[str, list[OutgoingMessage]] = {}
     extra = personalise(session) if personalise else None
     for recipient in reached.reachable:
         assert recipient.channel is not None and recipient.address is not None
-        messages = [*common, *(await _extra(publication, recipient, extra))]
+        language = languages.get(str(recipient.contact_id), SOURCE)
+        with speaking(language):
+            if language not in common:
+                common[language] = messages_of(publication, language)
+            messages = [*common[language], *(await _extra(publication, recipient, extra))]
         await outbox.enqueue(
             session,
             outbox.Recipient(recipient.channel, recipient.address, recipient.contact_id),

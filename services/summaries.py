@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.i18n import SOURCE, texts_for
 from dialogs.messages import Attachment
 from reports.build import ReportFiles, write_report
 from reports.summary import DEFAULT_MIN_GROUP
@@ -103,9 +104,16 @@ async def _draft(
         attachments.append(
             Attachment(kind="photo", file_id=file_id, filename=chart.path.name, caption=chart.title)
         )
-    documents = [(files.workbook, f"{name}.xlsx", "Hele rapporten som regneark")]
+    # Stored in bokmål, the source; each recipient gets them in their language when sent
+    # (services.publications.messages_of).
+    source = texts_for(SOURCE)
+    documents = [
+        (files.workbook, f"{name}.xlsx", source.text("publications.summary.workbook_caption"))
+    ]
     if files.pdf is not None:
-        documents.append((files.pdf, f"{name}.pdf", "Rapporten som PDF"))
+        documents.append(
+            (files.pdf, f"{name}.pdf", source.text("publications.summary.pdf_caption"))
+        )
     for path, filename, caption in documents:
         file_id = await store_file(session, filename, path.read_bytes())
         attachments.append(
@@ -113,6 +121,7 @@ async def _draft(
         )
     text = files.summary_text.read_text(encoding="utf-8").strip()
     return await publications.create(
-        session, kind="summary", title=f"Oppsummering: {round_.title}", text=text,
+        session, kind="summary",
+        title=source.text("publications.summary.title", round=round_.title), text=text,
         actor=actor, now=now, round_id=round_.id, attachments=attachments,
     )  # fmt: skip

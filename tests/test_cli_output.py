@@ -337,7 +337,8 @@ def test_drafts_are_created_with_files_and_their_reach(tmp_path: Path) -> None:
     shown = as_json("publications", "show", str(draft_id))
     assert shown == {
         "id": draft_id, "kind": "broadcast", "title": "Melding fra KS", "status": "draft",
-        "round": None, "text": "Hei fra KS", "attachments": shown["attachments"],
+        "round": None, "text": "Hei fra KS", "translations": {},
+        "attachments": shown["attachments"],
         "segment": {"kind": "orgs", "value": "1815,1816"}, "recipients": 0,
     }  # fmt: skip
     assert [(a["kind"], a["filename"]) for a in shown["attachments"]] == [
@@ -412,7 +413,9 @@ def test_a_draft_is_edited_previewed_sent_and_reported(tmp_path: Path) -> None:
     }  # fmt: skip
     assert as_json("publications", "edit", draft_id, "--text", "Hei igjen!") == {
         "id": draft["id"],
+        "language": "nb",
         "characters": 10,
+        "languages": ["nb"],
     }  # fmt: skip (a new version, so the next preview is not the same one again)
     assert ok("publications", "preview", draft_id, "--contact", str(reader)).stdout == (
         f"preview queued: 1 message to contact {reader}\n"

@@ -664,3 +664,140 @@ async def test_a_post_without_the_csrf_token_is_refused(site: WorkspaceSite) -> 
         statuses = sorted((await session.scalars(select(Publication.status))).all())
         queued = await session.scalar(select(func.count()).select_from(OutboxMessage))
     assert statuses == ["draft", "published"] and queued == 0  # nobody to send to: no contacts
+
+
+# --- languages ----------------------------------------------------------------------------------
+
+NYNORSK = "Hei!\n\nKS inviterer til samling om digitalisering 12. mars. Meld dykk på."
+
+
+async def set_language(site: WorkspaceSite, code: str, language: str | None) -> None:
+    async with site.sessions.begin() as session:
+        organisation = await session.scalar(select(Organisation).where(Organisation.code == code))
+        assert organisation is not None
+        organisation.language = language
+
+
+async def test_the_composer_keeps_a_text_per_member_language(site: WorkspaceSite) -> None:
+    await members(site)
+    staff = await site.signed_in("Siri Stab", "siri@ks.no", "staff")
+    page = await (await staff.get("/publiseringer/ny")).text()
+    assert '<label for="tekst_nn" lang="nn">Nynorsk</label>' in page
+    assert '<label for="tekst_se" lang="se">Nordsamisk</label>' in page
+    assert "tekst_en" not in page  # English is for demos: not offered by default
+    publication_id = saved_id(
+        await compose(staff, tittel="Samling", tekst=TEXT, tekst_nn=f"{NYNORSK}\r\n", tekst_se="")
+    )
+    saved = await publication(site, publication_id)
+    assert saved.translations == {"nn": NYNORSK}
+    assert (await audit_actions(site))[-1][2]["languages"] == ["nb", "nn"]
+
+    async with site.sessions.begin() as session:  # English added with the CLI
+        await publications.edit_text(
+            session, publication_id, "Hello!", actor="cli", now=datetime.now(UTC), language="en"
+        )
+    html = await (await staff.get(f"/publiseringer/{publication_id}/rediger")).text()
+    assert (
+        f'name="tekst_nn" lang="nn" rows="8" maxlength="20000" aria-describedby="oversettelser-hjelp">{NYNORSK}</textarea>'
+        in html
+    )
+    assert '<label for="tekst_en" lang="en">Engelsk</label>' in html
+    edited = await post(
+        staff, f"/publiseringer/{publication_id}/rediger",
+        form(csrf_in(html), tittel="Samling", tekst=TEXT, tekst_nn="", tekst_se="Bures!",
+             tekst_en="Hello!"),
+    )  # fmt: skip
+    assert saved_id(edited) == publication_id
+    assert (await publication(site, publication_id)).translations == {
+        "se": "Bures!",
+        "en": "Hello!",
+    }
+
+
+async def test_the_preview_shows_each_language(site: WorkspaceSite) -> None:
+    await members(site)
+    staff = await site.signed_in("Siri Stab", "siri@ks.no", "staff")
+    publication_id = saved_id(await compose(staff, tittel="Samling", tekst=TEXT, tekst_nn=NYNORSK))
+    bokmal = page_text(
+        await (await staff.get(f"/publiseringer/{publication_id}/forhandsvisning")).text()
+    )
+    assert "Vis meldingen på: Bokmål · Nynorsk · Nordsamisk (ingen tekst)" in bokmal
+    assert "Meld dykk på" not in bokmal
+    nynorsk = page_text(
+        await (await staff.get(f"/publiseringer/{publication_id}/forhandsvisning?sprak=nn")).text()
+    )
+    assert "Meld dykk på." in nynorsk and "Slik får de som leser nynorsk, meldingen." in nynorsk
+    sami = page_text(
+        await (await staff.get(f"/publiseringer/{publication_id}/forhandsvisning?sprak=se")).text()
+    )
+    assert "Utkastet har ingen tekst på nordsamisk: de som leser nordsamisk, får bokmål" in sami
+    assert "samling om digitalisering 12. mars." in sami and "Meld dykk" not in sami
+    unknown = await staff.get(f"/publiseringer/{publication_id}/forhandsvisning?sprak=en")
+    assert unknown.status == 200 and "Meld dykk" not in await unknown.text()  # bokmål
+
+
+async def test_the_confirmation_warns_who_gets_bokmal_before_sending(site: WorkspaceSite) -> None:
+    world = await members(site)
+    await set_language(site, "4601", "nn")  # Leder Bergen reads nynorsk
+    await set_language(site, "46", "se")  # and Leder Vestland nordsamisk, for the test
+    staff = await site.signed_in("Siri Stab", "siri@ks.no", "staff")
+    publication_id = saved_id(
+        await compose(staff, tittel="Til Vestland", tekst=TEXT, mottakere="county", fylke="46")
+    )
+    html = await (await staff.get(f"/publiseringer/{publication_id}/send")).text()
+    text = page_text(html)
+    assert "Mottakernes språk: 1 leser nynorsk og 1 nordsamisk." in text
+    assert (
+        "1 mottaker leser nynorsk og 1 leser nordsamisk, men teksten finnes bare på bokmål: "
+        "de får bokmål."
+    ) in text
+    assert "Ja, send nå, med bokmål til dem" in text
+    assert 'name="bokmal" value="nn:1,se:1"' in html
+
+    # A nynorsk text is added: the version changes, the warning narrows to nordsamisk.
+    edit = await (await staff.get(f"/publiseringer/{publication_id}/rediger")).text()
+    saved_id(
+        await post(
+            staff, f"/publiseringer/{publication_id}/rediger",
+            form(csrf_in(edit), tittel="Til Vestland", tekst=TEXT, tekst_nn=NYNORSK,
+                 tekst_se="", mottakere="county", fylke="46"),
+        )
+    )  # fmt: skip
+    html = await (await staff.get(f"/publiseringer/{publication_id}/send")).text()
+    assert (
+        "1 mottaker leser nordsamisk, men teksten finnes ikke på nordsamisk: mottakeren får bokmål."
+        in page_text(html)
+    )
+    version = re.search(r'name="versjon" value="(\d+)"', html)
+    assert version
+
+    # Vestland's language changes after the confirmation: asked again, nothing sent.
+    await set_language(site, "46", "nn")
+    stale = await post(
+        staff, f"/publiseringer/{publication_id}/send",
+        form(csrf_in(html), versjon=version.group(1), bokmal="se:1"),
+    )  # fmt: skip
+    assert stale.status == 409
+    stale_text = page_text(await stale.text())
+    assert "Mottakernes språk er endret siden du så på det" in stale_text
+    assert "bare på bokmål" not in stale_text and "Ja, send nå" in stale_text
+    assert (await publication(site, publication_id)).status == "draft"
+
+    sent = await post(
+        staff, f"/publiseringer/{publication_id}/send",
+        form(csrf_in(html), versjon=version.group(1), bokmal=""),
+    )  # fmt: skip
+    assert sent.status == 303
+    async with site.sessions() as session:
+        rows = (
+            await session.execute(
+                select(OutboxMessage.contact_id, OutboxMessage.payload).where(
+                    OutboxMessage.publication_id == publication_id
+                )
+            )
+        ).all()
+    assert {contact: payload["text"] for contact, payload in rows} == {
+        world.contacts["Leder Bergen"]: NYNORSK, world.contacts["Leder Vestland"]: NYNORSK,
+    }  # fmt: skip
+    detail = (await audit_actions(site))[-1][2]
+    assert detail["fallback"] == {}

@@ -21,15 +21,19 @@ from bot.web.context import workspace_of
 from bot.web.render import page
 from bot.web.security import Handler, actor_of, guarded, path_id, refusal, visitor_of
 from dialogs.action_texts import STATUS_NAMES as STATUS_NAMES_ACTIONS
+from dialogs.i18n import MEMBER_LANGUAGES, SOURCE
 from dialogs.messages import OutgoingMessage, one_call_each
 from dialogs.texts import antall
 from services import audit, publications
 from services.personal import personalise_for
 from services.publications import (
+    LANGUAGE_NAMES,
     MAX_PHOTO_BYTES,
     AttachedFile,
     AttachmentError,
     DeliveryReport,
+    FallbackChanged,
+    LanguageCheck,
     NewFile,
     PublicationError,
     Reach,
@@ -70,6 +74,12 @@ SEGMENT_FIELDS = {
 # checks allow, so they are refused with their own message rather than a bare 413.
 UPLOAD_LIMIT = MAX_PHOTO_BYTES + MAX_FILE_BYTES + 1024 * 1024
 POLL_SECONDS = 2
+# The translations the compose form offers, with their field names and labels: the
+# members' languages besides bokmål. English (for demos) gets a field only when a draft
+# already has it (made with the CLI), so saving the form never drops it.
+TRANSLATION_FIELDS = {language: f"tekst_{language}" for language in ("nn", "se", "en")}
+TRANSLATION_LABELS = {"nn": "Nynorsk", "se": "Nordsamisk", "en": "Engelsk"}
+OFFERED = tuple(language for language in MEMBER_LANGUAGES if language != SOURCE)
 
 
 # --- reading the form ---------------------------------------------------------------------
@@ -171,6 +181,55 @@ def reach_details(reach: Reach) -> str:
     )
 
 
+def translation_fields(translations: Mapping[str, str]) -> list[tuple[str, str, str, str]]:
+    """The form's translation fields: (language, field name, label, text), the members'
+    languages always, English only when the draft has it."""
+    shown = [*OFFERED, *(language for language in ("en",) if translations.get(language))]
+    return [
+        (language, TRANSLATION_FIELDS[language], TRANSLATION_LABELS[language],
+         translations.get(language, ""))
+        for language in shown
+    ]  # fmt: skip
+
+
+def translations_from(form: Mapping[str, Any], kept: Mapping[str, str]) -> dict[str, str]:
+    """The translations the form holds; a language the form had no field for is ``kept``."""
+    found = dict(kept)
+    for language, name in TRANSLATION_FIELDS.items():
+        if name in form:
+            found[language] = _text(form, name).replace("\r\n", "\n").strip()
+    return {language: text for language, text in found.items() if text}
+
+
+def languages_sentence(check: LanguageCheck) -> str:
+    """'Språk: 40 leser bokmål, 12 nynorsk og 3 nordsamisk.' (empty when all read bokmål)."""
+    if not set(check.readers) - {SOURCE}:
+        return ""
+    parts = [
+        f"{count} {'leser ' if index == 0 else ''}{LANGUAGE_NAMES.get(language, language)}"
+        for index, (language, count) in enumerate(check.readers.items())
+    ]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " og " + parts[-1]
+    return f"Mottakernes språk: {listed}."
+
+
+def fallback_token(check: LanguageCheck) -> str:
+    """Who gets bokmål for want of a translation, as the confirmation form carries it
+    ('nn:12,se:3'), so sending can tell whether that changed after staff saw it."""
+    return ",".join(f"{language}:{count}" for language, count in sorted(check.fallback.items()))
+
+
+def fallback_of(token: str) -> dict[str, int] | None:
+    """``fallback_token`` read back; None for a form that carries none (or a broken one)."""
+    found: dict[str, int] = {}
+    for part in filter(None, token.split(",")):
+        language, _, count = part.partition(":")
+        if not count.isdigit():
+            return None
+        found[language] = int(count)
+    return found
+
+
 def size_text(size: int) -> str:
     """1536 -> '1,5 kB', as a file list shows it."""
     if size < 1024:
@@ -252,6 +311,7 @@ class Compose:
     publication_id: int | None
     title: str = ""
     text: str = ""
+    translations: dict[str, str] = field(default_factory=dict)
     kind: str = "broadcast"
     fields: dict[str, str] = field(default_factory=lambda: {"mottakere": "all"})
     files: list[AttachedFile] = field(default_factory=list)
@@ -285,6 +345,7 @@ async def _show_compose(
             "action_status": ACTION_STATUS,
             "reach_sentence": reach_sentence(compose.reach) if compose.reach else "",
             "reach_details": reach_details(compose.reach) if compose.reach else "",
+            "translation_fields": translation_fields(compose.translations),
             "action": (
                 f"/publiseringer/{compose.publication_id}/rediger"
                 if compose.publication_id
@@ -359,7 +420,8 @@ async def compose_edit(request: web.Request) -> web.StreamResponse:
         segment = Segment.from_json(draft.segment) if draft.segment else None
         compose = Compose(
             publication_id, title=draft.title, text=draft.text, kind=draft.kind,
-            fields=segment_fields(segment), files=files,
+            translations=dict(draft.translations or {}), fields=segment_fields(segment),
+            files=files,
         )  # fmt: skip
     return await _show_compose(request, compose)
 
@@ -394,6 +456,7 @@ async def _save(request: web.Request, publication_id: int | None) -> web.StreamR
         removed=_removed(form),
         files_lost=bool(files),
     )  # fmt: skip
+    kept: dict[str, str] = {}
     if publication_id is not None:
         async with workspace.sessions() as session:
             draft = await _load(session, publication_id)
@@ -401,6 +464,8 @@ async def _save(request: web.Request, publication_id: int | None) -> web.StreamR
                 raise web.HTTPSeeOther(f"/publiseringer/{publication_id}/levering")
             compose.kind = draft.kind
             compose.files = await publications.attached_files(session, draft)
+            kept = dict(draft.translations or {})
+    compose.translations = translations_from(form, kept)
     if _text(form, "handling") == "beregn":
         return await _show_compose(request, compose)
     if not compose.title:
@@ -417,11 +482,13 @@ async def _save(request: web.Request, publication_id: int | None) -> web.StreamR
                 made = await publications.create_draft(
                     session, kind="broadcast", title=compose.title, text=compose.text,
                     actor=actor.label, now=now, files=files, segment=segment,
+                    translations=compose.translations,
                 )  # fmt: skip
             else:
                 made = await publications.update_draft(
                     session, publication_id, title=compose.title, text=compose.text,
                     segment=segment, now=now, remove_file_ids=compose.removed, files=files,
+                    translations=compose.translations,
                 )  # fmt: skip
             saved = made.publication.id
             audit.record(
@@ -430,6 +497,7 @@ async def _save(request: web.Request, publication_id: int | None) -> web.StreamR
                 f"publication:{saved}", now,
                 segment=segment.to_json(), files_added=len(files),
                 files_removed=len(compose.removed),
+                languages=[SOURCE, *made.publication.translations],
             )  # fmt: skip
     except AttachmentError as error:
         compose.errors.append(error.nb)
@@ -544,8 +612,13 @@ async def preview_page(request: web.Request) -> web.StreamResponse:
     publication_id = path_id(request, "publication_id")
     async with workspace.sessions() as session:
         publication = await _load(session, publication_id)
+        translations = dict(publication.translations or {})
+        offered = [*MEMBER_LANGUAGES, *(["en"] if translations.get("en") else [])]
+        language = request.query.get("sprak", SOURCE)
+        if language not in offered:
+            language = SOURCE
         files = {f.file_id: f for f in await publications.attached_files(session, publication)}
-        messages = publications.messages_of(publication)
+        messages = publications.messages_of(publication, language)
         segment = Segment.from_json(publication.segment) if publication.segment else None
         reach, _ = await _reach(session, segment) if segment else (None, None)
         title, kind, status = publication.title, publication.kind, publication.status
@@ -560,6 +633,13 @@ async def preview_page(request: web.Request) -> web.StreamResponse:
             "publication_title": title,
             "kind": kind,
             "status": status,
+            "language": language,
+            "languages": [
+                (code, LANGUAGE_NAMES[code].capitalize(), code == SOURCE or code in translations)
+                for code in offered
+            ],
+            "language_name": LANGUAGE_NAMES[language],
+            "translated": language == SOURCE or language in translations,
             "telegram": telegram_bubbles(messages, files),
             "teams": teams_bubbles(messages, files, links),
             "segment": segment,
@@ -608,6 +688,11 @@ async def _confirmation(
             raise web.HTTPSeeOther(f"/publiseringer/{publication_id}/levering")
         segment = Segment.from_json(publication.segment) if publication.segment else None
         reach, problem = await _reach(session, segment) if segment else (None, None)
+        languages = (
+            await publications.language_check(session, publication, reach.audience.reachable)
+            if reach
+            else None
+        )
         title, version = publication.title, publication.version
         describe = describer(await segment_choices(session))
     return page(
@@ -617,6 +702,9 @@ async def _confirmation(
             "publication_id": publication_id,
             "publication_title": title,
             "version": version,
+            "languages_sentence": languages_sentence(languages) if languages else "",
+            "fallback_warning": languages.warning() if languages else "",
+            "fallback_token": fallback_token(languages) if languages else "",
             "segment": segment,
             "describe": describe,
             "reach": reach,
@@ -649,7 +737,12 @@ async def send(request: web.Request) -> web.StreamResponse:
         draft = await _load(session, publication_id)
         if draft.status != "draft":
             raise web.HTTPSeeOther(f"/publiseringer/{publication_id}/levering")
-        if _text(form, "versjon") != str(draft.version) or draft.segment is None:
+        confirmed = fallback_of(_text(form, "bokmal"))
+        if (
+            _text(form, "versjon") != str(draft.version)
+            or draft.segment is None
+            or confirmed is None
+        ):
             problem = "Utkastet er endret siden du så på det. Se over og bekreft på nytt."
         else:
             segment = Segment.from_json(draft.segment)
@@ -657,14 +750,21 @@ async def send(request: web.Request) -> web.StreamResponse:
                 reached = await publications.publish(
                     session, publication_id, segment, actor=actor.label, now=now,
                     personalise=personalise_for(workspace.zone, workspace.catalog),
+                    confirmed_fallback=confirmed,
                 )  # fmt: skip
             except SegmentError as error:
                 problem = error.nb
+            except FallbackChanged:
+                problem = (
+                    "Mottakernes språk er endret siden du så på det, og det endrer hvem som "
+                    "får bokmål. Se over og bekreft på nytt."
+                )
             else:
                 audit.record(
                     session, actor, "publication.publish", f"publication:{publication_id}", now,
                     segment=segment.to_json(), recipients=len(reached.reachable),
                     unreachable=len(reached.unreachable), organisations=reached.organisations,
+                    fallback=confirmed,
                 )  # fmt: skip
     if problem:
         return await _confirmation(request, publication_id, warning=problem, status=409)
