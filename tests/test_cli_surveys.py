@@ -37,7 +37,7 @@ def test_add_list_and_export_with_good_files(deployment: Deployment, tmp_path: P
     copy = tmp_path / "behov-2027.yaml"
     copy.write_text(
         SHIPPED.read_text(encoding="utf-8").replace(
-            "title: Kvartalsvis behovsinnhenting", "title: Behov våren 2027"
+            "nb: Kvartalsvis behovsinnhenting", "nb: Behov våren 2027"
         ),
         encoding="utf-8",
     )
