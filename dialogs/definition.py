@@ -70,7 +70,9 @@ QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 OPTION_VALUE = re.compile(r"^[a-z0-9_]{1,20}$")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 TEXT_PLACEHOLDERS = {"org_name", "contact_name", "closes", "retention"}
-TRANSLATED = tuple(code for code in LANGUAGES if code != SOURCE)  # what a text may lack
+TRANSLATED: tuple[str, ...] = tuple(
+    code for code in LANGUAGES if code != SOURCE
+)  # what a text may lack
 # A question's texts besides option labels, in the order they are reported.
 QUESTION_TEXTS = ("text", "label", "help", "scale_min_label", "scale_max_label", "unit")
 CHOICE_TYPES = {"single", "multi"}
@@ -276,8 +278,8 @@ class SurveySource:
                 lines.append(f"{code}: not translated (members who read {code} get bokmål)")
             else:
                 lines.append(f"{code} missing for: {', '.join(fields)}")
-        for code in self.survey.needs_review:
-            lines.append(f"{code}: needs a translator's review (needs_review)")
+        for reviewed in self.survey.needs_review:
+            lines.append(f"{reviewed}: needs a translator's review (needs_review)")
         return lines
 
 

@@ -660,7 +660,7 @@ class _SurveyReader:
         """A text column's cell: plain bokmål, or a text per language when the row has
         any of the column's other languages (``label::nn``)."""
         source = _text(sheet.get(values, column))
-        others = {
+        others: dict[str, str] = {
             code: text
             for code in LANGUAGES
             if code in sheet.languages.get(column, {})
