@@ -190,8 +190,7 @@ async def approval_request(
 ) -> OutgoingMessage:
     """The delegate's answers as the approver reads them (in the language spoken now),
     with the two buttons."""
-    catalog_survey = await turn.owner.catalog.get(turn.session, round_.survey_version_id)
-    survey = catalog_survey.in_language(language())
+    survey = await turn.owner.catalog.get(turn.session, round_.survey_version_id, language())
     state = ResponseState.model_validate(response.state)
     context = StepContext(
         org_name=org.name, contact_name=author.name, closes=turn.owner.closes_text(round_),

@@ -92,7 +92,10 @@ async def test_a_workbook_round_trips_through_the_database(sessions) -> None:
         assert survey == load_xlsform(changed, "behov.xlsx").source.survey
         assert survey.questions[0].text == "Hvilke områder trenger {org_name} hjelp med?"
         assert survey.in_language("nn").questions[0].text.startswith("Kva område er viktigast")
-        original = await SurveyCatalog().get(session, shipped.version.id)
+        catalog = SurveyCatalog()
+        original = await catalog.get(session, shipped.version.id)
+        nynorsk = await catalog.get(session, shipped.version.id, "nn")
+        assert nynorsk is original.in_language("nn") and nynorsk.questions[0].text.startswith("Kva")
         assert survey.questions[1:] == original.questions[1:]
         _, again = await export_xlsform(session, KEY, 2)
         assert load_xlsform(again, "igjen.xlsx").source.survey == survey
