@@ -77,13 +77,15 @@ def surveys_list(as_json: bool = JsonOption) -> None:
 @surveys_app.command("validate")
 def surveys_validate(file: Path = FileArgument) -> None:
     """Check a survey file; every problem is reported with its line and field (YAML) or
-    its sheet, row and column (XLSForm)."""
+    its sheet, row and column (XLSForm). Texts that lack a language are warnings: members
+    who read it get those texts in bokmål."""
     _, upload = _read(file, "the file is not usable")
     survey = upload.survey
     typer.echo(
         f"{file}: OK – «{survey.title}» ({survey.key} v{survey.version}), "
         f"{counted(len(survey.questions), 'question')}"
     )
+    echo_lines(f"warning: {line}" for line in upload.source.translation_report())
 
 
 @surveys_app.command("add")

@@ -9,7 +9,8 @@ Format (see ``dialogs/surveys/kvartalsvis-behov.yaml`` for a full example)::
     key: kvartalsvis-behov        # ^[a-z][a-z0-9-]{1,59}$
     version: 1
     title: / intro: / receipt:    # texts; may use {org_name} {contact_name} {closes} {retention}
-    language: nb                  # optional
+    language: nb                  # optional; the plain texts are bokmål
+    needs_review: [se]            # optional: languages a translator has yet to review
     questions:
       - id: omrader               # ^[a-z][a-z0-9_]{0,29}$
         type: multi               # single | multi | scale | yesno | text | number
@@ -25,6 +26,13 @@ Format (see ``dialogs/surveys/kvartalsvis-behov.yaml`` for a full example)::
         # matrix: rows: [{value, label}] or rows_from: <earlier multi id>; scale_min,
         #   scale_max (at most 7 steps), scale_min_label, scale_max_label
 
+Every text a member reads (title, intro, receipt, a question's text, label, help,
+scale_min_label, scale_max_label and unit, option and row labels) is either a plain
+string, bokmål, or a text per language: ``text: {nb: "...", nn: "...", se: "...",
+en: "..."}`` with ``nb`` required. Each translation must have the same ``{placeholders}``
+as the bokmål; a language a text lacks is reported (``SurveySource.translation_report``),
+not refused: members reading it get that text in bokmål (``Survey.in_language``).
+
 A follow-up ``sub`` of option ``opt`` of question ``q`` becomes question ``q.opt.sub``,
 asked when ``q`` includes (multi) or equals (single) ``opt``; inside follow-ups, ``when``
 may name sibling follow-ups by their short id.
@@ -35,12 +43,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic_core import PydanticCustomError
 
+from dialogs.i18n import LANGUAGES, SOURCE
 from dialogs.matrix import MAX_STEPS as MATRIX_STEPS
 from dialogs.messages import MAX_PAYLOAD_BYTES
 from dialogs.model import Condition, ConsentScope, Option, Question, QuestionType, Survey
@@ -60,6 +70,11 @@ QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 OPTION_VALUE = re.compile(r"^[a-z0-9_]{1,20}$")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 TEXT_PLACEHOLDERS = {"org_name", "contact_name", "closes", "retention"}
+TRANSLATED: tuple[str, ...] = tuple(
+    code for code in LANGUAGES if code != SOURCE
+)  # what a text may lack
+# A question's texts besides option labels, in the order they are reported.
+QUESTION_TEXTS = ("text", "label", "help", "scale_min_label", "scale_max_label", "unit")
 CHOICE_TYPES = {"single", "multi"}
 ORDERED_TYPES = {"ranking", "matrix"}  # options (rows) given, or taken from a multi question
 
@@ -92,6 +107,62 @@ class YamlLocator:
 
 # --- the file's shape -------------------------------------------------------------------
 
+TextValue = str | dict[str, str]  # as written: bokmål, or a text per language
+
+
+def _text_value(value: Any, *, required: bool) -> TextValue:
+    """A text as written: a plain string (bokmål) or ``{nb: ..., nn: ...}``; which codes
+    are known and whether placeholders agree is checked with the line of each language."""
+    if isinstance(value, str):
+        if required and not value:
+            raise PydanticCustomError("string_too_short", "String should have at least 1 character")
+        return value
+    if isinstance(value, dict):
+        for code, text in value.items():
+            if not isinstance(text, str) or not text.strip():
+                raise PydanticCustomError(
+                    "text_missing", "{code}: write the text, or leave the language out",
+                    {"code": code},
+                )  # fmt: skip
+        if SOURCE not in value:
+            raise PydanticCustomError(
+                "source_missing",
+                "a text per language needs nb (bokmål): it is what other languages fall back to",
+            )
+        return {str(code): text for code, text in value.items()}
+    raise PydanticCustomError(
+        "text_type", "write a text, or a text per language: {{nb: ..., nn: ...}}"
+    )
+
+
+RequiredText = Annotated[TextValue, PlainValidator(lambda v: _text_value(v, required=True))]
+OptionalText = Annotated[TextValue, PlainValidator(lambda v: _text_value(v, required=False))]
+
+
+def _readable_text(value: Any) -> TextValue | None:
+    """``value`` if it is a text of the right shape (else its problem is reported already)."""
+    try:
+        return _text_value(value, required=False)
+    except PydanticCustomError:
+        return None
+
+
+def source_text(value: TextValue) -> str:
+    """The bokmål of a text as written."""
+    return value if isinstance(value, str) else value[SOURCE]
+
+
+def optional_source_text(value: TextValue | None) -> str | None:
+    return None if value is None else source_text(value)
+
+
+def text_translations(value: TextValue | None) -> dict[str, str]:
+    """A text's known languages other than bokmål, in ``LANGUAGES`` order."""
+    if not isinstance(value, dict):
+        return {}
+    return {code: value[code] for code in TRANSLATED if code in value}
+
+
 _STRICT = ConfigDict(extra="forbid", populate_by_name=True)
 _Spec = TypeVar("_Spec", bound=BaseModel)
 
@@ -101,7 +172,7 @@ class OptionSpec(BaseModel):
 
     model_config = _STRICT
     value: str
-    label: str = Field(min_length=1)
+    label: RequiredText
     followups: list[QuestionSpec] = Field(default_factory=list)
 
 
@@ -111,9 +182,9 @@ class QuestionSpec(BaseModel):
     model_config = _STRICT
     id: str
     type: QuestionType
-    text: str = Field(min_length=1)
-    label: str | None = None
-    help: str | None = None
+    text: RequiredText
+    label: OptionalText | None = None
+    help: OptionalText | None = None
     required: bool = True
     when: dict[str, Any] | None = None
     options: list[OptionSpec] = Field(default_factory=list)
@@ -122,14 +193,14 @@ class QuestionSpec(BaseModel):
     followups_each: list[QuestionSpec] = Field(default_factory=list)
     scale_min: int = 1
     scale_max: int = 5
-    scale_min_label: str | None = None
-    scale_max_label: str | None = None
+    scale_min_label: OptionalText | None = None
+    scale_max_label: OptionalText | None = None
     min_length: int = 1
     max_length: int = 1000
     number_min: float | None = None
     number_max: float | None = None
     integer: bool = True
-    unit: str | None = None
+    unit: OptionalText | None = None
     consent_to_name: ConsentScope | None = None
     options_from: str | None = None
     rank_count: int | None = None
@@ -146,10 +217,13 @@ class SurveySpec(BaseModel):
     model_config = _STRICT
     key: str
     version: int = Field(ge=1)
-    title: str = Field(min_length=1)
-    intro: str = Field(min_length=1)
-    receipt: str = Field(min_length=1)
-    language: str = "nb"
+    title: RequiredText
+    intro: RequiredText
+    receipt: RequiredText
+    language: str = SOURCE
+    # Languages whose texts still need a translator's review (a machine's or a
+    # non-native speaker's first draft): shown by ``surveys validate`` and the texts export.
+    needs_review: list[str] = Field(default_factory=list)
     questions: list[Any]
 
 
@@ -188,6 +262,25 @@ class SurveySource:
     survey: Survey
     spec: SurveySpec
     questions: tuple[QuestionSpec, ...]
+    # language -> the fields (``questions[3].text``) that do not give it, in file order
+    missing: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    texts: int = 0  # how many texts the file has (each written once, follow-ups included)
+
+    def translation_report(self) -> list[str]:
+        """Warnings for staff: which texts lack which language (members reading it get
+        those texts in bokmål), and which languages await a translator's review."""
+        lines = []
+        for code in TRANSLATED:
+            fields = self.missing.get(code, ())
+            if not fields:
+                continue
+            if len(fields) == self.texts:
+                lines.append(f"{code}: not translated (members who read {code} get bokmål)")
+            else:
+                lines.append(f"{code} missing for: {', '.join(fields)}")
+        for reviewed in self.survey.needs_review:
+            lines.append(f"{reviewed}: needs a translator's review (needs_review)")
+        return lines
 
 
 def load_survey_source(text: str, source_name: str) -> SurveySource:
@@ -237,7 +330,15 @@ def compile_survey_data(
     problems.extend(compiler.problems)
     if problems or survey is None or spec is None:
         raise SurveyDefinitionError(sorted(problems, key=lambda p: p.line or 0))
-    return SurveySource(survey, spec, tuple(question for _, question in questions))
+    missing = {
+        code: tuple(name for _, _, name in sorted(fields))
+        for code, fields in compiler.missing.items()
+        if fields
+    }
+    return SurveySource(
+        survey, spec, tuple(question for _, question in questions), missing,
+        len(compiler.texts_seen),
+    )  # fmt: skip
 
 
 _UNION_TAGS = {"function-after", "function-before"}
@@ -252,7 +353,7 @@ def _validated(
     except ValidationError as error:
         for item in error.errors():
             where = (*path, *(part for part in item["loc"] if part not in _UNION_TAGS))
-            problems.append(locator.problem(where, item["msg"]))
+            problems.append(locator.problem(where, item["msg"].removeprefix("Value error, ")))
         return None
 
 
@@ -264,6 +365,9 @@ class _Compiler:
         self.broken = broken  # questions with shape problems: conditions on them are not checked
         self.problems: list[SurveyProblem] = []
         self.paths: list[Path_] = []  # where each compiled question was declared, in order
+        self.texts_seen: set[Path_] = set()  # texts checked (follow-ups are compiled per option)
+        # language -> (line, order, field) of each text that lacks it
+        self.missing: dict[str, list[tuple[int, int, str]]] = {code: [] for code in TRANSLATED}
 
     def problem(self, path: Path_, message: str) -> None:
         self.problems.append(self.locator.problem(path, message))
@@ -284,8 +388,16 @@ class _Compiler:
                 ("key",), "must be lower-case letters, digits and '-', starting with a letter"
             )
         for name in ("title", "intro", "receipt"):
-            if isinstance(data.get(name), str):
-                self.check_placeholders((name,), data[name], allow_option=False)
+            value = _readable_text(data.get(name))
+            if value is not None:
+                self.check_text((name,), value, placeholders=True)
+        review = data.get("needs_review")
+        for index, code in enumerate(review if isinstance(review, list) else []):
+            if code not in TRANSLATED:
+                self.problem(
+                    ("needs_review", index),
+                    f"{code!r} is not a translated language; use {', '.join(TRANSLATED)}",
+                )
         if listed and not data["questions"]:
             self.problem(("questions",), "a survey needs at least one question")
             return None
@@ -311,9 +423,16 @@ class _Compiler:
                 consent = consent or question.id
         if self.problems or spec is None or len(questions) != len(data["questions"]):
             return None
+        translations: dict[str, dict[str, str]] = {}
+        for name in ("title", "intro", "receipt"):
+            for code, text in text_translations(getattr(spec, name)).items():
+                translations.setdefault(code, {})[name] = text
         return Survey(
-            key=spec.key, version=spec.version, title=spec.title, intro=spec.intro,
-            receipt=spec.receipt, language=spec.language, questions=tuple(compiled),
+            key=spec.key, version=spec.version, title=source_text(spec.title),
+            intro=source_text(spec.intro), receipt=source_text(spec.receipt),
+            language=spec.language, questions=tuple(compiled),
+            translations=_in_order(translations),
+            needs_review=tuple(dict.fromkeys(spec.needs_review)),
         )  # fmt: skip
 
     def question(
@@ -328,7 +447,7 @@ class _Compiler:
                 (*path, "id"),
                 "must be lower-case letters, digits and '_', starting with a letter, at most 30 characters",
             )
-        option_label = parent[1].label if parent else None
+        parent_option = parent[1] if parent else None
         siblings = parent[2] if parent else {}
         question_id = f"{parent[0].id}.{parent[1].value}.{spec.id}" if parent else spec.id
         self.check_shape(spec, path)
@@ -344,13 +463,27 @@ class _Compiler:
                 (*path, "consent_to_name"),
                 "consent_to_name belongs on a yesno question that is not a follow-up",
             )
-        for name in ("text", "label", "help", "scale_min_label", "scale_max_label"):
+        for name in QUESTION_TEXTS:
             value = getattr(spec, name)
             if value:
-                self.check_placeholders((*path, name), value, allow_option=parent is not None)
+                self.check_text(
+                    (*path, name),
+                    value,
+                    allow_option=parent is not None,
+                    placeholders=name != "unit",
+                )
 
-        def with_option(text: str | None) -> str | None:
-            return text.replace("{option}", option_label) if text and option_label else text
+        def with_option(text: str | None, language: str = SOURCE) -> str | None:
+            """A follow-up's text for its option, the option's label in the same language."""
+            if not text or parent_option is None:
+                return text
+            label = parent_option.translations.get(language, parent_option.label)
+            return text.replace("{option}", label)
+
+        translations: dict[str, dict[str, str]] = {}
+        for name in QUESTION_TEXTS:
+            for code, text in text_translations(getattr(spec, name)).items():
+                translations.setdefault(code, {})[name] = with_option(text, code) or text
 
         when = (
             self.condition(spec.when, (*path, "when"), earlier, siblings, question_id)
@@ -367,26 +500,28 @@ class _Compiler:
             if parent_question.when is not None:
                 inclusion = Condition(all=[parent_question.when, inclusion])
             when = Condition(all=[inclusion, when]) if when is not None else inclusion
-        options = tuple(Option(value=o.value, label=o.label) for o in spec.options or spec.rows)
+        options = tuple(_option(o) for o in spec.options or spec.rows)
         source_id = spec.options_from or spec.rows_from
         if source_id is not None and spec.type in ORDERED_TYPES:
             source_id = siblings.get(source_id, source_id)
             options = self.source_options(spec, path, earlier, source_id)
         try:
             question = Question(
-                id=question_id, type=spec.type, text=with_option(spec.text) or "",
-                label=with_option(spec.label), help=with_option(spec.help), required=spec.required,
+                id=question_id, type=spec.type, text=with_option(source_text(spec.text)) or "",
+                label=with_option(optional_source_text(spec.label)),
+                help=with_option(optional_source_text(spec.help)), required=spec.required,
                 when=when, options=options,
                 min_select=spec.min_select if spec.min_select is not None else 1,
                 max_select=spec.max_select, scale_min=spec.scale_min, scale_max=spec.scale_max,
-                scale_min_label=with_option(spec.scale_min_label),
-                scale_max_label=with_option(spec.scale_max_label),
+                scale_min_label=with_option(optional_source_text(spec.scale_min_label)),
+                scale_max_label=with_option(optional_source_text(spec.scale_max_label)),
                 min_length=spec.min_length, max_length=spec.max_length,
                 number_min=spec.number_min, number_max=spec.number_max, integer=spec.integer,
-                unit=spec.unit, group=parent[1].value if parent else None,
+                unit=optional_source_text(spec.unit), group=parent[1].value if parent else None,
                 template=spec.id if parent else None, consent_to_name=spec.consent_to_name,
                 options_from=source_id if spec.type in ORDERED_TYPES else None,
                 rank_count=spec.rank_count, if_skipped=spec.if_skipped,
+                translations=_in_order(translations),
             )  # fmt: skip
         except ValidationError as error:
             for item in error.errors():
@@ -401,7 +536,7 @@ class _Compiler:
                 if option_spec.value in followed:
                     continue
                 followed.add(option_spec.value)
-                option = Option(value=option_spec.value, label=option_spec.label)
+                option = _option(option_spec)
                 groups = (
                     [("followups_each", index, f) for index, f in enumerate(spec.followups_each)]
                     if spec.type == "multi"
@@ -440,6 +575,7 @@ class _Compiler:
                 self.problem((*path, "options"), f"a {spec.type} question needs at least 2 options")
             values: set[str] = set()
             for index, option in enumerate(spec.options):
+                self.check_text((*path, "options", index, "label"), option.label)
                 if not OPTION_VALUE.match(option.value):
                     self.problem(
                         (*path, "options", index, "value"), "must be 1-20 of a-z, 0-9 and '_'"
@@ -497,6 +633,7 @@ class _Compiler:
             self.problem((*path, items), f"a ranking question needs at least 2 {items}")
         values: set[str] = set()
         for index, option in enumerate(given):
+            self.check_text((*path, items, index, "label"), option.label)
             if not OPTION_VALUE.match(option.value):
                 self.problem((*path, items, index, "value"), "must be 1-20 of a-z, 0-9 and '_'")
             if option.value in values:
@@ -531,6 +668,44 @@ class _Compiler:
             self.problem((*path, "rank_count"),
                          f"need 1 <= rank_count <= {len(source.options)} (options of {source_id!r})")  # fmt: skip
         return source.options
+
+    def check_text(
+        self,
+        path: Path_,
+        value: TextValue,
+        *,
+        allow_option: bool = False,
+        placeholders: bool = False,
+    ) -> None:
+        """A text as written, once per place: its placeholders (``placeholders``: only
+        the allowed ones), each language's code and placeholders (the same as the
+        bokmål's), and which languages it lacks (a warning, ``SurveySource.missing``)."""
+        if path in self.texts_seen:
+            return  # a follow-up's text, compiled again for the next option
+        self.texts_seen.add(path)
+        source = source_text(value)
+        if placeholders:
+            self.check_placeholders(path, source, allow_option=allow_option)
+        given = value if isinstance(value, dict) else {SOURCE: value}
+        expected = set(PLACEHOLDER.findall(source))
+        for code, text in given.items():
+            if code not in LANGUAGES:
+                self.problem(
+                    (*path, code),
+                    f"unknown language {code!r}; a text per language uses " + ", ".join(LANGUAGES),
+                )
+                continue
+            found = set(PLACEHOLDER.findall(text))
+            if code != SOURCE and found != expected:
+                self.problem(
+                    (*path, code),
+                    f"the {code} text must have the same placeholders as the nb text "
+                    f"({_names(expected)}); it has {_names(found)}",
+                )
+        line = self.locator.problem(path, "").line or 0  # reported in the file's order
+        for code in TRANSLATED:
+            if code not in given:
+                self.missing[code].append((line, len(self.texts_seen), field_name(path)))
 
     def check_placeholders(self, path: Path_, text: str, *, allow_option: bool) -> None:
         allowed = TEXT_PLACEHOLDERS | ({"option"} if allow_option else set())
@@ -640,6 +815,22 @@ class _Compiler:
             self.problem(
                 path, f"at_least/at_most need a scale or number question; {target.id!r} is {kind}"
             )
+
+
+def _names(placeholders: set[str]) -> str:
+    return ", ".join(f"{{{name}}}" for name in sorted(placeholders)) or "none"
+
+
+def _option(spec: OptionSpec) -> Option:
+    """An option (or matrix row) as compiled: its bokmål label and its translations."""
+    return Option(
+        value=spec.value, label=source_text(spec.label), translations=text_translations(spec.label)
+    )
+
+
+def _in_order(translations: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Languages in ``LANGUAGES`` order, so two compilations of one file are equal."""
+    return {code: translations[code] for code in LANGUAGES if code in translations}
 
 
 def _rename(raw: Any, siblings: dict[str, str]) -> Any:

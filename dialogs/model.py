@@ -8,9 +8,12 @@ knows one rule: ask the next question, in order, whose condition holds.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from dialogs.i18n import SOURCE as SOURCE_LANGUAGE  # what other languages fall back to
 
 QuestionType = Literal["single", "multi", "scale", "yesno", "text", "number", "ranking", "matrix"]
 
@@ -33,6 +36,13 @@ class Option(BaseModel):
 
     value: str
     label: str
+    # The label in other languages than bokmål, by language code (``Survey.in_language``).
+    translations: dict[str, str] = Field(default_factory=dict)
+
+    def in_language(self, language: str) -> Option:
+        """This option with its label in ``language`` (bokmål if it has none); same value."""
+        label = self.translations.get(language)
+        return self if label is None else self.model_copy(update={"label": label})
 
 
 class Condition(BaseModel):
@@ -159,6 +169,17 @@ class Question(BaseModel):
     options_from: str | None = None
     rank_count: int | None = None
     if_skipped: bool | None = None  # yesno: what a skip stands for (None: not answered)
+    # Texts in other languages than bokmål: language -> field name (text, label, help,
+    # scale_min_label, scale_max_label, unit) -> text. Option labels are on the options.
+    translations: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    def in_language(self, language: str) -> Question:
+        """This question with every text in ``language``, each falling back to bokmål."""
+        texts = self.translations.get(language, {})
+        options = tuple(option.in_language(language) for option in self.options)
+        if not texts and options == self.options:
+            return self
+        return self.model_copy(update={**texts, "options": options})
 
     def option(self, value: str) -> Option | None:
         """The option with this stored value, if any."""
@@ -210,7 +231,11 @@ class Question(BaseModel):
 
 class Survey(BaseModel):
     """A compiled, validated survey. ``texts`` may use the placeholders
-    ``{org_name}``, ``{contact_name}``, ``{closes}`` and ``{retention}``."""
+    ``{org_name}``, ``{contact_name}``, ``{closes}`` and ``{retention}``.
+
+    Its texts are bokmål; ``translations`` (and those of its questions and options) hold
+    the other languages the file gives, and ``in_language`` the survey a member reads.
+    """
 
     model_config = _FROZEN
 
@@ -219,8 +244,40 @@ class Survey(BaseModel):
     title: str
     intro: str
     receipt: str
-    language: str = "nb"
+    # The file's ``language`` (its plain texts'); ``in_language`` sets the one it chose.
+    language: str = SOURCE_LANGUAGE
     questions: tuple[Question, ...]
+    # title, intro and receipt in other languages: language -> field name -> text
+    translations: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Languages whose texts a translator has yet to review (the file's ``needs_review``).
+    needs_review: tuple[str, ...] = ()
+
+    @cached_property
+    def _in_languages(self) -> dict[str, Survey]:
+        """The surveys ``in_language`` made from this one, by language (built once each)."""
+        return {}
+
+    def in_language(self, language: str) -> Survey:
+        """The same survey with every text in ``language``, each text falling back to
+        bokmål where the file gives none; ids and option values are unchanged, so answers
+        and reports are the same whichever language a member read. Built once per language.
+        """
+        origin = self._in_languages.get(SOURCE_LANGUAGE, self)
+        if language == SOURCE_LANGUAGE:
+            return origin
+        cached = origin._in_languages.get(language)
+        if cached is None:
+            cached = origin.model_copy(
+                update={
+                    **origin.translations.get(language, {}),
+                    "language": language,
+                    "questions": tuple(q.in_language(language) for q in origin.questions),
+                }
+            )
+            # the copy shares nothing of the cache but the way back to its origin
+            vars(cached)["_in_languages"] = {SOURCE_LANGUAGE: origin}
+            origin._in_languages[language] = cached
+        return cached
 
     def question(self, question_id: str) -> Question | None:
         """Look a question up by id."""

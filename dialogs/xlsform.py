@@ -28,8 +28,12 @@ from dialogs.definition import (
     SurveyDefinitionError,
     SurveyProblem,
     SurveySource,
+    TextValue,
     compile_survey_data,
+    source_text,
+    text_translations,
 )
+from dialogs.i18n import LANGUAGES, SOURCE
 from dialogs.model import Condition
 from dialogs.yamlsource import Path_
 
@@ -46,8 +50,28 @@ SURVEY_COLUMNS = (
 CHOICES_COLUMNS = ("list_name", "name", "label")
 SETTINGS_COLUMNS = (
     "form_id", "version", "form_title", "default_language", "lyttepost::intro",
-    "lyttepost::receipt",
+    "lyttepost::receipt", "lyttepost::needs_review",
 )  # fmt: skip
+# Columns holding texts members read: each may have a column per language beside it,
+# ``label::nn`` or ``label::Norsk nynorsk (nn)`` (XLSForm's ``column::language``).
+TEXT_COLUMNS = {
+    SURVEY: (
+        "label", "hint", "lyttepost::short_label", "lyttepost::scale_min_label",
+        "lyttepost::scale_max_label", "lyttepost::unit",
+    ),
+    CHOICES: ("label",),
+    SETTINGS: ("form_title", "lyttepost::intro", "lyttepost::receipt"),
+}  # fmt: skip
+LANGUAGE_NAMES = {
+    "nb": "Norsk bokmål", "nn": "Norsk nynorsk", "se": "Davvisámegiella", "en": "English",
+}  # fmt: skip
+# Language names written without a code, as KoBo users and translators write them.
+_NAMED_LANGUAGES = {
+    "norsk": "nb", "bokmål": "nb", "bokmal": "nb", "norsk bokmål": "nb", "norwegian": "nb",
+    "nynorsk": "nn", "norsk nynorsk": "nn", "english": "en", "engelsk": "en",
+    "samisk": "se", "nordsamisk": "se", "sámegiella": "se", "davvisámegiella": "se",
+    "northern sami": "se", "northern sámi": "se",
+}  # fmt: skip
 # XLSForm columns whose meaning Lyttepost cannot honour: a value there is an error, not
 # something silently dropped. Other unknown columns (appearance, media, ...) are about
 # presentation in ODK's apps and are ignored.
@@ -112,6 +136,8 @@ class _Sheet:
     name: str
     headings: dict[str, tuple[int, str]] = field(default_factory=dict)  # key -> (index, as written)
     rows: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)
+    # text column -> language -> the key of its column in that language (``label::nn``)
+    languages: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def heading(self, key: str) -> str:
         """The column's heading as the author wrote it (the key when it is absent)."""
@@ -187,25 +213,60 @@ class _Workbook:
             elif any(_text(cell) is not None for cell in values):
                 sheet.rows.append((number, tuple(values)))
         self.sheets[key] = sheet
-        self._one_language(sheet)
+        self._languages(sheet, key)
 
-    def _one_language(self, sheet: _Sheet) -> None:
-        """``label::Norsk (nb)`` (KoBo's form) is read as ``label`` when it is the only one."""
-        for base in ("label", "hint"):
+    def _languages(self, sheet: _Sheet, key: str) -> None:
+        """A text column per language: ``label`` (or ``label::nb``) is bokmål, the text
+        every other language falls back to; ``label::nn``, ``label::Norsk nynorsk (nn)``
+        the same text in nynorsk. A lone ``label::Norsk`` (KoBo's form) is the text."""
+        for base in TEXT_COLUMNS[key]:
             variants = [k for k in sheet.headings if k.startswith(base + "::")]
-            if base in sheet.headings or not variants:
+            if not variants:
                 continue
-            if len(variants) > 1:
-                self.problems.append(
-                    SurveyProblem(
-                        self.source,
-                        1,
-                        sheet.heading(variants[1]),
-                        f"Lyttepost asks in one language; keep one {base} column",
-                        sheet.name,
-                    )  # fmt: skip
-                )
-            sheet.headings[base] = sheet.headings[variants[0]]
+            coded: dict[str, str] = {}
+            for variant in variants:
+                code = language_code(variant.removeprefix(base + "::"))
+                if code is None and len(variants) == 1 and base not in sheet.headings:
+                    code = SOURCE  # the only text column, in a language Lyttepost cannot name
+                if code is None or code not in LANGUAGES:
+                    self.problems.append(
+                        SurveyProblem(
+                            self.source,
+                            1,
+                            sheet.heading(variant),
+                            f"unknown language{f' {code!r}' if code else ''}; write "
+                            f"{base}::nn or {base}::Norsk nynorsk (nn) (languages: "
+                            f"{', '.join(LANGUAGES)})",
+                            sheet.name,
+                        )  # fmt: skip
+                    )
+                elif code in coded or (code == SOURCE and base in sheet.headings):
+                    self.problems.append(
+                        SurveyProblem(
+                            self.source,
+                            1,
+                            sheet.heading(variant),
+                            f"a second {base} column in {code}",
+                            sheet.name,
+                        )  # fmt: skip
+                    )
+                else:
+                    coded[code] = variant
+            if base not in sheet.headings and SOURCE in coded:
+                sheet.headings[base] = sheet.headings[coded.pop(SOURCE)]
+            sheet.languages[base] = coded
+
+
+def language_code(text: str) -> str | None:
+    """The code a column's language part names: ``nn``, ``Norsk nynorsk (nn)`` or
+    ``Nynorsk``; None when it names none (an unknown code is returned, to be refused)."""
+    words = " ".join(text.split()).lower()
+    code = re.fullmatch(r".*\(\s*([a-z]{2,3}(?:[-_][a-z0-9]+)?)\s*\)", words)
+    if code:
+        return code.group(1)
+    if re.fullmatch(r"[a-z]{2,3}", words):
+        return words
+    return _NAMED_LANGUAGES.get(words)
 
 
 # --- expressions: relevant and constraint ------------------------------------------------------
@@ -577,7 +638,8 @@ class _SurveyReader:
         self.problems = book.problems
         self.cells: dict[Path_, _Where] = {}
         self.types: dict[str, str] = {}  # question name (and compiled id) -> type
-        self.lists: dict[str, list[tuple[int, Any, Any]]] = {}  # list -> (row, name, label)
+        # list -> (row, name, label: a text per language)
+        self.lists: dict[str, list[tuple[int, Any, TextValue | None]]] = {}
         # Questions whose rows could not be read (already reported): their place is kept,
         # and conditions naming them are not reported again.
         self.placeholders: set[int] = set()
@@ -590,6 +652,23 @@ class _SurveyReader:
 
     def note(self, path: Path_, sheet: _Sheet, row: int | None, column: str) -> None:
         self.cells[path] = _Where(sheet.name, row, sheet.heading(column))
+        for code, variant in sheet.languages.get(column, {}).items():
+            self.cells[(*path, code)] = _Where(sheet.name, row, sheet.heading(variant))
+
+    @staticmethod
+    def text_cell(sheet: _Sheet, values: tuple[Any, ...], column: str) -> TextValue | None:
+        """A text column's cell: plain bokmål, or a text per language when the row has
+        any of the column's other languages (``label::nn``)."""
+        source = _text(sheet.get(values, column))
+        others: dict[str, str] = {
+            code: text
+            for code in LANGUAGES
+            if code in sheet.languages.get(column, {})
+            and (text := _text(sheet.get(values, sheet.languages[column][code]))) is not None
+        }
+        if not others:
+            return source
+        return {SOURCE: source, **others} if source is not None else others
 
     def read(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -634,7 +713,11 @@ class _SurveyReader:
         ):  # fmt: skip
             self.note((name,), sheet, row, column)
             raw = sheet.get(values, column)
-            value = _text(raw) if name in ("title", "intro", "receipt") else _word(raw)
+            value: Any = (
+                self.text_cell(sheet, values, column)
+                if name in ("title", "intro", "receipt")
+                else _word(raw)
+            )
             if value is None:
                 continue
             if name == "version" and re.fullmatch(r"\d+", value):
@@ -644,6 +727,10 @@ class _SurveyReader:
                 data[name] = code.group(1) if code else value
             else:
                 data[name] = value
+        self.note(("needs_review",), sheet, row, "lyttepost::needs_review")
+        review = _word(sheet.get(values, "lyttepost::needs_review"))
+        if review is not None:
+            data["needs_review"] = re.split(r"[\s,;]+", review.strip())
         for extra_row, _ in sheet.rows[1:]:
             self.problem(sheet, extra_row, "form_id", "settings has one row of values")
         return data
@@ -659,13 +746,14 @@ class _SurveyReader:
                 self.problem(sheet, row, "list_name", "which list does this choice belong to?")
                 continue
             self.lists.setdefault(list_name, []).append(
-                (row, sheet.get(values, "name"), sheet.get(values, "label"))
+                (row, sheet.get(values, "name"), self.text_cell(sheet, values, "label"))
             )
 
     def unknown_columns(self, sheet: _Sheet, known: tuple[str, ...]) -> None:
         own = ", ".join(k for k in known if k.startswith(PREFIX))
+        translated = {v for variants in sheet.languages.values() for v in variants.values()}
         for key in sheet.headings:
-            if key.startswith(PREFIX) and key not in known:
+            if key.startswith(PREFIX) and key not in known and key not in translated:
                 self.problem(sheet, 1, key, f"unknown column; Lyttepost's own columns here: {own}")
 
     # the survey sheet
@@ -908,8 +996,8 @@ class _SurveyReader:
             option: dict[str, Any] = {}
             if _word(name) is not None:
                 option["value"] = _word(name)
-            if _text(label) is not None:
-                option["label"] = _text(label)
+            if label is not None:
+                option["label"] = label
             options.append(option)
         return options, [choice_row for choice_row, _, _ in choices]
 
@@ -923,7 +1011,7 @@ class _SurveyReader:
             ("lyttepost::scale_min_label", "scale_min_label"),
             ("lyttepost::scale_max_label", "scale_max_label"), ("lyttepost::unit", "unit"),
         ):  # fmt: skip
-            text = _text(sheet.get(values, column))
+            text = self.text_cell(sheet, values, column)
             if text is not None:
                 question[key] = text
         consent = _word(sheet.get(values, "lyttepost::consent_to_name"))
@@ -1141,8 +1229,8 @@ class _Writer:
 
     def __init__(self, source: SurveySource) -> None:
         self.source = source
-        self.survey: Rows = [list(SURVEY_COLUMNS)]
-        self.choices: Rows = [list(CHOICES_COLUMNS)]
+        self.survey: list[dict[str, Any]] = []  # rows by column
+        self.choices: list[dict[str, Any]] = []
         self.list_names: set[str] = set()
         self.yesno_list: str | None = None
 
@@ -1168,18 +1256,27 @@ class _Writer:
                 )
                 self.row(
                     type="begin group", name=self.unique(f"{question.id}_{option.value}"),
-                    label=f"Oppfølging når «{option.label}» er valgt", relevant=test,
+                    label=f"Oppfølging når «{source_text(option.label)}» er valgt", relevant=test,
                     lp_followups="yes",
                 )  # fmt: skip
                 for followup in option.followups:
                     self.question(followup, f"{question.id}_{option.value}_{followup.id}")
                 self.row(type="end group")
         spec = self.source.spec
-        settings: Rows = [
-            list(SETTINGS_COLUMNS),
-            [spec.key, spec.version, spec.title, spec.language, spec.intro, spec.receipt],
-        ]
-        return {SURVEY: self.survey, CHOICES: self.choices, SETTINGS: settings}
+        settings: dict[str, Any] = {
+            "form_id": spec.key, "version": spec.version, "default_language": spec.language,
+            "lyttepost::needs_review": " ".join(spec.needs_review) or None,
+        }  # fmt: skip
+        for column, value in (
+            ("form_title", spec.title), ("lyttepost::intro", spec.intro),
+            ("lyttepost::receipt", spec.receipt),
+        ):  # fmt: skip
+            settings.update(_text_cells(column, value))
+        return {
+            SURVEY: _table(SURVEY_COLUMNS, self.survey),
+            CHOICES: _table(CHOICES_COLUMNS, self.choices),
+            SETTINGS: _table(SETTINGS_COLUMNS, [settings]),
+        }
 
     def unique(self, wanted: str) -> str:
         name, number = wanted, 2
@@ -1189,9 +1286,18 @@ class _Writer:
         return name
 
     def row(self, **cells: Any) -> None:
-        self.survey.append(
-            [cells.get(column.replace("lyttepost::", "lp_")) for column in SURVEY_COLUMNS]
-        )
+        """A survey row; texts (a text per language) fill their language columns too."""
+        row: dict[str, Any] = {}
+        for column in SURVEY_COLUMNS:
+            value = cells.get(column.replace("lyttepost::", "lp_"))
+            if column in TEXT_COLUMNS[SURVEY] and value is not None:
+                row.update(_text_cells(column, value))
+            else:
+                row[column] = value
+        self.survey.append(row)
+
+    def choice(self, list_name: str, value: str, label: TextValue) -> None:
+        self.choices.append({"list_name": list_name, "name": value, **_text_cells("label", label)})
 
     def question(self, question: QuestionSpec, list_wanted: str) -> None:
         kind: str
@@ -1208,19 +1314,20 @@ class _Writer:
             options = source.options if source is not None else question.options
             list_name = self.unique(list_wanted)
             for option in options:
-                self.choices.append([list_name, option.value, option.label])
+                self.choice(list_name, option.value, option.label)
             kind = f"rank {list_name}"
             if question.options_from:
                 ranked = f"selected(${{{question.options_from}}}, name)"
         elif question.type in ("single", "multi"):
             list_name = self.unique(list_wanted)
             for option in question.options:
-                self.choices.append([list_name, option.value, option.label])
+                self.choice(list_name, option.value, option.label)
             kind = f"{'select_one' if question.type == 'single' else 'select_multiple'} {list_name}"
         elif question.type == "yesno":
             if self.yesno_list is None:
                 self.yesno_list = self.unique(YESNO_LIST)
-                self.choices += [[self.yesno_list, YES, "Ja"], [self.yesno_list, NO, "Nei"]]
+                self.choice(self.yesno_list, YES, "Ja")
+                self.choice(self.yesno_list, NO, "Nei")
             kind, own_type = f"select_one {self.yesno_list}", "yesno"
         elif question.type == "scale":
             kind = "range"
@@ -1246,6 +1353,33 @@ class _Writer:
                 None if question.if_skipped is None else "yes" if question.if_skipped else "no"
             ),
         )  # fmt: skip
+
+
+def _language_column(column: str, code: str) -> str:
+    """``label::Norsk nynorsk (nn)``: XLSForm's ``column::language`` with the code."""
+    return f"{column}::{LANGUAGE_NAMES[code]} ({code})"
+
+
+def _text_cells(column: str, value: TextValue) -> dict[str, str]:
+    """A text's cells: bokmål in ``column``, each other language in its own column."""
+    cells = {column: source_text(value)}
+    for code, text in text_translations(value).items():
+        cells[_language_column(column, code)] = text
+    return cells
+
+
+def _table(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Rows:
+    """Headings and rows: the sheet's columns, then the language columns its texts use
+    (after them, so a column keeps its letter whether a survey is translated or not)."""
+    used = {key for row in rows for key in row}
+    extra = [
+        _language_column(column, code)
+        for column in columns
+        for code in LANGUAGES
+        if code != SOURCE and _language_column(column, code) in used
+    ]
+    headings = [*columns, *extra]
+    return [headings, *([row.get(h) for h in headings] for row in rows)]
 
 
 def _constraint_text(question: QuestionSpec) -> str | None:

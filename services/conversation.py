@@ -685,7 +685,7 @@ class _Turn:
             retention=retention_text(round_.retention_months),
             language=language(),
         )
-        result = step(survey, state, event, context)
+        result = step(survey.in_language(context.language), state, event, context)
         if result.submitted and await conversation_org.submitted(
             self, response, round_, contact, organisation, result
         ):

@@ -16,11 +16,13 @@ from dialogs import notices
 from dialogs.dates import format_datetime
 from dialogs.engine import StepContext, StepResult
 from dialogs.events import Begin, Reopen
+from dialogs.i18n import language, speaking
 from dialogs.messages import OutgoingMessage
 from dialogs.render import answer_text, needs_answer, short_label
 from dialogs.state import ResponseState
 from services import audit, organisation
 from services.invites import Redemption
+from services.languages import contact_language
 from services.responses import save_state
 from storage.orm import Contact, Organisation, Response, Round
 
@@ -174,9 +176,10 @@ async def submitted(
     # The review still loses its buttons (the engine's edit); the receipt waits for approval.
     turn.reply(*(m for m in result.messages if m.edit_only))
     turn.reply(notices.awaiting_approval(principal.name, round_.title))
+    with speaking(await contact_language(turn.session, principal.id)):  # the approver's
+        request = await approval_request(turn, response, round_, contact, org)
     await organisation.tell(
-        turn.session, principal.id,
-        [await approval_request(turn, response, round_, contact, org)],
+        turn.session, principal.id, [request],
         f"approval:{response.id}:{turn.event_id}", turn.now,
     )  # fmt: skip
     return True
@@ -185,12 +188,14 @@ async def submitted(
 async def approval_request(
     turn: _Turn, response: Response, round_: Round, author: Contact, org: Organisation
 ) -> OutgoingMessage:
-    """The delegate's answers as the approver reads them, with the two buttons."""
-    survey = await turn.owner.catalog.get(turn.session, round_.survey_version_id)
+    """The delegate's answers as the approver reads them (in the language spoken now),
+    with the two buttons."""
+    survey = await turn.owner.catalog.get(turn.session, round_.survey_version_id, language())
     state = ResponseState.model_validate(response.state)
     context = StepContext(
-        org_name=org.name, contact_name=author.name, closes=turn.owner.closes_text(round_)
-    )
+        org_name=org.name, contact_name=author.name, closes=turn.owner.closes_text(round_),
+        language=language(),
+    )  # fmt: skip
     lines = []
     for number, question in enumerate(survey.asked_questions(state.answers), start=1):
         shown = (

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from dialogs import i18n
 from dialogs.commands import CONTROL_COMMANDS, parse_command
 from dialogs.definition import SurveyDefinitionError, load_survey_text
 from dialogs.engine import StepContext, step
@@ -44,11 +45,20 @@ def event_for(*, text: str | None, pressed: str | None) -> Event:
 
 
 def trial_step(
-    definition: str, state_json: str, event: Event, *, tester: str, org_name: str = "Prøvekommune"
+    definition: str,
+    state_json: str,
+    event: Event,
+    *,
+    tester: str,
+    org_name: str = "Prøvekommune",
+    language: str | None = None,
 ) -> TrialStep:
     """One step of ``definition`` (YAML, as stored); ``SurveyDefinitionError`` if it does
-    not compile. A missing or broken state starts the survey from the beginning."""
-    survey = load_survey_text(definition, "prøve")
+    not compile. A missing or broken state starts the survey from the beginning. The
+    survey speaks ``language`` (default: the language spoken now), as a member reading it
+    would meet it: its texts in that language, each falling back to bokmål."""
+    speaks = language or i18n.language()
+    survey = load_survey_text(definition, "prøve").in_language(speaks)
     restarted = False
     state = ResponseState()
     if state_json:
@@ -58,7 +68,9 @@ def trial_step(
             state = ResponseState.model_validate_json(state_json)
         except (ValidationError, ValueError):
             state, event, restarted = ResponseState(), Begin(), True
-    context = StepContext(org_name=org_name, contact_name=tester, closes="om to uker (prøve)")
+    context = StepContext(
+        org_name=org_name, contact_name=tester, closes="om to uker (prøve)", language=speaks
+    )
     result = step(survey, state, event, context)
     return TrialStep(result.messages, result.state.model_dump_json(), result.submitted, restarted)
 

@@ -194,17 +194,20 @@ class SurveyCatalog:
     def __init__(self) -> None:
         self._cache: dict[int, Survey] = {}
 
-    async def get(self, session: AsyncSession, version_id: int) -> Survey:
-        """The compiled survey of a stored version."""
+    async def get(
+        self, session: AsyncSession, version_id: int, language: str | None = None
+    ) -> Survey:
+        """The compiled survey of a stored version; with ``language``, its texts in that
+        language (``Survey.in_language``: what a member reading it is shown)."""
         cached = self._cache.get(version_id)
         if cached is not None:
-            return cached
+            return cached.in_language(language) if language else cached
         row = await session.get(SurveyVersion, version_id)
         if row is None:
             raise LookupError(f"survey version {version_id} does not exist")
         survey = load_survey_text(row.definition, f"{row.source_name} (version {row.version})")
         self._cache[version_id] = survey
-        return survey
+        return survey.in_language(language) if language else survey
 
 
 async def survey_versions(session: AsyncSession) -> list[dict[str, Any]]:

@@ -37,7 +37,7 @@ def test_add_list_and_export_with_good_files(deployment: Deployment, tmp_path: P
     copy = tmp_path / "behov-2027.yaml"
     copy.write_text(
         SHIPPED.read_text(encoding="utf-8").replace(
-            "title: Kvartalsvis behovsinnhenting", "title: Behov våren 2027"
+            "nb: Kvartalsvis behovsinnhenting", "nb: Behov våren 2027"
         ),
         encoding="utf-8",
     )
@@ -179,3 +179,38 @@ def test_a_survey_with_a_matrix_is_added_but_not_exported_to_excel(
     assert "keep this survey as YAML" in result.stderr
     no_traceback(result)
     assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_validate_warns_which_texts_lack_which_language(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    partly = tmp_path / "delvis.yaml"
+    partly.write_text(
+        "key: delvis\nversion: 1\ntitle: {nb: T, nn: T, se: T, en: T}\nintro: I\n"
+        "receipt: {nb: R, nn: R}\nneeds_review: [se]\nquestions:\n"
+        "  - {id: a, type: yesno, text: {nb: 'Ja?', nn: 'Ja?', en: 'Yes?'}}\n",
+        encoding="utf-8",
+    )
+    result = deployment.cli("surveys", "validate", str(partly))
+    no_traceback(result)
+    assert result.stdout.splitlines() == [
+        f"{partly}: OK – «T» (delvis v1), 1 question",
+        "warning: nn missing for: intro",
+        "warning: se missing for: intro, receipt, questions[0].text",
+        "warning: en missing for: intro, receipt",
+        "warning: se: needs a translator's review (needs_review)",
+    ]
+    mismatch = tmp_path / "feil.yaml"
+    mismatch.write_text(
+        partly.read_text(encoding="utf-8").replace("nn: R}", "nn: 'R {org_name}'}"),
+        encoding="utf-8",
+    )
+    refused = deployment.cli("surveys", "validate", str(mismatch), check=False)
+    assert (
+        refused.returncode == 1
+        and (
+            f"{mismatch}:5: receipt.nn: the nn text must have the same placeholders as the nb "
+            "text (none); it has {org_name}"
+        )
+        in refused.stderr
+    )

@@ -23,7 +23,8 @@ from services.lifecycle import open_round
 from services.response_rate import progress_lines, round_progress
 from services.rounds import Audience, create_round
 from services.surveys import SurveyCatalog, latest_version, register_shipped_surveys
-from storage.orm import Answer, InboundEvent, OutboxMessage, Response, utcnow
+from storage.orm import Answer, InboundEvent, Organisation, OutboxMessage, Response, utcnow
+from tests.bokmal_words import bokmal_words
 
 ZONE = ZoneInfo("Europe/Oslo")
 _keys = count(1)
@@ -403,3 +404,60 @@ async def test_contacts_who_register_after_the_round_opened_count_as_invited(wor
     assert result.notified == 5
     await harness.collect("late-4")
     assert "har avlyst «Behov Q4»" in harness.sent["late-4"][-1].text
+
+
+async def test_an_organisation_that_writes_nynorsk_reads_the_survey_in_nynorsk(world) -> None:
+    """The survey's own texts (intro, questions, options, follow-ups with their option,
+    short labels in the review, receipt) come in the organisation's language; the answers
+    stored are the same option values as in bokmål."""
+    harness, code_kari, _ = world
+    async with harness.sessions() as session, session.begin():
+        organisation = await session.scalar(select(Organisation).where(Organisation.code == "3301"))
+        organisation.language = "nn"
+        name = organisation.name
+    kari = Member(harness, "100")
+    await kari.say(f"/start {code_kari}")
+    round_id = await open_new_round(harness)
+    await harness.collect("100")
+    replies = await kari.press(f"r:{round_id}")
+    intro, first = replies[0].text, replies[-1]
+    assert f"KS vil vite kva {name} treng mest akkurat no" in intro and "Hei, Kari" in intro
+    assert "Hvem ser svarene" not in intro and bokmal_words(intro) == []
+    question = first.text.splitlines()[1]
+    assert question == (
+        f"Kva område er viktigast for {name} å få hjelp med no? Vel eitt til tre. "
+        "Står ikkje området her, vel «Anna»."
+    )
+    labels = [b.label for b in first.all_buttons()]
+    assert "☐ Arbeidsgivarpolitikk, rekruttering og leiing" in labels
+    assert "☐ Anna (noko som ikkje står her)" in labels
+    await kari.press("t:omrader:helse")
+    answered, first_need = await kari.press("n:omrader")
+    assert answered.text.endswith("Svar: Helse og omsorg")
+    need = first_need.text.splitlines()[1:3]
+    assert need == [
+        "Helse og omsorg: Kva er det viktigaste behovet de har her? Skildre det med eigne ord.",
+        "Skriv ikkje personopplysningar eller teiepliktig informasjon.",
+    ]
+    await kari.say("Fleire sjukepleiarar")
+    await kari.press("a:omrader.helse.haster:5")
+    solution = (await kari.press("a:omrader.helse.losning:alene"))[0]
+    assert solution.text.startswith(f"Helse og omsorg: Kven treng {name} for å løyse dette?")
+    await kari.press("t:fra_ks:kunnskap")
+    await kari.press("n:fra_ks")
+    await kari.press("a:fornoyd:4")
+    await kari.press("a:kontakt:ja")
+    await kari.press("a:navngi:nei")
+    review = text_of(await kari.press("c:skip"))
+    answers = [line for line in review.splitlines() if line[:1].isdigit()]
+    assert answers[0] == "1. Viktigaste område: Helse og omsorg"
+    assert "4. Kven som trengst: Helse og omsorg: Vi kan løyse det åleine" in answers
+    assert "8. Kan visast med namn: Nei" in answers
+    for text in (question, *labels[:7], *need, *(line.split(":")[0] for line in answers)):
+        assert bokmal_words(text) == [], text
+    receipt = text_of(await kari.press("c:submit"))
+    assert f"Takk, Kari Nordmann! Svaret frå {name} er sendt inn." in receipt
+    assert "KS samanstiller svara frå alle medlemmene" in receipt
+    async with harness.sessions() as session:
+        stored = {a.question_id: a.value for a in await session.scalars(select(Answer))}
+    assert stored["omrader"] == ["helse"] and stored["omrader.helse.losning"] == "alene"

@@ -34,7 +34,7 @@ WEB = audit.Actor("staff:1", "web")
 def edited_yaml() -> bytes:
     """The shipped survey with another title, as an adviser's copy somewhere on disk."""
     text = SHIPPED.read_text(encoding="utf-8")
-    return text.replace("title: Kvartalsvis behovsinnhenting", "title: Behov våren 2027").encode()
+    return text.replace("nb: Kvartalsvis behovsinnhenting", "nb: Behov våren 2027").encode()
 
 
 def edited_workbook(data: bytes, cell: str, value: str) -> bytes:
@@ -80,8 +80,9 @@ async def test_a_workbook_round_trips_through_the_database(sessions) -> None:
         assert row.id == shipped.version.id
         unchanged = await register(session, exported, "behov.xlsx", actor=audit.CLI, now=NOW)
         assert not unchanged.created and unchanged.version.id == shipped.version.id
-        # C2 is the first question's label (its text): the adviser rewords it in Excel
-        changed = edited_workbook(exported, "C2", "Hvilke områder trenger dere hjelp med?")
+        # C2 is the first question's label (its text): the adviser rewords it in Excel,
+        # keeping the placeholder its translations have (label::nn ... columns)
+        changed = edited_workbook(exported, "C2", "Hvilke områder trenger {org_name} hjelp med?")
         registered = await register(session, changed, "behov.xlsx", actor=audit.CLI, now=NOW)
         assert registered.created and registered.version.version == 2
         stored = registered.version.definition
@@ -89,8 +90,12 @@ async def test_a_workbook_round_trips_through_the_database(sessions) -> None:
     async with sessions() as session:
         survey = await SurveyCatalog().get(session, registered.version.id)
         assert survey == load_xlsform(changed, "behov.xlsx").source.survey
-        assert survey.questions[0].text == "Hvilke områder trenger dere hjelp med?"
-        original = await SurveyCatalog().get(session, shipped.version.id)
+        assert survey.questions[0].text == "Hvilke områder trenger {org_name} hjelp med?"
+        assert survey.in_language("nn").questions[0].text.startswith("Kva område er viktigast")
+        catalog = SurveyCatalog()
+        original = await catalog.get(session, shipped.version.id)
+        nynorsk = await catalog.get(session, shipped.version.id, "nn")
+        assert nynorsk is original.in_language("nn") and nynorsk.questions[0].text.startswith("Kva")
         assert survey.questions[1:] == original.questions[1:]
         _, again = await export_xlsform(session, KEY, 2)
         assert load_xlsform(again, "igjen.xlsx").source.survey == survey

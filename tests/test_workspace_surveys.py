@@ -59,7 +59,7 @@ async def test_a_broken_file_shows_each_problem_at_its_line(site: WorkspaceSite)
 async def test_a_good_file_is_tried_then_registered_as_a_new_version(site: WorkspaceSite) -> None:
     admin = await site.signed_in("Ada", "ada@ks.no", "admin")
     changed = SHIPPED.read_text(encoding="utf-8").replace(
-        "title: Kvartalsvis behovsinnhenting", "title: Kvartalsvis behovsinnhenting (ny)"
+        "nb: Kvartalsvis behovsinnhenting", "nb: Kvartalsvis behovsinnhenting (ny)"
     )
     status, page = await upload(admin, "ny.yaml", changed.encode())
     assert status == 200 and "ny.yaml er i orden" in page

@@ -424,7 +424,7 @@ def test_problems_in_choices_and_settings_point_at_their_cells() -> None:
     ]  # fmt: skip
     found = problems(workbook(GOOD, choices=choices, settings=settings))
     assert found == [
-        "survey.xlsx: sheet settings, row 1, column lyttepost::outro: unknown column; Lyttepost's own columns here: lyttepost::intro, lyttepost::receipt",
+        "survey.xlsx: sheet settings, row 1, column lyttepost::outro: unknown column; Lyttepost's own columns here: lyttepost::intro, lyttepost::receipt, lyttepost::needs_review",
         "survey.xlsx: sheet settings, row 2, column form_id: must be lower-case letters, digits and '-', starting with a letter",
         "survey.xlsx: sheet settings, row 2, column version: Input should be a valid integer, unable to parse string as an integer",
         "survey.xlsx: sheet settings, row 2, column form_title: Field required",
