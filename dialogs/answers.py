@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from dialogs import texts
+from dialogs.i18n import t
 from dialogs.model import AnswerValue, Question, Survey
-
-SKIPPED = "(hoppet over)"
 
 
 def format_answer(question: Question, value: AnswerValue, *, limit: int | None = None) -> str:
-    """An answer as text: option labels, Ja/Nei, numbers with unit, text (cut at ``limit``)."""
+    """An answer as text: option labels, Ja/Nei, numbers with unit, text (cut at ``limit``),
+    in the language being spoken (option labels come from the survey given)."""
     if value is None:
-        return SKIPPED
+        return t("survey.answer.skipped_value")
     if isinstance(value, bool):
-        return "Ja" if value else "Nei"
+        return t("common.yes") if value else t("common.no")
     if isinstance(value, dict):  # a matrix: every row with its number
         return "; ".join(f"{_label(question, row)}: {n}" for row, n in value.items())
     if isinstance(value, list) and question.type == "ranking":
         return ", ".join(f"{n}. {_label(question, item)}" for n, item in enumerate(value, 1))
     if isinstance(value, list):
         if not value:
-            return texts.NONE_CHOSEN
+            return t("survey.answer.none_chosen")
         return ", ".join(_label(question, item) for item in value)
     if question.type in ("single",) and isinstance(value, str):
         return _label(question, value)

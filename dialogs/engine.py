@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import get_args
 
+from babel.numbers import get_decimal_symbol
+
 from dialogs import matrix, ranking, still_true, texts, type_texts
 from dialogs.events import (
     Begin,
@@ -34,7 +36,7 @@ from dialogs.events import (
     RoundClosed,
     TextEntered,
 )
-from dialogs.i18n import SOURCE, speaking
+from dialogs.i18n import SOURCE, language, speaking, t
 from dialogs.messages import OutgoingMessage
 from dialogs.model import AnswerValue, Question, Survey
 from dialogs.render import (
@@ -245,12 +247,12 @@ class _Turn:
         elif isinstance(event, Pressed):
             self.pressed(event.payload)
         else:  # not a member event the engine knows
-            self.say(texts.UNKNOWN_INPUT)
+            self.say(t("survey.nav.unknown_input"))
 
     def start(self) -> None:
         self.messages.append(OutgoingMessage(text=fill(self.survey.intro, self.context)))
         if self.state.previous:
-            self.say(texts.STILL_TRUE_INTRO)
+            self.say(t("survey.still_true.intro"))
         first = next(iter(self.asked()), None)
         if first is None:
             self.show_review()
@@ -263,7 +265,11 @@ class _Turn:
             resume_review = state.paused_from == "reviewing"
             state.phase = "reviewing" if resume_review else "answering"
             state.paused_from = None
-            self.say(texts.WELCOME_BACK_REVIEW if resume_review else texts.WELCOME_BACK)
+            self.say(
+                t("survey.nav.welcome_back_review")
+                if resume_review
+                else t("survey.nav.welcome_back")
+            )
         if state.phase == "reviewing":
             self.messages.append(review_message(self.survey, state, self.context))
         else:
@@ -295,7 +301,7 @@ class _Turn:
         elif name == "submit":
             self.submit()
         else:
-            self.say(texts.UNKNOWN_BUTTON)
+            self.say(t("survey.nav.unknown_button"))
 
     def control_while_paused(self, name: str) -> None:
         """Review and submit resume where that is safe; the rest asks for /svar."""
@@ -310,7 +316,7 @@ class _Turn:
             state.paused_from = None
             self.submit()
         else:
-            self.say(texts.PAUSED_REMINDER)
+            self.say(t("survey.nav.paused_reminder"))
 
     def back(self) -> None:
         """From the review: the last asked question. Otherwise: the one before."""
@@ -318,7 +324,7 @@ class _Turn:
         asked = self.asked()
         if state.phase == "reviewing":
             if not asked:
-                self.say(texts.FIRST_QUESTION)
+                self.say(t("survey.nav.first_question"))
                 return
             state.editing = False
             self.go_to(asked[-1])
@@ -329,7 +335,7 @@ class _Turn:
         before = self.order(state.current or "")
         target = next((q for q in reversed(asked) if self.order(q.id) < before), None)
         if target is None:
-            self.reask(texts.FIRST_QUESTION)
+            self.reask(t("survey.nav.first_question"))
         else:
             self.go_to(target)
 
@@ -339,7 +345,7 @@ class _Turn:
             self.say(texts.review_typed(not missing_questions(self.survey, self.state.answers)))
             return
         if question.required:
-            self.reask(texts.MUST_ANSWER)
+            self.reask(t("survey.nav.must_answer"))
             return
         self.record(question, question.if_skipped)
 
@@ -368,7 +374,7 @@ class _Turn:
         self.messages.append(review_submitted(review))
         receipt = fill(self.survey.receipt, self.context).rstrip()
         if resubmitted:
-            receipt = f"{texts.CHANGES_SUBMITTED}\n\n{receipt}"
+            receipt = f"{t('survey.receipt.changes_submitted')}\n\n{receipt}"
         if self.context.editable_until:
             receipt = f"{receipt}\n\n{texts.editable_until(self.context.editable_until)}"
         self.messages.append(OutgoingMessage(text=receipt))
@@ -483,7 +489,7 @@ class _Turn:
             self.unknown_button()
             return
         if question.id not in {q.id for q in self.asked()}:
-            self.say(texts.NOT_APPLICABLE)
+            self.say(t("survey.nav.not_applicable"))
             return
         self.state.editing = True
         self.go_to(question)
@@ -492,25 +498,25 @@ class _Turn:
 
     def unknown_button(self) -> None:
         if self.state.phase == "answering":
-            self.reask(texts.UNKNOWN_BUTTON)
+            self.reask(t("survey.nav.unknown_button"))
             return
-        self.say(texts.UNKNOWN_BUTTON + " " + self.where_hint())
+        self.say(t("survey.nav.unknown_button") + " " + self.where_hint())
 
     def where_hint(self) -> str:
         if self.state.phase == "reviewing":
-            return texts.HINT_IN_REVIEW
+            return t("survey.nav.hint_in_review")
         if self.state.phase == "paused":
-            return texts.HINT_WHILE_PAUSED
-        return texts.HINT_ON_QUESTION
+            return t("survey.nav.hint_while_paused")
+        return t("survey.nav.hint_on_question")
 
     def stale(self) -> None:
         phase = self.state.phase
         if phase == "reviewing":
-            self.say(texts.STALE_REVIEWING)
+            self.say(t("survey.nav.stale_reviewing"))
         elif phase == "paused":
-            self.say(texts.STALE_PAUSED)
+            self.say(t("survey.nav.stale_paused"))
         else:
-            self.reask(texts.STALE_ANSWERING)
+            self.reask(t("survey.nav.stale_answering"))
 
     def pressed(self, payload: str) -> None:
         """Answer buttons only count for the question on screen; others are stale."""
@@ -638,7 +644,7 @@ class _Turn:
         """A written ranking, or matrix cells: complete answers are recorded, a matrix that
         still lacks rows is shown again with what was written filled in."""
         answers = self.state.answers
-        if _normal(text) == "neste":
+        if _normal(text) in texts.next_words():
             self.pressed_ordered(question, _Press("n", question.id))
             return
         if question.type == "ranking":
@@ -671,7 +677,7 @@ class _Turn:
         if question.type in ("ranking", "matrix"):
             self.typed_ordered(question, text)
             return
-        if question.type == "multi" and _normal(text) == "neste":
+        if question.type == "multi" and _normal(text) in texts.next_words():
             self.confirm(question)
             return
         value = _typed_value(question, text)
@@ -685,9 +691,11 @@ class _Turn:
 
 _SCALE_VALUE = re.compile(r"[+-]?[0-9]{1,6}")
 _POSITION = re.compile(r"[0-9]{1,6}")
-_YES = {"ja", "j", "yes", "y", "jepp", "1"}
-_NO = {"nei", "n", "no", "2"}
-_MULTI_SEPARATORS = re.compile(r"[,;/\n]|\s+og\s+|\s*&\s*|\s+and\s+")
+# The yes/no buttons' places: "1" is the first button (yes) in every language. The words
+# are the language's (``texts.yes_words``: the catalogue's list, and bokmål's).
+_YES_POSITION = "1"
+_NO_POSITION = "2"
+_LIST_MARKS = r"[,;/\n]"
 _NUMBER_BODY = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
 
 
@@ -727,11 +735,11 @@ def _typed_value(question: Question, text: str) -> AnswerValue | _Invalid:
         return _Invalid(texts.scale_invalid(question.scale_min, question.scale_max))
     if question.type == "yesno":
         word = _normal(text)
-        if word in _YES:
+        if word == _YES_POSITION or word in texts.yes_words():
             return True
-        if word in _NO:
+        if word == _NO_POSITION or word in texts.no_words():
             return False
-        return _Invalid(texts.YESNO_INVALID)
+        return _Invalid(t("survey.error.yesno_invalid"))
     if question.type == "text":
         return _typed_text(question, text)
     return _typed_number(question, text)
@@ -761,7 +769,7 @@ def _typed_options(question: Question, text: str) -> list[str] | _Invalid:
     invalid = _Invalid(texts.multi_invalid(len(question.options)))
     whole = _match_option(question, _normal(text))
     chosen: list[str] = [whole] if whole is not None else []
-    for part in [] if whole is not None else _MULTI_SEPARATORS.split(text):
+    for part in [] if whole is not None else _multi_separators().split(text):
         word = _normal(part)
         if not word:
             continue
@@ -781,6 +789,11 @@ def _typed_options(question: Question, text: str) -> list[str] | _Invalid:
     return _Invalid(problem) if problem is not None else ordered
 
 
+def _multi_separators() -> re.Pattern[str]:
+    """What separates typed choices: list marks, ``&``, and the language's «and» words."""
+    return re.compile(rf"{_LIST_MARKS}|{texts.and_separator().pattern}", re.IGNORECASE)
+
+
 def _count_problem(question: Question, chosen: list[str]) -> str | None:
     """Why this many options is not allowed, or None."""
     if len(chosen) < question.min_select:
@@ -793,7 +806,7 @@ def _count_problem(question: Question, chosen: list[str]) -> str | None:
 def _typed_text(question: Question, text: str) -> str | _Invalid:
     value = text.strip()
     if not value:
-        return _Invalid(texts.TEXT_EMPTY)
+        return _Invalid(t("survey.error.text_empty"))
     if len(value) < question.min_length:
         return _Invalid(texts.text_too_short(len(value), question.min_length))
     if len(value) > question.max_length:
@@ -801,13 +814,21 @@ def _typed_text(question: Question, text: str) -> str | _Invalid:
     return value
 
 
-def parse_number(text: str, *, integer: bool, unit: str | None = None) -> Decimal | None:
+def parse_number(
+    text: str, *, integer: bool, unit: str | None = None, decimal_mark: str | None = None
+) -> Decimal | None:
     """A number as people type it: "12", "12,5", "1 000", "-3", "1.000.000", "40 %".
 
     Spaces group thousands. With both ',' and '.', the last one is the decimal mark.
-    A lone ',' is a decimal comma; a lone '.' followed by exactly three digits groups
-    thousands in whole-number questions ("1.000") and is a decimal point otherwise.
+    Alone, the language's own decimal mark (``decimal_mark``; by default the language
+    being spoken: ',' in Norwegian and Sámi, '.' in English) is a decimal mark; the other
+    mark followed by exactly three digits groups thousands in whole-number questions
+    ("1.000" in Norwegian, "1,000" in English) and is a decimal mark otherwise, since
+    people mix ("12.5" in a Norwegian chat, "12,5" in an English one).
     """
+    own = decimal_mark or get_decimal_symbol(language())
+    own = "." if own == "." else ","
+    other = "," if own == "." else "."
     raw = text.strip()
     if not raw or len(raw) > MAX_NUMBER_INPUT:
         return None
@@ -821,26 +842,26 @@ def parse_number(text: str, *, integer: bool, unit: str | None = None) -> Decima
     if not _NUMBER_BODY.fullmatch(raw):
         return None
     whole, fraction = raw, ""
-    commas, dots = raw.count(","), raw.count(".")
-    if commas and dots:
-        decimal_mark = "," if raw.rfind(",") > raw.rfind(".") else "."
-        group_mark = "." if decimal_mark == "," else ","
-        if raw.count(decimal_mark) != 1:
+    owns, others = raw.count(own), raw.count(other)
+    if owns and others:
+        last_mark = "," if raw.rfind(",") > raw.rfind(".") else "."
+        group_mark = "." if last_mark == "," else ","
+        if raw.count(last_mark) != 1:
             return None
-        whole, fraction = raw.split(decimal_mark)
+        whole, fraction = raw.split(last_mark)
         if not _grouped(whole, group_mark):
             return None
         whole = whole.replace(group_mark, "")
-    elif commas:
-        if commas != 1:
+    elif owns:
+        if owns != 1:
             return None
-        whole, fraction = raw.split(",")
-    elif dots:
-        groups_thousands = _grouped(raw, ".") and (dots > 1 or integer)
+        whole, fraction = raw.split(own)
+    elif others:
+        groups_thousands = _grouped(raw, other) and (others > 1 or integer)
         if groups_thousands:
-            whole = raw.replace(".", "")
-        elif dots == 1:
-            whole, fraction = raw.split(".")
+            whole = raw.replace(other, "")
+        elif others == 1:
+            whole, fraction = raw.split(other)
         else:
             return None
     try:
@@ -861,7 +882,7 @@ def _typed_number(question: Question, text: str) -> int | float | _Invalid:
         return _Invalid(texts.number_invalid(question.integer))
     whole = number == number.to_integral_value()
     if question.integer and not whole:
-        return _Invalid(texts.NUMBER_NOT_INTEGER)
+        return _Invalid(t("survey.error.number_not_integer"))
     low, high = question.number_min, question.number_max
     if (low is not None and number < Decimal(str(low))) or (
         high is not None and number > Decimal(str(high))

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from dialogs import type_texts
+from dialogs.i18n import t
 from dialogs.messages import Button
 from dialogs.model import AnswerValue, Option, Question
-from dialogs.texts import NEXT_BUTTON
 
 ROW_LABEL_LIMIT = 18  # characters of a row label on its button; the text has it in full
 MAX_STEPS = 7  # numbers per row: with the label button, 8 buttons fit a Telegram row
@@ -158,7 +158,7 @@ def buttons(
             for n in range(question.scale_min, question.scale_max + 1)
         )
         rows.append((label, *numbers))
-    rows.append((Button(label=NEXT_BUTTON, payload=f"n:{qid}"),))
+    rows.append((Button(label=t("survey.button.next"), payload=f"n:{qid}"),))
     return rows
 
 

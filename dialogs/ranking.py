@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 
-from dialogs import type_texts
+from dialogs import texts, type_texts
+from dialogs.i18n import t
 from dialogs.messages import Button
 from dialogs.model import AnswerValue, Option, Question
-from dialogs.texts import NEXT_BUTTON
 
 _SEPARATORS = re.compile(r"[,;/\n>]")
-_AND = re.compile(r"\s+og\s+|\s*&\s*")
 _POSITION = re.compile(r"[0-9]{1,3}")
 
 
@@ -99,7 +98,7 @@ def typed(question: Question, text: str, answers: dict[str, AnswerValue]) -> lis
             continue
         whole = _match(options, word)
         # "Klima og miljø" is one option; "helse og klima" or "3 1 2" are several.
-        pieces = [word] if whole is not None else _AND.split(word)
+        pieces = [word] if whole is not None else texts.and_separator().split(word)
         if any(_match(options, _normal(p)) is None for p in pieces):
             pieces = word.split()
         for piece in pieces:
@@ -140,5 +139,5 @@ def buttons(
         rows.append(
             (Button(label=f"{mark} {option.label}", payload=f"r:{question.id}:{option.value}"),)
         )
-    rows.append((Button(label=NEXT_BUTTON, payload=f"n:{question.id}"),))
+    rows.append((Button(label=t("survey.button.next"), payload=f"n:{question.id}"),))
     return rows

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from dialogs import matrix, progress, ranking, texts
 from dialogs.answers import format_answer
+from dialogs.i18n import t
 from dialogs.messages import Button, OutgoingMessage
 from dialogs.model import AnswerValue, Question, Survey
 from dialogs.state import ResponseState
@@ -36,7 +37,7 @@ def fill(text: str, context: StepContext) -> str:
         "org_name": context.org_name,
         "contact_name": context.contact_name,
         "closes": context.closes,
-        "retention": context.retention or texts.RETENTION_UNKNOWN,
+        "retention": context.retention or t("survey.placeholder.retention_unknown"),
     }
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
 
@@ -69,7 +70,7 @@ def answer_text(question: Question, value: AnswerValue) -> str:
 
 def _hint(question: Question) -> str:
     if question.type == "single":
-        return texts.HINT_SINGLE
+        return t("survey.hint.single")
     if question.type == "multi":
         return texts.hint_multi(question.min_select, question.max_select)
     if question.type == "scale":
@@ -80,7 +81,7 @@ def _hint(question: Question) -> str:
             question.scale_max_label,
         )
     if question.type == "yesno":
-        return texts.HINT_YESNO
+        return t("survey.hint.yesno")
     if question.type == "text":
         return texts.hint_text(question.min_length, question.max_length)
     return texts.hint_number(
@@ -106,7 +107,7 @@ def _answer_buttons(question: Question, selection: Sequence[str]) -> list[tuple[
             )
             for o in question.options
         ]
-        rows.append((Button(label=texts.NEXT_BUTTON, payload=f"n:{qid}"),))
+        rows.append((Button(label=t("survey.button.next"), payload=f"n:{qid}"),))
         return rows
     if question.type == "scale":
         numbers = [
@@ -121,8 +122,8 @@ def _answer_buttons(question: Question, selection: Sequence[str]) -> list[tuple[
     if question.type == "yesno":
         return [
             (
-                Button(label=texts.YES, payload=f"a:{qid}:ja"),
-                Button(label=texts.NO, payload=f"a:{qid}:nei"),
+                Button(label=t("survey.button.yes"), payload=f"a:{qid}:ja"),
+                Button(label=t("survey.button.no"), payload=f"a:{qid}:nei"),
             )
         ]
     return []
@@ -149,12 +150,12 @@ def question_message(
 
     controls: list[Button] = []
     if position > 1:
-        controls.append(Button(label=texts.BACK_BUTTON, payload="c:back"))
+        controls.append(Button(label=t("survey.button.back"), payload="c:back"))
     if not question.required:
-        controls.append(Button(label=texts.SKIP_BUTTON, payload="c:skip"))
+        controls.append(Button(label=t("survey.button.skip"), payload="c:skip"))
     if state.editing:
-        controls.append(Button(label=texts.REVIEW_BUTTON, payload="c:review"))
-    controls.append(Button(label=texts.PAUSE_BUTTON, payload="c:pause"))
+        controls.append(Button(label=t("survey.button.review"), payload="c:review"))
+    controls.append(Button(label=t("survey.button.pause"), payload="c:pause"))
 
     key = question_key(question.id)
     return OutgoingMessage(
@@ -193,7 +194,9 @@ def answered_message(
     old keyboard cannot be pressed by mistake. Only ever an edit of that message."""
     value = state.answers.get(question.id)
     shown = (
-        texts.answered(answer_text(question, value)) if value is not None else texts.ANSWER_SKIPPED
+        texts.answered(answer_text(question, value))
+        if value is not None
+        else t("survey.answer.skipped")
     )
     return OutgoingMessage(
         text=f"{fill(question.text, context)}\n\n{shown}",
@@ -206,7 +209,7 @@ def review_submitted(review: OutgoingMessage) -> OutgoingMessage:
     """The review as it stays in the chat after submitting: the list, no buttons."""
     listing = review.text.rsplit("\n\n", 1)[0]
     return OutgoingMessage(
-        text=f"{listing}\n\n{texts.REVIEW_SUBMITTED}",
+        text=f"{listing}\n\n{t('survey.review.submitted')}",
         replaces=review.key or REVIEW_KEY,
         edit_only=True,
     )
@@ -220,11 +223,11 @@ def missing_questions(survey: Survey, answers: dict[str, AnswerValue]) -> list[Q
 def review_message(survey: Survey, state: ResponseState, context: StepContext) -> OutgoingMessage:
     """Every asked question with its answer, edit buttons, and submit when complete."""
     asked = survey.asked_questions(state.answers)
-    lines = [texts.REVIEW_HEADER, ""]
+    lines = [t("survey.review.header"), ""]
     missing_numbers: list[int] = []
     for number, question in enumerate(asked, start=1):
         if needs_answer(question, state.answers):
-            shown = texts.NOT_ANSWERED
+            shown = t("survey.review.not_answered")
             if question.required:
                 missing_numbers.append(number)
         else:
@@ -233,7 +236,9 @@ def review_message(survey: Survey, state: ResponseState, context: StepContext) -
         separator = " " if label.endswith(("?", ":", "!")) else ": "
         lines.append(f"{number}. {label}{separator}{shown}")
     lines.append("")
-    lines.append(texts.review_missing(missing_numbers) if missing_numbers else texts.REVIEW_READY)
+    lines.append(
+        texts.review_missing(missing_numbers) if missing_numbers else t("survey.review.ready")
+    )
 
     edits = [
         Button(label=texts.edit_button(number), payload=f"e:{question.id}")
@@ -241,8 +246,8 @@ def review_message(survey: Survey, state: ResponseState, context: StepContext) -
     ]
     final: list[Button] = []
     if not missing_numbers:
-        final.append(Button(label=texts.SUBMIT_BUTTON, payload="c:submit"))
-    final.append(Button(label=texts.PAUSE_BUTTON, payload="c:pause"))
+        final.append(Button(label=t("survey.button.submit"), payload="c:submit"))
+    final.append(Button(label=t("survey.button.pause"), payload="c:pause"))
     return OutgoingMessage(
         text="\n".join(lines),
         buttons=(*_rows(edits, EDIT_BUTTONS_PER_ROW), tuple(final)),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dialogs import texts
+from dialogs.i18n import t
 from dialogs.messages import Button, OutgoingMessage
 from dialogs.model import AnswerValue, Question, Survey
 from dialogs.render import _hint, answer_text, question_message
@@ -97,8 +98,8 @@ def prompt(
         texts.previous_answer(rendered, need=is_need(question), free_text=question.type == "text"),
     ]
     choices = (
-        Button(label=texts.KEEP_BUTTON, payload=f"{KEEP}:{question.id}"),
-        Button(label=texts.CHANGE_BUTTON, payload=f"{CHANGE}:{question.id}"),
+        Button(label=t("survey.button.keep"), payload=f"{KEEP}:{question.id}"),
+        Button(label=t("survey.button.change"), payload=f"{CHANGE}:{question.id}"),
     )
     controls = asked.buttons[-1:] if asked.buttons else ()
     return asked.model_copy(update={"text": "\n".join(lines), "buttons": (choices, *controls)})
