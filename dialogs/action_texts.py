@@ -2,22 +2,26 @@
 
 Pure: ``services/actions.py`` gathers the action, the organisation's own needs and
 staff's assessment against the known criteria; this turns them into channel-neutral
-messages in Norwegian bokmål. A notice names the organisation's own need, quoted short,
-so the member recognises what they said; ``/tiltak`` lists every action their needs are
-linked to.
+messages in the language being spoken (the ``actions`` catalogue; the caller renders each
+recipient's notice inside ``speaking(<their language>)``). A notice names the
+organisation's own need, quoted short, so the member recognises what they said;
+``/tiltak`` lists every action their needs are linked to. Titles, descriptions, units and
+needs are data and stay as written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from dialogs.criteria import CRITERIA, RATINGS
-from dialogs.dates import MONTHS_NB
+from dialogs.criteria import criterion_name, rating_name
+from dialogs.i18n import date_text, t, tn
 from dialogs.messages import OutgoingMessage
 
 STATUSES: tuple[str, ...] = ("planned", "in_progress", "done", "dropped")
+# The staff workspace's names (bokmål, like the rest of the workspace); members read
+# ``status_name`` in their own language.
 STATUS_NAMES: dict[str, str] = {
     "planned": "planlagt",
     "in_progress": "i gang",
@@ -25,7 +29,6 @@ STATUS_NAMES: dict[str, str] = {
     "dropped": "lagt bort",
 }
 QUOTE_LENGTH = 120  # a need is quoted at about this many characters
-MORE_HINT = "Skriv /tiltak for å se hva KS gjør med behovene dere har meldt."
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,18 @@ class MemberAction:
     criteria: tuple[CriterionRating, ...] = ()
 
 
+_STATUS_TEXTS: dict[str, Callable[[], str]] = {
+    "planned": lambda: t("actions.status.planned"),
+    "in_progress": lambda: t("actions.status.in_progress"),
+    "done": lambda: t("actions.status.done"),
+    "dropped": lambda: t("actions.status.dropped"),
+}
+
+
 def status_name(status: str) -> str:
-    """``in_progress`` -> ``i gang``."""
-    return STATUS_NAMES.get(status, status)
+    """``in_progress`` -> ``i gang``, in the language being spoken."""
+    text = _STATUS_TEXTS.get(status)
+    return text() if text else status
 
 
 def shorten(text: str, limit: int = QUOTE_LENGTH) -> str:
@@ -78,8 +90,8 @@ def shorten(text: str, limit: int = QUOTE_LENGTH) -> str:
 
 
 def day_text(day: date) -> str:
-    """``1. mars 2027``."""
-    return f"{day.day}. {MONTHS_NB[day.month - 1]} {day.year}"
+    """``1. mars 2027``, as the language being spoken writes a date."""
+    return date_text(day)
 
 
 def period_text(starts_on: date | None, ends_on: date | None) -> str:
@@ -87,9 +99,9 @@ def period_text(starts_on: date | None, ends_on: date | None) -> str:
     if starts_on and ends_on:
         return f"{day_text(starts_on)}–{day_text(ends_on)}"
     if starts_on:
-        return f"fra {day_text(starts_on)}"
+        return t("actions.period.from", start=day_text(starts_on))
     if ends_on:
-        return f"til {day_text(ends_on)}"
+        return t("actions.period.until", end=day_text(ends_on))
     return ""
 
 
@@ -98,30 +110,32 @@ def _said(needs: Sequence[NeedQuote]) -> str:
     how many more there are."""
     first = needs[0]
     if first.text:
-        said = (
-            f"I runden «{first.round_title}» meldte dere behov om «{shorten(first.text)}» "
-            f"({first.area_label})"
+        said = t(
+            "actions.said.quoted",
+            round=first.round_title,
+            need=shorten(first.text),
+            area=first.area_label,
         )
     else:
-        said = f"I runden «{first.round_title}» meldte dere et behov innen {first.area_label}"
+        said = t("actions.said.unquoted", round=first.round_title, area=first.area_label)
     more = len(needs) - 1
     if more:
-        said += f", og {more} behov til som tiltaket svarer på"
+        said += tn("actions.said.more", more)
     return said + "."
 
 
 # What a notice says KS has done, for the first notice an organisation gets about an action
 # (it is linked to their need) and for a later change of status.
-FIRST_NEWS = {
-    "planned": "KS har planlagt et tiltak som skal svare på dette: «{title}».",
-    "in_progress": "KS har startet et tiltak som svarer på dette: «{title}».",
-    "done": "KS har gjennomført et tiltak som svarer på dette: «{title}».",
+FIRST_NEWS: dict[str, Callable[[str], str]] = {
+    "planned": lambda title: t("actions.news.first.planned", title=title),
+    "in_progress": lambda title: t("actions.news.first.in_progress", title=title),
+    "done": lambda title: t("actions.news.first.done", title=title),
 }
-STATUS_NEWS = {
-    "planned": "Tiltaket «{title}» er satt tilbake til planlagt.",
-    "in_progress": "KS har startet: «{title}».",
-    "done": "KS har gjennomført: «{title}».",
-    "dropped": "KS går likevel ikke videre med tiltaket «{title}».",
+STATUS_NEWS: dict[str, Callable[[str], str]] = {
+    "planned": lambda title: t("actions.news.status.planned", title=title),
+    "in_progress": lambda title: t("actions.news.status.in_progress", title=title),
+    "done": lambda title: t("actions.news.status.done", title=title),
+    "dropped": lambda title: t("actions.news.status.dropped", title=title),
 }
 
 
@@ -141,8 +155,8 @@ def action_notice(
     """
     if not needs:
         raise ValueError("a notice names the organisation's own need")
-    news = (FIRST_NEWS if first else STATUS_NEWS)[status].format(title=shorten(title, 150))
-    return OutgoingMessage(text=f"{_said(needs)}\n{news}\n\n{MORE_HINT}")
+    news = (FIRST_NEWS if first else STATUS_NEWS)[status](shorten(title, 150))
+    return OutgoingMessage(text=f"{_said(needs)}\n{news}\n\n{t('actions.notice.more')}")
 
 
 def _criteria_lines(criteria: Sequence[CriterionRating]) -> list[str]:
@@ -152,12 +166,12 @@ def _criteria_lines(criteria: Sequence[CriterionRating]) -> list[str]:
     )
     if not shown:
         return []
-    lines = ["  Etter KS' kriterier for prioritering:"]
+    lines = [f"  {t('actions.criteria.heading')}"]
     for rating in shown:
         mark = "✓" if rating.rating == "met" else "◐"
-        line = f"   {mark} {CRITERIA[rating.criterion - 1]}"
+        line = f"   {mark} {criterion_name(rating.criterion)}"
         if rating.rating == "partly":
-            line += f" ({RATINGS['partly']})"
+            line += f" ({rating_name('partly')})"
         reasoning = " ".join(rating.reasoning.split())
         if reasoning:
             line += f" – {shorten(reasoning, 200)}"
@@ -170,20 +184,16 @@ def actions_message(org_name: str, actions: Sequence[MemberAction]) -> OutgoingM
     the caller orders them, each with its status, the needs it answers and the known
     criteria it meets or partly meets."""
     if not actions:
-        return OutgoingMessage(
-            text=(
-                f"KS har ikke knyttet noen tiltak til behovene {org_name} har meldt ennå. "
-                "Når KS gjør det, får dere beskjed her.\n\n"
-                "/arshjul viser hva KS gjør med hver runde."
-            )
-        )
-    lines = [f"Tiltak fra KS som svarer på behov {org_name} har meldt"]
+        return OutgoingMessage(text=t("actions.list.none", organisation=org_name))
+    lines = [t("actions.list.heading", organisation=org_name)]
     for action in actions:
         lines += ["", f"• «{action.title}» – {status_name(action.status)}"]
         facts = [
             part
             for part in (
-                f"Ansvarlig i KS: {action.responsible_unit}" if action.responsible_unit else "",
+                t("actions.list.responsible", unit=action.responsible_unit)
+                if action.responsible_unit
+                else "",
                 period_text(action.starts_on, action.ends_on),
             )
             if part
@@ -193,8 +203,11 @@ def actions_message(org_name: str, actions: Sequence[MemberAction]) -> OutgoingM
         if action.description.strip():
             lines.append(f"  {shorten(action.description, 300)}")
         for need in action.needs:
-            what = f"«{shorten(need.text)}»" if need.text else "et behov"
-            lines.append(f"  Svarer på: {what} ({need.area_label}, runden «{need.round_title}»)")
+            what = f"«{shorten(need.text)}»" if need.text else t("actions.list.a_need")
+            answers = t(
+                "actions.list.answers", need=what, area=need.area_label, round=need.round_title
+            )
+            lines.append(f"  {answers}")
         lines += _criteria_lines(action.criteria)
-    lines += ["", "KS forteller dere her når et tiltak starter eller er gjennomført."]
+    lines += ["", t("actions.list.footer")]
     return OutgoingMessage(text="\n".join(lines))

@@ -1,32 +1,46 @@
-"""What members are told by the annual cycle: reminders, closing, cancellations, new deadlines.
+"""What members are told by the annual cycle: invitations, reminders, closing,
+cancellations, new deadlines.
 
-Pure functions returning channel-neutral messages, in Norwegian bokmål.
+Pure functions returning channel-neutral messages in the language being spoken
+(``dialogs.i18n``): the caller renders each recipient's message inside
+``speaking(<their language>)``. The texts are in the ``cycle`` catalogue.
 """
 
 from __future__ import annotations
 
+from dialogs.i18n import t
 from dialogs.messages import Button, OutgoingMessage
 from dialogs.notices import start_payload
+
+
+def invitation(
+    *, contact_name: str, org_name: str, title: str, closes: str, round_id: int
+) -> OutgoingMessage:
+    """The message that tells a member a round has opened."""
+    text = t(
+        "cycle.invitation.text",
+        contact=contact_name,
+        organisation=org_name,
+        title=title,
+        closes=closes,
+    )
+    label = t("cycle.invitation.button")
+    return OutgoingMessage(
+        text=text, buttons=((Button(label=label, payload=start_payload(round_id)),),)
+    )
 
 
 def reminder(
     *, contact_name: str, org_name: str, title: str, closes: str, round_id: int, started: bool
 ) -> OutgoingMessage:
     """A reminder to an organisation that has not submitted yet."""
+    params = {"contact": contact_name, "organisation": org_name, "title": title, "closes": closes}
     if started:
-        text = (
-            f"Hei, {contact_name}! En påminnelse: svaret fra {org_name} på «{title}» "
-            f"er påbegynt, men ikke sendt inn ennå.\n"
-            f"Svarfrist: {closes}. Du fortsetter der du slapp."
-        )
-        label = "▶️ Fortsett"
+        text = t("cycle.reminder.started", **params)
+        label = t("cycle.reminder.continue_button")
     else:
-        text = (
-            f"Hei, {contact_name}! En påminnelse: KS har ikke fått svar fra {org_name} "
-            f"på «{title}» ennå, og vil gjerne høre hva dere trenger.\n"
-            f"Det tar omtrent fem minutter. Svarfrist: {closes}."
-        )
-        label = "▶️ Svar nå"
+        text = t("cycle.reminder.not_started", **params)
+        label = t("cycle.reminder.answer_button")
     return OutgoingMessage(
         text=text, buttons=((Button(label=label, payload=start_payload(round_id)),),)
     )
@@ -40,36 +54,24 @@ def round_closed(
     ``was_due``: the deadline members had been given, when KS closed the round earlier.
     """
     if was_due is None:
-        opening = (
-            f"«{title}» stengte {closes}. Svaret fra {org_name} ble ikke sendt inn før fristen."
-        )
+        opening = t("cycle.closed.at_deadline", title=title, closes=closes, organisation=org_name)
     else:
-        opening = (
-            f"KS stengte «{title}» {closes}, før den opprinnelige fristen {was_due}. "
-            f"Svaret fra {org_name} ble ikke sendt inn før runden stengte."
+        opening = t(
+            "cycle.closed.early", title=title, closes=closes, was_due=was_due, organisation=org_name
         )
-    return OutgoingMessage(
-        text=(
-            f"{opening}\n"
-            "Det du rakk å svare, er tatt vare på og merket som ufullstendig. "
-            "KS deler oppsummeringen av runden med alle medlemmene."
-        )
-    )
+    return OutgoingMessage(text=f"{opening}\n{t('cycle.closed.kept')}")
 
 
 def round_cancelled(*, org_name: str, title: str) -> OutgoingMessage:
     """An admin cancelled a round the member had been told about."""
-    return OutgoingMessage(
-        text=(
-            f"KS har avlyst «{title}». Du trenger ikke å svare for {org_name}, "
-            "og svar som er gitt i denne runden, blir ikke brukt. Beklager bryderiet."
-        )
-    )
+    return OutgoingMessage(text=t("cycle.cancelled", title=title, organisation=org_name))
 
 
 def deadline_changed(*, org_name: str, title: str, closes: str, round_id: int) -> OutgoingMessage:
     """An admin moved the deadline of an open round."""
     return OutgoingMessage(
-        text=f"Ny svarfrist for «{title}»: {closes}. KS vil gjerne ha svaret fra {org_name}.",
-        buttons=((Button(label="▶️ Svar", payload=start_payload(round_id)),),),
+        text=t("cycle.deadline_changed.text", title=title, closes=closes, organisation=org_name),
+        buttons=(
+            (Button(label=t("cycle.deadline_changed.button"), payload=start_payload(round_id)),),
+        ),
     )

@@ -1,7 +1,9 @@
 """What the plan for spreading an action's results says: the reminder to the responsible
 staff member and the notice to the organisations whose needs the action answers.
 
-Pure functions in Norwegian bokmål.
+Pure functions. The staff member's reminder and the step's words are for KS staff and
+stay in bokmål; the notice to members is in the language being spoken (the ``actions``
+catalogue), rendered per recipient by the caller.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 from datetime import date
 
 from dialogs.dates import MONTHS_NB
+from dialogs.i18n import t
 from dialogs.messages import OutgoingMessage
 from dialogs.texts import nb_number
 
 
 def day(value: date) -> str:
-    """``12. mars 2027``: a due date as staff and members read it."""
+    """``12. mars 2027``: a due date as staff read it (bokmål)."""
     return f"{value.day}. {MONTHS_NB[value.month - 1]} {value.year}"
 
 
@@ -62,6 +65,4 @@ def staff_reminder(
 
 def dissemination_notice(*, action_title: str, text: str) -> OutgoingMessage:
     """The notice to an organisation linked to the action: KS's words, and what they concern."""
-    return OutgoingMessage(
-        text=f"Nytt fra KS om «{action_title}», et tiltak som svarer på behov dere har meldt inn:\n\n{text}"
-    )
+    return OutgoingMessage(text=t("actions.dissemination.notice", title=action_title, text=text))

@@ -1,7 +1,8 @@
 """The annual wheel (årshjul) as a member sees it: ``/arshjul``.
 
 Pure: the caller gathers the rounds that concern the member's organisation; this
-turns them into one channel-neutral message in Norwegian bokmål.
+turns them into one channel-neutral message in the language being spoken (the
+``wheel`` catalogue). Round, notice and action titles are data and stay as KS wrote them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from dialogs.action_texts import status_name
 from dialogs.dates import format_date, format_datetime
+from dialogs.i18n import t
 from dialogs.messages import OutgoingMessage
 
 Answered = Literal["submitted", "started", "incomplete", "no"]
@@ -55,52 +57,65 @@ def wheel_message(
     open_now = [r for r in rounds if r.status == "open"]
     coming = [r for r in rounds if r.status == "planned"]
     held = [r for r in rounds if r.status == "closed"]
-    lines = [f"Årshjulet – KS' innhenting av behov hos {org_name}"]
+    lines = [t("wheel.heading", organisation=org_name)]
     if open_now:
-        lines += ["", "Åpen nå:"]
+        lines += ["", t("wheel.open.heading")]
         for r in sorted(open_now, key=lambda r: r.closes_at):
-            lines.append(f"• «{r.title}» – svarfrist {format_datetime(r.closes_at, zone)}")
+            lines.append(
+                t("wheel.open.round", title=r.title, closes=format_datetime(r.closes_at, zone))
+            )
             lines.append(f"  {_open_state(r.answered)}")
     if coming:
-        lines += ["", "Kommer:"]
+        lines += ["", t("wheel.coming.heading")]
         for r in sorted(coming, key=lambda r: r.opens_at):
             lines.append(
-                f"• «{r.title}» – åpner {format_date(r.opens_at, zone)}, "
-                f"frist {format_date(r.closes_at, zone)}"
+                t(
+                    "wheel.coming.round",
+                    title=r.title,
+                    opens=format_date(r.opens_at, zone),
+                    closes=format_date(r.closes_at, zone),
+                )
             )
     if held:
-        lines += ["", "Gjennomført:"]
+        lines += ["", t("wheel.held.heading")]
         for r in sorted(held, key=lambda r: r.closes_at, reverse=True):
             lines.append(
-                f"• «{r.title}» – stengte {format_date(r.closes_at, zone)}: {_held_state(r.answered)}"
+                t(
+                    "wheel.held.round",
+                    title=r.title,
+                    closed=format_date(r.closes_at, zone),
+                    answered=_held_state(r.answered),
+                )
             )
             for notice in sorted(r.notices, key=lambda n: n.published_at):
                 lines.append(f"  – {notice.title} ({format_date(notice.published_at, zone)})")
             if r.actions:
-                lines.append("  Dette gjør KS med innspillene:")
+                lines.append(f"  {t('wheel.held.actions')}")
                 for action in r.actions:
                     lines.append(f"  – «{action.title}» ({status_name(action.status)})")
     if not rounds:
-        lines += ["", "Det er ingen runder i årshjulet akkurat nå."]
-    lines += ["", "KS deler oppsummeringen av hver runde med alle medlemmene."]
+        lines += ["", t("wheel.empty")]
+    lines += ["", t("wheel.summaries")]
     if any(r.actions for r in held):
-        lines.append("Skriv /tiltak for å se tiltakene som svarer på behovene dere har meldt.")
+        lines.append(t("wheel.actions_hint"))
     return OutgoingMessage(text="\n".join(lines))
 
 
 def _open_state(answered: Answered) -> str:
-    return {
-        "submitted": "✅ Dere har svart. Takk!",
-        "started": "Påbegynt, ikke sendt inn ennå. Skriv /svar for å fortsette.",
-        "incomplete": "Ikke sendt inn.",
-        "no": "Dere har ikke svart ennå. Skriv /svar for å begynne.",
-    }[answered]
+    """Where the organisation's answer to an open round stands."""
+    if answered == "submitted":
+        return t("wheel.open.submitted")
+    if answered == "started":
+        return t("wheel.open.started")
+    if answered == "incomplete":
+        return t("wheel.open.incomplete")
+    return t("wheel.open.not_answered")
 
 
 def _held_state(answered: Answered) -> str:
-    return {
-        "submitted": "dere svarte",
-        "started": "ikke sendt inn",
-        "incomplete": "ikke sendt inn",
-        "no": "dere svarte ikke",
-    }[answered]
+    """Whether the organisation answered a round that is over."""
+    if answered == "submitted":
+        return t("wheel.held.answered")
+    if answered == "no":
+        return t("wheel.held.not_answered")
+    return t("wheel.held.not_submitted")

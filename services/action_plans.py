@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import dissemination_texts
 from dialogs.criteria import CRITERIA, RATINGS
+from dialogs.i18n import speaking
 from services import audit
 from services.admins import latest_chat as latest_staff_chat
+from services.languages import language_of
 from services.rounds import reachable_chats
 from storage import outbox
 from storage.db import affected_rows
@@ -594,9 +596,12 @@ async def send_dissemination_notice(
         ["action_id", "organisation_id", "change"],
         returning="organisation_id",
     )
-    message = dissemination_texts.dissemination_notice(action_title=action.title, text=cleaned)
     messages = 0
-    for chat, contact, _organisation in await reachable_chats(session, newly):
+    for chat, contact, organisation in await reachable_chats(session, newly):
+        with speaking(language_of(contact, organisation)):  # KS's words, framed in theirs
+            message = dissemination_texts.dissemination_notice(
+                action_title=action.title, text=cleaned
+            )
         messages += await outbox.enqueue(
             session,
             outbox.Recipient(chat.channel, chat.address, contact.id),

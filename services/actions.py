@@ -31,12 +31,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import action_texts
 from dialogs.action_texts import CriterionRating, MemberAction, NeedQuote
+from dialogs.i18n import speaking
 from dialogs.model import Survey
 from dialogs.state import ResponseState
 from reports.actions_section import ActionLine, ActionsSection, actions_section
 from reports.summary import OrgFacts, ResponseFacts, area_specs, needs_of
 from services import action_plans, audit
 from services.action_plans import PlanStep, linked_organisations
+from services.languages import language_of
 from services.rounds import reachable_chats
 from services.surveys import SurveyCatalog
 from services.views_needs import NeedKey
@@ -907,12 +909,13 @@ async def _send_notice(
     quotes = await _quotes(session, catalog, action.id, organisation_id)
     if not quotes:
         return 0
-    message = action_texts.action_notice(
-        title=action.title, status=action.status, needs=quotes, first=first
-    )
     change = CREATED if first else _status_change(action.status)
     reached = 0
-    for chat, contact, _ in await reachable_chats(session, [organisation_id]):
+    for chat, contact, organisation in await reachable_chats(session, [organisation_id]):
+        with speaking(language_of(contact, organisation)):  # each contact in their language
+            message = action_texts.action_notice(
+                title=action.title, status=action.status, needs=quotes, first=first
+            )
         reached += await outbox.enqueue(
             session,
             outbox.Recipient(chat.channel, chat.address, contact.id),

@@ -17,12 +17,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs import cycle_texts, notices
+from dialogs import cycle_texts
 from dialogs.dates import format_datetime
 from dialogs.engine import StepContext, step
 from dialogs.events import RoundClosed
+from dialogs.i18n import speaking
 from dialogs.reminders import QuietRules
 from dialogs.state import ResponseState
+from services.languages import language_of
 from services.responses import save_state
 from services.rounds import (
     RoundError,
@@ -117,17 +119,17 @@ async def queue_invitations(
     """
     if round_.status != "open" or round_.invitations_queued_at is not None:
         return 0
-    closes = format_datetime(round_.closes_at, zone)
     queued = 0
     invitees = []
     for chat, contact, organisation in await _waiting_for(session, round_):
-        message = notices.invitation(
-            contact_name=contact.name,
-            org_name=organisation.name,
-            title=round_.title,
-            closes=closes,
-            round_id=round_.id,
-        )
+        with speaking(language_of(contact, organisation)):
+            message = cycle_texts.invitation(
+                contact_name=contact.name,
+                org_name=organisation.name,
+                title=round_.title,
+                closes=format_datetime(round_.closes_at, zone),
+                round_id=round_.id,
+            )
         queued += await _send(session, now, round_, chat, contact, [message], "invitation", "")
         invitees.append(
             {"round_id": round_.id, "contact_id": contact.id,
@@ -167,17 +169,17 @@ async def send_reminders(
             select(Response.organisation_id).where(Response.round_id == round_.id)
         )
     )
-    closes = format_datetime(round_.closes_at, zone)
     queued = 0
     for chat, contact, organisation in await _waiting_for(session, round_):
-        message = cycle_texts.reminder(
-            contact_name=contact.name,
-            org_name=organisation.name,
-            title=round_.title,
-            closes=closes,
-            round_id=round_.id,
-            started=organisation.id in started,
-        )
+        with speaking(language_of(contact, organisation)):
+            message = cycle_texts.reminder(
+                contact_name=contact.name,
+                org_name=organisation.name,
+                title=round_.title,
+                closes=format_datetime(round_.closes_at, zone),
+                round_id=round_.id,
+                started=organisation.id in started,
+            )
         key = f"{int(due_for.timestamp())}"
         queued += await _send(session, now, round_, chat, contact, [message], "reminder", key)
     round_.last_reminder_for = due_for
@@ -301,17 +303,19 @@ async def notify_closed(session: AsyncSession, round_: Round, now: datetime, zon
             Response.updated_at <= round_.closed_at,
         )
     )
-    closes = format_datetime(round_.closes_at, zone)
     planned = await _deadline_before_closing_early(session, round_)
-    was_due = format_datetime(planned, zone) if planned is not None else None
     queued = 0
     for response, contact, organisation in rows:
         chat = await latest_chat(session, contact.id)
         if chat is None:
             continue
-        message = cycle_texts.round_closed(
-            org_name=organisation.name, title=round_.title, closes=closes, was_due=was_due
-        )
+        with speaking(language_of(contact, organisation)):
+            message = cycle_texts.round_closed(
+                org_name=organisation.name,
+                title=round_.title,
+                closes=format_datetime(round_.closes_at, zone),
+                was_due=format_datetime(planned, zone) if planned is not None else None,
+            )
         queued += await _send(
             session, now, round_, chat, contact, [message], "round_closed", str(response.id)
         )
@@ -478,7 +482,8 @@ async def cancel_round(
             continue
         organisation = await session.get(Organisation, contact.organisation_id)
         assert organisation is not None
-        message = cycle_texts.round_cancelled(org_name=organisation.name, title=round_.title)
+        with speaking(language_of(contact, organisation)):
+            message = cycle_texts.round_cancelled(org_name=organisation.name, title=round_.title)
         notified += await _send(
             session, now, round_, chat, contact, [message], "round_cancelled", ""
         )
@@ -562,14 +567,17 @@ async def _tell_new_deadline(
             select(RoundInvitee.contact_id).where(RoundInvitee.round_id == round_.id)
         )
     )
-    closes = format_datetime(round_.closes_at, zone)
     notified = 0
     for chat, contact, organisation in await _waiting_for(session, round_):
         if contact.id not in invited:
             continue
-        message = cycle_texts.deadline_changed(
-            org_name=organisation.name, title=round_.title, closes=closes, round_id=round_.id
-        )
+        with speaking(language_of(contact, organisation)):
+            message = cycle_texts.deadline_changed(
+                org_name=organisation.name,
+                title=round_.title,
+                closes=format_datetime(round_.closes_at, zone),
+                round_id=round_.id,
+            )
         key = f"{int(round_.closes_at.timestamp())}"
         notified += await _send(
             session, now, round_, chat, contact, [message], "deadline_changed", key

@@ -1,4 +1,8 @@
-"""The /status overview: a member's rounds, their answers and the deadlines."""
+"""The /status overview: a member's rounds, their answers and the deadlines.
+
+Its lines are in the language being spoken (the ``status`` catalogue): the conversation
+answers each turn inside ``speaking(<the contact's language>)``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.answers import answer_lines
 from dialogs.dates import format_date, format_datetime
+from dialogs.i18n import t, tn
 from dialogs.state import ResponseState
 from services.rounds import open_rounds_for
 from services.surveys import SurveyCatalog
@@ -42,32 +47,34 @@ async def status_lines(
         )
     )
     rounds = {r.id: r for r in open_rounds} | {r.id: r for r in recent}
+    heading = t("status.heading", organisation=organisation.name)
     if not rounds:
-        return [f"Status for {organisation.name}:", "Det er ingen åpne undersøkelser nå."]
-    lines = [f"Status for {organisation.name}:"]
+        return [heading, t("status.none_open")]
+    lines = [heading]
     for round_ in sorted(rounds.values(), key=lambda r: r.closes_at, reverse=True):
         response = responses.get(round_.id)
         is_open = round_.id in {r.id for r in open_rounds}
-        deadline = format_datetime(round_.closes_at, zone)
         lines.append("")
-        lines.append(f"«{round_.title}» – {'åpen, frist ' + deadline if is_open else 'stengt'}")
+        if is_open:
+            deadline = format_datetime(round_.closes_at, zone)
+            lines.append(t("status.round.open", title=round_.title, closes=deadline))
+        else:
+            lines.append(t("status.round.closed", title=round_.title))
         if response is None:
-            lines.append("Ikke startet. Skriv /svar for å begynne." if is_open else "Ikke besvart.")
+            lines.append(t("status.not_started") if is_open else t("status.not_answered"))
             continue
         survey = await catalog.get(session, round_.survey_version_id)
         state = ResponseState.model_validate(response.state)
         if response.status == "submitted" and response.submitted_at is not None:
-            lines.append(f"Sendt inn {format_date(response.submitted_at, zone)}. Dine svar:")
+            lines.append(t("status.submitted", date=format_date(response.submitted_at, zone)))
             lines.extend(answer_lines(survey, state.answers))
         elif response.status == "awaiting_approval" and is_open:  # a delegate's (ADR 20)
-            lines.append("Fylt ut og venter på godkjenning før det sendes inn. Svarene:")
+            lines.append(t("status.awaiting_approval"))
             lines.extend(answer_lines(survey, state.answers))
         elif is_open:
             asked = survey.asked_questions(state.answers)
             done = sum(1 for q in asked if q.id in state.answers)
-            lines.append(
-                f"Påbegynt: {done} av {len(asked)} spørsmål besvart. Skriv /svar for å fortsette."
-            )
+            lines.append(tn("status.in_progress", len(asked), done=done))
         else:
-            lines.append("Ikke sendt inn før fristen. Svarene som ble gitt, er lagret.")
+            lines.append(t("status.not_submitted"))
     return lines
