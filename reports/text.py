@@ -22,7 +22,7 @@ from dialogs.i18n import t, tn
 from dialogs.model import AnswerValue, Survey
 from reports.disclosure import HIDDEN, rule_text, shown
 from reports.format import nb_count, nb_decimal, nb_percent
-from reports.peers import Figures, PeerGroup, PeerTables
+from reports.peers import COUNTY_AUTHORITY, KIND, KOSTRA, SIZE, Figures, PeerGroup, PeerTables
 from reports.summary import (
     AreaGroup,
     NumericStats,
@@ -258,6 +258,25 @@ def _summary_figures(summary: RoundSummary, survey: Survey) -> Figures:
 Comparison = list[tuple[str, Figures]]
 
 
+def peer_label(group: PeerGroup) -> str:
+    """A peer group's name in the language being spoken (a county keeps its own name)."""
+    if group.partition == SIZE:
+        sizes = {
+            "under-5000": t("reports.peer.size_under_5000"),
+            "5000-19999": t("reports.peer.size_5000_19999"),
+            "20000-49999": t("reports.peer.size_20000_49999"),
+            "50000-": t("reports.peer.size_50000"),
+        }
+        return sizes.get(group.key, group.label)
+    if group.partition == KOSTRA:
+        return t("reports.peer.kostra", group=group.key)
+    if group.partition == KIND:
+        if group.key == COUNTY_AUTHORITY:
+            return t("reports.peer.county_authorities")
+        return t("reports.peer.municipalities")
+    return group.label
+
+
 def _beside(own: str, compared: Comparison, figure: Callable[[Figures, bool], str]) -> str:
     """``Dere: valgt · Landet: 42 % valgte · Vestland: 38 % · KOSTRA-gruppe 1: –``."""
     parts = [t("reports.own.yours", own=own)]
@@ -431,7 +450,7 @@ def own_answers_text(
     mine: list[tuple[PeerGroup, Figures]] = (
         peers.for_org(org) if peers is not None and org is not None else []
     )
-    compared: Comparison = [(country(), national), *((g.label, f) for g, f in mine)]
+    compared: Comparison = [(country(), national), *((peer_label(g), f) for g, f in mine)]
     responded = members(summary.participation.submitted)
     if mine:
         head = t("reports.own.head_peers", org_name=org_name, members=responded)

@@ -17,7 +17,9 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.i18n import SOURCE
 from dialogs.messages import Attachment, OutgoingMessage
+from services.languages import contact_language, contact_languages
 from services.rounds import latest_chat
 from services.segments import Recipient, Segment, resolve_segment, segment_organisations
 from storage import outbox
@@ -263,10 +265,30 @@ async def attached_file(session: AsyncSession, publication_id: int, file_id: int
     )
 
 
-def messages_of(publication: Publication) -> list[OutgoingMessage]:
-    """What every recipient gets: the text, then each file."""
-    attachments = tuple(Attachment.model_validate(a) for a in publication.attachments)
-    return [OutgoingMessage(text=publication.text, attachments=attachments)]
+def attachments_for(
+    stored: Sequence[dict[str, Any]], language: str | None
+) -> tuple[Attachment, ...]:
+    """The files a recipient reading ``language`` gets: every file without a ``language``
+    key, and those in ``language`` (bokmål's where the publication has none in it). A
+    summary carries its charts, PDF and workbook once per member language
+    (``services/summaries.py``); a file staff attach has no language and goes to all."""
+    tagged = {a.get("language") for a in stored} - {None}
+    chosen = language if language in tagged else SOURCE
+    return tuple(
+        Attachment.model_validate({k: v for k, v in a.items() if k != "language"})
+        for a in stored
+        if a.get("language") in (None, chosen)
+    )
+
+
+def messages_of(publication: Publication, language: str | None = None) -> list[OutgoingMessage]:
+    """What a recipient reading ``language`` gets (None: bokmål): the text in that language
+    (bokmål where it has no translation), then each file."""
+    text = publication.text
+    if language and language != SOURCE:
+        text = (publication.translations or {}).get(language) or publication.text
+    attachments = attachments_for(publication.attachments, language)
+    return [OutgoingMessage(text=text, attachments=attachments)]
 
 
 async def preview(
@@ -291,7 +313,11 @@ async def preview(
     recipient = Recipient(contact.id, contact.name, contact.organisation_id, "", "",
                           chat.channel, chat.address)  # fmt: skip
     extra = personalise(session) if personalise else None
-    messages = [*messages_of(publication), *(await _extra(publication, recipient, extra))]
+    language = await contact_language(session, contact.id)
+    messages = [
+        *messages_of(publication, language),
+        *(await _extra(publication, recipient, extra)),
+    ]
     return await outbox.enqueue(
         session,
         outbox.Recipient(chat.channel, chat.address, contact.id),
@@ -316,7 +342,7 @@ async def preview_in_chat(
 
     Returns how many messages were queued."""
     publication = await load(session, publication_id)
-    messages = messages_of(publication)
+    messages = messages_of(publication, await contact_language(session, chat.contact_id))
     contact = await session.get(Contact, chat.contact_id) if chat.contact_id else None
     if contact is not None and personalise is not None:
         recipient = Recipient(contact.id, contact.name, contact.organisation_id, "", "",
@@ -445,10 +471,11 @@ async def publish(
     if publication.status != "draft":
         raise PublicationError(f"utkast {publication_id} er allerede sendt")
     reached = await audience(session, segment)
-    common = messages_of(publication)
+    languages = await contact_languages(session, [r.contact_id for r in reached.reachable])
     extra = personalise(session) if personalise else None
     for recipient in reached.reachable:
         assert recipient.channel is not None and recipient.address is not None
+        common = messages_of(publication, languages.get(str(recipient.contact_id)))
         messages = [*common, *(await _extra(publication, recipient, extra))]
         await outbox.enqueue(
             session,
