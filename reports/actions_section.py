@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dialogs.action_texts import STATUSES, status_name
-from dialogs.texts import antall
+from dialogs.i18n import t, tn
 
-TITLE = "Dette gjør KS med innspillene"
 TEXT_LIMIT = 8  # actions listed in the text (the JSON has every one)
 TITLE_LIMIT = 100  # characters of a title in the text
 
@@ -50,7 +49,7 @@ class ActionLine:
         if self.areas:
             parts.append(", ".join(self.areas))
         if self.needs:
-            parts.append(f"svarer på {antall(self.needs, 'behov', 'behov')}")
+            parts.append(tn("reports.actions.answers_needs", self.needs))
         return line + (" – " + "; ".join(parts) if parts else "")
 
 
@@ -67,10 +66,13 @@ class ActionsSection:
         """The section as text; empty when KS has no actions for the round yet."""
         if not self.actions:
             return ""
-        lines = [f"{TITLE}:", *(action.text() for action in self.actions[:TEXT_LIMIT])]
+        lines = [
+            t("reports.actions.title"),
+            *(action.text() for action in self.actions[:TEXT_LIMIT]),
+        ]
         more = len(self.actions) - TEXT_LIMIT
         if more > 0:
-            lines.append(f"… og {antall(more, 'tiltak', 'tiltak')} til.")
+            lines.append(tn("reports.actions.more", more))
         return "\n".join(lines)
 
 

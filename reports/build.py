@@ -3,6 +3,12 @@
 ``services/summaries.py`` (``build_report``) reads the round from the database and calls
 ``write_report`` in a worker thread, since drawing charts takes CPU time the event loop
 should not wait on; nothing here touches the database.
+
+``language`` writes the files in that language (``dialogs.i18n.speaking`` around every
+text, chart, sheet and page): the bokmål report is what KS staff use; a summary
+publication also gets one set per member language (``member_reports``), each in its own
+folder, for recipients who read nynorsk or Sámi. The summary given must then be made from
+the survey in the same language, so that area names and labels match the fixed texts.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from dialogs.i18n import SOURCE, speaking
 from reports.actions_section import ActionsSection
 from reports.charts import Chart, render_charts
 from reports.pdf import write_pdf
@@ -73,13 +80,26 @@ def write_report(
     trends: Trends | None = None,
     *,
     actions: ActionsSection | None = None,
+    language: str = SOURCE,
 ) -> ReportFiles:
     """Write every file of the report for a summary (synchronous; no database).
 
     ``trends`` (``reports/trends.py``): the round against the earlier rounds of its survey
     key, if any; they go into summary.json, the text and change charts after the others.
     ``actions``: what KS does with the round so far, a section of the text (and so of the
-    PDF) when there are any, and ``summary.json``'s ``actions`` key."""
+    PDF) when there are any, and ``summary.json``'s ``actions`` key.
+    ``language``: the language of every text in the files (bokmål by default)."""
+    with speaking(language):
+        return _write_report(summary, directory, zone, trends, actions)
+
+
+def _write_report(
+    summary: RoundSummary,
+    directory: Path,
+    zone: ZoneInfo,
+    trends: Trends | None,
+    actions: ActionsSection | None,
+) -> ReportFiles:
     directory.mkdir(parents=True, exist_ok=True)
     json_path = write_summary_json(summary, directory / SUMMARY_JSON, trends, actions)
     text = summary_text(summary, zone, trends)

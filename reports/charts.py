@@ -11,7 +11,8 @@ dependency) writes the PNG with a small palette to keep files small.
 
 A figure the small-group rule hides (``None`` in the summary) gets no bar: it reads "–",
 the subtitle says why, and the alt text says "skjult". Hidden bars are never ordered by
-their size.
+their size. Titles, subtitles and alt texts are in the language being spoken
+(``dialogs.i18n.speaking``; the ``reports.chart.*`` texts), the labels as the summary has them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from dialogs.i18n import t
 from reports.disclosure import HIDDEN, shown
 from reports.format import nb_count, nb_decimal, nb_percent
 from reports.summary import AreaGroup, QuestionSummary, RoundSummary
@@ -45,13 +47,11 @@ LABEL_WRAP = 49
 TITLE_WRAP = 38
 SUBTITLE_WRAP = 66
 PNG_COLOURS = 64
-HIDDEN_ALT = "skjult (for få organisasjoner til å vises)"
-HIDDEN_NOTE = f" «{HIDDEN}»: skjult etter regelen for små grupper."
 
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart written to disk: where, what it shows (Norwegian title), and a stable key."""
+    """A chart written to disk: where, what it shows (its title), and a stable key."""
 
     path: Path
     title: str
@@ -79,8 +79,9 @@ class ChartSpec:
 
     def alt_text(self) -> str:
         """The chart in words for those who cannot see it: every bar with its figure."""
+        hidden = t("reports.chart.hidden_alt")
         figures = "; ".join(
-            f"{bar.label}: {bar.text if bar.value is not None else HIDDEN_ALT}" for bar in self.bars
+            f"{bar.label}: {bar.text if bar.value is not None else hidden}" for bar in self.bars
         )
         return (
             f"{self.title}. {self.subtitle} {figures}."
@@ -155,7 +156,8 @@ def draw(spec: ChartSpec, note: str) -> Figure:
 def _with_note(spec: ChartSpec) -> ChartSpec:
     """The subtitle says what "–" means when a bar is hidden."""
     if any(bar.value is None for bar in spec.bars):
-        return ChartSpec(spec.key, spec.title, spec.subtitle + HIDDEN_NOTE, spec.bars)
+        note = t("reports.chart.hidden_note", hidden=HIDDEN)
+        return ChartSpec(spec.key, spec.title, spec.subtitle + note, spec.bars)
     return spec
 
 
@@ -164,13 +166,13 @@ def _area_specs(group: AreaGroup, respondents: int) -> list[ChartSpec]:
     for area in group.areas:
         text = shown(area.share, nb_percent)
         if area.urgency is not None and area.share is not None:
-            text += f" · haster {shown(area.mean_urgency, nb_decimal)}"
+            text += t("reports.chart.urgency", mean=shown(area.mean_urgency, nb_decimal))
         bars.append(Bar(area.label, area.share, text))
-    subtitle = f"Andel av de {nb_count(respondents)} medlemmene som svarte, som valgte området"
+    subtitle = t("reports.chart.area_subtitle", n=nb_count(respondents))
     scale = next((a.urgency.distribution for a in group.areas if a.urgency), ())
     if scale:
         ends = ", ".join(p.label.replace(" – ", " = ", 1) for p in (scale[0], scale[-1]))
-        subtitle += f", og hvor mye det haster i snitt ({ends})"
+        subtitle += t("reports.chart.area_urgency_subtitle", ends=ends)
     chosen = ChartSpec(
         key=group.question_id,
         title=group.label,
@@ -179,11 +181,8 @@ def _area_specs(group: AreaGroup, respondents: int) -> list[ChartSpec]:
     )
     cooperation = ChartSpec(
         key=f"{group.question_id}-samarbeid",
-        title="Behov for samarbeid per område",
-        subtitle=(
-            "Antall medlemmer som ikke kan løse behovet på egen hånd, og andelen av dem "
-            "som valgte området."
-        ),
+        title=t("reports.chart.cooperation_title"),
+        subtitle=t("reports.chart.cooperation_subtitle"),
         bars=tuple(
             Bar(
                 rank.label,
@@ -199,12 +198,14 @@ def _area_specs(group: AreaGroup, respondents: int) -> list[ChartSpec]:
 
 def _choice_spec(question: QuestionSummary) -> ChartSpec:
     options = sorted(question.options, key=lambda o: (o.count is None, -(o.count or 0)))
-    several = " Flere valg var mulig." if question.type == "multi" else ""
+    several = t("reports.chart.several") if question.type == "multi" else ""
     return _with_note(
         ChartSpec(
             key=question.id,
             title=question.label,
-            subtitle=f"Andel av de {nb_count(question.asked)} som fikk spørsmålet.{several}",
+            subtitle=t(
+                "reports.chart.choice_subtitle", n=nb_count(question.asked), several=several
+            ),
             bars=tuple(Bar(o.label, o.share, shown(o.share, nb_percent)) for o in options),
         )
     )
@@ -218,8 +219,11 @@ def _scale_spec(question: QuestionSummary) -> ChartSpec | None:
         ChartSpec(
             key=question.id,
             title=question.label,
-            subtitle=f"Fordeling av svarene (n = {nb_count(stats.n or 0)}). "
-            f"Snitt {nb_decimal(stats.mean)}.",
+            subtitle=t(
+                "reports.chart.scale_subtitle",
+                n=nb_count(stats.n or 0),
+                mean=nb_decimal(stats.mean),
+            ),
             bars=tuple(
                 Bar(
                     p.label,
@@ -245,14 +249,12 @@ def _ranking_spec(question: QuestionSummary) -> ChartSpec | None:
     return _with_note(ChartSpec(
         key=question.id,
         title=question.label,
-        subtitle=(
-            f"Hvor mange som satte alternativet først, og gjennomsnittlig plass blant dem som "
-            f"rangerte det (1 er viktigst). {nb_count(question.answered)} svar."
-        ),
+        subtitle=t("reports.chart.ranking_subtitle", n=nb_count(question.answered)),
         bars=tuple(
             Bar(r.label, None if r.first is None else float(r.first),
-                HIDDEN if r.answered is None else f"{shown(r.first, nb_count)} · plass "
-                f"{shown(r.mean_rank, nb_decimal)} (n = {nb_count(r.answered)})")
+                HIDDEN if r.answered is None else t(
+                    "reports.chart.ranking_bar", first=shown(r.first, nb_count),
+                    place=shown(r.mean_rank, nb_decimal), n=nb_count(r.answered)))
             for r in rows
         ),
     ))  # fmt: skip
@@ -264,11 +266,11 @@ def _matrix_spec(question: QuestionSummary) -> ChartSpec | None:
     if not any(r.stats is not None and r.stats.mean is not None for r in rows):
         return None
     scale = rows[0].stats.distribution if rows[0].stats else ()
-    span = f" på skalaen {scale[0].label} til {scale[-1].label}" if scale else ""
+    span = t("reports.chart.matrix_span", low=scale[0].label, high=scale[-1].label) if scale else ""
     return _with_note(ChartSpec(
         key=question.id,
         title=question.label,
-        subtitle=f"Snitt per rad{span}.",
+        subtitle=t("reports.chart.matrix_subtitle", span=span),
         bars=tuple(
             Bar(r.label, r.stats.mean,
                 f"{shown(r.stats.mean, nb_decimal)} (n = {nb_count(r.stats.n or 0)})")
@@ -282,12 +284,21 @@ def _participation_spec(summary: RoundSummary) -> ChartSpec:
     p = summary.participation
     return ChartSpec(
         key="deltakelse",
-        title="Deltakelse per fylke",
-        subtitle=f"Andel av medlemmene i fylket som svarte. Hele landet: {nb_percent(p.rate)}.",
+        title=t("reports.chart.participation_title"),
+        subtitle=t("reports.chart.participation_subtitle", rate=nb_percent(p.rate)),
         bars=tuple(
-            Bar(c.name, c.rate, f"{nb_percent(c.rate)} ({c.submitted} av {c.audience})")
+            Bar(
+                c.name,
+                c.rate,
+                t(
+                    "reports.chart.participation_bar",
+                    rate=nb_percent(c.rate),
+                    submitted=c.submitted,
+                    audience=c.audience,
+                ),
+            )
             for c in p.counties
-        ),
+        ),  # fmt: skip
     )
 
 
@@ -338,7 +349,7 @@ def png_bytes(figure: Figure) -> bytes:
 
 def chart_note(summary: RoundSummary) -> str:
     """The source line under every chart of a summary."""
-    return f"Kilde: KS Lyttepost, {summary.title}."
+    return t("reports.chart.source", title=summary.title)
 
 
 def chart_png(spec: ChartSpec, note: str) -> bytes:

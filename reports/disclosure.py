@@ -32,13 +32,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Generic, TypeVar
 
+from dialogs.i18n import t
+
 MIN_ORGANISATIONS = 5
 
-RULE_TEXT = (
-    "Tall som bygger på færre enn {min} organisasjoner, vises ikke («–»). Der et skjult tall "
-    "kunne regnes ut fra de andre, skjules også det nest minste, slik at ingen organisasjons "
-    "svar kan leses eller regnes ut."
-)
 
 HIDDEN = "–"  # how a hidden figure reads everywhere members and staff see it
 
@@ -48,8 +45,9 @@ V = TypeVar("V")
 
 
 def rule_text(min_count: int = MIN_ORGANISATIONS) -> str:
-    """The rule in the words members read with every table that follows it."""
-    return RULE_TEXT.format(min=min_count)
+    """The rule in the words members read with every table that follows it, in the
+    language being spoken (``reports.rule.small_groups``)."""
+    return t("reports.rule.small_groups", min=min_count)
 
 
 def too_few(count: int, min_count: int = MIN_ORGANISATIONS) -> bool:

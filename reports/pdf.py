@@ -7,7 +7,8 @@ The text is laid out here, wrapped by its real width in DejaVu Sans (the font ma
 ships, so the PDF and the charts look alike and æøå, «», – and · are all there); the
 charts are the PNGs already written for the chat. Every page has a footer with the
 round, the date the report was made and "side N av M". Organisations are named beside
-their texts only as the summary allows (``reports/summary.py``).
+their texts only as the summary allows (``reports/summary.py``). Headings and fixed
+texts are in the language being spoken (``dialogs.i18n.speaking``).
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from dialogs.dates import format_date
+from dialogs.i18n import t
 from reports.charts import Chart
 from reports.format import nb_decimal
-from reports.summary import ANONYMOUS, AreaGroup, AreaSummary, Need, RoundSummary
-from reports.text import ATTACHED, method_note, other_texts_rule
+from reports.summary import AreaGroup, AreaSummary, Need, RoundSummary
+from reports.text import anonymous, attached_note, method_note, other_texts_rule
 
 OSLO = ZoneInfo("Europe/Oslo")
 PAGE_WIDTH, PAGE_HEIGHT = A4  # points
@@ -53,7 +55,6 @@ CHART_WIDTH = 6.3 * INCH
 CHART_GAP = 0.35 * INCH
 REGULAR, BOLD = "LyttepostSans", "LyttepostSans-Bold"
 MISSING = "□"  # for a character the font has no glyph for (rare scripts, some emoji)
-REPORT_TITLE = "KS Lyttepost – hva medlemmene svarte"
 
 
 @cache
@@ -184,7 +185,7 @@ class _Flow:
 
 def _who(org_name: str | None, county_name: str | None) -> str:
     if org_name is None:
-        return ANONYMOUS
+        return anonymous()
     return f"{org_name} ({county_name})" if county_name else org_name
 
 
@@ -195,14 +196,21 @@ def _need_facts(need: Need, area: AreaSummary) -> str:
         scale = area.urgency.distribution if area.urgency else ()
         places = 0 if float(need.urgency).is_integer() else 1
         facts.append(
-            f"Haster {nb_decimal(need.urgency, places)}"
-            + (f" av {scale[-1].value}" if scale else "")
+            t(
+                "reports.pdf.urgency",
+                value=nb_decimal(need.urgency, places),
+                scale=t("reports.summary.scale_top", top=scale[-1].value) if scale else "",
+            )
         )
     if need.can_solve_alone is True:
-        facts.append("kan løse det alene")
+        facts.append(t("reports.pdf.can_solve_alone"))
     elif need.can_solve_alone is False:
         helpers = ", ".join(need.help_from)
-        facts.append("trenger hjelp fra " + helpers if helpers else "kan ikke løse det alene")
+        facts.append(
+            t("reports.pdf.needs_help_from", helpers=helpers)
+            if helpers
+            else t("reports.pdf.cannot_solve_alone")
+        )
     facts.append(_who(need.org_name, need.county_name))
     return " · ".join(facts)
 
@@ -219,14 +227,12 @@ def _needs(flow: _Flow, groups: Sequence[AreaGroup], summary: RoundSummary) -> N
     if not any(area.needs for group in groups for area in group.areas):
         return
     flow.new_page()
-    flow.paragraph("Alle behov, med medlemmenes egne ord", TITLE_SIZE, bold=True)
+    flow.paragraph(t("reports.pdf.needs_title"), TITLE_SIZE, bold=True)
     flow.gap(0.1 * INCH)
     rule = (
-        "Organisasjonen står bare ved behov den har sagt ja til å vise med navn; ellers står det "
-        f"«{ANONYMOUS}». Det mest presserende først innen hvert område."
+        t("reports.pdf.needs_named", anonymous=anonymous())
         if summary.name_consent is not None
-        else f"Ingen behov står med navn (det står «{ANONYMOUS}»): undersøkelsen spurte ikke "
-        "om samtykke til navn."
+        else t("reports.pdf.needs_no_consent", anonymous=anonymous())
     )
     flow.paragraph(rule, NOTE_SIZE, colour=MUTED_COLOUR)
     for group in groups:
@@ -242,9 +248,11 @@ def _other_texts(flow: _Flow, summary: RoundSummary) -> None:
     if not questions:
         return
     flow.new_page()
-    flow.paragraph("Andre innspill", TITLE_SIZE, bold=True)
+    flow.paragraph(t("reports.pdf.others_title"), TITLE_SIZE, bold=True)
     flow.gap(0.1 * INCH)
-    flow.paragraph(f"Fritekstsvar. {other_texts_rule(summary)}", NOTE_SIZE, colour=MUTED_COLOUR)
+    flow.paragraph(
+        t("reports.pdf.others_note", rule=other_texts_rule(summary)), NOTE_SIZE, colour=MUTED_COLOUR
+    )
     for question in questions:
         flow.heading(f"{question.label} ({len(question.entries)})")
         for entry in question.entries:
@@ -253,10 +261,10 @@ def _other_texts(flow: _Flow, summary: RoundSummary) -> None:
 
 def _layout(summary: RoundSummary, text: str, charts: Sequence[Chart], zone: ZoneInfo) -> _Flow:
     flow = _Flow()
-    flow.paragraph(REPORT_TITLE, TITLE_SIZE, bold=True)
+    flow.paragraph(t("reports.pdf.title"), TITLE_SIZE, bold=True)
     flow.gap(0.2 * INCH)
-    flow.paragraph(text.removesuffix(ATTACHED).rstrip())  # this PDF is the attachment
-    flow.heading("Om undersøkelsen")
+    flow.paragraph(text.removesuffix(attached_note()).rstrip())  # this PDF is the attachment
+    flow.heading(t("reports.pdf.about"))
     for line in method_note(summary, zone):
         flow.paragraph(line, ENTRY_SIZE)
         flow.gap(0.05 * INCH)
@@ -273,8 +281,10 @@ def _footer(canvas: Canvas, summary: RoundSummary, made: str, number: int, total
     y = MARGIN - 0.25 * INCH
     canvas.setFillColor(MUTED_COLOUR)
     canvas.setFont(REGULAR, FOOTER_SIZE)
-    canvas.drawString(MARGIN, y, _plain(f"KS Lyttepost · {summary.title} · laget {made}"))
-    canvas.drawRightString(PAGE_WIDTH - MARGIN, y, f"side {number} av {total}")
+    canvas.drawString(MARGIN, y, _plain(t("reports.pdf.footer", title=summary.title, date=made)))
+    canvas.drawRightString(
+        PAGE_WIDTH - MARGIN, y, t("reports.pdf.page", number=number, total=total)
+    )
 
 
 def write_pdf(

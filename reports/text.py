@@ -1,4 +1,8 @@
-"""The summary as short Norwegian chat messages: the national picture, and one member's own.
+"""The summary as short chat messages: the national picture, and one member's own.
+
+Written in the language being spoken (``dialogs.i18n.speaking``), from the ``reports``
+catalogue; survey labels come from the survey given, so pass the survey (and a summary
+made from it) in the reader's language.
 
 Plain text (no markup) of at most ``MAX_TEXT_CHARS`` characters, so it fits in one
 Telegram message (4 096) with room for a heading. When it would be longer, lists are
@@ -14,13 +18,12 @@ from collections.abc import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from dialogs.dates import format_date
+from dialogs.i18n import t, tn
 from dialogs.model import AnswerValue, Survey
-from dialogs.texts import antall
 from reports.disclosure import HIDDEN, rule_text, shown
 from reports.format import nb_count, nb_decimal, nb_percent
-from reports.peers import Figures, PeerGroup, PeerTables
+from reports.peers import COUNTY_AUTHORITY, KIND, KOSTRA, SIZE, Figures, PeerGroup, PeerTables
 from reports.summary import (
-    ANONYMOUS,
     AreaGroup,
     NumericStats,
     OptionValue,
@@ -35,25 +38,43 @@ from reports.trends import Trends
 
 MAX_TEXT_CHARS = 3500
 LIST_LIMITS = (5, 3, 2, 1, 0)
-ATTACHED = "Hele rapporten med figurer, tabeller og alle innspill er vedlagt."
-MORE_IN_REPORT = "Flere tall finner dere i den fullstendige rapporten."
+
+
+def attached_note() -> str:
+    """The summary text's last line: the files that come with it."""
+    return t("reports.summary.attached")
+
+
+def more_in_report() -> str:
+    """Where the personal comparison ends when the rest does not fit."""
+    return t("reports.own.more_in_report")
+
+
+def members(count: int) -> str:
+    """``1 medlem``, ``218 medlemmer``."""
+    return tn("reports.count.members", count)
 
 
 def participation_line(summary: RoundSummary) -> str:
     """``218 av 371 medlemmer svarte (59 %).``"""
     p = summary.participation
-    return f"{nb_count(p.submitted)} av {nb_count(p.audience)} medlemmer svarte ({nb_percent(p.rate)})."
+    return t(
+        "reports.summary.participation",
+        submitted=nb_count(p.submitted),
+        audience=nb_count(p.audience),
+        rate=nb_percent(p.rate),
+    )
 
 
 def _scale_range(stats: NumericStats | None) -> str:
     if stats is None or not stats.distribution:
         return ""
-    return f" av {stats.distribution[-1].value}"
+    return t("reports.summary.scale_top", top=stats.distribution[-1].value)
 
 
 def _hidden_line(labels: list[str]) -> str:
     """``Skjult («–») etter regelen for små grupper: Helse og omsorg, Oppvekst.``"""
-    return f"Skjult («{HIDDEN}») etter regelen for små grupper: {', '.join(labels)}."
+    return t("reports.summary.hidden_line", hidden=HIDDEN, labels=", ".join(labels))
 
 
 def _area_paragraphs(group: AreaGroup, limit: int) -> list[str]:
@@ -61,13 +82,14 @@ def _area_paragraphs(group: AreaGroup, limit: int) -> list[str]:
     hidden = [a.label for a in group.areas if a.chosen is None]
     paragraphs = []
     if chosen or hidden:
-        lines = [f"{group.label} (andel av medlemmene som valgte området):"]
+        lines = [t("reports.summary.areas_heading", label=group.label)]
         for area in chosen:
             urgency = ""
             if area.urgency is not None:
-                urgency = (
-                    f", haster i snitt {shown(area.mean_urgency, nb_decimal)}"
-                    f"{_scale_range(area.urgency)}"
+                urgency = t(
+                    "reports.summary.area_urgency",
+                    mean=shown(area.mean_urgency, nb_decimal),
+                    scale=_scale_range(area.urgency),
                 )
             lines.append(f"• {area.label}: {shown(area.share, nb_percent)}{urgency}")
         if hidden:
@@ -76,16 +98,16 @@ def _area_paragraphs(group: AreaGroup, limit: int) -> list[str]:
     areas = {a.value: a for a in group.areas}
     ranked = [r for r in group.cooperation if r.needs_cooperation][: min(limit, 3)]
     if ranked:
-        lines = ["Størst behov for samarbeid (kan ikke løses på egen hånd):"]
+        lines = [t("reports.summary.cooperation_heading")]
         for rank in ranked:
-            line = f"• {rank.label}: {antall(rank.needs_cooperation or 0, 'medlem', 'medlemmer')}"
+            line = f"• {rank.label}: {members(rank.needs_cooperation or 0)}"
             if rank.share is not None:
-                line += f" ({nb_percent(rank.share)} av dem som valgte området)"
+                line += t("reports.summary.cooperation_share", share=nb_percent(rank.share))
             helpers = sorted(
                 (o for o in areas[rank.value].help_from if o.count), key=lambda o: -(o.count or 0)
             )
             if helpers:
-                line += f", flest trenger hjelp fra {helpers[0].label}"
+                line += t("reports.summary.most_need_help_from", helper=helpers[0].label)
             lines.append(line)
         paragraphs.append("\n".join(lines))
     return paragraphs
@@ -96,7 +118,7 @@ def _choice_paragraph(question: QuestionSummary, limit: int) -> str | None:
     hidden = [o.label for o in question.options if o.count is None]
     if not top and not hidden:
         return None
-    lines = [f"{question.label} (andel av medlemmene):"]
+    lines = [t("reports.summary.choice_heading", label=question.label)]
     lines += [f"• {option.label}: {shown(option.share, nb_percent)}" for option in top]
     if hidden:
         lines.append(_hidden_line(hidden))
@@ -110,17 +132,21 @@ def _rows_paragraph(question: QuestionSummary) -> str | None:
         return None
     if question.type == "ranking":
         rows.sort(key=lambda r: (r.first is None, -(r.first or 0), r.mean_rank or 0))
-        lines = [f"{question.label} (satt først av; gjennomsnittlig plass, 1 er viktigst):"]
+        lines = [t("reports.summary.ranking_heading", label=question.label)]
         lines += [
             f"• {r.label}: "
-            + (HIDDEN if r.first is None else antall(r.first, "medlem", "medlemmer"))
-            + f"; plass {shown(r.mean_rank, nb_decimal)} (n = {nb_count(r.answered or 0)})"
+            + (HIDDEN if r.first is None else members(r.first))
+            + t(
+                "reports.summary.ranking_place",
+                place=shown(r.mean_rank, nb_decimal),
+                n=nb_count(r.answered or 0),
+            )
             for r in rows
         ]
         hidden = [r.label for r in question.rows if r.answered is None]
         lines += [_hidden_line(hidden)] if hidden else []
     else:
-        lines = [f"{question.label} (snitt per rad):"]
+        lines = [t("reports.summary.matrix_heading", label=question.label)]
         lines += [
             f"• {r.label}: {shown(r.stats.mean, nb_decimal)} (n = {nb_count(r.stats.n or 0)})"
             for r in rows
@@ -140,26 +166,27 @@ def _numeric_sentence(question: QuestionSummary) -> str | None:
     if stats is None or not stats.n:
         return None
     if stats.mean is None:
-        return f"{question.label}: {HIDDEN} (for få svar til å vise snittet)."
+        return t("reports.summary.mean_hidden", label=question.label, hidden=HIDDEN)
+    mean, n = nb_decimal(stats.mean), nb_count(stats.n or 0)
     if question.type == "scale" and stats.distribution:
         low, high = stats.distribution[0], stats.distribution[-1]
-        return (
-            f"{question.label}: {nb_decimal(stats.mean)} i snitt (n = {nb_count(stats.n or 0)}) "
-            f"på en skala fra {_scale_point(low.label)} til {_scale_point(high.label)}."
-        )
-    return f"{question.label}: {nb_decimal(stats.mean)} i snitt (n = {nb_count(stats.n or 0)})."
+        return t(
+            "reports.summary.mean_on_scale", label=question.label, mean=mean, n=n,
+            low=_scale_point(low.label), high=_scale_point(high.label),
+        )  # fmt: skip
+    return t("reports.summary.mean", label=question.label, mean=mean, n=n)
 
 
 def _summary_paragraphs(summary: RoundSummary, zone: ZoneInfo, limit: int) -> list[str]:
     head = "\n".join(
         [
-            f"Oppsummering: {summary.title}",
-            f"Svarfrist: {format_date(summary.closes_at, zone)}.",
+            t("reports.summary.title", title=summary.title),
+            t("reports.summary.deadline", date=format_date(summary.closes_at, zone)),
             participation_line(summary),
         ]
     )
     if summary.participation.submitted == 0:
-        return [head, "Ingen svar er sendt inn."]
+        return [head, t("reports.summary.no_responses")]
     body: list[str] = []
     groups = {g.question_id: g for g in summary.area_groups}
     if limit > 0:
@@ -176,7 +203,7 @@ def _summary_paragraphs(summary: RoundSummary, zone: ZoneInfo, limit: int) -> li
         if question.type in ("scale", "number"):
             sentence = _numeric_sentence(question)
             body += [sentence] if sentence else []
-    return [head, *body, f"{rule_text(summary.min_group)}\n\n{ATTACHED}"]
+    return [head, *body, f"{rule_text(summary.min_group)}\n\n{attached_note()}"]
 
 
 def _fit(paragraphs: list[str], limit: int = MAX_TEXT_CHARS) -> str:
@@ -205,8 +232,9 @@ def summary_text(summary: RoundSummary, zone: ZoneInfo, trends: Trends | None = 
 # --- one member's own answers -------------------------------------------------------------
 
 
-COUNTRY = "Landet"
-LEARNING = "Tallene er til sammenligning og læring, ikke rangering."
+def country() -> str:
+    """What the national figures are called beside the member's own (``Landet``)."""
+    return t("reports.own.country")
 
 
 def _summary_figures(summary: RoundSummary, survey: Survey) -> Figures:
@@ -230,9 +258,28 @@ def _summary_figures(summary: RoundSummary, survey: Survey) -> Figures:
 Comparison = list[tuple[str, Figures]]
 
 
+def peer_label(group: PeerGroup) -> str:
+    """A peer group's name in the language being spoken (a county keeps its own name)."""
+    if group.partition == SIZE:
+        sizes = {
+            "under-5000": t("reports.peer.size_under_5000"),
+            "5000-19999": t("reports.peer.size_5000_19999"),
+            "20000-49999": t("reports.peer.size_20000_49999"),
+            "50000-": t("reports.peer.size_50000"),
+        }
+        return sizes.get(group.key, group.label)
+    if group.partition == KOSTRA:
+        return t("reports.peer.kostra", group=group.key)
+    if group.partition == KIND:
+        if group.key == COUNTY_AUTHORITY:
+            return t("reports.peer.county_authorities")
+        return t("reports.peer.municipalities")
+    return group.label
+
+
 def _beside(own: str, compared: Comparison, figure: Callable[[Figures, bool], str]) -> str:
     """``Dere: valgt · Landet: 42 % valgte · Vestland: 38 % · KOSTRA-gruppe 1: –``."""
-    parts = [f"Dere: {own}"]
+    parts = [t("reports.own.yours", own=own)]
     parts += [f"{label}: {figure(figures, index == 0)}" for index, (label, figures)
               in enumerate(compared)]  # fmt: skip
     return " · ".join(parts)
@@ -251,19 +298,21 @@ def _area_lines(
         if q.group == value and q.id.startswith(group.question_id + ".")
     ]  # fmt: skip
     urgency_q = next((q for q in followups if q.type == "scale"), None)
-    own = "valgt"
+    own = t("reports.own.chosen")
     if urgency_q is not None and isinstance(answers.get(urgency_q.id), int | float):
-        own += f", haster {_own_value(answers[urgency_q.id])}"
+        own += t("reports.own.urgency", value=_own_value(answers[urgency_q.id]))
 
     def figure(figures: Figures, country: bool) -> str:
         share = figures.shares.get(key)
         mean = figures.means.get(urgency_q.id) if urgency_q is not None else None
         if share is None and mean is None:
             return HIDDEN
-        text = shown(share, nb_percent) + (" valgte" if country and share is not None else "")
+        text = shown(share, nb_percent)
+        if country and share is not None:
+            text = t("reports.own.country_chose", share=text)
         if urgency_q is None:
             return text
-        return f"{text}, haster {shown(mean, nb_decimal)}"
+        return text + t("reports.own.urgency", value=shown(mean, nb_decimal))
 
     return [_beside(own, compared, figure)]
 
@@ -294,24 +343,24 @@ def _own_area_block(
                 n = f" (n = {nb_count(area.alone_answered)})"
                 if own:
                     alone = None if share is None else 1 - share
-                    lines.append(
-                        f"  Dere: kan løse det alene · {COUNTRY}: {shown(alone, nb_percent)} "
-                        f"kan det{n}"
-                    )
+                    lines.append("  " + t(
+                        "reports.own.can_solve_alone", country=country(),
+                        share=shown(alone, nb_percent), n=n,
+                    ))  # fmt: skip
                 else:
-                    lines.append(
-                        f"  Dere: trenger samarbeid · {COUNTRY}: {shown(share, nb_percent)} "
-                        f"trenger samarbeid{n}"
-                    )
+                    lines.append("  " + t(
+                        "reports.own.needs_cooperation", country=country(),
+                        share=shown(share, nb_percent), n=n,
+                    ))  # fmt: skip
         blocks.append("\n".join(lines))
     if not blocks:
         return []
-    return [f"{group.label} – dere valgte:\n{blocks[0]}", *blocks[1:]]
+    return [f"{t('reports.own.you_chose', label=group.label)}\n{blocks[0]}", *blocks[1:]]
 
 
 def _own_value(value: AnswerValue) -> str:
     if isinstance(value, bool):
-        return "Ja" if value else "Nei"
+        return t("common.yes") if value else t("common.no")
     if isinstance(value, int | float):
         return nb_decimal(value, 0) if float(value).is_integer() else nb_decimal(value)
     return str(value)
@@ -326,7 +375,7 @@ def _own_question_block(
         # a choice is stored as its option's value, a string (a list of them for multi)
         picked = own if isinstance(own, list) else [own] if isinstance(own, str) else []
         options = {o.value: o for o in question.options}
-        lines = [f"{question.label} – dere valgte:"]
+        lines = [t("reports.own.you_chose", label=question.label)]
         for value in picked:
             option = options.get(value)
             if option is not None:
@@ -346,17 +395,21 @@ def _own_question_block(
             return []
         n = f" (n = {nb_count(first.answered)})" if first.answered is not None else ""
         return [
-            f"{question.label} – dere satte først: {first.label} · {COUNTRY}: plass "
-            f"{shown(first.mean_rank, nb_decimal)} i snitt{n}"
-        ]
+            t(
+                "reports.own.ranked_first", label=question.label, first=first.label,
+                country=country(), place=shown(first.mean_rank, nb_decimal), n=n,
+            )
+        ]  # fmt: skip
     if question.type == "matrix" and isinstance(own, dict):
-        lines = [f"{question.label} – dere og landet (snitt):"]
+        lines = [t("reports.own.matrix_heading", label=question.label)]
         for row in question.rows:
             if row.value in own and row.stats is not None:
                 lines.append(
-                    f"• {row.label}: dere {own[row.value]}, landet "
-                    f"{shown(row.stats.mean, nb_decimal)} (n = {nb_count(row.stats.n or 0)})"
-                )
+                    t(
+                        "reports.own.matrix_row", label=row.label, own=own[row.value],
+                        mean=shown(row.stats.mean, nb_decimal), n=nb_count(row.stats.n or 0),
+                    )
+                )  # fmt: skip
         return ["\n".join(lines)] if len(lines) > 1 else []
     if question.type == "yesno" and isinstance(own, bool):
         if question.asked == 0:
@@ -365,7 +418,7 @@ def _own_question_block(
 
         def yes(figures: Figures, country: bool) -> str:
             share = figures.shares.get(yes_key)
-            return HIDDEN if share is None else f"{nb_percent(share)} ja"
+            return HIDDEN if share is None else t("reports.own.yes_share", share=nb_percent(share))
 
         return [f"{question.label} – " + _beside(_own_value(own), compared, yes)]
     if question.stats is not None and question.stats.n:
@@ -397,12 +450,12 @@ def own_answers_text(
     mine: list[tuple[PeerGroup, Figures]] = (
         peers.for_org(org) if peers is not None and org is not None else []
     )
-    compared: Comparison = [(COUNTRY, national), *((g.label, f) for g, f in mine)]
-    against = "landet, fylket og organisasjoner som ligner dere" if mine else "landet"
-    head = (
-        f"Svarene fra {org_name} sammenlignet med {against} "
-        f"({antall(summary.participation.submitted, 'medlem', 'medlemmer')} svarte). {LEARNING}"
-    )
+    compared: Comparison = [(country(), national), *((peer_label(g), f) for g, f in mine)]
+    responded = members(summary.participation.submitted)
+    if mine:
+        head = t("reports.own.head_peers", org_name=org_name, members=responded)
+    else:
+        head = t("reports.own.head", org_name=org_name, members=responded)
     blocks: list[str] = []
     consent = consent_question(survey)
     for question in summary.questions:
@@ -415,8 +468,8 @@ def own_answers_text(
     ending = rule_text(summary.min_group)
     kept = [head]
     for block in blocks:
-        if len("\n\n".join([*kept, block, MORE_IN_REPORT, ending])) > MAX_TEXT_CHARS:
-            return "\n\n".join([*kept, MORE_IN_REPORT, ending])
+        if len("\n\n".join([*kept, block, more_in_report(), ending])) > MAX_TEXT_CHARS:
+            return "\n\n".join([*kept, more_in_report(), ending])
         kept.append(block)
     return "\n\n".join([*kept, ending])
 
@@ -424,51 +477,41 @@ def own_answers_text(
 # --- how the report was made (PDF, workbook) -------------------------------------------------
 
 
+def anonymous() -> str:
+    """How an organisation that did not consent to its name reads beside its text."""
+    return t("reports.anonymous")
+
+
 def other_texts_rule(summary: RoundSummary) -> str:
     """Whose name stands beside the other free text, as the consent question asked it."""
     if summary.name_consent == "free_text":
-        return (
-            "Organisasjonen står med navn bare når den har sagt ja til det i undersøkelsen; "
-            f"ellers står det «{ANONYMOUS}»."
-        )
+        return t("reports.rule.others_named", anonymous=anonymous())
     if summary.name_consent == "needs":
-        return (
-            f"Ingen organisasjon står med navn her (det står «{ANONYMOUS}»): samtykket til navn "
-            "i denne versjonen av undersøkelsen gjaldt bare behovene."
-        )
-    return (
-        f"Ingen organisasjon står med navn her (det står «{ANONYMOUS}»): undersøkelsen "
-        "spurte ikke om samtykke til navn."
-    )
+        return t("reports.rule.others_needs_only", anonymous=anonymous())
+    return t("reports.rule.others_no_consent", anonymous=anonymous())
 
 
 def _names_rule(summary: RoundSummary) -> str:
     if summary.name_consent == "free_text":
-        return (
-            "En organisasjon står med navn ved det den har skrevet med egne ord (behov og "
-            "andre innspill) bare når den har sagt ja til det i undersøkelsen; ellers står "
-            f"det «{ANONYMOUS}»."
-        )
+        return t("reports.rule.names_free_text", anonymous=anonymous())
     if summary.name_consent == "needs":
-        return (
-            "En organisasjon står med navn ved behovene sine bare når den har sagt ja til det "
-            "i undersøkelsen. Andre innspill står alltid uten navn: samtykket i denne versjonen "
-            "av undersøkelsen gjaldt bare behovene."
-        )
-    return "Ingen organisasjon står med navn: undersøkelsen spurte ikke om samtykke til det."
+        return t("reports.rule.names_needs")
+    return t("reports.rule.names_no_consent")
 
 
 def method_note(summary: RoundSummary, zone: ZoneInfo) -> list[str]:
     """A short account of how the figures were made: who, how many, and the rules."""
     p = summary.participation
     return [
-        f"Hvem ble spurt: {nb_count(p.audience)} medlemmer (kommuner og fylkeskommuner) i "
-        f"runden «{summary.title}», med undersøkelsen «{summary.survey_title}» (versjon "
-        f"{summary.survey_version}). Svarfrist: {format_date(summary.closes_at, zone)}.",
-        f"Svar: {nb_count(p.submitted)} av {nb_count(p.audience)} sendte inn ({nb_percent(p.rate)}). "
-        "Bare innsendte svar er tatt med, og bare svar på spørsmål medlemmet faktisk fikk.",
-        f"Små grupper: {rule_text(summary.min_group)} Det gjelder alle tall, for hele landet "
-        f"og per fylke; et fylke der færre enn {summary.min_group} svarte på et spørsmål, vises "
-        "ikke. Hvem som har svart (deltakelsen), vises som den er.",
-        f"Navn: {_names_rule(summary)}",
-    ]
+        t(
+            "reports.method.who", audience=nb_count(p.audience), round=summary.title,
+            survey=summary.survey_title, version=summary.survey_version,
+            date=format_date(summary.closes_at, zone),
+        ),
+        t(
+            "reports.method.responses", submitted=nb_count(p.submitted),
+            audience=nb_count(p.audience), rate=nb_percent(p.rate),
+        ),
+        t("reports.method.small_groups", rule=rule_text(summary.min_group), min=summary.min_group),
+        t("reports.method.names", rule=_names_rule(summary)),
+    ]  # fmt: skip

@@ -19,6 +19,7 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from dialogs.i18n import t
 from reports.charts import (
     MUTED_COLOUR,
     SUBTITLE_WRAP,
@@ -40,8 +41,6 @@ PLOT_RIGHT_IN = 3.6  # room for the labels at the end of each line
 LABEL_SIZE = 16
 TICK_SIZE = 16
 LINE_LABEL_WRAP = 22
-HIDDEN = "skjult"
-NOT_ASKED = "ikke spurt"
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,8 @@ class TrendChartSpec:
         parts = [
             f"{line.label}: "
             + ", ".join(
-                f"{text} i {name}" for text, name in zip(line.texts, self.rounds, strict=True)
+                t("reports.trend_chart.point", value=text, round=name)
+                for text, name in zip(line.texts, self.rounds, strict=True)
             )
             for line in self.lines
         ]
@@ -80,9 +80,9 @@ class TrendChartSpec:
 
 def _text(value: float | None, asked: bool, percent: bool) -> str:
     if not asked:
-        return NOT_ASKED
+        return t("reports.trend_chart.not_asked")
     if value is None:
-        return HIDDEN
+        return t("reports.trend_chart.hidden")
     return nb_percent(value) if percent else nb_decimal(value)
 
 
@@ -118,15 +118,12 @@ def _area_specs(question: QuestionTrend, min_count: int) -> list[TrendChartSpec]
                 Line(label, tuple(urgency_values),
                      tuple(_text(v, a, False) for v, a in zip(urgency_values, asked, strict=True)))
             )  # fmt: skip
-    hidden = (
-        f"Et brudd i linjen: tallet bygger på færre enn {min_count} organisasjoner og vises "
-        "ikke, eller området var ikke med i runden."
-    )
+    hidden = t("reports.trend_chart.gap", min=min_count)
     specs = [
         TrendChartSpec(
             key=f"utvikling-{question.id}",
-            title=f"{question.label}: utvikling",
-            subtitle=f"Andel av medlemmene som svarte, som valgte området, runde for runde. {hidden}",
+            title=t("reports.trend_chart.share_title", label=question.label),
+            subtitle=t("reports.trend_chart.share_subtitle", gap=hidden),
             rounds=rounds,
             lines=tuple(shares),
             percent=True,
@@ -136,11 +133,8 @@ def _area_specs(question: QuestionTrend, min_count: int) -> list[TrendChartSpec]
         specs.append(
             TrendChartSpec(
                 key=f"utvikling-{question.id}-haster",
-                title="Hvor mye det haster: utvikling",
-                subtitle=(
-                    "Snitt blant dem som valgte området, fra 1 (kan vente) til 5 (svært akutt), "
-                    f"runde for runde. {hidden}"
-                ),
+                title=t("reports.trend_chart.urgency_title"),
+                subtitle=t("reports.trend_chart.urgency_subtitle", gap=hidden),
                 rounds=rounds,
                 lines=tuple(urgencies),
                 percent=False,
@@ -214,7 +208,9 @@ def draw_trend(spec: TrendChartSpec, note: str) -> Figure:
     axes.tick_params(axis="y", labelsize=TICK_SIZE, colors=MUTED_COLOUR)
     axes.tick_params(axis="x", colors=TEXT_COLOUR, length=0)
     if spec.percent:
-        axes.yaxis.set_major_formatter(lambda value, _: f"{value:.0f} %")
+        axes.yaxis.set_major_formatter(
+            lambda value, _: t("reports.format.percent", value=f"{value:.0f}")
+        )
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     axes.grid(axis="y", color="#dddddd")
@@ -243,7 +239,7 @@ def draw_trend(spec: TrendChartSpec, note: str) -> Figure:
 def trend_note(trends: Trends) -> str:
     """The source line under every change chart."""
     latest = trends.rounds[-1].title
-    return f"Kilde: KS Lyttepost, {trends.rounds[0].title} til {latest}."
+    return t("reports.trend_chart.source", first=trends.rounds[0].title, latest=latest)
 
 
 def _file_name(index: int, key: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from dialogs.i18n import t
 from reports.format import nb_decimal, nb_percent
 from reports.trends import Figures, Movement, OptionValue, QuestionTrend, Trends
 
@@ -37,30 +38,30 @@ def _urgency_points(previous: float, latest: float) -> Decimal:
 
 def movement_sentence(movement: Movement) -> str | None:
     """One rise or fall in a sentence; None when it rounds to no change."""
-    where = f"«{movement.previous_title}»"
+    where = movement.previous_title
     if movement.measure == "share":
         points = _points(movement.previous, movement.latest)
         if points == 0:
             return None
-        lead = "Størst økning" if points > 0 else "Størst nedgang"
-        return (
-            f"{lead}: {movement.label}, valgt av {nb_percent(movement.latest)} mot "
-            f"{nb_percent(movement.previous)} i {where} "
-            f"({_signed(points, str(abs(points)))} prosentpoeng)."
-        )
+        figures = {
+            "label": movement.label, "latest": nb_percent(movement.latest),
+            "previous": nb_percent(movement.previous), "round": where,
+            "change": _signed(points, str(abs(points))),
+        }  # fmt: skip
+        if points > 0:
+            return t("reports.trend.share_rise", **figures)
+        return t("reports.trend.share_fall", **figures)
     change = _urgency_points(movement.previous, movement.latest)
     if change == 0:
         return None
-    lead = (
-        "Størst økning i hvor mye det haster"
-        if change > 0
-        else "Størst nedgang i hvor mye det haster"
-    )
-    return (
-        f"{lead}: {movement.label}, {nb_decimal(movement.latest)} i snitt mot "
-        f"{nb_decimal(movement.previous)} i {where} "
-        f"({_signed(change, nb_decimal(float(abs(change))))} poeng)."
-    )
+    figures = {
+        "label": movement.label, "latest": nb_decimal(movement.latest),
+        "previous": nb_decimal(movement.previous), "round": where,
+        "change": _signed(change, nb_decimal(float(abs(change)))),
+    }  # fmt: skip
+    if change > 0:
+        return t("reports.trend.urgency_rise", **figures)
+    return t("reports.trend.urgency_fall", **figures)
 
 
 def trend_sentences(trends: Trends | None) -> list[str]:
@@ -82,7 +83,10 @@ def response_rate_sentence(trends: Trends) -> str | None:
     now, then = latest.response_rate.overall, previous.response_rate.overall
     if now is None or then is None:
         return None
-    return f"Svarandel: {nb_percent(now)} mot {nb_percent(then)} i «{previous.title}»."
+    return t(
+        "reports.trend.response_rate",
+        now=nb_percent(now), then=nb_percent(then), round=previous.title,
+    )  # fmt: skip
 
 
 def trend_paragraphs(trends: Trends | None) -> list[str]:
@@ -91,7 +95,7 @@ def trend_paragraphs(trends: Trends | None) -> list[str]:
     if trends is None or not sentences:
         return []
     previous = trends.rounds[-2].title
-    lines = [f"Utvikling siden «{previous}»:", *sentences]
+    lines = [t("reports.trend.since", round=previous), *sentences]
     rate = response_rate_sentence(trends)
     return ["\n".join(lines + ([rate] if rate else []))]
 

@@ -6,6 +6,8 @@ need) and "Andre innspill" (other free text). Every figure follows the small-gro
 (``reports/disclosure.py``): a hidden one reads "–", and "Oversikt" states the rule. Organisations appear only next to texts they consented to show.
 Numbers are written as numbers (shares as percentages) so staff can sort and compute;
 every text goes through ``reports/cells.py``, so no member's text is ever a formula.
+Sheet names, headings and headers are in the language being spoken (``reports.sheet.*``);
+the names above are bokmål's.
 """
 
 from __future__ import annotations
@@ -22,16 +24,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from dialogs.dates import format_datetime
+from dialogs.i18n import t
 from reports.cells import put
 from reports.disclosure import HIDDEN, rule_text
-from reports.summary import (
-    ANONYMOUS,
-    AreaGroup,
-    CountyBreakdown,
-    QuestionSummary,
-    RoundSummary,
-)
-from reports.text import other_texts_rule
+from reports.summary import AreaGroup, CountyBreakdown, QuestionSummary, RoundSummary
+from reports.text import anonymous, other_texts_rule
 
 OSLO = ZoneInfo("Europe/Oslo")
 MAX_SHEET_NAME = 31
@@ -40,13 +37,22 @@ DECIMAL = "0.00"
 TITLE_FONT = Font(bold=True, size=14)
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
-FIXED_SHEETS = ("Oversikt", "Områder og samarbeid", "Behov", "Andre innspill")
 _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def fixed_sheets() -> tuple[str, ...]:
+    """The sheets every workbook has, named in the language being spoken."""
+    return (
+        t("reports.sheet.overview"),
+        t("reports.sheet.areas"),
+        t("reports.sheet.needs"),
+        t("reports.sheet.others"),
+    )
 
 
 def sheet_name(label: str, taken: set[str]) -> str:
     """A valid, unique sheet name (≤ 31 characters, no []:*?/\\) from a label."""
-    base = _FORBIDDEN.sub(" ", label).strip().strip("'") or "Spørsmål"
+    base = _FORBIDDEN.sub(" ", label).strip().strip("'") or t("reports.sheet.question")
     base = re.sub(r"\s+", " ", base)[:MAX_SHEET_NAME].rstrip()
     name, number = base, 2
     while name.casefold() in taken:
@@ -111,16 +117,19 @@ def _overview(sheet: Worksheet, summary: RoundSummary, zone: ZoneInfo) -> None:
     p = summary.participation
     row = _heading(
         sheet,
-        f"Oppsummering: {summary.title}",
+        t("reports.summary.title", title=summary.title),
         [
-            f"Undersøkelse: {summary.survey_title} ({summary.survey_key}, versjon {summary.survey_version})",
-            f"Svarfrist: {format_datetime(summary.closes_at, zone)}. Bare innsendte svar er tatt med.",
-            f"Små grupper: {rule_text(summary.min_group)} Det gjelder alle tall, for hele "
-            f"landet og per fylke; fylker med færre enn {summary.min_group} svar på et spørsmål "
-            "vises ikke. Deltakelsen (hvem som har svart) vises som den er.",
+            t(
+                "reports.sheet.survey", survey=summary.survey_title, key=summary.survey_key,
+                version=summary.survey_version,
+            ),
+            t("reports.sheet.deadline", date=format_datetime(summary.closes_at, zone)),
+            t("reports.sheet.small_groups", rule=rule_text(summary.min_group), min=summary.min_group),
         ],
-    )
-    _header(sheet, row, ["Fylke", "Fylkesnummer", "Medlemmer", "Sendt inn", "Svarprosent"])
+    )  # fmt: skip
+    _header(sheet, row, [t("reports.sheet.county"), t("reports.sheet.county_number"),
+                         t("reports.sheet.members"), t("reports.sheet.submitted"),
+                         t("reports.sheet.response_rate")])  # fmt: skip
     for county in p.counties:
         row += 1
         _put(
@@ -130,7 +139,8 @@ def _overview(sheet: Worksheet, summary: RoundSummary, zone: ZoneInfo) -> None:
             {5: PERCENT},
         )
     row += 1
-    _put(sheet, row, ["Hele landet", None, p.audience, p.submitted, p.rate], {5: PERCENT})
+    _put(sheet, row, [t("reports.sheet.country"), None, p.audience, p.submitted, p.rate],
+         {5: PERCENT})  # fmt: skip
     for cell in sheet[row]:
         cell.font = BOLD
     _widths(sheet, {1: 24, 2: 14, 3: 12, 4: 12, 5: 13}, first_row=5)
@@ -139,18 +149,17 @@ def _overview(sheet: Worksheet, summary: RoundSummary, zone: ZoneInfo) -> None:
 def _areas(sheet: Worksheet, groups: Sequence[AreaGroup]) -> None:
     row = _heading(
         sheet,
-        "Områder og samarbeid",
-        [
-            "Valgt av: antall og andel av dem som fikk spørsmålet. Haster: snitt på skalaen. "
-            "Trenger samarbeid: svarte nei på om de kan løse det alene; andel av dem som svarte.",
-            "Trenger hjelp fra: antall av dem som trenger samarbeid (flere valg mulig).",
-        ],
+        t("reports.sheet.areas"),
+        [t("reports.sheet.areas_note"), t("reports.sheet.areas_help_note")],
     )
     first = True
     for group in groups:
-        names = [group.label, "Valgt av", "Andel", "Haster (snitt)", "Haster (n)",
-                 "Haster (standardavvik)", "Trenger samarbeid", "Andel som trenger samarbeid",
-                 *(f"Hjelp fra: {label}" for label in group.help_from_labels)]  # fmt: skip
+        names = [group.label, t("reports.sheet.chosen_by"), t("reports.sheet.share"),
+                 t("reports.sheet.urgency_mean"), t("reports.sheet.urgency_n"),
+                 t("reports.sheet.urgency_std"), t("reports.sheet.needs_cooperation"),
+                 t("reports.sheet.cooperation_share"),
+                 *(t("reports.sheet.help_from", label=label)
+                   for label in group.help_from_labels)]  # fmt: skip
         _header(sheet, row, names, freeze=first)
         first = False
         for area in group.areas:
@@ -180,14 +189,10 @@ def _areas(sheet: Worksheet, groups: Sequence[AreaGroup]) -> None:
 def _question(
     sheet: Worksheet, question: QuestionSummary, breakdown: CountyBreakdown | None, min_group: int
 ) -> None:
-    lines = [question.text.replace("{org_name}", "kommunen/fylkeskommunen"),
-             f"Fikk spørsmålet: {question.asked}. Svarte: {question.answered}."]  # fmt: skip
+    lines = [question.text.replace("{org_name}", t("reports.sheet.org_name")),
+             t("reports.sheet.asked", asked=question.asked, answered=question.answered)]  # fmt: skip
     if breakdown is not None:
-        lines.append(
-            f"Per fylke: «{HIDDEN}» er skjult etter regelen for små grupper (færre enn "
-            f"{min_group} organisasjoner, eller et tall som ellers kunne regnes ut); fylker med "
-            f"færre enn {min_group} svar vises ikke."
-        )
+        lines.append(t("reports.sheet.per_county", hidden=HIDDEN, min=min_group))
     row = _heading(sheet, question.label, lines)
     if question.rows:
         _rows_table(sheet, row, question)
@@ -203,15 +208,15 @@ def _question(
         shares = [_or_hidden(p.share) for p in stats.distribution]
     else:
         columns, counts, shares = [], [], []
-    _header(sheet, row, ["Fylke", "Svar", *columns])
+    _header(sheet, row, [t("reports.sheet.county"), t("reports.sheet.answers"), *columns])
     row += 1
-    _put(sheet, row, ["Hele landet", question.answered, *counts])
+    _put(sheet, row, [t("reports.sheet.country"), question.answered, *counts])
     for cell in sheet[row]:
         cell.font = BOLD
     if shares:
         row += 1
         share_formats = {column: PERCENT for column in range(3, 3 + len(shares))}
-        _put(sheet, row, ["Hele landet, andel", None, *shares], share_formats)
+        _put(sheet, row, [t("reports.sheet.country_share"), None, *shares], share_formats)
     if breakdown is not None:
         hidden = suppressed(min_group)
         for county in breakdown.rows:
@@ -223,26 +228,39 @@ def _question(
             _put(sheet, row, [county.county_name, county.answered, *cells])
     if stats is not None:
         row += 2
-        put(sheet, row, 1, "Statistikk, hele landet").font = BOLD
-        for name, value in (("n", stats.n), ("Snitt", stats.mean), ("Standardavvik", stats.std_dev),
-                            ("Median", stats.median), ("Lavest", stats.minimum),
-                            ("Høyest", stats.maximum)):  # fmt: skip
+        put(sheet, row, 1, t("reports.sheet.statistics")).font = BOLD
+        for name, value in (("n", stats.n), ("mean", stats.mean), ("std_dev", stats.std_dev),
+                            ("median", stats.median), ("minimum", stats.minimum),
+                            ("maximum", stats.maximum)):  # fmt: skip
             row += 1
             # empty: no answers (or one, for the standard deviation); "–": hidden by the rule
-            undefined = not stats.n or (name == "Standardavvik" and stats.n < 2)
+            undefined = not stats.n or (name == "std_dev" and stats.n < 2)
             shown = value if value is not None or undefined else HIDDEN
-            _put(sheet, row, [name, shown], {2: DECIMAL} if name != "n" else None)
+            _put(sheet, row, [_statistic(name), shown], {2: DECIMAL} if name != "n" else None)
     _widths(sheet, {1: 24, 2: 10}, first_row=5)
+
+
+def _statistic(name: str) -> str:
+    """A statistic's name in the first column (``n`` is ``n`` in every language)."""
+    names = {
+        "n": "n",
+        "mean": t("reports.sheet.mean"),
+        "std_dev": t("reports.sheet.std_dev"),
+        "median": t("reports.sheet.median"),
+        "minimum": t("reports.sheet.minimum"),
+        "maximum": t("reports.sheet.maximum"),
+    }
+    return names[name]
 
 
 def _rows_table(sheet: Worksheet, row: int, question: QuestionSummary) -> None:
     """A ranking (per option: placed, first, average place) or a matrix (per row: n, the
     scale's figures and its distribution)."""
     if question.type == "ranking":
-        put(sheet, row, 1, "Plass 1 er viktigst. Medlemmene rangerer bare det de fikk valget "
-            "mellom, så antallet som rangerte hvert alternativ kan variere.")  # fmt: skip
+        put(sheet, row, 1, t("reports.sheet.ranking_note"))
         row += 1
-        _header(sheet, row, ["Alternativ", "Rangert av", "Satt først", "Snitt plass"])
+        _header(sheet, row, [t("reports.sheet.option"), t("reports.sheet.ranked_by"),
+                             t("reports.sheet.ranked_first"), t("reports.sheet.mean_place")])  # fmt: skip
         for item in question.rows:
             row += 1
             _put(sheet, row, [item.label, _or_hidden(item.answered), _or_hidden(item.first),
@@ -251,8 +269,9 @@ def _rows_table(sheet: Worksheet, row: int, question: QuestionSummary) -> None:
         _widths(sheet, {1: 30}, first_row=row)
         return
     points = next((r.stats.distribution for r in question.rows if r.stats), ())
-    _header(sheet, row, ["Rad", "Svar", "Snitt", "Standardavvik", "Median",
-                         *(p.label for p in points)])  # fmt: skip
+    _header(sheet, row, [t("reports.sheet.row"), t("reports.sheet.answers"),
+                         t("reports.sheet.mean"), t("reports.sheet.std_dev"),
+                         t("reports.sheet.median"), *(p.label for p in points)])  # fmt: skip
     for item in question.rows:
         row += 1
         stats = item.stats
@@ -269,14 +288,13 @@ def _rows_table(sheet: Worksheet, row: int, question: QuestionSummary) -> None:
 def _needs(sheet: Worksheet, groups: Sequence[AreaGroup]) -> None:
     row = _heading(
         sheet,
-        "Behov",
-        [
-            "Alle behov beskrevet med egne ord, det mest presserende først. Organisasjonen vises "
-            f"bare når den har sagt ja til å bli navngitt; ellers står det «{ANONYMOUS}».",
-        ],
+        t("reports.sheet.needs"),
+        [t("reports.sheet.needs_note", anonymous=anonymous())],
     )
-    _header(sheet, row, ["Område", "Haster", "Kan løse alene", "Trenger hjelp fra", "Behov",
-                         "Organisasjon", "Fylke"])  # fmt: skip
+    _header(sheet, row, [t("reports.sheet.area"), t("reports.sheet.urgency"),
+                         t("reports.sheet.can_solve_alone"), t("reports.sheet.needs_help_from"),
+                         t("reports.sheet.need"), t("reports.sheet.organisation"),
+                         t("reports.sheet.county")])  # fmt: skip
     for group in groups:
         for area in group.areas:
             for need in area.needs:
@@ -284,25 +302,36 @@ def _needs(sheet: Worksheet, groups: Sequence[AreaGroup]) -> None:
                 alone = (
                     None
                     if need.can_solve_alone is None
-                    else ("Ja" if need.can_solve_alone else "Nei")
+                    else (t("common.yes") if need.can_solve_alone else t("common.no"))
                 )
                 _put(sheet, row, [need.area_label, need.urgency, alone, ", ".join(need.help_from),
-                                  need.text, need.org_name or ANONYMOUS, need.county_name or ""])  # fmt: skip
+                                  need.text, need.org_name or anonymous(),
+                                  need.county_name or ""])  # fmt: skip
                 sheet.cell(row=row, column=5).alignment = WRAP
     for column, width in {1: 30, 2: 9, 3: 14, 4: 30, 5: 80, 6: 24, 7: 18}.items():
         sheet.column_dimensions[get_column_letter(column)].width = width
 
 
 def _other_texts(sheet: Worksheet, summary: RoundSummary) -> None:
-    row = _heading(sheet, "Andre innspill", [f"Fritekstsvar. {other_texts_rule(summary)}"])
-    _header(sheet, row, ["Spørsmål", "Innspill", "Organisasjon", "Fylke"])
+    row = _heading(
+        sheet,
+        t("reports.sheet.others"),
+        [t("reports.pdf.others_note", rule=other_texts_rule(summary))],
+    )
+    _header(sheet, row, [t("reports.sheet.question"), t("reports.sheet.comment"),
+                         t("reports.sheet.organisation"), t("reports.sheet.county")])  # fmt: skip
     for question in summary.free_texts:
         for entry in question.entries:
             row += 1
             _put(
                 sheet,
                 row,
-                [question.label, entry.text, entry.org_name or ANONYMOUS, entry.county_name or ""],
+                [
+                    question.label,
+                    entry.text,
+                    entry.org_name or anonymous(),
+                    entry.county_name or "",
+                ],
             )
             sheet.cell(row=row, column=2).alignment = WRAP
     for column, width in {1: 30, 2: 80, 3: 24, 4: 18}.items():
@@ -312,19 +341,19 @@ def _other_texts(sheet: Worksheet, summary: RoundSummary) -> None:
 def write_workbook(summary: RoundSummary, path: Path, *, zone: ZoneInfo = OSLO) -> Path:
     """Write the workbook to ``path`` (folders are created) and return the path."""
     workbook = Workbook()
-    taken = {name.casefold() for name in FIXED_SHEETS}
+    taken = {name.casefold() for name in fixed_sheets()}
     overview = workbook.active
     assert overview is not None
-    overview.title = "Oversikt"
+    overview.title = t("reports.sheet.overview")
     _overview(overview, summary, zone)
     if summary.area_groups:
-        _areas(workbook.create_sheet("Områder og samarbeid"), summary.area_groups)
+        _areas(workbook.create_sheet(t("reports.sheet.areas")), summary.area_groups)
     for question in summary.questions:
         sheet = workbook.create_sheet(sheet_name(question.label, taken))
         _question(sheet, question, summary.breakdown(question.id), summary.min_group)
     if summary.area_groups:
-        _needs(workbook.create_sheet("Behov"), summary.area_groups)
-    _other_texts(workbook.create_sheet("Andre innspill"), summary)
+        _needs(workbook.create_sheet(t("reports.sheet.needs")), summary.area_groups)
+    _other_texts(workbook.create_sheet(t("reports.sheet.others")), summary)
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return path

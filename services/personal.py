@@ -2,7 +2,9 @@
 its county and its peer groups (``reports/peers.py``), each figure under the small-group rule.
 
 Everything else a publication carries is the same for every recipient; this is added
-for members whose organisation submitted in the round the summary is about.
+for members whose organisation submitted in the round the summary is about, in the
+recipient's language (``services/languages.py``): the fixed texts through the ``reports``
+catalogue, the survey's labels from the survey in that language.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.i18n import speaking
 from dialogs.messages import OutgoingMessage
 from dialogs.model import Survey
 from dialogs.state import ResponseState
 from reports.peers import PeerTables
 from reports.summary import RoundSummary
 from reports.text import own_answers_text
-from services.report_data import build_peer_tables, build_summary, org_facts
+from services.languages import contact_language
+from services.report_data import build_peer_tables, build_summary, org_facts, survey_in
 from services.segments import Recipient
 from services.surveys import SurveyCatalog
 from storage.orm import Organisation, Publication, Response, Round
@@ -32,13 +36,13 @@ def personalise_for(
 ) -> Callable[[AsyncSession], Personaliser]:
     """A factory: given the session of a publish or preview, the per-recipient additions.
 
-    The round's summary and peer tables are computed once per publish, not once per
-    recipient, and over every group at once, never for one recipient's group alone.
+    The round's summary and peer tables are computed once per publish and language, not
+    once per recipient, and over every group at once, never for one recipient's group alone.
     """
     catalog = catalog or SurveyCatalog()
 
     def bind(session: AsyncSession) -> Personaliser:
-        summaries: dict[int, tuple[RoundSummary, Survey, PeerTables]] = {}
+        summaries: dict[tuple[int, str], tuple[RoundSummary, Survey, PeerTables]] = {}
 
         async def personalise(
             publication: Publication, recipient: Recipient
@@ -54,24 +58,31 @@ def personalise_for(
             )
             if response is None:
                 return ()
-            if publication.round_id not in summaries:
+            language = await contact_language(session, recipient.contact_id)
+            key = (publication.round_id, language)
+            if key not in summaries:
                 round_ = await session.get(Round, publication.round_id)
                 assert round_ is not None
-                survey = await catalog.get(session, round_.survey_version_id)
-                summary = await build_summary(session, catalog, publication.round_id)
-                peers = await build_peer_tables(session, catalog, publication.round_id)
-                summaries[publication.round_id] = (summary, survey, peers)
-            summary, survey, peers = summaries[publication.round_id]
+                survey = survey_in(await catalog.get(session, round_.survey_version_id), language)
+                summary = await build_summary(
+                    session, catalog, publication.round_id, language=language
+                )
+                peers = await build_peer_tables(
+                    session, catalog, publication.round_id, language=language
+                )
+                summaries[key] = (summary, survey, peers)
+            summary, survey, peers = summaries[key]
             organisation = await session.get(Organisation, recipient.organisation_id)
             answers = ResponseState.model_validate(response.state).answers
-            text = own_answers_text(
-                summary,
-                survey,
-                answers,
-                organisation.name if organisation else "",
-                peers,
-                org_facts(organisation) if organisation else None,
-            )
+            with speaking(language):
+                text = own_answers_text(
+                    summary,
+                    survey,
+                    answers,
+                    organisation.name if organisation else "",
+                    peers,
+                    org_facts(organisation) if organisation else None,
+                )
             return [OutgoingMessage(text=text)]
 
         return personalise

@@ -335,13 +335,29 @@ async def attached_file(session: AsyncSession, publication_id: int, file_id: int
     )
 
 
+def attachments_for(
+    stored: Sequence[dict[str, Any]], language: str | None
+) -> tuple[Attachment, ...]:
+    """The files a recipient reading ``language`` gets: every file without a ``language``
+    key, and those in ``language`` (bokmål's where the publication has none in it). A
+    summary carries its charts, PDF and workbook once per member language
+    (``services/summaries.py``); a file staff attach has no language and goes to all."""
+    tagged = {a.get("language") for a in stored} - {None}
+    chosen = language if language in tagged else SOURCE
+    return tuple(
+        Attachment.model_validate({k: v for k, v in a.items() if k != "language"})
+        for a in stored
+        if a.get("language") in (None, chosen)
+    )
+
+
 def messages_of(publication: Publication, language: str = SOURCE) -> list[OutgoingMessage]:
     """What a reader of ``language`` gets: the text in it (else bokmål), then each file,
     the captions Lyttepost gave them in that language too."""
     with speaking(language):
         attachments = tuple(
-            Attachment.model_validate({**a, "caption": _caption(a.get("caption"))})
-            for a in publication.attachments
+            a.model_copy(update={"caption": _caption(a.caption)})
+            for a in attachments_for(publication.attachments, language)
         )
     return [OutgoingMessage(text=text_in(publication, language), attachments=attachments)]
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.i18n import SOURCE
+from dialogs.model import Survey
 from dialogs.state import ResponseState
 from reports.peers import PeerTables, peer_tables
 from reports.summary import (
@@ -26,18 +28,26 @@ from services.surveys import SurveyCatalog
 from storage.orm import Organisation, Response, Round, RoundOrganisation
 
 
+def survey_in(survey: Survey, language: str) -> Survey:
+    """The survey with its texts (area names, labels, options) in ``language``, from the
+    survey file's translations (bokmål where a text has none)."""
+    return survey if language == SOURCE else survey.in_language(language)
+
+
 async def build_summary(
     session: AsyncSession,
     catalog: SurveyCatalog,
     round_id: int,
     *,
     min_group: int = DEFAULT_MIN_GROUP,
+    language: str = SOURCE,
 ) -> RoundSummary:
-    """The summary of one round; ``LookupError`` if there is no such round."""
+    """The summary of one round, its labels in ``language``; ``LookupError`` if there is no
+    such round. The figures do not depend on the language, only the words."""
     round_ = await session.get(Round, round_id)
     if round_ is None:
         raise LookupError(f"no round with id {round_id}")
-    survey = await catalog.get(session, round_.survey_version_id)
+    survey = survey_in(await catalog.get(session, round_.survey_version_id), language)
     audience, responses = await round_facts(session, round_id)
     info = RoundInfo(round_.id, round_.title, round_.status, round_.closes_at)
     return summarise(survey, info, responses, audience, min_group)
@@ -49,13 +59,14 @@ async def build_peer_tables(
     round_id: int,
     *,
     min_group: int = DEFAULT_MIN_GROUP,
+    language: str = SOURCE,
 ) -> PeerTables:
-    """Every peer group's figures for one round (``reports/peers.py``); ``LookupError`` if
-    there is no such round."""
+    """Every peer group's figures for one round (``reports/peers.py``), named in
+    ``language``; ``LookupError`` if there is no such round."""
     round_ = await session.get(Round, round_id)
     if round_ is None:
         raise LookupError(f"no round with id {round_id}")
-    survey = await catalog.get(session, round_.survey_version_id)
+    survey = survey_in(await catalog.get(session, round_.survey_version_id), language)
     audience, responses = await round_facts(session, round_id)
     return peer_tables(survey, counted_responses(survey, responses, audience), audience, min_group)
 

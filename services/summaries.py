@@ -7,6 +7,12 @@ cooperation is needed, what members want from KS) and the full report as documen
 ``build_report`` reads the round (``services/report_data.py``) and has ``reports/`` write
 the files in a worker thread, since drawing charts takes CPU time the event loop should
 not wait on.
+
+Languages (issue 15): the report KS staff use is bokmål. A summary draft also gets the
+text and files in each other member language someone reads (``member_languages``): the
+text in ``Publication.translations``, the files as attachments tagged with their
+``language``, so each recipient gets the set in their language
+(``services/publications.attachments_for``).
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.i18n import SOURCE, texts_for
+from dialogs.i18n import MEMBER_LANGUAGES, SOURCE, speaking, t
 from dialogs.messages import Attachment
 from reports.build import ReportFiles, write_report
 from reports.summary import DEFAULT_MIN_GROUP
@@ -29,7 +36,7 @@ from services.report_data import build_summary
 from services.surveys import SurveyCatalog
 from services.trend_data import build_trends
 from storage.files import store_file
-from storage.orm import Publication, Round
+from storage.orm import Contact, Organisation, Publication, Round
 
 KEY_CHARTS = 3  # the first charts in reading order: areas, cooperation, then choices
 REPORT_NAME = "lyttepost-oppsummering-runde-{round_id}"
@@ -43,13 +50,26 @@ async def build_report(
     zone: ZoneInfo,
     *,
     min_group: int = DEFAULT_MIN_GROUP,
+    language: str = SOURCE,
 ) -> ReportFiles:
     """Summarise a round, with its trends against earlier rounds of the survey key, and write
-    its report into ``directory``; ``LookupError`` if no round."""
-    summary = await build_summary(session, catalog, round_id, min_group=min_group)
+    its report into ``directory`` in ``language``; ``LookupError`` if no round."""
+    summary = await build_summary(
+        session, catalog, round_id, min_group=min_group, language=language
+    )
     trends = await build_trends(session, catalog, round_id)
     actions = await round_actions_section(session, catalog, round_id)
-    return await asyncio.to_thread(write_report, summary, directory, zone, trends, actions=actions)
+    return await asyncio.to_thread(
+        write_report, summary, directory, zone, trends, actions=actions, language=language
+    )
+
+
+async def member_languages(session: AsyncSession) -> list[str]:
+    """The member languages anyone reads (an organisation's, or a contact's own choice),
+    bokmål always first: the languages a summary is written in."""
+    found: set[str | None] = set(await session.scalars(select(Organisation.language).distinct()))
+    found |= set(await session.scalars(select(Contact.language).distinct()))
+    return [language for language in MEMBER_LANGUAGES if language == SOURCE or language in found]
 
 
 async def draft_summary(
@@ -71,12 +91,33 @@ async def draft_summary(
             f"runde {round_id} er ikke stengt ennå; oppsummeringen lages når svarene er endelige"
         )
     catalog = catalog or SurveyCatalog()
+    languages = await member_languages(session)
     if keep_files_in is not None:
-        files = await build_report(session, catalog, round_id, keep_files_in, zone)
-        return await _draft(session, round_, files, actor=actor, now=now)
+        return await _draft_in(session, catalog, round_, keep_files_in, zone, languages, actor, now)
     with tempfile.TemporaryDirectory(prefix="lyttepost-report-") as folder:
-        files = await build_report(session, catalog, round_id, Path(folder), zone)
-        return await _draft(session, round_, files, actor=actor, now=now)
+        return await _draft_in(session, catalog, round_, Path(folder), zone, languages, actor, now)
+
+
+async def _draft_in(
+    session: AsyncSession,
+    catalog: SurveyCatalog,
+    round_: Round,
+    folder: Path,
+    zone: ZoneInfo,
+    languages: list[str],
+    actor: str,
+    now: datetime,
+) -> Publication:
+    """The report in each language (bokmål in ``folder``, the others in ``folder/<lang>``),
+    and the draft made from them."""
+    files = {
+        language: await build_report(
+            session, catalog, round_.id, folder if language == SOURCE else folder / language,
+            zone, language=language,
+        )
+        for language in languages
+    }  # fmt: skip
+    return await _draft(session, round_, files, actor=actor, now=now)
 
 
 async def report_files(
@@ -94,34 +135,72 @@ async def report_files(
     return await build_report(session, catalog or SurveyCatalog(), round_id, folder, zone)
 
 
-async def _draft(
-    session: AsyncSession, round_: Round, files: ReportFiles, *, actor: str, now: datetime
-) -> Publication:
+def _suffixed(filename: str, language: str) -> str:
+    """``01-areas.png`` for bokmål, ``01-areas-nn.png`` for nynorsk: staff tell them apart."""
+    if language == SOURCE:
+        return filename
+    stem, dot, extension = filename.rpartition(".")
+    return f"{stem}-{language}{dot}{extension}" if dot else f"{filename}-{language}"
+
+
+async def _attachments(
+    session: AsyncSession, round_: Round, files: ReportFiles, language: str
+) -> list[Attachment]:
+    """The key charts, the workbook and the PDF of one language, stored; captions in it."""
     name = REPORT_NAME.format(round_id=round_.id)
     attachments: list[Attachment] = []
     for chart in files.charts[:KEY_CHARTS]:
-        file_id = await store_file(session, chart.path.name, chart.path.read_bytes())
+        filename = _suffixed(chart.path.name, language)
+        file_id = await store_file(session, filename, chart.path.read_bytes())
         attachments.append(
-            Attachment(kind="photo", file_id=file_id, filename=chart.path.name, caption=chart.title)
+            Attachment(kind="photo", file_id=file_id, filename=filename, caption=chart.title)
         )
-    # Stored in bokmål, the source; each recipient gets them in their language when sent
-    # (services.publications.messages_of).
-    source = texts_for(SOURCE)
-    documents = [
-        (files.workbook, f"{name}.xlsx", source.text("publications.summary.workbook_caption"))
-    ]
-    if files.pdf is not None:
-        documents.append(
-            (files.pdf, f"{name}.pdf", source.text("publications.summary.pdf_caption"))
-        )
+    with speaking(language):
+        documents = [(files.workbook, f"{name}.xlsx", t("publications.summary.workbook_caption"))]
+        if files.pdf is not None:
+            documents.append((files.pdf, f"{name}.pdf", t("publications.summary.pdf_caption")))
     for path, filename, caption in documents:
+        filename = _suffixed(filename, language)
         file_id = await store_file(session, filename, path.read_bytes())
         attachments.append(
             Attachment(kind="document", file_id=file_id, filename=filename, caption=caption)
         )
-    text = files.summary_text.read_text(encoding="utf-8").strip()
-    return await publications.create(
-        session, kind="summary",
-        title=source.text("publications.summary.title", round=round_.title), text=text,
+    return attachments
+
+
+async def _draft(
+    session: AsyncSession,
+    round_: Round,
+    files: dict[str, ReportFiles],
+    *,
+    actor: str,
+    now: datetime,
+) -> Publication:
+    """The draft: bokmål's text and files, and each other language's text as a translation
+    and its files as attachments tagged with the language (only when there are others, so
+    a bokmål-only summary is stored as before)."""
+    texts = {
+        language: report.summary_text.read_text(encoding="utf-8").strip()
+        for language, report in files.items()
+    }
+    several = len(files) > 1
+    attachments: list[Attachment] = []
+    tags: list[str | None] = []
+    for language, report in files.items():
+        made = await _attachments(session, round_, report, language)
+        attachments += made
+        tags += [language if several else None] * len(made)
+    with speaking(SOURCE):
+        title = t("publications.summary.title", round=round_.title)
+    publication = await publications.create(
+        session, kind="summary", title=title, text=texts[SOURCE],
         actor=actor, now=now, round_id=round_.id, attachments=attachments,
     )  # fmt: skip
+    if several:
+        publication.attachments = [
+            {**stored, "language": tag}
+            for stored, tag in zip(publication.attachments, tags, strict=True)
+        ]
+        publication.translations = {lang: text for lang, text in texts.items() if lang != SOURCE}
+        await session.flush()
+    return publication

@@ -35,7 +35,13 @@ from reports.summary import (
     RoundSummary,
     summarise,
 )
-from reports.text import ATTACHED, MAX_TEXT_CHARS, MORE_IN_REPORT, own_answers_text, summary_text
+from reports.text import (
+    MAX_TEXT_CHARS,
+    attached_note,
+    more_in_report,
+    own_answers_text,
+    summary_text,
+)
 from reports.workbook import write_workbook
 from services.report_data import build_summary
 from services.summaries import build_report
@@ -552,7 +558,7 @@ def test_summary_text_is_norwegian_plain_and_short() -> None:
     fornoyd = summary.question("fornoyd")
     assert fornoyd is not None and fornoyd.stats is not None and fornoyd.stats.mean is not None
     assert f"Fornøyd med KS som utviklingspartner: {nb_decimal(fornoyd.stats.mean)} i snitt" in text
-    assert text.endswith(f"{rule_text()}\n\n{ATTACHED}")
+    assert text.endswith(f"{rule_text()}\n\n{attached_note()}")
     assert not re.search(r"\d\.\d", text)  # decimal comma only
     assert not re.search(r"[*_`<>#]", text)  # no markup
 
@@ -632,14 +638,14 @@ def test_texts_stay_within_the_limit_with_a_huge_number_of_needs() -> None:
     labels = {option.label for option in survey.questions[0].options}
     text = summary_text(summary, OSLO)
     assert 0 < len(text) <= MAX_TEXT_CHARS
-    assert text.endswith(ATTACHED) and "371 av 371 medlemmer svarte (100 %)." in text
+    assert text.endswith(attached_note()) and "371 av 371 medlemmer svarte (100 %)." in text
     bullets = [line for line in text.splitlines() if line.startswith("• ")]
     assert bullets, "the lists are shortened, not dropped"
     for line in bullets:  # every item whole: its full label and its figures
         label = line[2:].split(":")[0]
         assert label in labels and re.search(r"\d+ %", line)
     own = own_answers_text(summary, survey, responses[0].answers, orgs[0].name)
-    assert len(own) <= MAX_TEXT_CHARS and own.endswith(f"{MORE_IN_REPORT}\n\n{rule_text()}")
+    assert len(own) <= MAX_TEXT_CHARS and own.endswith(f"{more_in_report()}\n\n{rule_text()}")
     assert own.startswith(f"Svarene fra {orgs[0].name} sammenlignet med landet")
 
 
@@ -797,7 +803,7 @@ def test_the_pdf_holds_every_need_and_comment_with_page_numbers_date_and_method(
     assert "Svar: 371 av 371 sendte inn (100 %)" in method
     assert "Små grupper: Tall som bygger på færre enn 5 organisasjoner" in everything
     assert "Navn: En organisasjon står med navn" in method
-    assert ATTACHED not in everything  # the PDF is the attachment
+    assert attached_note() not in everything  # the PDF is the attachment
 
 
 def test_the_pdf_takes_any_text_a_member_writes(tmp_path: Path) -> None:
