@@ -17,12 +17,16 @@ from zoneinfo import ZoneInfo
 from bot.app import Runtime, build_runtime
 from bot.console import CHANNEL, ConsoleTransport
 from bot.settings import Settings
+from dialogs.i18n import speaking, t
 from dialogs.messages import OutgoingMessage
 from services.inbound import Inbound
+from services.languages import contact_language
 from services.local_chat import bind_chat, has_submitted
 
 QUIT_WORDS = {"/avslutt", "/quit", "/exit"}
 DEMO_ORG = "3301"  # Drammen
+DEMO_ORG_NAME = "Drammen"
+DEMO_NAME = "Kari Nordmann"
 DEMO_NEED = (
     "Vi trenger felles løsninger for digital samhandling med innbyggerne, "
     "så vi slipper å utvikle det samme hver for oss."
@@ -73,6 +77,11 @@ class ConsoleSession:
             await self.runtime.processor.process(row_id)
         await self.runtime.sender.drain()
 
+    async def language(self) -> str:
+        """The language this contact reads (the terminal's own lines follow it too)."""
+        async with self.runtime.sessions() as session:
+            return await contact_language(session, self.contact_id)
+
     async def submitted(self) -> bool:
         """Whether this contact has submitted a response."""
         async with self.runtime.sessions() as session:
@@ -109,7 +118,8 @@ async def run_console(
     try:
         session = ConsoleSession(runtime, transport, contact_id)
         await session.bind()
-        write(f"Du chatter som kontakt {contact_id}. Skriv /avslutt for å avslutte.\n")
+        with speaking(await session.language()):
+            write(t("notices.console.chatting_as", contact_id=str(contact_id)) + "\n")
         await session.run(keyboard_lines())
     finally:
         await runtime.close()
@@ -199,16 +209,14 @@ async def run_demo(
     try:
         async with runtime.sessions() as db, db.begin():
             demo = await open_demo_round(
-                db, org_code=DEMO_ORG, name="Kari Nordmann", role="kommunedirektor",
+                db, org_code=DEMO_ORG, name=DEMO_NAME, role="kommunedirektor",
                 now=datetime.now(UTC), zone=zone,
             )  # fmt: skip
         contact_id, round_id = demo.contact_id, demo.round_id
-        write(
-            "Lyttepost – lokal demo. Du er Kari Nordmann, kommunedirektør i Drammen.\n"
-            "Trykk en knapp ved å skrive tallet, skriv fritekst som vanlig, og bruk "
-            "/tilbake, /pause, /oversikt og /send. /avslutt avslutter.\n"
-        )
         session = ConsoleSession(runtime, transport, contact_id)
+        language = await session.language()
+        with speaking(language):
+            write(t("notices.console.demo_intro", name=DEMO_NAME, org_name=DEMO_ORG_NAME) + "\n")
         await session.bind()
         lines = AutoAnswerer(transport, write).lines() if auto else keyboard_lines()
         await session.run(lines, until_submitted=True)
@@ -220,9 +228,10 @@ async def run_demo(
             path = exports / f"demo-round-{round_id}.{fmt}"
             path.write_bytes(render(survey, documents, fmt))
             written[fmt] = path
-        write("\n=== Eksport (JSON) ===")
-        write(written["json"].read_text(encoding="utf-8"))
-        write(f"Eksporten er også skrevet til {written['csv']} og {written['xlsx']}.")
+        with speaking(language):
+            write("\n" + t("notices.console.export_heading"))
+            write(written["json"].read_text(encoding="utf-8"))
+            write(t("notices.console.export_written", csv=written["csv"], xlsx=written["xlsx"]))
         if workspace:
             served = True
             await serve_demo_workspace(runtime, config, write)

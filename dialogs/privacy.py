@@ -2,20 +2,26 @@
 
 KS is the controller and must tell people, briefly and plainly, who sees their answers,
 how long they are kept, that Telegram and Microsoft carry the messages, and how to ask
-for access or erasure (GDPR articles 12-14). Pure functions over ``PrivacyTerms``.
+for access or erasure (GDPR articles 12-14). Pure functions over ``PrivacyTerms``; the
+texts are the ``privacy`` catalogue's, in the language being spoken (``dialogs.i18n``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dialogs.i18n import t, tn
 from dialogs.messages import OutgoingMessage
 
-WELCOME_LINE = (
-    "Svarene leses av KS. Skriv /personvern for å se hvor lenge de lagres, "
-    "og hvordan du ber om innsyn eller sletting."
-)
-HELP_LINE = "/personvern – hvem som ser svarene, hvor lenge de lagres, innsyn og sletting"
+
+def welcome_line() -> str:
+    """The privacy line at the end of every welcome."""
+    return t("privacy.welcome_line")
+
+
+def help_line() -> str:
+    """The ``/personvern`` line of ``/hjelp``."""
+    return t("privacy.help_line")
 
 
 @dataclass(frozen=True)
@@ -36,8 +42,8 @@ class PrivacyTerms:
 def _months(span: tuple[int, int]) -> str:
     low, high = span
     if low == high:
-        return f"{low} måned" if low == 1 else f"{low} måneder"
-    return f"{low}–{high} måneder"
+        return tn("privacy.months", low)
+    return t("privacy.months_range", low=low, high=high)
 
 
 def retention_text(months: int) -> str:
@@ -45,35 +51,32 @@ def retention_text(months: int) -> str:
     return _months((months, months))
 
 
-def _days(days: int) -> str:
-    return "1 dag" if days == 1 else f"{days} dager"
+def _ask(contact: str) -> str:
+    """Whom to ask for access or erasure: an address to write to, a name, or KS."""
+    if "@" in contact:
+        return t("privacy.ask.email", contact=contact)
+    if contact:
+        return t("privacy.ask.contact", contact=contact)
+    return t("privacy.ask.ks")
 
 
 def privacy_notice(terms: PrivacyTerms) -> OutgoingMessage:
     """The ``/personvern`` answer: a few lines, the same on every channel."""
-    ask = (
-        f"send en e-post til {terms.contact}"
-        if "@" in terms.contact
-        else f"kontakt {terms.contact}"
-        if terms.contact
-        else "kontakt KS"
-    )
     return OutgoingMessage(
-        text=(
-            "Personvern i Lyttepost\n\n"
-            "KS er behandlingsansvarlig for opplysningene i Lyttepost.\n\n"
-            "• Hvem ser svarene: ansatte i KS som arbeider med behovsinnhentingen. De ser også "
-            "hvem som svarte. I oppsummeringer til medlemmene står organisasjonen med navn bare "
-            "hvis dere har sagt ja til det, og navnet ditt står aldri der.\n"
-            f"• Hvor lenge: fritekstsvarene og opplysningen om hvem som svarte, slettes "
-            f"{_months(terms.retention_months)} "
-            "etter at runden er stengt. Valg og tall beholdes på organisasjonsnivå, slik at KS "
-            "kan følge utviklingen over tid. Selve meldingene i denne chatten slettes fra "
-            f"Lyttepost etter {_days(terms.raw_days)}.\n"
-            "• Telegram og Microsoft Teams: meldingene går gjennom Telegram eller Microsoft, som "
-            "også behandler dem. Telegram holder til utenfor EØS. Samtalen i appen din sletter "
-            "du selv.\n"
-            f"• Innsyn og sletting: du kan be om å få se alt som er lagret om deg, eller om å bli "
-            f"slettet – {ask}."
+        text="\n".join(
+            (
+                t("privacy.notice.title"),
+                "",
+                t("privacy.notice.controller"),
+                "",
+                t("privacy.notice.who"),
+                t(
+                    "privacy.notice.how_long",
+                    retention=_months(terms.retention_months),
+                    raw=tn("privacy.days", terms.raw_days),
+                ),
+                t("privacy.notice.channels"),
+                t("privacy.notice.access", ask=_ask(terms.contact)),
+            )
         )
     )

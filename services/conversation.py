@@ -206,7 +206,7 @@ class _Turn:
                 self.reply(notices.no_active_survey())
             return
         if event.kind == "other":
-            self.reply(OutgoingMessage(text="Jeg forstår bare tekst og knapper."))
+            self.reply(notices.not_understood())
             return
         await self.survey_input(TextEntered(event.text))
 
@@ -293,24 +293,10 @@ class _Turn:
             self.reply(admin.staff_welcome(self.bound_staff.name, self.bound_staff.role))
             return
         if result.outcome in ("ok", "already_yours") and result.contact is not None:
-            organisation = await self.organisation(result.contact)
-            if result.outcome == "already_yours":
-                self.reply(notices.already_registered(result.contact.name, organisation.name))
-                return
-            if await conversation_org.redeemed(self, result, organisation):
-                self.reply(
-                    *await language_choice.suggestion(self.session, self.chat, result.contact)
-                )
-                return
-            self.reply(
-                *notices.welcome(
-                    contact_name=result.contact.name,
-                    org_name=organisation.name,
-                    channel=self.chat.channel,
-                    offers=await self.offers(result.contact, organisation),
-                )
-            )
-            self.reply(*await language_choice.suggestion(self.session, self.chat, result.contact))
+            # The turn began speaking the unbound chat's language (bokmål); from here on
+            # it is the newly bound contact's (their own choice, else their organisation's).
+            with speaking(await contact_language(self.session, result.contact.id)):
+                await self.welcome_redeemed(result)
             return
         self.chat.awaiting_code = self.chat.awaiting_code or keep_waiting
         if result.flood:
@@ -329,6 +315,25 @@ class _Turn:
                     wait_minutes=_minutes(result.retry_in) if result.retry_in else None,
                 )
             )
+
+    async def welcome_redeemed(self, result: Redemption) -> None:
+        """The welcome after a code that bound this chat to a contact (or already had)."""
+        assert result.contact is not None
+        organisation = await self.organisation(result.contact)
+        if result.outcome == "already_yours":
+            self.reply(notices.already_registered(result.contact.name, organisation.name))
+            return
+        if not await conversation_org.redeemed(self, result, organisation):
+            self.reply(
+                *notices.welcome(
+                    contact_name=result.contact.name,
+                    org_name=organisation.name,
+                    channel=self.chat.channel,
+                    offers=await self.offers(result.contact, organisation),
+                )
+            )
+        # The chat app's language, if it differs: one suggestion in it (never a switch).
+        self.reply(*await language_choice.suggestion(self.session, self.chat, result.contact))
 
     async def staff_code(self, code: str) -> Literal["ok", "unknown", "expired", "used"]:
         """A staff member's chat code typed where invitation codes go: binds the chat to

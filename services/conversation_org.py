@@ -9,6 +9,7 @@ a few dispatch lines; every function takes that module's ``_Turn``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -40,7 +41,7 @@ async def delegate_command(turn: _Turn, contact: Contact, argument: str) -> None
     """/deleger NAVN: a single-use code that registers a colleague as this contact's delegate."""
     if contact.delegate_for_contact_id is not None:
         principal = await turn.session.get(Contact, contact.delegate_for_contact_id)
-        turn.reply(notices.delegate_refused(principal.name if principal else "kontaktpersonen"))
+        turn.reply(notices.delegate_refused(principal.name if principal else notices.the_contact()))
         return
     if not argument.strip():
         turn.reply(notices.delegate_needs_name())
@@ -118,14 +119,17 @@ async def may_carry_on(turn: _Turn, response: Response, contact: Contact, holder
     org = await turn.organisation(contact)
     # The first time, this is the word that the delegate has begun (before_engine's key);
     # after the colleague took it back in between, word that the delegate took it over.
-    if not await organisation.tell(
-        turn.session, holder.id, [notices.delegate_carries_on(contact.name, org.name, round_.title)],
-        f"delegate-started:{response.id}:{contact.id}", turn.now,
-    ):  # fmt: skip
-        await organisation.tell(
-            turn.session, holder.id, [notices.taken_over(contact.name, org.name, round_.title)],
-            f"taken-over:{response.id}:{turn.event_id}", turn.now,
-        )  # fmt: skip
+    # Either is written in the colleague's language, not this chat's.
+    with speaking(await contact_language(turn.session, holder.id)):
+        if not await organisation.tell(
+            turn.session, holder.id,
+            [notices.delegate_carries_on(contact.name, org.name, round_.title)],
+            f"delegate-started:{response.id}:{contact.id}", turn.now,
+        ):  # fmt: skip
+            await organisation.tell(
+                turn.session, holder.id, [notices.taken_over(contact.name, org.name, round_.title)],
+                f"taken-over:{response.id}:{turn.event_id}", turn.now,
+            )  # fmt: skip
     return True
 
 
@@ -137,10 +141,13 @@ async def before_engine(
     if contact.delegate_for_contact_id is None:
         return
     turn.reply(OutgoingMessage(text=notices.on_behalf(org.name)))
+    principal_id = contact.delegate_for_contact_id
+    with speaking(await contact_language(turn.session, principal_id)):
+        started = notices.delegate_started(contact.name, org.name, round_.title)
     await organisation.tell(
         turn.session,
-        contact.delegate_for_contact_id,
-        [notices.delegate_started(contact.name, org.name, round_.title)],
+        principal_id,
+        [started],
         f"delegate-started:{response.id}:{contact.id}",
         turn.now,
     )
@@ -164,10 +171,12 @@ async def submitted(
         return False
     # A change to an answer already approved and in force is not held again (it would stop
     # counting meanwhile); the one who approved it is told, as without approval.
+    principal_language = await contact_language(turn.session, principal.id)
     if not round_.require_approval or response.status == "submitted":
+        with speaking(principal_language):
+            told = notices.delegate_submitted(contact.name, org.name, round_.title)
         await organisation.tell(
-            turn.session, principal.id,
-            [notices.delegate_submitted(contact.name, org.name, round_.title)],
+            turn.session, principal.id, [told],
             f"delegate-submitted:{response.id}:{turn.event_id}", turn.now,
         )  # fmt: skip
         return False
@@ -176,12 +185,11 @@ async def submitted(
     # The review still loses its buttons (the engine's edit); the receipt waits for approval.
     turn.reply(*(m for m in result.messages if m.edit_only))
     turn.reply(notices.awaiting_approval(principal.name, round_.title))
-    with speaking(await contact_language(turn.session, principal.id)):  # the approver's
+    with speaking(principal_language):  # the approver reads it, in their language
         request = await approval_request(turn, response, round_, contact, org)
     await organisation.tell(
-        turn.session, principal.id, [request],
-        f"approval:{response.id}:{turn.event_id}", turn.now,
-    )  # fmt: skip
+        turn.session, principal.id, [request], f"approval:{response.id}:{turn.event_id}", turn.now
+    )
     return True
 
 
@@ -218,7 +226,9 @@ async def awaiting(turn: _Turn, response: Response, contact: Contact, round_: Ro
         turn.reply(await approval_request(turn, response, round_, author, org))
         return
     turn.reply(
-        notices.awaiting_approval(approver.name if approver else "kontaktpersonen", round_.title)
+        notices.awaiting_approval(
+            approver.name if approver else notices.the_contact(), round_.title
+        )
     )
 
 
@@ -254,7 +264,10 @@ async def take_over(
         turn.reply(notices.take_over_gone())
         return
     if response.contact_id != contact.id:
-        told = notices.taken_over(contact.name, org.name, round_.title)
+
+        def told() -> OutgoingMessage:
+            return notices.taken_over(contact.name, org.name, round_.title)
+
         previous = await _move_and_tell(turn, response, contact, round_, "takeover", told)
         turn.reply(notices.took_over(previous.name if previous else None))
     turn.chat.active_response_id = response.id
@@ -272,7 +285,10 @@ async def change(
     if not (editable and response.status == "submitted"):
         turn.reply(notices.change_gone())
         return
-    told = notices.changing_submitted(contact.name, org.name, round_.title)
+
+    def told() -> OutgoingMessage:
+        return notices.changing_submitted(contact.name, org.name, round_.title)
+
     await _move_and_tell(turn, response, contact, round_, "change", told)
     turn.chat.active_response_id = response.id
     await before_engine(turn, response, contact, org, round_)
@@ -288,10 +304,11 @@ async def _move_and_tell(
     contact: Contact,
     round_: Round,
     why: Literal["takeover", "change"],
-    told: OutgoingMessage,
+    told: Callable[[], OutgoingMessage],
 ) -> Contact | None:
     """Move the response to ``contact`` (round event and audit entry) and tell the one who
-    had it; returns them (None: nobody, or no longer known)."""
+    had it, in their language (``told`` builds the message); returns them (None: nobody,
+    or no longer known)."""
     previous_id = await organisation.move_response(
         turn.session, response, contact, turn.now, f"contact:{contact.id}", why
     )
@@ -302,10 +319,12 @@ async def _move_and_tell(
     )  # fmt: skip
     previous = await turn.session.get(Contact, previous_id) if previous_id else None
     if previous is not None and previous.id != contact.id:
+        with speaking(await contact_language(turn.session, previous.id)):
+            message = told()
         await organisation.tell(
             turn.session,
             previous.id,
-            [told],
+            [message],
             f"{_TOLD_KEY[why]}:{response.id}:{turn.event_id}",
             turn.now,
         )
@@ -327,14 +346,17 @@ async def decide(
     if not _answerable(round_, turn.now):
         turn.reply(notices.not_yours_to_approve())
         return
+    author_language = await contact_language(turn.session, author.id)
     if approve:
         await organisation.approve(turn.session, response, contact, turn.now)
         turn.reply(notices.approval_done(round_.title))
-        told = notices.approved(contact.name, round_.title)
+        with speaking(author_language):  # the delegate reads it, in their language
+            told = notices.approved(contact.name, round_.title)
     else:
         await organisation.send_back(turn.session, response, contact, turn.now)
         turn.reply(notices.sent_back_done(author.name))
-        told = notices.sent_back(contact.name, round_.title, round_.id)
+        with speaking(author_language):
+            told = notices.sent_back(contact.name, round_.title, round_.id)
     audit.record(
         turn.session, _actor(contact),
         "response.approve" if approve else "response.send_back", f"response:{response.id}",

@@ -5,7 +5,9 @@ The response belongs to the organisation (one per round, ADR 3); ``Response.cont
 is whoever answers it now. Moving it never loses an answer (the engine state moves with
 it) and is written to the round's history, so who answered what stays known. Chat,
 CLI and workspace call these functions; none of them speaks to a member directly:
-``tell`` queues word to a contact's chat through the outbox.
+``tell`` queues word to a contact's chat through the outbox; whoever builds that word
+does it in the recipient's language (``speaking(contact_language(...))``), not in the
+language of whoever caused it.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import notices
+from dialogs.i18n import speaking
 from dialogs.messages import OutgoingMessage
 from services import privacy
 from services.contacts import ContactError, _validated, deactivate_contact
 from services.invites import IssuedCode, issue_code
+from services.languages import contact_language
 from services.lifecycle import record_event
 from services.rounds import latest_chat
 from storage import outbox
@@ -348,6 +352,8 @@ async def replace_contact(
         (chat.channel, chat.address)
         for chat in await session.scalars(select(Chat).where(Chat.contact_id == old.id))
     ]
+    with speaking(await contact_language(session, old.id)):  # the old contact reads it
+        farewell = notices.replaced_farewell(old.name, new.name, organisation.name)
     deactivation = await deactivate_contact(session, old.id, now)
     await privacy.record(
         session, now, actor, "deactivate", old.id, replaced_by=new.id,
@@ -359,7 +365,7 @@ async def replace_contact(
         await outbox.enqueue(
             session,
             outbox.Recipient(channel, address, None),
-            [notices.replaced_farewell(old.name, new.name, organisation.name)],
+            [farewell],
             kind="notice",
             priority=outbox.PRIORITY_DIALOG,
             dedupe_key=f"replaced:{old.id}:{channel}:{address}",
@@ -374,10 +380,9 @@ async def replace_contact(
             round_ = await session.get(Round, moved_response.round_id) if moved_response else None
             if round_ is not None:
                 offers.append(notices.RoundOffer(round_.id, round_.title, ""))
-        await tell(
-            session, new.id, [notices.handed_over(old.name, organisation.name, offers)],
-            f"handed-over:{old.id}:{new.id}", now,
-        )  # fmt: skip
+        with speaking(await contact_language(session, new.id)):
+            handed = notices.handed_over(old.name, organisation.name, offers)
+        await tell(session, new.id, [handed], f"handed-over:{old.id}:{new.id}", now)
     delegates_moved = affected_rows(delegates)
     return Replacement(
         old_id=old.id,

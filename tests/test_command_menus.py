@@ -25,7 +25,7 @@ from dialogs.commands import (
     names_doing,
     teams_commands,
 )
-from dialogs.privacy import HELP_LINE
+from dialogs.privacy import help_line
 from services import admins
 from services.command_menus import ChatMenu, chat_menus, default_menu, staff_menu
 from services.staff import add_staff, deactivate, require_staff, set_role
@@ -87,7 +87,7 @@ def test_the_help_texts_list_the_commands_of_the_menus() -> None:
     # /start is in the menus for those who have no registration yet; the help is for
     # registered members.
     assert shown == members - {"start"}
-    assert "/personvern" in HELP_LINE
+    assert "/personvern" in help_line()
     for role in admin.ROLE_ORDER:
         menu = staff_menu(role, member=False)
         staff_names = {c.name for c in menu if c.audience == "staff"}
