@@ -79,19 +79,6 @@ def _offer_buttons(offers: Sequence[RoundOffer]) -> tuple[tuple[Button, ...], ..
     )
 
 
-def invitation(
-    *, contact_name: str, org_name: str, title: str, closes: str, round_id: int
-) -> OutgoingMessage:
-    """The message that tells a member a round has opened."""
-    return OutgoingMessage(
-        text=t(
-            "notices.invitation.text",
-            contact_name=contact_name, org_name=org_name, title=title, closes=closes,
-        ),
-        buttons=((Button(label=t("notices.invitation.start_button"), payload=start_payload(round_id)),),),
-    )  # fmt: skip
-
-
 def ask_for_code() -> OutgoingMessage:
     """Bare /start in a chat that is not registered yet."""
     return OutgoingMessage(text=t("notices.registration.ask_for_code"))

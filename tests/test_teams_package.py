@@ -257,8 +257,8 @@ def every_card() -> list[dict[str, Any]]:
     offers = [notices.RoundOffer(1, "Behov 1. kvartal", "1. februar 2030"),
               notices.RoundOffer(2, "Ekstrarunde", "1. mars 2030")]  # fmt: skip
     messages += [
-        notices.invitation(contact_name="Kari", org_name="Bergen kommune", title="Behov",
-                           closes="1. februar 2030", round_id=1),
+        cycle_texts.invitation(contact_name="Kari", org_name="Bergen kommune", title="Behov",
+                               closes="1. februar 2030", round_id=1),
         notices.offer_rounds(offers[:1]), notices.offer_rounds(offers),
         cycle_texts.reminder(contact_name="Kari", org_name="Bergen kommune", title="Behov",
                              closes="1. februar", round_id=1, started=True),
