@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.wheel import Answered, WheelAction, WheelNotice, WheelRound
 from services.actions import actions_of_rounds
+from services.publications import member_title
 from storage.orm import Organisation, Publication, Response, Round, RoundOrganisation
 
 WINDOW = timedelta(days=366)  # a year back and a year ahead
@@ -45,7 +46,7 @@ async def wheel_rounds(
         )
     ):
         if round_id is not None and published_at is not None:  # both filtered above
-            notices.setdefault(round_id, []).append(WheelNotice(title, published_at))
+            notices.setdefault(round_id, []).append(WheelNotice(member_title(title), published_at))
     actions = await actions_of_rounds(
         session, [round_.id for round_, _ in found if round_.status == "closed"]
     )

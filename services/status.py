@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.answers import answer_lines
 from dialogs.dates import format_date, format_datetime
-from dialogs.i18n import t, tn
+from dialogs.i18n import language, t, tn
 from dialogs.state import ResponseState
 from services.rounds import open_rounds_for
 from services.surveys import SurveyCatalog
@@ -63,7 +63,7 @@ async def status_lines(
         if response is None:
             lines.append(t("status.not_started") if is_open else t("status.not_answered"))
             continue
-        survey = await catalog.get(session, round_.survey_version_id)
+        survey = await catalog.get(session, round_.survey_version_id, language())
         state = ResponseState.model_validate(response.state)
         if response.status == "submitted" and response.submitted_at is not None:
             lines.append(t("status.submitted", date=format_date(response.submitted_at, zone)))
