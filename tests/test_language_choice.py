@@ -199,7 +199,7 @@ async def test_the_organisations_language_is_followed_until_the_contact_chooses(
     kari = await registered(harness, "105")
     await organisation_language(harness, "3301", "nn")
     (shown,) = await kari.say("/sprak")
-    assert shown.text.startswith("Du les Lyttepost på nynorsk, språket Drammen bruker.")
+    assert shown.text.startswith("Du les Lyttepost på nynorsk, språket Drammen brukar.")
     assert "✓ Som organisasjonen (nynorsk)" in labels(shown)
     (done,) = await kari.press("lang:nb")
     assert done.text.startswith("Nå leser du Lyttepost på bokmål.")
