@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import action_texts
 from dialogs.action_texts import CriterionRating, MemberAction, NeedQuote
-from dialogs.i18n import speaking
+from dialogs.i18n import SOURCE, speaking
 from dialogs.model import Survey
 from dialogs.state import ResponseState
 from reports.actions_section import ActionLine, ActionsSection, actions_section
@@ -247,13 +247,14 @@ async def load_action(session: AsyncSession, action_id: int) -> KsAction:
 
 
 async def round_areas(
-    session: AsyncSession, catalog: SurveyCatalog, round_id: int
+    session: AsyncSession, catalog: SurveyCatalog, round_id: int, language: str = SOURCE
 ) -> dict[str, str]:
-    """The areas of a round (options of its survey's area question): value -> label."""
+    """The areas of a round (options of its survey's area question): value -> label, the
+    labels in ``language`` (the workspace's are bokmål)."""
     round_ = await session.get(Round, round_id)
     if round_ is None:
         raise ActionError(f"fant ikke runde {round_id}")
-    return _areas_of(await catalog.get(session, round_.survey_version_id))
+    return _areas_of(await catalog.get(session, round_.survey_version_id, language))
 
 
 def _areas_of(survey: Survey) -> dict[str, str]:
@@ -1019,7 +1020,7 @@ async def actions_of_rounds(
 
 
 async def round_actions_section(
-    session: AsyncSession, catalog: SurveyCatalog, round_id: int
+    session: AsyncSession, catalog: SurveyCatalog, round_id: int, language: str = SOURCE
 ) -> ActionsSection:
     """The report's list of actions so far for a round: title, status, the round's areas
     each answers and how many of the round's needs are linked to it."""
@@ -1027,7 +1028,7 @@ async def round_actions_section(
     if not linked:
         return actions_section([])
     ids = [a.id for a in linked]
-    labels = await round_areas(session, catalog, round_id)
+    labels = await round_areas(session, catalog, round_id, language)
     areas: dict[int, list[str]] = defaultdict(list)
     for action_id, area in await session.execute(
         select(ActionArea.action_id, ActionArea.area)

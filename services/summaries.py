@@ -57,8 +57,8 @@ async def build_report(
     summary = await build_summary(
         session, catalog, round_id, min_group=min_group, language=language
     )
-    trends = await build_trends(session, catalog, round_id)
-    actions = await round_actions_section(session, catalog, round_id)
+    trends = await build_trends(session, catalog, round_id, language=language)
+    actions = await round_actions_section(session, catalog, round_id, language)
     return await asyncio.to_thread(
         write_report, summary, directory, zone, trends, actions=actions, language=language
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.i18n import SOURCE
 from reports.disclosure import MIN_ORGANISATIONS
 from reports.trends import TrendRoundFacts, Trends, compute_trends
 from services.report_data import round_facts
@@ -51,15 +52,17 @@ async def build_trends(
     round_id: int,
     *,
     min_count: int = MIN_ORGANISATIONS,
+    language: str = SOURCE,
 ) -> Trends | None:
-    """The trends of a round against the earlier rounds of its survey key; None when the
-    key was not used before. ``LookupError`` if there is no such round."""
+    """The trends of a round against the earlier rounds of its survey key, with the survey's
+    labels in ``language``; None when the key was not used before. ``LookupError`` if there
+    is no such round."""
     rounds = await rounds_of_key(session, round_id)
     if len(rounds) < 2:
         return None
     facts = []
     for round_ in rounds:
-        survey = await catalog.get(session, round_.survey_version_id)
+        survey = await catalog.get(session, round_.survey_version_id, language)
         audience, responses = await round_facts(session, round_.id)
         facts.append(
             TrendRoundFacts(
