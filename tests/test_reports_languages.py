@@ -37,7 +37,6 @@ from tests.bokmal_words import bokmal_words
 from tests.cycle_support import ZONE, World, oslo
 from tests.report_fixtures import (
     CLOSES_AT,
-    current_survey,
     generate_answers,
     member_facts,
     pdf_pages,
