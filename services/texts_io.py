@@ -201,10 +201,16 @@ class Problem:
     """One thing wrong with an imported file, with its spreadsheet row (1: the header)."""
 
     row: int | None
-    message: str
+    message: str  # English, as the CLI prints it
+    norsk: str = ""  # the same in bokmål, for the workspace (KS staff read Norwegian there)
 
     def __str__(self) -> str:
         return f"row {self.row}, {self.message}" if self.row is not None else self.message
+
+    def in_norwegian(self) -> str:
+        """The problem as the workspace shows it: «rad 12: …»."""
+        text = self.norsk or self.message
+        return f"rad {self.row}: {text}" if self.row is not None else text
 
 
 class TextsImportError(ValueError):
@@ -257,13 +263,9 @@ def _sheet_rows(data: bytes) -> Iterator[tuple[int, list[Any], list[str]]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
-        raise TextsImportError(
-            [Problem(None, f"the file is not an .xlsx workbook ({type(error).__name__})")]
-        ) from None
+        raise TextsImportError([_not_xlsx(error)]) from None
     except Exception as error:  # openpyxl's InvalidFileException and parse errors
-        raise TextsImportError(
-            [Problem(None, f"the file is not an .xlsx workbook ({type(error).__name__})")]
-        ) from None
+        raise TextsImportError([_not_xlsx(error)]) from None
     try:
         sheet = book.worksheets[0]
         for number, cells in enumerate(sheet.iter_rows(), start=1):
@@ -272,6 +274,14 @@ def _sheet_rows(data: bytes) -> Iterator[tuple[int, list[Any], list[str]]]:
             yield number, values, kinds
     finally:
         book.close()
+
+
+def _not_xlsx(error: Exception) -> Problem:
+    return Problem(
+        None,
+        f"the file is not an .xlsx workbook ({type(error).__name__})",
+        f"filen er ikke et Excel-regneark (.xlsx) ({type(error).__name__})",
+    )
 
 
 def _columns(header: list[Any], wanted_language: str | None) -> tuple[dict[str, int], str]:
@@ -292,10 +302,23 @@ def _columns(header: list[Any], wanted_language: str | None) -> tuple[dict[str, 
     if not languages:
         missing.insert(1, "the language's texts, e.g. «nynorsk (nn)»")
     if missing:
-        problems.append(Problem(1, f"missing column(s): {', '.join(missing)}"))
+        problems.append(
+            Problem(
+                1,
+                f"missing column(s): {', '.join(missing)}",
+                "mangler kolonne(r): "
+                + ", ".join(
+                    m if m in found or m in (KEY, REVIEW) else "språkets tekster" for m in missing
+                ),
+            )
+        )
     if len(languages) > 1:
         problems.append(
-            Problem(1, "more than one language column: " + ", ".join(c for c, _ in languages))
+            Problem(
+                1,
+                "more than one language column: " + ", ".join(c for c, _ in languages),
+                "mer enn én språkkolonne: " + ", ".join(c for c, _ in languages),
+            )
         )
     language = languages[0][0] if languages else ""
     if languages and language not in TRANSLATED:
@@ -304,10 +327,17 @@ def _columns(header: list[Any], wanted_language: str | None) -> tuple[dict[str, 
                 1,
                 f"language {language!r} is not one Lyttepost translates to "
                 f"({', '.join(TRANSLATED)})",
+                f"Lyttepost oversetter ikke til «{language}» (bare {', '.join(TRANSLATED)})",
             )
         )
     elif languages and wanted_language and language != wanted_language:
-        problems.append(Problem(1, f"the file holds {language} texts, not {wanted_language}"))
+        problems.append(
+            Problem(
+                1,
+                f"the file holds {language} texts, not {wanted_language}",
+                f"filen har tekster på {language}, ikke {wanted_language}",
+            )
+        )
     if problems:
         raise TextsImportError(problems)
     found["text"] = languages[0][1]
@@ -324,7 +354,9 @@ def read_import(data: bytes, language: str | None = None) -> tuple[str, dict[str
     lines = _sheet_rows(data)
     first = next(lines, None)
     if first is None:
-        raise TextsImportError([Problem(None, "the workbook's first sheet is empty")])
+        raise TextsImportError(
+            [Problem(None, "the workbook's first sheet is empty", "det første arket er tomt")]
+        )
     columns, language = _columns(first[1], language)
     expected = {row.key: row for row in rows(language)}
     problems: list[Problem] = []
@@ -333,7 +365,13 @@ def read_import(data: bytes, language: str | None = None) -> tuple[str, dict[str
     count = 0
     for number, values, kinds in lines:
         if number > MAX_ROWS:
-            problems.append(Problem(number, f"too many rows (at most {MAX_ROWS})"))
+            problems.append(
+                Problem(
+                    number,
+                    f"too many rows (at most {MAX_ROWS})",
+                    f"for mange rader (høyst {MAX_ROWS})",
+                )
+            )
             break
 
         def value(name: str, values: list[Any] = values) -> str:
@@ -347,28 +385,46 @@ def read_import(data: bytes, language: str | None = None) -> tuple[str, dict[str
             continue  # an empty row
         count += 1
         if not key:
-            problems.append(Problem(number, "no key"))
+            problems.append(Problem(number, "no key", "nøkkelen mangler"))
             continue
         if key not in expected:
-            problems.append(Problem(number, f"unknown key {key}"))
+            problems.append(Problem(number, f"unknown key {key}", f"ukjent nøkkel {key}"))
             continue
         if key in seen:
-            problems.append(Problem(number, f"{key} is also in row {seen[key]}"))
+            problems.append(
+                Problem(
+                    number,
+                    f"{key} is also in row {seen[key]}",
+                    f"{key} står også i rad {seen[key]}",
+                )
+            )
             continue
         seen[key] = number
         index = columns["text"]
         if index < len(kinds) and kinds[index] == "f":
-            problems.append(Problem(number, f"{key}: the text is a formula; write it as text"))
+            problems.append(
+                Problem(
+                    number,
+                    f"{key}: the text is a formula; write it as text",
+                    f"{key}: teksten er en formel; skriv den som tekst",
+                )
+            )
             continue
         if not text.strip():
-            problems.append(Problem(number, f"{key}: empty text"))
+            problems.append(Problem(number, f"{key}: empty text", f"{key}: teksten er tom"))
             continue
         if review in YES:
             needs_review = True
         elif review in NO:
             needs_review = False
         else:
-            problems.append(Problem(number, f"{key}: needs review must be yes or no"))
+            problems.append(
+                Problem(
+                    number,
+                    f"{key}: needs review must be yes or no",
+                    f"{key}: «needs review» må være yes eller no",
+                )
+            )
             continue
         try:
             found = placeholders(text)
@@ -378,6 +434,8 @@ def read_import(data: bytes, language: str | None = None) -> tuple[str, dict[str
                     number,
                     f"{key}: the braces do not pair; a placeholder is {{name}}, "
                     "a literal brace is written {{ or }}",
+                    f"{key}: klammene går ikke opp; en plassholder skrives {{navn}}, "
+                    "en klamme som skal stå i teksten, {{ eller }}",
                 )
             )
             continue
@@ -389,6 +447,8 @@ def read_import(data: bytes, language: str | None = None) -> tuple[str, dict[str
                 Problem(
                     number,
                     f"{key}: placeholders {_braced(found)} differ from bokmål's {_braced(wanted)}",
+                    f"{key}: plassholderne {_braced(found)} er ikke de samme som i bokmål, "
+                    f"{_braced(wanted)}",
                 )
             )
             continue

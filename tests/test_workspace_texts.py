@@ -110,13 +110,13 @@ async def test_an_upload_with_problems_shows_them_on_a_422_page(
     response = await admin.client.post("/tekster", data=upload(token, bad), cookies=admin.cookies)
     assert response.status == 422
     html = await response.text()
-    assert f"error: row {yes}, common.yes: empty text" in html
-    assert f"error: row {no}, common.no: placeholders {{namn}} differ from bokmål" in html
+    assert f"rad {yes}: common.yes: teksten er tom" in html
+    assert f"rad {no}: common.no: plassholderne {{namn}} er ikke de samme som i bokmål" in html
     assert "Ingenting er lagret" in html
     not_xlsx = await admin.client.post(
         "/tekster", data=upload(csrf_in(html), b"key,nn\n", "tekster.csv"), cookies=admin.cookies
     )
-    assert not_xlsx.status == 422 and "not an .xlsx workbook" in await not_xlsx.text()
+    assert not_xlsx.status == 422 and "ikke et Excel-regneark" in await not_xlsx.text()
     assert not (tmp_path / "texts").exists()
 
 

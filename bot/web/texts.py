@@ -79,21 +79,23 @@ async def texts_upload(request: web.Request) -> web.StreamResponse:
     try:
         form = await request.post()
     except web.HTTPRequestEntityTooLarge:
-        return _texts_page(request, errors=["the file is too large for a texts file"], status=422)
+        return _texts_page(request, errors=["filen er for stor til å være en tekstfil"], status=422)
     upload = form.get("fil")
     if not isinstance(upload, web.FileField) or not upload.filename:
-        return _texts_page(request, errors=["choose the .xlsx file to import"], status=422)
+        return _texts_page(
+            request, errors=["velg regnearket (.xlsx) som skal importeres"], status=422
+        )
     data = upload.file.read(MAX_XLSX_BYTES + 1)
     if len(data) > MAX_XLSX_BYTES:
-        return _texts_page(request, errors=["the file is too large for a texts file"], status=422)
+        return _texts_page(request, errors=["filen er for stor til å være en tekstfil"], status=422)
     directory = workspace.settings.texts_directory()
     try:
         result = await asyncio.to_thread(texts_io.import_texts, data, directory=directory)
     except texts_io.TextsImportError as error:
-        return _texts_page(request, errors=[f"error: {p}" for p in error.problems], status=422)
+        return _texts_page(request, errors=[p.in_norwegian() for p in error.problems], status=422)
     except OSError as error:
         return _texts_page(
-            request, errors=[f"error: cannot write the catalogues: {error}"], status=422
+            request, errors=[f"tekstkatalogene kunne ikke skrives: {error}"], status=422
         )
     async with workspace.sessions.begin() as session:
         audit.record(
