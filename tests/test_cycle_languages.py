@@ -35,9 +35,13 @@ OPENS, CLOSES = "2027-01-11 09:00", "2027-01-29 16:00"
 OSLO = ZoneInfo("Europe/Oslo")
 
 
+MEMBERS_OWN_WORDS = "Vi trenger bedre samarbeid om digitalisering."  # cycle_support's answer
+
+
 def nynorsk(text: str) -> str:
-    """``text``, after checking it has no bokmål-only word."""
-    assert bokmal_words(text) == [], text
+    """``text``, after checking it has no bokmål-only word (the need the member wrote, in
+    bokmål, is quoted back as written: it is theirs, not Lyttepost's)."""
+    assert bokmal_words(text.replace(MEMBERS_OWN_WORDS, "")) == [], text
     return text
 
 

@@ -171,6 +171,7 @@ def test_a_chart_in_nynorsk_has_nynorsk_titles_and_alt_text(
     with speaking("nn"):
         specs = chart_specs(national)
         charts = render_charts(national, tmp_path)
+        alt_texts = [spec.alt_text() for spec in specs]
     participation = specs[-1]
     assert participation.title == "Deltaking per fylke"
     assert participation.alt_text().startswith(
@@ -178,8 +179,8 @@ def test_a_chart_in_nynorsk_has_nynorsk_titles_and_alt_text(
     )
     cooperation = next(spec for spec in specs if spec.key.endswith("-samarbeid"))
     assert cooperation.subtitle.startswith("Talet på medlemmer som ikkje kan løyse behovet")
-    for spec in specs:
-        assert bokmal_words(without_survey_texts(spec.alt_text(), shipped_survey())) == []
+    for alt_text in alt_texts:  # the fixture survey (an older version) is bokmål only
+        assert bokmal_words(without_survey_texts(alt_text, shipped_survey())) == [], alt_text
     assert [c.title for c in charts] == [s.title for s in specs]
     with speaking("nb"):
         assert chart_specs(national)[-1].title == "Deltakelse per fylke"
