@@ -187,6 +187,7 @@ def build_runtime(
     )
     if menus is not None:
         conversation.on_staff_chat_bound = menus.poke_after_commit
+        conversation.on_language_chosen = menus.poke_after_commit
     typing = typing_indicator(chosen, processor, sender)
     processor.on_submitted = typing.accepted
     ignored = IgnoredTally()
@@ -331,6 +332,9 @@ def workspace_for(runtime: Runtime) -> Workspace:
         zone=runtime.cycle.zone,
         clock=runtime.conversation.clock,
         rounds_changed=changed,
+        menus_changed=(
+            runtime.telegram_menus.changed if runtime.telegram_menus is not None else lambda: None
+        ),
     )
 
 

@@ -26,6 +26,7 @@ import typer
 
 from bot.cli_support import JsonOption, counted, emit, fail, settings
 from dialogs.commands import teams_commands
+from dialogs.i18n import SOURCE, speaking
 
 TEMPLATE = "manifest.template.json"
 COMMAND_LISTS_PLACEHOLDER = "{{COMMAND_LISTS}}"  # the commands come from dialogs/commands.py
@@ -145,13 +146,14 @@ def render_manifest(app_id: str, version: str, bot_domain: str | None) -> dict[s
 def command_lists() -> list[dict[str, Any]]:
     """The bot's command list, from the one list of commands (dialogs/commands.py): the
     members' commands in a personal chat. Staff's are not listed (a manifest cannot show
-    them to staff only); they find them with /adminhjelp."""
-    return [
-        {
-            "scopes": ["personal"],
-            "commands": [{"title": c.name, "description": c.description} for c in teams_commands()],
-        }
-    ]
+    them to staff only); they find them with /adminhjelp.
+
+    Always bokmål: the list is fixed per app package, the same for every organisation,
+    and Teams' own manifest localisation would follow the Teams client's language, not
+    the language the member reads Lyttepost in (issue 15). Telegram's menus follow it."""
+    with speaking(SOURCE):
+        commands = [{"title": c.name, "description": c.describe()} for c in teams_commands()]
+    return [{"scopes": ["personal"], "commands": commands}]
 
 
 def _path(parts: tuple[str | int, ...]) -> str:

@@ -1,11 +1,15 @@
 """Telegram's command menus: the plan of ``services/command_menus.py`` as Bot API calls.
 
-At start the default menu (members' commands, every language) is set and every staff
-chat's own menu reconciled; then the plan is read again after a chat is bound (poked by
-the conversation) and once a minute, for unbindings and deactivations done elsewhere
-(the CLI, the workspace). Only what changed since this process last set it is sent.
-Decides nothing: which chat gets which menu is the service's. A menu is not a message,
-so it does not go through the outbox; a failed call is logged and tried again later.
+At start the default menu (members' commands in bokmål, for every chat app language) is
+set and every chat's own menu reconciled (staff chats, and member chats reading nynorsk or
+nordsamisk); then the plan is read again when this process changed something it depends
+on: a chat bound to a staff account, a contact's ``/sprak`` (both poked by the
+conversation once the turn commits), an organisation's language edited in the workspace
+(poked by it, already committed), and once a minute for changes made elsewhere (``lyttepost
+members language``, ``members import-attributes``, unbindings and deactivations by the
+CLI). Only what changed since this process last set it is sent. Decides nothing: which
+chat gets which menu, in which language, is the service's. A menu is not a message, so it
+does not go through the outbox; a failed call is logged and tried again later.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from dialogs.commands import MenuCommand
+from dialogs.i18n import SOURCE, speaking
 from services.command_menus import ChatMenu, chat_menus, default_menu
 from storage.sessions import Sessions
 
@@ -29,13 +34,14 @@ CHANNEL = "telegram"
 CALL_GAP_SECONDS = 0.05  # between menu calls, so a start with many staff chats is no burst
 
 
-def bot_commands(commands: Sequence[MenuCommand]) -> list[BotCommand]:
-    """The Bot API's form of a menu."""
-    return [BotCommand(c.name, c.description) for c in commands]
+def bot_commands(commands: Sequence[MenuCommand], language: str = SOURCE) -> list[BotCommand]:
+    """The Bot API's form of a menu, its descriptions in ``language``."""
+    with speaking(language):
+        return [BotCommand(c.name, c.describe()) for c in commands]
 
 
 class TelegramMenus:
-    """Keeps the default menu and the staff chats' menus as the service plans them."""
+    """Keeps the default menu and the chats' own menus as the service plans them."""
 
     def __init__(
         self,
@@ -57,11 +63,17 @@ class TelegramMenus:
         self.calls = 0
 
     def poke_after_commit(self) -> None:
-        """A chat was bound in a transaction still committing: look again once an inbound
-        event has committed (``committed``), and shortly in any case."""
+        """A chat was bound, or a contact chose a language, in a transaction still
+        committing: look again once an inbound event has committed (``committed``), and
+        shortly in any case."""
         self._expecting = True
         with contextlib.suppress(RuntimeError):  # no running loop: the next interval does it
             asyncio.get_running_loop().call_later(self._settle, self._poke.set)
+
+    def changed(self) -> None:
+        """Something the plan reads changed and is committed (the workspace edited an
+        organisation's language): look now."""
+        self._poke.set()
 
     def committed(self) -> None:
         """An inbound event's transaction committed: if a binding was expected, look now."""
@@ -94,7 +106,8 @@ class TelegramMenus:
         async with self._sessions() as session:
             plan = await chat_menus(session, CHANNEL)
         planned = {menu.address for menu in plan}
-        # A chat bound while this process ran and gone from the plan since: remove its menu.
+        # A chat this process gave a menu (staff's, another language's) that the plan no
+        # longer lists (e.g. a whole organisation back to bokmål): remove its menu.
         gone = [
             ChatMenu(address, None)
             for address, key in self._applied.items()
@@ -119,7 +132,7 @@ class TelegramMenus:
         call = (
             self._bot.delete_my_commands(scope=scope)
             if menu.commands is None
-            else self._bot.set_my_commands(bot_commands(menu.commands), scope=scope)
+            else self._bot.set_my_commands(bot_commands(menu.commands, menu.language), scope=scope)
         )
         done = await self._call(f"chat {chat_id}", call)
         if done:

@@ -8,10 +8,12 @@ Adding a command is one ``MenuCommand`` entry (and its handling in the conversat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from dialogs.events import ControlName
+from dialogs.i18n import t
 
 Audience = Literal["member", "staff"]
 
@@ -19,13 +21,16 @@ Audience = Literal["member", "staff"]
 # per menu; Teams: titles up to 32, descriptions up to 128, 10 commands per list).
 TELEGRAM_MAX_COMMANDS = 100
 TEAMS_MAX_COMMANDS = 10
-MAX_DESCRIPTION = 128  # the stricter of the two (Teams), so one text fits both
+MAX_DESCRIPTION = 128  # the stricter of the two (Teams), so one text fits both, in every language
 
 
 @dataclass(frozen=True)
 class MenuCommand:
     """One command: its name, the line menus show, and what it does.
 
+    ``description``: members' commands read theirs from the catalogue (``commands.<name>``
+    in domain ``commands``), so ``describe()`` gives it in the active language; staff's
+    are plain bokmål, as the staff workspace and staff's help (``/adminhjelp``) are.
     ``does`` is the meaning the conversation dispatches on (``answer``, ``status``, an
     engine control such as ``back``, or a staff action such as ``list``); ``aliases`` are
     other names typed to the same effect, never shown in a menu; ``menu``: shown in menus
@@ -34,7 +39,7 @@ class MenuCommand:
     """
 
     name: str
-    description: str
+    description: str | Callable[[], str]
     does: str
     audience: Audience = "member"
     aliases: tuple[str, ...] = ()
@@ -45,30 +50,40 @@ class MenuCommand:
     def names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
 
+    def describe(self) -> str:
+        """The line a menu shows, in the language being spoken (``dialogs.i18n.speaking``)."""
+        return self.description() if callable(self.description) else self.description
+
+
+def describe(command: MenuCommand) -> str:
+    """``command``'s menu line in the active language (``MenuCommand.describe``)."""
+    return command.describe()
+
 
 CONTROLS: tuple[ControlName, ...] = ("back", "pause", "review", "submit", "skip")
 
-# In menu order: members' first, as they use them, then staff's.
+# In menu order: members' first, as they use them, then staff's. Members' lines are in the
+# catalogue (dialogs/locale/*/LC_MESSAGES/commands.po), staff's stay bokmål.
 COMMANDS: tuple[MenuCommand, ...] = (
-    MenuCommand("start", "Registrer deg med invitasjonskoden fra KS: start KODE", "start"),
-    MenuCommand("svar", "Start eller fortsett undersøkelsen", "answer", aliases=("answer", "fortsett")),
-    MenuCommand("status", "Se hva du har svart og når runden stenger", "status"),
-    MenuCommand("deleger", "La en kollega svare for dere: deleger NAVN", "delegate", aliases=("delegate",)),
-    MenuCommand("kobling", "Kode for å fortsette i den andre chatten (Teams eller Telegram)", "link", aliases=("link",)),
+    MenuCommand("start", lambda: t("commands.start"), "start"),
+    MenuCommand("svar", lambda: t("commands.svar"), "answer", aliases=("answer", "fortsett")),
+    MenuCommand("status", lambda: t("commands.status"), "status"),
+    MenuCommand("deleger", lambda: t("commands.deleger"), "delegate", aliases=("delegate",)),
+    MenuCommand("kobling", lambda: t("commands.kobling"), "link", aliases=("link",)),
     # Navigation is on every question's buttons («Tilbake», «Pause», «Send inn»); Teams'
     # list (ten at most) leaves these out.
-    MenuCommand("tilbake", "Gå til forrige spørsmål", "back", aliases=("back",), teams=False),
-    MenuCommand("oversikt", "Se alle svarene dine og endre dem", "review", aliases=("review",)),
-    MenuCommand("pause", "Ta pause (svarene er lagret)", "pause", teams=False),
-    MenuCommand("send", "Send inn når du er ferdig", "submit", aliases=("submit",), teams=False),
-    MenuCommand("arshjul", "Årets runder og om dere har svart", "wheel", aliases=("årshjul", "aarshjul")),
-    MenuCommand("tiltak", "Hva KS gjør med behovene dere har meldt", "actions", aliases=("actions",)),
-    MenuCommand("personvern", "Hvem ser svarene, hvor lenge de lagres, innsyn og sletting", "privacy", aliases=("privacy",)),
+    MenuCommand("tilbake", lambda: t("commands.tilbake"), "back", aliases=("back",), teams=False),
+    MenuCommand("oversikt", lambda: t("commands.oversikt"), "review", aliases=("review",)),
+    MenuCommand("pause", lambda: t("commands.pause"), "pause", teams=False),
+    MenuCommand("send", lambda: t("commands.send"), "submit", aliases=("submit",), teams=False),
+    MenuCommand("arshjul", lambda: t("commands.arshjul"), "wheel", aliases=("årshjul", "aarshjul")),
+    MenuCommand("tiltak", lambda: t("commands.tiltak"), "actions", aliases=("actions",)),
+    MenuCommand("personvern", lambda: t("commands.personvern"), "privacy", aliases=("privacy",)),
     # Teams' list is full (ten): /sprak is typed there, and offered after registration.
-    MenuCommand("sprak", "Velg språk: bokmål, nynorsk eller nordsamisk", "language", aliases=("språk", "language"), teams=False),
-    MenuCommand("hjelp", "Se hva du kan gjøre", "help", aliases=("help",)),
+    MenuCommand("sprak", lambda: t("commands.sprak"), "language", aliases=("språk", "language"), teams=False),
+    MenuCommand("hjelp", lambda: t("commands.hjelp"), "help", aliases=("help",)),
     # Typed all the same, but offered as a button, so no menu shows it.
-    MenuCommand("hopp", "Hopp over spørsmålet", "skip", aliases=("skip",), menu=False),
+    MenuCommand("hopp", lambda: t("commands.hopp"), "skip", aliases=("skip",), menu=False),
     MenuCommand("runder", "Alle runder med status og svar", "list", "staff"),
     MenuCommand("rundestatus", "Svarprosent for en runde: /rundestatus RUNDE", "status", "staff"),
     MenuCommand("flytt", "Flytt åpningen av en planlagt runde: /flytt RUNDE DATO", "reschedule", "staff"),

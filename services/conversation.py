@@ -85,6 +85,8 @@ class Conversation:
     on_rounds_changed: Callable[[], None] = lambda: None
     # A chat was bound to a staff account (its command menu changes; services/command_menus).
     on_staff_chat_bound: Callable[[], None] = lambda: None
+    # A contact chose a language with /sprak (their chats' menus change, as above).
+    on_language_chosen: Callable[[], None] = lambda: None
     privacy: PrivacyTerms = PrivacyTerms()  # what /personvern states (settings)
     flood_watch: FloodWatch = field(default_factory=FloodWatch)
     workspace_url: str = ""  # where /logginn links lead (settings); empty: no workspace
@@ -194,11 +196,13 @@ class _Turn:
             elif event.payload.startswith(notices.ORG_PREFIX):
                 await conversation_org.press(self, contact, event.payload)
             elif event.payload.startswith(language_choice.PAYLOAD_PREFIX):
+                before = contact.language
                 self.reply(
                     *await language_choice.press(
                         self.session, contact, event.payload, self.now, staff=staff is not None
                     )
                 )
+                self.language_chosen(contact, before)
             elif is_engine_payload(event.payload):
                 await self.survey_input(Pressed(event.payload))
             else:
@@ -209,6 +213,11 @@ class _Turn:
             self.reply(notices.not_understood())
             return
         await self.survey_input(TextEntered(event.text))
+
+    def language_chosen(self, contact: Contact, before: str | None) -> None:
+        """After /sprak or its buttons: tell the owner when the choice changed (menus)."""
+        if contact.language != before:
+            self.owner.on_language_chosen()
 
     async def contact(self) -> Contact | None:
         if self.chat.contact_id is None:
@@ -408,11 +417,13 @@ class _Turn:
         elif name in LINK_COMMANDS:
             await conversation_org.link_command(self, contact)
         elif name in LANGUAGE_COMMANDS:
+            before = contact.language
             self.reply(
                 *await language_choice.command(
                     self.session, contact, command.argument, self.now, staff=staff is not None
                 )
             )
+            self.language_chosen(contact, before)
         elif name in admin.ADMIN_COMMANDS:
             await self.admin_command(staff, command)
         else:

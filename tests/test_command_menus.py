@@ -13,7 +13,7 @@ import pytest
 from telegram import Bot
 
 from bot.teams_app import build_manifest
-from bot.telegram_menus import TelegramMenus
+from bot.telegram_menus import TelegramMenus, bot_commands
 from dialogs import admin, commands, notices
 from dialogs.commands import (
     COMMANDS,
@@ -21,15 +21,20 @@ from dialogs.commands import (
     TEAMS_MAX_COMMANDS,
     TELEGRAM_MAX_COMMANDS,
     MenuCommand,
+    describe,
     menu_commands,
     names_doing,
     teams_commands,
 )
+from dialogs.i18n import LANGUAGES, speaking
 from dialogs.privacy import help_line
-from services import admins
+from services import admins, audit, language_choice
 from services.command_menus import ChatMenu, chat_menus, default_menu, staff_menu
+from services.contacts import add_contact
+from services.organisation_facts import set_language
 from services.staff import add_staff, deactivate, require_staff, set_role
-from storage.orm import Chat
+from storage.orm import Chat, Contact
+from tests.bokmal_words import bokmal_words
 from tests.cycle_support import World, oslo
 from tests.telegram_standin import TelegramStandIn
 
@@ -48,17 +53,39 @@ def slash_names(text: str) -> set[str]:
 # --- the one list --------------------------------------------------------------------------
 
 
-def test_every_command_fits_telegram_and_teams() -> None:
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_command_fits_telegram_and_teams(language: str) -> None:
     every_name = [name for c in COMMANDS for name in c.names]
     assert len(every_name) == len(set(every_name)), "a name means one command only"
-    for command in COMMANDS:
-        assert re.fullmatch(r"[a-z0-9_]{1,32}", command.name), command.name
-        assert 1 <= len(command.description) <= MAX_DESCRIPTION <= 256, command.name
-        assert command.description == command.description.strip()
+    with speaking(language):
+        for command in COMMANDS:
+            assert re.fullmatch(r"[a-z0-9_]{1,32}", command.name), command.name
+            text = command.describe()
+            assert 1 <= len(text) <= MAX_DESCRIPTION <= 256, (language, command.name)
+            assert text == text.strip() and not text.startswith("commands."), command.name
     assert len(teams_commands()) <= TEAMS_MAX_COMMANDS
     for role in admin.ROLE_ORDER:
         for member in (True, False):
             assert len(staff_menu(role, member=member)) <= TELEGRAM_MAX_COMMANDS
+
+
+def test_members_command_lines_follow_the_language_and_staff_lines_stay_bokmal() -> None:
+    svar = next(c for c in COMMANDS if c.name == "svar")
+    lukk = next(c for c in COMMANDS if c.name == "lukk")
+    assert describe(svar) == "Start eller fortsett undersøkelsen"  # bokmål: as before
+    with speaking("nn"):
+        assert describe(svar) == "Start eller hald fram med undersøkinga"
+        assert describe(lukk) == "Steng en åpen runde før fristen"
+        nynorsk = [describe(c) for c in COMMANDS if c.audience == "member"]
+    with speaking("en"):
+        assert describe(svar) == "Start or continue the survey"
+    with speaking("se"):
+        assert describe(svar) == "Álggat dahje joatkke iskkadeami"
+        samisk = {describe(c) for c in COMMANDS if c.audience == "member"}
+    assert [w for line in nynorsk for w in bokmal_words(line)] == []
+    bokmal = {describe(c) for c in COMMANDS if c.audience == "member"}
+    assert len(bokmal & set(nynorsk)) <= 2  # «Send inn …», «Hopp over …» read the same
+    assert not bokmal & samisk
 
 
 def test_the_commands_the_conversation_knows_come_from_the_list() -> None:
@@ -100,8 +127,11 @@ def test_the_teams_manifest_lists_the_same_commands() -> None:
     manifest = build_manifest(APP_ID, "1.0.0", "bot.example.no")
     (command_list,) = manifest["bots"][0]["commandLists"]
     assert command_list["commands"] == [
-        {"title": c.name, "description": c.description} for c in teams_commands()
+        {"title": c.name, "description": describe(c)} for c in teams_commands()
     ]
+    # Bokmål whatever is being spoken: the package is one for every organisation.
+    with speaking("nn"):
+        assert build_manifest(APP_ID, "1.0.0", "bot.example.no") == manifest
     # Teams' list is Telegram's menu in the same order, less what is on every card's buttons
     # and /sprak (the list holds ten; the language is offered after registration, and
     # "sprak" typed in Teams is the command all the same).
@@ -156,15 +186,15 @@ async def test_staff_chats_get_their_menu_and_lose_it_when_unbound(world: World)
     await bind(world, "ks-vera", "vera@ks.no")  # a chat of its own, a viewer's
     assert len(bound) == 2
     menus = await plan(world)
-    assert menus["chat-3301"] == tuple(names(staff_menu("admin", member=True)))
-    assert menus["chat-ks-vera"] == tuple(names(staff_menu("viewer", member=False)))
+    assert menus["chat-3301"] == ("nb", *names(staff_menu("admin", member=True)))
+    assert menus["chat-ks-vera"] == ("nb", *names(staff_menu("viewer", member=False)))
     assert await plan(world, "teams") == {}
 
     async with world.sessions() as session, session.begin():
         await set_role(session, await require_staff(session, "anne@ks.no"), "viewer")
         await deactivate(session, await require_staff(session, "vera@ks.no"), world.clock.now)
     menus = await plan(world)
-    assert menus["chat-3301"] == tuple(names(staff_menu("viewer", member=True)))
+    assert menus["chat-3301"] == ("nb", *names(staff_menu("viewer", member=True)))
     assert menus["chat-ks-vera"] is None  # bound once, not now: its own menu goes
 
 
@@ -173,6 +203,72 @@ async def test_a_wrong_code_binds_nothing_and_plans_nothing(world: World) -> Non
     world.conversation.on_staff_chat_bound = lambda: bound.append(1)
     await world.say("ks-nobody", "/start ABCDE23456")
     assert bound == [] and await plan(world) == {}
+
+
+# --- menus in the member's language --------------------------------------------------------
+
+
+@pytest.fixture
+async def members(sessions) -> World:
+    world = World(sessions, oslo("2027-01-04 08:00"))
+    await world.setup(["3301", "4601"])
+    async with sessions() as session, session.begin():
+        await add_staff(session, "Anne Admin", "anne@ks.no", "admin", world.clock.now)
+    return world
+
+
+async def test_a_member_chat_in_nynorsk_gets_the_menu_in_nynorsk_until_back_in_bokmal(
+    members: World,
+) -> None:
+    chosen: list[int] = []
+    members.conversation.on_language_chosen = lambda: chosen.append(1)
+    await members.say("3301", "/sprak nn")
+    await members.say("3301", "/sprak nynorsk")  # no change: no second look
+    assert chosen == [1]
+    async with members.sessions() as session:
+        (menu,) = await chat_menus(session, "telegram")  # 4601 reads bokmål: none
+    assert (menu.address, menu.language, menu.commands) == ("chat-3301", "nn", default_menu())
+    lines = {c.command: c.description for c in bot_commands(menu.commands, menu.language)}
+    assert lines["svar"] == "Start eller hald fram med undersøkinga"
+    assert lines["sprak"] == "Vel språk: bokmål, nynorsk eller nordsamisk"
+    assert bokmal_words(" ".join(lines.values())) == []
+
+    await members.say("3301", "/sprak nb")
+    assert chosen == [1, 1]
+    assert await plan(members) == {"chat-3301": None}  # its own menu goes: the default fits
+
+
+async def test_a_staff_chat_in_nynorsk_gets_the_staff_menu_with_nynorsk_member_lines(
+    members: World,
+) -> None:
+    await bind(members, "3301", "anne@ks.no")
+    await members.say("3301", "/sprak nn")
+    admin_menu = names(staff_menu("admin", member=True))
+    assert await plan(members) == {"chat-3301": ("nn", *admin_menu)}
+    async with members.sessions() as session:
+        (menu,) = await chat_menus(session, "telegram")
+    assert menu.commands is not None
+    lines = {c.command: c.description for c in bot_commands(menu.commands, menu.language)}
+    assert lines["oversikt"] == "Sjå alle svara dine og endre dei"
+    assert lines["lukk"] == "Steng en åpen runde før fristen"  # staff's lines: bokmål
+
+    await members.say("3301", "/sprak nb")  # still a staff chat: keeps a menu, in bokmål
+    assert await plan(members) == {"chat-3301": ("nb", *admin_menu)}
+
+
+async def test_the_organisations_language_gives_its_chats_their_menu(members: World) -> None:
+    async def organisation_reads(language: str) -> None:
+        async with members.sessions() as session, session.begin():
+            await set_language(session, "4601", language, audit.CLI, members.clock.now)
+
+    await organisation_reads("se")
+    assert await plan(members) == {"chat-4601": ("se", *names(default_menu()))}
+    await members.say("4601", "/sprak nb")  # the contact's own choice wins
+    assert await plan(members) == {"chat-4601": None}
+    await members.say("4601", "/sprak org")
+    assert await plan(members) == {"chat-4601": ("se", *names(default_menu()))}
+    await organisation_reads("nb")
+    assert await plan(members) == {"chat-4601": None}  # known from the audit: removed
 
 
 # --- the adapter against the Bot API stand-in ----------------------------------------------
@@ -266,6 +362,79 @@ async def test_a_poke_after_a_binding_reconciles_without_waiting_for_the_interva
         await asyncio.gather(task, return_exceptions=True)
 
 
-def test_chat_menu_key_tells_a_removal_from_an_empty_menu() -> None:
+async def member_chat(sessions, address: str, org: str, name: str) -> int:
+    async with sessions() as session, session.begin():
+        contact = await add_contact(session, org, name, "radgiver", None)
+        session.add(
+            Chat(channel="telegram", address=address, contact_id=contact.id, created_at=NOW)
+        )
+    return contact.id
+
+
+async def choose(sessions, contact_id: int, language: str) -> None:
+    async with sessions() as session, session.begin():
+        contact = await session.get(Contact, contact_id)
+        assert contact is not None
+        await language_choice.command(session, contact, language, NOW, staff=False)
+
+
+async def test_the_adapter_sends_a_members_menu_in_their_language_and_takes_it_back(
+    sessions, standin: TelegramStandIn, bot: Bot
+) -> None:
+    kari = await member_chat(sessions, "6001", "3301", "Kari Nordmann")
+    await member_chat(sessions, "6002", "3301", "Ola Nordmann")
+    await choose(sessions, kari, "nn")
+    menus = TelegramMenus(bot, sessions)
+    await menus.reconcile()
+    assert scoped(standin, "setMyCommands") == [
+        ("default", names(default_menu())),
+        (6001, names(default_menu())),
+    ]
+    default, nynorsk = standin.calls_to("setMyCommands")
+    assert default.params["commands"][1]["description"] == "Start eller fortsett undersøkelsen"
+    lines = {c["command"]: c["description"] for c in nynorsk.params["commands"]}
+    assert lines["svar"] == "Start eller hald fram med undersøkinga"
+    assert bokmal_words(" ".join(lines.values())) == []
+
+    await choose(sessions, kari, "se")  # the same commands, another language: sent again
+    await menus.reconcile()
+    (sami,) = [call for call in standin.calls_to("setMyCommands")[2:]]
+    assert sami.params["commands"][1]["description"] == "Álggat dahje joatkke iskkadeami"
+
+    await choose(sessions, kari, "nb")
+    await menus.reconcile()
+    await menus.reconcile()
+    assert [scope for scope, _ in scoped(standin, "deleteMyCommands")] == [6001]
+    # A new process does not know what the old one set: the audit says Kari changed.
+    await TelegramMenus(bot, sessions).reconcile()
+    assert [scope for scope, _ in scoped(standin, "deleteMyCommands")] == [6001, 6001]
+
+
+async def test_a_poke_after_a_language_choice_reconciles_at_once(
+    sessions, standin: TelegramStandIn, bot: Bot
+) -> None:
+    kari = await member_chat(sessions, "6003", "3301", "Kari Nordmann")
+    menus = TelegramMenus(bot, sessions, interval=3600, settle=0.05)
+    task = asyncio.create_task(menus.run())
+    try:
+        await standin.wait_for_call("setMyCommands", timeout=5)
+        await choose(sessions, kari, "nn")
+        menus.committed()  # nothing expected yet: no look
+        menus.poke_after_commit()
+        menus.committed()
+        call = await standin.wait_for_call("setMyCommands", after_count=1, timeout=5)
+        assert call.params["scope"] == {"type": "chat", "chat_id": 6003}
+        await choose(sessions, kari, "nb")
+        menus.changed()  # the workspace's poke: already committed
+        removed = await standin.wait_for_call("deleteMyCommands", timeout=5)
+        assert removed.params["scope"] == {"type": "chat", "chat_id": 6003}
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def test_chat_menu_key_tells_a_removal_from_an_empty_menu_and_names_the_language() -> None:
     assert ChatMenu("1", None).key is None
-    assert ChatMenu("1", default_menu()).key == tuple(names(default_menu()))
+    assert ChatMenu("1", ()).key == ("nb",)
+    assert ChatMenu("1", default_menu()).key == ("nb", *names(default_menu()))
+    assert ChatMenu("1", default_menu(), "nn").key == ("nn", *names(default_menu()))

@@ -1,8 +1,9 @@
 """End to end, in both channels: the real web app (``build_runtime`` + ``web_app``) against
 the Telegram Bot API stand-in and the Teams stand-ins.
 
-Telegram gets the members' menu at start (default scope) and a staff chat its own menu
-(chat scope) once a staff code binds it; a reply made slow by a test hook (the
+Telegram gets the members' menu at start (default scope), a staff chat its own menu
+(chat scope) once a staff code binds it, and a member who chooses nynorsk the members'
+menu in nynorsk (chat scope) at once; a reply made slow by a test hook (the
 conversation's handler waits, production code does not) is preceded by "typing…" in
 Telegram and by a typing activity in Teams, and a fast one is not.
 """
@@ -26,14 +27,17 @@ from services.conversation import Conversation
 from services.inbound import Inbound
 from services.staff import add_staff
 from storage.orm import utcnow
-from tests.e2e_support import Deployment
+from tests.bokmal_words import bokmal_words
+from tests.e2e_support import Deployment, bind_contacts
 from tests.login_standin import LoginStandIn
 from tests.teams_standin import TeamsStandIn
 from tests.telegram_standin import TelegramStandIn
+from tests.workspace_support import workspace_site
 
 pytestmark = pytest.mark.e2e
 
 CHAT = 737373
+MEMBER_CHAT = 747474
 SLOW_TEXT = "/hjelp"
 SLOW_SECONDS = 2.0
 
@@ -90,6 +94,52 @@ async def test_telegram_gets_the_default_menu_at_start_and_a_staff_chat_its_own(
     assert scoped.params["scope"] == {"type": "chat", "chat_id": CHAT}
     assert commands_of(scoped) == [c.name for c in staff_menu("admin", member=False)]
     assert "lukk" in commands_of(scoped) and "svar" not in commands_of(scoped)
+
+
+async def test_telegram_gives_a_member_who_chooses_nynorsk_a_menu_in_nynorsk(
+    telegram: tuple[TelegramStandIn, Runtime], migrated_url: str
+) -> None:
+    standin, _ = telegram
+    await standin.wait_for_call("setMyCommands", timeout=10)  # the default, in bokmål
+    (member,) = list(await bind_contacts(migrated_url, 1, MEMBER_CHAT))  # its chat id
+
+    standin.user_sends_text(MEMBER_CHAT, "/sprak nn")
+    await standin.wait_for_message(
+        MEMBER_CHAT, lambda m: m.text.startswith("No les du Lyttepost på nynorsk."), timeout=10
+    )
+    scoped = await standin.wait_for_call(
+        "setMyCommands", lambda call: call.params.get("scope", {}).get("type") == "chat", 10
+    )
+    assert scoped.params["scope"] == {"type": "chat", "chat_id": member}
+    assert commands_of(scoped) == [c.name for c in default_menu()]
+    lines = {c["command"]: c["description"] for c in scoped.params["commands"]}
+    assert lines["status"] == "Sjå kva du har svart, og når runden stengjer"
+    assert bokmal_words(" ".join(lines.values())) == []
+
+    standin.user_sends_text(MEMBER_CHAT, "/sprak bokmål")  # back to the default menu
+    removed = await standin.wait_for_call("deleteMyCommands", timeout=10)
+    assert removed.params["scope"] == {"type": "chat", "chat_id": member}
+
+
+async def test_an_organisation_set_to_nynorsk_in_the_workspace_gives_its_chats_the_menu_at_once(
+    migrated_url: str,
+) -> None:
+    """The workspace pokes the menus (the periodic look is a minute away)."""
+    async with TelegramStandIn() as standin, workspace_site(migrated_url, telegram=standin) as site:
+        await standin.wait_for_call("setMyCommands", timeout=10)
+        ((member, code),) = (await bind_contacts(migrated_url, 1, MEMBER_CHAT)).items()
+        admin = await site.signed_in("Ada", "ada@ks.no", "admin")
+        token = await admin.csrf(f"/medlemmer/{code}")
+        saved = await admin.post(
+            f"/medlemmer/{code}/fakta",
+            {"csrf_token": token, "innbyggere": "", "kostra": "", "region": "", "sprak": "nn"},
+        )
+        assert saved.status == 303
+        scoped = await standin.wait_for_call(
+            "setMyCommands", lambda call: call.params.get("scope", {}).get("type") == "chat", 10
+        )
+        assert scoped.params["scope"] == {"type": "chat", "chat_id": member}
+        assert scoped.params["commands"][0]["description"].endswith("frå KS: start KODE")
 
 
 async def test_telegram_shows_typing_before_a_slow_reply_and_not_before_a_fast_one(

@@ -30,6 +30,8 @@ class Workspace:
     clock: Callable[[], datetime] = _utcnow
     # Called after a change to a round, so this process's scheduler looks again at once.
     rounds_changed: Callable[[], None] = lambda: None
+    # Called after an organisation's language changed, so chat menus follow (bot/telegram_menus).
+    menus_changed: Callable[[], None] = lambda: None
     extras: dict[str, object] = field(default_factory=dict)
     # The needs found in each response, kept for the process (the needs browser's speed).
     needs: NeedCache = field(default_factory=NeedCache)

@@ -59,6 +59,8 @@ async def edit_facts(request: web.Request) -> web.StreamResponse:
             facts_problems=problems,
             status=422,
         )
+    if any(change.column == "language" for change in changes):
+        workspace.menus_changed()
     done = "fakta" if changes else "fakta-uendret"
     return see_other(f"/medlemmer/{_org_code(request)}?utfort={done}#fakta")
 
@@ -116,6 +118,8 @@ async def facts_import(request: web.Request) -> web.StreamResponse:
     if outcome.problems:
         errors = [p.norwegian for p in outcome.problems]
         return _import_page(request, {"errors": errors}, text, status=422)
+    if any(change.column == "language" for change in outcome.changes):
+        workspace.menus_changed()
     return _import_page(
         request,
         {
