@@ -18,6 +18,7 @@ from bot.cli_action_plans import action_plans_app
 from bot.cli_actions import actions_app
 from bot.cli_context import cli_context
 from bot.cli_cycle import plan_app, register_round_commands, scheduler_app
+from bot.cli_doctor import doctor
 from bot.cli_organisation import register_members_commands, register_organisation_commands
 from bot.cli_privacy import privacy_app, register_contact_commands
 from bot.cli_publish import broadcast_app, notice_app, publications_app, report_app
@@ -71,6 +72,7 @@ register_contact_commands(contacts_app)
 register_organisation_commands(contacts_app, rounds_app)
 register_members_commands(members_app)
 register_staff_commands(app)
+app.command("doctor")(doctor)
 
 
 @app.callback()
