@@ -320,3 +320,26 @@ async def test_a_failing_event_is_logged_with_its_ids_and_exception(sessions) ->
     assert failed["channel"] == "teams" and failed["update_id"] == "1733328000123"
     assert failed["event_id"] == row_id and failed["level"] == "ERROR"
     assert "RuntimeError: handler broke on [token]" in failed["exception"]
+
+
+def test_the_access_logs_extra_fields_are_redacted_too() -> None:
+    """aiohttp's access log passes the request line and headers as ``extra``: the text
+    format never shows them, JSON lines do, so they must be as clean as the message."""
+    logger, stream = captured()
+    link = "Qm9ndXMtbG9naW4tbGluay1zZWNyZXQtZm9yLXRlc3Rz"
+    request_line = f"GET /logg-inn/lenke/{link} HTTP/1.1"
+    logger.info(
+        f'127.0.0.1 "{request_line}" 200',
+        extra={
+            "first_request_line": request_line,
+            "response_status": 200,
+            "request_header": {
+                "Referer": "https://ks.example/logg-inn/entra/svar?code=0.AXk&state=s7"
+            },
+        },
+    )
+    (line,) = parse(stream.getvalue())
+    assert link not in stream.getvalue() and "0.AXk" not in stream.getvalue()
+    assert line["first_request_line"] == "GET /logg-inn/lenke/[secret] HTTP/1.1"
+    assert line["response_status"] == 200
+    assert line["request_header"]["Referer"].endswith("?code=[secret]&state=[secret]")
