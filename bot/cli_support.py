@@ -101,7 +101,8 @@ def configure_logging(level: str | None, config: Settings | None = None) -> None
     if level is None:
         configured = config.log_level if config is not None else "INFO"
         level = "WARNING" if configured == "INFO" else configured
-    logs.configure_logging(level, redactor)
+    log_format = config.log_format if config is not None else os.environ.get("LOG_FORMAT", "text")
+    logs.configure_logging(level, redactor, log_format)
 
 
 def run_async(work: Callable[[], Coroutine[Any, Any, T]]) -> T:

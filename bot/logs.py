@@ -18,18 +18,27 @@ It works on the record's arguments (dicts and lists are walked), the formatted m
 extra fields, the traceback of an exception and ``stack_info``, and never raises: a record
 it cannot rewrite is replaced by a notice. Uncaught exceptions and warnings are routed
 through logging, so they are redacted too.
+
+``LOG_FORMAT=json`` swaps the text formatter for ``JsonFormatter``: one JSON object per
+line, with the ids of the chat, contact, round or event at hand (``ContextFilter`` reads
+them from ``services.log_context``). Formatters run after the filters, so a JSON line is
+built from the already redacted record: the same masking holds in both formats.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
+
+from services.log_context import FIELDS, current_log_context
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -261,13 +270,100 @@ class RedactingFilter(logging.Filter):
         record._lyttepost_redacted = True
 
 
+class ContextFilter(logging.Filter):
+    """Puts the ids of ``services.log_context`` on each record (``record.round_id`` ...).
+
+    Runs where the record is logged (handlers are called synchronously), so it sees the
+    context of the code that logged. Fields the caller passed in ``extra`` win.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("lyttepost-context")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, value in current_log_context().items():
+            if name not in record.__dict__:
+                record.__dict__[name] = value
+        return True
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_NOT_EXTRA = _STANDARD_ATTRIBUTES | set(FIELDS)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, on one line, for log collectors.
+
+    ``time`` (ISO 8601, UTC, milliseconds), ``level``, ``logger``, ``message``; then the
+    context's ids that are known, any ``extra`` fields, and ``exception`` / ``stack`` as
+    formatted text. Expects the record already redacted (``RedactingFilter``), which
+    leaves objects in ``extra`` as they are: the text format never shows them, but here
+    they are written as their ``str()``, so that goes through the redactor too.
+    """
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        try:
+            return json.dumps(self.document(record), ensure_ascii=False, default=self._other)
+        except Exception as error:  # an extra field json cannot take even as str(): say so
+            fallback = self._head(record)
+            fallback["message"] = f"[log line not written as JSON ({type(error).__name__})]"
+            return json.dumps(fallback, ensure_ascii=False)
+
+    def document(self, record: logging.LogRecord) -> dict[str, Any]:
+        """The record as a dict, in the order the line shows it."""
+        document = self._head(record)
+        document["message"] = record.getMessage()
+        for name in FIELDS:
+            value = record.__dict__.get(name)
+            if value is not None:
+                document[name] = value
+        for name, value in record.__dict__.items():
+            if name not in _NOT_EXTRA and not name.startswith("_") and name not in document:
+                document[name] = value
+        if record.exc_info and not record.exc_text:  # only without RedactingFilter
+            exception = self.formatException(record.exc_info)
+            record.exc_text = self.redactor.text(exception) if self.redactor else exception
+        if record.exc_text:
+            document["exception"] = record.exc_text
+        if record.stack_info:
+            document["stack"] = self.formatStack(record.stack_info)
+        return document
+
+    def _other(self, value: object) -> str:
+        """An object json cannot write: its text, redacted (without a redactor, its type)."""
+        if self.redactor is None:
+            return f"<{type(value).__name__}>"
+        return self.redactor.text(str(value))
+
+    @staticmethod
+    def _head(record: logging.LogRecord) -> dict[str, Any]:
+        moment = datetime.fromtimestamp(record.created, UTC)
+        return {
+            "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+        }
+
+
+def formatter_for(log_format: str, redactor: Redactor | None = None) -> logging.Formatter:
+    """The formatter LOG_FORMAT names (``text`` for anything unknown)."""
+    if log_format.strip().lower() == "json":
+        return JsonFormatter(redactor)
+    return logging.Formatter(TEXT_FORMAT)
+
+
 _HANDLER_MARK = "_lyttepost_handler"
 
 
-def configure_logging(level: str, redactor: Redactor) -> None:
+def configure_logging(level: str, redactor: Redactor, log_format: str = "text") -> None:
     """Logs to stderr (so ``--json`` output stays clean), every handler redacting.
 
-    May be called again (a command choosing its own level): the previous setup is
+    ``log_format``: ``text`` (one readable line) or ``json`` (``JsonFormatter``). May be
+    called again (a command choosing its own level): the previous setup is
     replaced. Handlers someone else put on the root logger (pytest's) are kept and
     get the filter too.
     """
@@ -278,12 +374,13 @@ def configure_logging(level: str, redactor: Redactor) -> None:
             handler.close()
     if not root.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(formatter_for(log_format, redactor))
         setattr(handler, _HANDLER_MARK, True)
         root.addHandler(handler)
     for handler in root.handlers:
-        for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+        for old in [f for f in handler.filters if isinstance(f, RedactingFilter | ContextFilter)]:
             handler.removeFilter(old)
+        handler.addFilter(ContextFilter())  # first: the redaction then sees its fields too
         handler.addFilter(RedactingFilter(redactor))
     if not isinstance(logging.getLevelName(level.upper()), int):
         root.warning("LOG_LEVEL %r is not a level (DEBUG, INFO, WARNING, ERROR); using INFO", level)

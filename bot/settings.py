@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     # Members' message texts and names in the log (python-telegram-bot logs whole updates
     # at DEBUG). Off: they are masked. Secrets and invitation codes are masked regardless.
     log_message_texts: bool = False
+    # text: one readable line per record; json: one JSON object per line (time, level,
+    # logger, message, and the chat/contact/round/event ids at hand), for log collectors.
+    # Redacted the same way either way.
+    log_format: str = "text"
     timezone: str = "Europe/Oslo"
 
     telegram_bot_token: str = ""
@@ -136,6 +140,15 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.upper()
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        """text or json; anything else is refused at start with what to write instead."""
+        format_ = value.strip().lower()
+        if format_ not in ("text", "json"):
+            raise ValueError(f"LOG_FORMAT must be text or json, not {value!r}")
+        return format_
 
     @field_validator("timezone")
     @classmethod

@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from dialogs.reminders import QuietRules, ReminderRule
 from scheduler.timing import RoundTiming, due_reminder, round_triggers
 from services import lifecycle
+from services.log_context import log_context
 from services.surveys import SurveyCatalog
 from storage.orm import Round
 
@@ -80,7 +81,14 @@ class Cycle:
         self.on_queued = on_queued
 
     async def advance(self, round_id: int) -> list[str]:
-        """Take every step that is due for a round now; returns what was done."""
+        """Take every step that is due for a round now; returns what was done.
+
+        Everything logged meanwhile (by the lifecycle too) carries the round's id.
+        """
+        with log_context(round_id=round_id, fresh=True):
+            return await self._advance_round(round_id)
+
+    async def _advance_round(self, round_id: int) -> list[str]:
         for _attempt in range(3):
             try:
                 async with self.sessions() as session, session.begin():

@@ -54,6 +54,7 @@ from services.annual_wheel import wheel_rounds
 from services.inbound import Inbound
 from services.invites import FloodWatch, Redemption, looks_like_code, redeem_code
 from services.languages import contact_language
+from services.log_context import add_to_log_context, log_context
 from services.organisation import payload as organisation_payload
 from services.responses import previous_answers, save_state, working_state
 from services.rounds import open_rounds_for, record_invited
@@ -101,9 +102,13 @@ class Conversation:
         now = self.now()
         chat = await self._chat(session, event, now)
         turn = _Turn(self, session, chat, event_id, now)
-        with speaking(await contact_language(session, chat.contact_id)):
-            await turn.run(event)
-        await turn.flush()
+        with log_context(chat_id=chat.id, contact_id=chat.contact_id):
+            with speaking(await contact_language(session, chat.contact_id)):
+                await turn.run(event)
+            await turn.flush()
+            # With LOG_FORMAT=json this line carries the event's, chat's, contact's and
+            # round's ids: one member's conversation can be followed at DEBUG.
+            log.debug("chat %s: %s handled, %s replies", chat.id, event.kind, len(turn.replies))
 
     async def apologise(self, session: AsyncSession, event: Inbound, event_id: int) -> None:
         """After a handler failure: tell the member, without touching their state."""
@@ -302,6 +307,7 @@ class _Turn:
             self.reply(admin.staff_welcome(self.bound_staff.name, self.bound_staff.role))
             return
         if result.outcome in ("ok", "already_yours") and result.contact is not None:
+            add_to_log_context(contact_id=result.contact.id)
             # The turn began speaking the unbound chat's language (bokmål); from here on
             # it is the newly bound contact's (their own choice, else their organisation's).
             with speaking(await contact_language(self.session, result.contact.id)):
@@ -560,6 +566,7 @@ class _Turn:
                     self.reply(notices.offer_rounds(offers))
                     return
                 chosen = next(r for r in open_rounds if r.id == offers[0].round_id)
+        add_to_log_context(round_id=chosen.id)
         response = await self.session.scalar(
             select(Response).where(
                 Response.round_id == chosen.id, Response.organisation_id == organisation.id
@@ -669,6 +676,7 @@ class _Turn:
         if response is None or contact is None or response.contact_id != contact.id:
             self.reply(notices.no_active_survey())
             return
+        add_to_log_context(round_id=response.round_id)
         round_ = await self.session.get(Round, response.round_id)
         assert round_ is not None
         if response.status == "awaiting_approval":

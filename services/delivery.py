@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.messages import OutgoingMessage
+from services.log_context import log_context
 from services.senders import SenderMembership
 from storage import outbox
 from storage.orm import OutboxMessage
@@ -423,7 +424,16 @@ class Sender:
             self._slots += 1
             queue.tokens -= 1
             queue.busy = True
-            task = asyncio.create_task(self._send(chat, queue, queue.items[0]))
+            row = queue.items[0]
+            # The task copies the context: whatever the send logs names its message.
+            with log_context(
+                channel=chat[0],
+                contact_id=row.contact_id,
+                round_id=row.round_id,
+                outbox_id=row.id,
+                fresh=True,
+            ):
+                task = asyncio.create_task(self._send(chat, queue, row))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         self._forget_idle()

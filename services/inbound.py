@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from services.log_context import add_to_log_context, log_context
 from storage.orm import InboundEvent, utcnow
 from storage.upsert import insert_ignoring_conflicts
 
@@ -182,7 +183,15 @@ class InboundProcessor:
                 self._queues.pop(chat, None)
 
     async def process(self, row_id: int) -> bool:
-        """Process one recorded event; True if it is done (processed or given up on)."""
+        """Process one recorded event; True if it is done (processed or given up on).
+
+        Everything logged meanwhile carries the event's id (and, once known, its channel,
+        update, chat and contact: services/log_context).
+        """
+        with log_context(event_id=row_id, fresh=True):
+            return await self._process(row_id)
+
+    async def _process(self, row_id: int) -> bool:
         for attempt in range(5):
             try:
                 async with self._sessions() as session, session.begin():
@@ -190,6 +199,7 @@ class InboundProcessor:
                     if row is None or row.processed_at is not None:
                         return True
                     event = Inbound.model_validate(row.payload)
+                    add_to_log_context(channel=event.channel, update_id=event.update_key)
                     await self._handler(session, event, row_id)
                     row.processed_at = utcnow()
                 self.processed += 1
