@@ -25,6 +25,9 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.ignored import IgnoredTally
+from bot.metrics import Metrics
+from bot.metrics_http import add_metrics
+from bot.readiness import ChannelHealth, readiness_handler, teams_problem
 from bot.settings import Settings
 from bot.telegram import TelegramIntake, TelegramTransport, webhook_handler
 from bot.telegram_menus import TelegramMenus
@@ -34,7 +37,7 @@ from bot.web.routes import add_workspace
 from dialogs.privacy import PrivacyTerms
 from scheduler.cycle import Cycle
 from scheduler.dissemination import DisseminationReminders
-from scheduler.service import CycleScheduler, process_identity
+from scheduler.service import LEASE_NAME, CycleScheduler, process_identity
 from services.conversation import Conversation
 from services.database import Database
 from services.delivery import Pacing, Sender, Transport
@@ -61,9 +64,11 @@ class Runtime:
     sender: Sender
     transports: dict[str, Transport]
     cycle: Cycle
+    metrics: Metrics
     cycle_scheduler: CycleScheduler | None = None
     telegram_bot: Bot | None = None
     telegram_intake: TelegramIntake | None = None
+    telegram_health: ChannelHealth | None = None
     teams_auth: Any = None  # bot.teams_auth.TeamsAuth, when Teams is on
     teams_intake: Any = None
     telegram_menus: TelegramMenus | None = None
@@ -150,10 +155,12 @@ def build_runtime(
     )
     chosen: dict[str, Transport] = {}
     bot: Bot | None = None
+    telegram_health: ChannelHealth | None = None
     use_telegram = bool(settings.telegram_bot_token) if with_telegram is None else with_telegram
     if use_telegram:
         bot = telegram_bot(settings)
-        chosen["telegram"] = TelegramTransport(bot, FileStore(sessions))
+        telegram_health = ChannelHealth()
+        chosen["telegram"] = TelegramTransport(bot, FileStore(sessions), telegram_health)
     teams_auth = None
     if settings.teams_enabled:
         from bot.teams import TeamsTransport
@@ -165,11 +172,19 @@ def build_runtime(
         )
     chosen.update(transports or {})
     holder = process_identity()
+    metrics = Metrics(
+        sessions,
+        channels=chosen,
+        lease_name=LEASE_NAME,
+        holder=holder if settings.scheduler_enabled else None,
+        clock=lambda: conversation.clock(),  # the scheduler's clock, which tests may move
+    )
     sender = Sender(
         sessions,
         chosen,
         channel_pacings(settings, chosen),
         membership=SenderMembership(sessions, holder),
+        telemetry=metrics,
     )
     menus = TelegramMenus(bot, sessions) if bot is not None else None
 
@@ -184,6 +199,7 @@ def build_runtime(
         conversation.apologise,
         after_commit,
         concurrency=1 if engine.dialect.name == "sqlite" else 8,
+        telemetry=metrics,
     )
     if menus is not None:
         conversation.on_staff_chat_bound = menus.poke_after_commit
@@ -191,7 +207,11 @@ def build_runtime(
     typing = typing_indicator(chosen, processor, sender)
     processor.on_submitted = typing.accepted
     ignored = IgnoredTally()
-    intake = TelegramIntake(bot, processor, ignored=ignored) if bot is not None else None
+    intake = (
+        TelegramIntake(bot, processor, ignored=ignored, health=telegram_health)
+        if bot is not None
+        else None
+    )
     teams_intake = None
     if teams_auth is not None:
         from bot.teams import TeamsIntake
@@ -232,9 +252,11 @@ def build_runtime(
         sender=sender,
         transports=chosen,
         cycle=cycle,
+        metrics=metrics,
         cycle_scheduler=cycle_scheduler,
         telegram_bot=bot,
         telegram_intake=intake,
+        telegram_health=telegram_health,
         teams_auth=teams_auth,
         teams_intake=teams_intake,
         telegram_menus=menus,
@@ -338,17 +360,35 @@ def workspace_for(runtime: Runtime) -> Workspace:
     )
 
 
+async def database_answers(runtime: Runtime, probe: str) -> bool:
+    """Whether the database answers a trivial query (a failure is logged, never raised)."""
+    try:
+        async with runtime.sessions() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as error:  # any failure means unavailable, never a crash
+        log.error("%s: database unavailable (%s)", probe, type(error).__name__)
+        return False
+    return True
+
+
+def channel_checks(runtime: Runtime) -> dict[str, Callable[[], str | None]]:
+    """Readiness checks of the configured channels (bot/readiness.py says what they mean)."""
+    checks: dict[str, Callable[[], str | None]] = {}
+    if runtime.telegram_health is not None:
+        checks["telegram"] = runtime.telegram_health.problem
+    if runtime.teams_auth is not None:
+        auth = runtime.teams_auth
+        checks["teams"] = lambda: teams_problem(auth)
+    return checks
+
+
 def web_app(runtime: Runtime) -> web.Application:
-    """The one aiohttp application: health check, Telegram webhook, background work."""
+    """The one aiohttp application: health checks, Telegram webhook, background work."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[plain_errors])
     settings = runtime.settings
 
     async def healthz(_: web.Request) -> web.Response:
-        try:
-            async with runtime.sessions() as session:
-                await session.execute(text("SELECT 1"))
-        except Exception as error:  # any failure means unhealthy, never a crash
-            log.error("healthz: database unavailable (%s)", type(error).__name__)
+        if not await database_answers(runtime, "healthz"):
             return web.json_response({"status": "database unavailable"}, status=503)
         health: dict[str, Any] = {"status": "ok", "ignored": runtime.ignored.snapshot()}
         if runtime.teams_auth is not None and runtime.teams_auth.validator is not None:
@@ -356,6 +396,11 @@ def web_app(runtime: Runtime) -> web.Application:
         return web.json_response(health)
 
     app.router.add_get("/healthz", healthz)
+    app.router.add_get(
+        "/readyz",
+        readiness_handler(lambda: database_answers(runtime, "readyz"), channel_checks(runtime)),
+    )
+    add_metrics(app, runtime.metrics, settings)
     add_workspace(app, workspace_for(runtime))
     if runtime.teams_auth is not None:
         from bot.teams import messages_handler
@@ -381,6 +426,8 @@ def web_app(runtime: Runtime) -> web.Application:
         await runtime.start_background()
         if runtime.telegram_bot is not None and runtime.telegram_intake is not None:
             await runtime.telegram_bot.initialize()
+            if runtime.telegram_health is not None:
+                runtime.telegram_health.started()
             if runtime.telegram_menus is not None:
                 runtime.tasks.append(
                     asyncio.create_task(runtime.telegram_menus.run(), name="telegram-menus")

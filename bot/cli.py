@@ -560,13 +560,14 @@ def run() -> None:
     problem = teams_start_problem(config)
     if problem:
         fail(problem, 2)
+    from bot.serve import CannotListen
     from services.setup import SchemaNotReady
 
     try:
         asyncio.run(serve(config))
     except KeyboardInterrupt:
         pass
-    except SchemaNotReady as error:
+    except (SchemaNotReady, CannotListen) as error:
         fail(str(error))
 
 

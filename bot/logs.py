@@ -5,7 +5,7 @@ of the root logger. The filter rewrites each record before any handler formats i
 
 - secrets from the settings, wherever they appear (also percent-encoded): the Telegram
   bot token (Bot API and file URLs contain it), TELEGRAM_WEBHOOK_SECRET,
-  MICROSOFT_APP_PASSWORD, FILE_LINK_SECRET and the database password; anything shaped
+  MICROSOFT_APP_PASSWORD, FILE_LINK_SECRET, METRICS_TOKEN and the database password; anything shaped
   like a Telegram token, bearer tokens and JWTs, and passwords in URLs, even when not
   configured;
 - values of secret-looking fields (``secret_token``, ``password``, ...);
@@ -134,6 +134,7 @@ class Redactor:
                 settings.microsoft_app_password,
                 settings.file_link_secret,
                 settings.entra_client_secret,
+                settings.metrics_token,
                 _database_password(settings.database_url),
             ],
             token=settings.telegram_bot_token,
@@ -149,6 +150,7 @@ class Redactor:
                 environ.get("MICROSOFT_APP_PASSWORD"),
                 environ.get("FILE_LINK_SECRET"),
                 environ.get("ENTRA_CLIENT_SECRET"),
+                environ.get("METRICS_TOKEN"),
                 _database_password(environ.get("DATABASE_URL", "")),
             ],
             token=environ.get("TELEGRAM_BOT_TOKEN", ""),

@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
 
+    # /metrics (Prometheus) is served only when asked for. METRICS_TOKEN: on the main port,
+    # to requests with "Authorization: Bearer <token>" (and on METRICS_PORT too, if set).
+    # METRICS_PORT: a separate listener on METRICS_HOST serving /metrics alone. 0: none.
+    metrics_token: str = ""
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+
     # KS's workspace (docs/decisions/0015). Staff sign in with Microsoft Entra ID when the
     # three ENTRA_* values are set; single-use login links work always. ENTRA_METADATA_URL
     # overrides where the OpenID configuration is read (tests point it at a stand-in).
@@ -161,6 +168,18 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"TIMEZONE must be an IANA time zone such as Europe/Oslo, not {value!r}"
             ) from None
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _token_shape(cls, value: str) -> str:
+        """Long enough not to be guessed, and sendable as it is in an HTTP header."""
+        if value and (
+            len(value) < 16 or not value.isascii() or not value.isprintable() or " " in value
+        ):
+            raise ValueError(
+                "METRICS_TOKEN must be at least 16 printable ASCII characters without spaces"
+            )
         return value
 
     @field_validator("telegram_webhook_secret")

@@ -24,6 +24,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import (
     BadRequest,
     Conflict,
+    EndPointNotFound,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -34,6 +35,7 @@ from telegram.error import (
 from telegram.warnings import PTBUserWarning
 
 from bot.ignored import IgnoredTally
+from bot.readiness import ChannelHealth
 from dialogs.messages import Attachment, OutgoingMessage
 from dialogs.messages import split_text as split_messages_text
 from services.delivery import (
@@ -55,6 +57,7 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 # What httpx raises once the request has gone out and no answer comes back: Telegram may
 # have carried it out. (Connect and pool timeouts, connect errors: nothing was sent.)
 NO_ANSWER = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+TOKEN_REFUSED = "telegram refused the bot token; check TELEGRAM_BOT_TOKEN"
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -169,13 +172,18 @@ class TelegramTransport:
 
     channel = CHANNEL
 
-    def __init__(self, bot: Bot, files: FileStore | None = None) -> None:
+    def __init__(
+        self, bot: Bot, files: FileStore | None = None, health: ChannelHealth | None = None
+    ) -> None:
         self._bot = bot
         self._files = files
+        self._health = health or ChannelHealth()
 
     async def deliver(self, address: str, message: OutgoingMessage, replace_id: str | None) -> str:
         try:
-            return await self._deliver(int(address), message, replace_id)
+            sent = await self._deliver(int(address), message, replace_id)
+            self._health.worked()
+            return sent
         except RetryAfter as error:
             raise RetryLater(_retry_seconds(error)) from error
         except Forbidden as error:
@@ -190,6 +198,7 @@ class TelegramTransport:
                 raise DeliveryUncertain(f"sent, no answer ({cause})") from error
             raise TransientFailure(str(error)) from error
         except InvalidToken as error:
+            self._health.refused(TOKEN_REFUSED)
             raise TransientFailure("invalid bot token") from error
         except TelegramError as error:
             raise TransientFailure(str(error)) from error
@@ -303,8 +312,10 @@ class TelegramIntake:
         *,
         poll_timeout: int = 25,
         ignored: IgnoredTally | None = None,
+        health: ChannelHealth | None = None,
     ) -> None:
         self._bot = bot
+        self.health = health or ChannelHealth()
         self._processor = processor
         self.ignored = ignored if ignored is not None else IgnoredTally()
         self._poll_timeout = poll_timeout
@@ -365,8 +376,11 @@ class TelegramIntake:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            except InvalidToken:
+            except (InvalidToken, EndPointNotFound):
+                # Raw getUpdates after start: PTB reports a 401/404 as "endpoint not
+                # found", but getUpdates always exists, so it is the token that is refused.
                 log.critical("telegram: the bot token was refused; check TELEGRAM_BOT_TOKEN")
+                self.health.refused(TOKEN_REFUSED)
                 await asyncio.sleep(30)
                 continue
             except TelegramError as error:
@@ -375,6 +389,7 @@ class TelegramIntake:
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
+            self.health.worked()
             if not isinstance(raws, list):
                 log.warning("telegram: getUpdates returned %s, not a list", type(raws).__name__)
                 continue

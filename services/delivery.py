@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialogs.messages import OutgoingMessage
 from services.log_context import log_context
 from services.senders import SenderMembership
+from services.telemetry import NO_TELEMETRY, RetryReason, SendOutcome, Telemetry
 from storage import outbox
 from storage.orm import OutboxMessage
 
@@ -170,8 +171,10 @@ class Sender:
         batch_size: int = 500,
         monotonic: Callable[[], float] = time.monotonic,
         membership: SenderMembership | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._sessions = sessions
+        self._telemetry = telemetry
         self._transports = dict(transports)
         if isinstance(pacing, Mapping):
             self._pacings = dict(pacing)
@@ -508,29 +511,45 @@ class Sender:
                 await self._window(queue.group, channel).acquire(self._shard[1])
                 provider_id = await transport.deliver(address, message, replace_id)
             except RetryLater as error:
-                await self._retry(queue, row, error.seconds, f"throttled: {error}")
+                self._sent(channel, "429")
+                await self._retry(queue, row, error.seconds, f"throttled: {error}", "throttled")
             except RecipientUnreachable as error:
+                self._sent(channel, "403")
                 await self._unreachable(chat, queue, str(error))
             except PermanentFailure as error:
+                self._sent(channel, "error")
                 log.warning("outbox %s: refused by %s: %s", row.id, channel, error)
                 await self._record(outbox.mark_failed, [row.id], f"refused: {error}")
                 self._finish(queue, row)
             except DeliveryUncertain as error:
+                self._sent(channel, "error")
                 await self._uncertain(queue, row, channel, str(error))
             except (TransientFailure, OSError, TimeoutError) as error:
-                await self._retry(queue, row, self._backoff(row.attempts), f"transient: {error}")
+                self._sent(channel, "error")
+                await self._retry(
+                    queue, row, self._backoff(row.attempts), f"transient: {error}", "transient"
+                )
             except Exception as error:  # a transport bug must not kill the sender
+                self._sent(channel, "error")
                 log.exception("outbox %s: unexpected error from %s transport", row.id, channel)
                 await self._retry(
-                    queue, row, self._backoff(row.attempts), f"error: {type(error).__name__}"
+                    queue,
+                    row,
+                    self._backoff(row.attempts),
+                    f"error: {type(error).__name__}",
+                    "error",
                 )
             else:
+                self._sent(channel, "ok")
                 await self._record(outbox.mark_sent, row.id, provider_id)
                 self._finish(queue, row)
                 self.delivered += 1
         finally:
             queue.busy = False
             self._wake.set()
+
+    def _sent(self, channel: str, outcome: SendOutcome) -> None:
+        self._telemetry.send_finished(channel, outcome)
 
     async def _claim(self, row: OutboxMessage) -> bool | None:
         """Claim a round's message; False if its round no longer wants it sent, None if the
@@ -562,7 +581,9 @@ class Sender:
             self._finish(queue, row)
             return
         log.info("outbox %s: no answer from %s (%s); sending it once more", row.id, channel, error)
-        await self._retry(queue, row, self._backoff(row.attempts), error, uncertain=True)
+        await self._retry(
+            queue, row, self._backoff(row.attempts), error, "no_answer", uncertain=True
+        )
 
     async def _retry(
         self,
@@ -570,6 +591,7 @@ class Sender:
         row: OutboxMessage,
         seconds: float,
         error: str,
+        reason: RetryReason,
         *,
         uncertain: bool = False,
     ) -> None:
@@ -586,6 +608,7 @@ class Sender:
                 await self._record(outbox.mark_failed, [row.id], error)
             self._finish(queue, row)
             return
+        self._telemetry.send_retried(row.channel, reason)
         queue.ready_at = self._monotonic() + seconds
         not_before = datetime.now(UTC) + timedelta(seconds=seconds)
         await self._record(outbox.mark_retry, row.id, not_before, error)

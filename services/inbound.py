@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.log_context import add_to_log_context, log_context
+from services.telemetry import NO_TELEMETRY, Telemetry
 from storage.orm import InboundEvent, utcnow
 from storage.upsert import insert_ignoring_conflicts
 
@@ -79,8 +80,10 @@ class InboundProcessor:
         after_commit: Callable[[], None],
         *,
         concurrency: int = 4,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._sessions = sessions
+        self._telemetry = telemetry
         self._handler = handler
         self._on_failure = on_failure
         self._after_commit = after_commit
@@ -128,6 +131,8 @@ class InboundProcessor:
                     )
                 )
                 new = [(row_id, by_key[(address, key)]) for row_id, address, key in keys]
+        for _, event in new:
+            self._telemetry.inbound_recorded(event.channel, event.kind)
         return sorted(new, key=lambda item: item[0])
 
     def submit(self, rows: Sequence[tuple[int, Inbound]]) -> None:
@@ -204,6 +209,7 @@ class InboundProcessor:
                     row.processed_at = utcnow()
                 self.processed += 1
                 self._after_commit()
+                self._handled(row)
                 return True
             except (IntegrityError, StaleDataError):
                 # Another chat of the same organisation, or the scheduler closing the round,
@@ -229,8 +235,15 @@ class InboundProcessor:
                 row.error = "handler failed; see log"
                 await self._on_failure(session, Inbound.model_validate(row.payload), row_id)
             self._after_commit()
+            self._handled(row)
         except SQLAlchemyError:
             log.exception("inbound %s: could not mark as failed", row_id)
+
+    def _handled(self, row: InboundEvent) -> None:
+        """Tell the observer how long the event waited and took, from record to commit."""
+        if row.processed_at is not None:
+            seconds = (row.processed_at - row.received_at).total_seconds()
+            self._telemetry.inbound_handled(row.channel, max(seconds, 0.0))
 
 
 async def sweep_forever(processor: InboundProcessor, interval: float = 30.0) -> None:

@@ -202,7 +202,10 @@ async def test_a_post_without_the_csrf_token_is_refused(site: WorkspaceSite) -> 
 
 # --- every route -------------------------------------------------------------------------------
 
-PUBLIC = {"/logg-inn", "/logg-inn/lenke/{secret}", "/static", "/healthz", "/api/v1/openapi.yaml"}
+PUBLIC = {
+    "/logg-inn", "/logg-inn/lenke/{secret}", "/static", "/healthz", "/readyz", "/metrics",
+    "/api/v1/openapi.yaml",
+}  # fmt: skip
 
 
 def _workspace_routes(app: web.Application) -> list[tuple[str, str, object]]:
