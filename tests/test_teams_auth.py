@@ -227,7 +227,9 @@ async def test_a_hanging_token_endpoint_delays_a_send_not_the_process(sessions, 
             started = time.monotonic()
             with pytest.raises(TransientFailure):
                 await transport.deliver("a:1", OutgoingMessage(text="Hei"), None)
-            assert 0.4 < time.monotonic() - started < 1.5
+            # It ends after about the 0.5 s timeout (a hang would never end); the bound is
+            # loose because a busy CI machine once took 1.6 s with the loop running freely.
+            assert 0.4 < time.monotonic() - started < 3.0
             assert max(gaps) < 0.1  # the loop ran on all the while
             assert teams.messages_for("a:1") == []
             login.heal()
