@@ -15,13 +15,21 @@ from dialogs.i18n import SOURCE, is_language
 from storage.orm import Contact, Organisation
 
 
+def _chosen(own: str | None, organisation_language: str | None) -> str:
+    """The rule itself: the contact's own choice, else the organisation's, else bokmål."""
+    if own and is_language(own):
+        return own
+    if organisation_language and is_language(organisation_language):
+        return organisation_language
+    return SOURCE
+
+
 def language_of(contact: Contact | None, organisation: Organisation | None) -> str:
     """The contact's own choice, else the organisation's language, else bokmål."""
-    if contact is not None and contact.language and is_language(contact.language):
-        return contact.language
-    if organisation is not None and organisation.language and is_language(organisation.language):
-        return organisation.language
-    return SOURCE
+    return _chosen(
+        contact.language if contact is not None else None,
+        organisation.language if organisation is not None else None,
+    )
 
 
 async def contact_language(session: AsyncSession, contact_id: int | None) -> str:
@@ -45,12 +53,4 @@ async def contact_languages(session: AsyncSession, contact_ids: Iterable[int]) -
         .join(Organisation, Organisation.id == Contact.organisation_id)
         .where(Contact.id.in_(wanted))
     )
-    found: dict[str, str] = {}
-    for contact_id, own, organisation_language in rows:
-        if own and is_language(own):
-            found[str(contact_id)] = own
-        elif organisation_language and is_language(organisation_language):
-            found[str(contact_id)] = organisation_language
-        else:
-            found[str(contact_id)] = SOURCE
-    return found
+    return {str(contact_id): _chosen(own, org) for contact_id, own, org in rows}
