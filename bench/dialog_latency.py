@@ -5,9 +5,16 @@ on the stand-in: Telegram's own pacing is not counted). Each respondent register
 its code, presses "Start" on the invitation and answers the whole survey, waiting a
 random think time between answers. Latency is from the moment an update is available
 in getUpdates to the moment the bot's first reply (message or edit) reaches the
-stand-in. Prints p50/p95/p99 and the bot process's RSS.
+stand-in. Prints p50/p95/p99 for registrations and answers, the bot process's CPU time
+per event in each phase (user + system time from /proc over the events handled; the
+phase also pays for the bot's background loops and, while answering, the invitations)
+and its RSS.
 
-    .venv/bin/python bench/dialog_latency.py [--respondents 371] [--think 1.5] [--database-url URL]
+    .venv/bin/python bench/dialog_latency.py [--respondents 371] [--think 1.5] [--arrival 10]
+        [--database-url URL] [--profile FILE.svg]
+
+``--arrival S`` spreads the registrations evenly over S seconds (0: all at once).
+``--profile`` records the bot process with py-spy (must be installed) while it works.
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ import argparse
 import asyncio
 import csv
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +39,25 @@ from tests.e2e_support import Deployment  # noqa: E402
 from tests.telegram_standin import TelegramStandIn  # noqa: E402
 
 NEED = "Vi trenger felles digitale løsninger og mer kapasitet i helse og omsorg."
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (fields 14 and 15 of /proc/pid/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds of the event loop's thread and of all other threads together."""
+    main = others = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if task.name == str(pid):
+            main += seconds
+        else:
+            others += seconds
+    return {"event_loop": round(main, 1), "other_threads": round(others, 1)}
 
 
 def rss_kib(pid: int) -> dict[str, int]:
@@ -63,7 +91,8 @@ class Respondent:
     def press(self, message, data: str):
         return lambda: self.api.user_presses(self.chat_id, message.message_id, data)
 
-    async def register(self) -> None:
+    async def register(self, delay: float = 0.0) -> None:
+        await asyncio.sleep(delay)
         await self.act(lambda: self.api.user_sends_text(self.chat_id, f"/start {self.code}"))
 
     async def answer_survey(self) -> bool:
@@ -118,6 +147,9 @@ async def main(args: argparse.Namespace) -> None:
             api_base_url=api.base_url,
             workdir=workdir,
             extra_env={"LOG_LEVEL": "WARNING", **dict(kv.split("=", 1) for kv in args.env)},
+            command_prefix=[sys.executable, "-m", "cProfile", "-o", args.cprofile]
+            if args.cprofile
+            else [],
         )
         await asyncio.to_thread(deployment.cli, "db", "upgrade")
         members = await asyncio.to_thread(deployment.cli_json, "members", "list")
@@ -135,11 +167,29 @@ async def main(args: argparse.Namespace) -> None:
             Respondent(api, 100_000 + i, invite["code"], args.think, random.Random(rng.random()))
             for i, invite in enumerate(invites)
         ]
+        assert deployment.process is not None
+        pid = deployment.process.pid
+        profiler = None
+        if args.profile:
+            py_spy = Path(sys.executable).parent / "py-spy"
+            profiler = subprocess.Popen(  # noqa: ASYNC220 - started once, before the load
+                [str(py_spy) if py_spy.exists() else "py-spy", "record", "--pid", str(pid), "--output", args.profile, "--format",
+                 "speedscope" if args.profile.endswith(".json") else "flamegraph", "--rate", "200"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        await asyncio.sleep(2)  # let start-up work settle before counting CPU
         print(f"{len(respondents)} respondents registering ...", file=sys.stderr)
-        await asyncio.gather(*(r.register() for r in respondents))
+        cpu_before = cpu_seconds(pid)
+        spacing = args.arrival / max(1, len(respondents))
+        await asyncio.gather(*(r.register(i * spacing) for i, r in enumerate(respondents)))
+        registration_cpu = cpu_seconds(pid) - cpu_before
+        registration_latencies = [value for r in respondents for value in r.latencies]
+        for respondent in respondents:
+            respondent.latencies = []
         orgs = ",".join(m["org"] for m in chosen)
         closes = time.strftime("%Y-%m-%d", time.localtime(time.time() + 14 * 86400))
         started = time.monotonic()
+        cpu_before = cpu_seconds(pid)
         await asyncio.to_thread(
             deployment.cli,
             "rounds",
@@ -162,17 +212,29 @@ async def main(args: argparse.Namespace) -> None:
             )
         finished = [t.result() for t in tasks]
         wall = time.monotonic() - started
-        assert deployment.process is not None
-        memory = rss_kib(deployment.process.pid)
+        answering_cpu = cpu_seconds(pid) - cpu_before
+        memory = rss_kib(pid)
+        threads = thread_cpu_seconds(pid)
+        if profiler is not None:
+            profiler.send_signal(2)
+            profiler.wait(timeout=60)
         deployment.stop()
     latencies = [value for r in respondents for value in r.latencies]
+    everything = registration_latencies + latencies
     result = {
         "respondents": len(respondents),
         "submitted": sum(finished),
-        "replies_measured": len(latencies),
+        "replies_measured": len(everything),
         "think_time_mean_s": args.think,
+        "arrival_s": args.arrival,
         "database": url.split(":")[0],
-        "latency_ms": latency_summary(latencies),
+        "cpus": os.cpu_count(),
+        "latency_ms": latency_summary(everything),
+        "registration_latency_ms": latency_summary(registration_latencies),
+        "answer_latency_ms": latency_summary(latencies),
+        "cpu_ms_per_registration": round(registration_cpu * 1000 / len(registration_latencies), 2),
+        "cpu_ms_per_answer": round(answering_cpu * 1000 / max(1, len(latencies)), 2),
+        "bot_cpu_s_by_thread": threads,
         "bot_rss_mib": round(memory.get("VmRSS", 0) / 1024, 1),
         "bot_peak_rss_mib": round(memory.get("VmHWM", 0) / 1024, 1),
         "wall_s": round(wall, 1),
@@ -186,7 +248,14 @@ if __name__ == "__main__":
     )
     parser.add_argument("--respondents", type=int, default=371)
     parser.add_argument("--think", type=float, default=1.5, help="mean seconds between answers")
+    parser.add_argument(
+        "--arrival", type=float, default=0.0, help="seconds over which registrations arrive"
+    )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--profile", default=None, help="py-spy output (.svg or .json)")
+    parser.add_argument(
+        "--cprofile", default=None, help="run the bot under cProfile (its main thread) into FILE"
+    )
     parser.add_argument(
         "--env", action="append", default=[], help="extra NAME=VALUE for the bot process"
     )

@@ -45,7 +45,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduler import jobs
-from scheduler.cycle import Cycle
+from scheduler.cycle import Cycle, Trigger
 from storage import leases
 from storage.db import create_sync_engine
 
@@ -277,25 +277,9 @@ class CycleScheduler:
             return {}
         try:
             wanted = {t.job_id: t for t in await self.cycle.triggers()}
-            existing = {job.id: job for job in scheduler.get_jobs(jobstore=JOBSTORE)}
-            counts = {"added": 0, "moved": 0, "removed": 0}
-            for job_id in existing:
-                if job_id not in wanted:
-                    scheduler.remove_job(job_id, jobstore=JOBSTORE)
-                    counts["removed"] += 1
-            for job_id, trigger in wanted.items():
-                job = existing.get(job_id)
-                if job is None:
-                    scheduler.add_job(
-                        jobs.advance_round, "date", run_date=trigger.at, args=[trigger.round_id],
-                        id=job_id, jobstore=JOBSTORE, replace_existing=True,
-                    )  # fmt: skip
-                    counts["added"] += 1
-                elif not _same_time(job.next_run_time, trigger.at):
-                    scheduler.reschedule_job(
-                        job_id, jobstore=JOBSTORE, trigger="date", run_date=trigger.at
-                    )
-                    counts["moved"] += 1
+            # The job store is synchronous: on a worker thread, a wait for the database's
+            # lock (another process writing) does not stall every chat on the event loop.
+            counts = await asyncio.to_thread(_apply_jobs, scheduler, wanted)
         except SQLAlchemyError as error:
             log.error("scheduler: cannot sync jobs (%s); retrying", type(error).__name__)
             return {}
@@ -316,6 +300,28 @@ class CycleScheduler:
         with contextlib.suppress(SQLAlchemyError):
             async with self.sessions() as session, session.begin():
                 await leases.release(session, LEASE_NAME, self.holder)
+
+
+def _apply_jobs(scheduler: AsyncIOScheduler, wanted: dict[str, Trigger]) -> dict[str, int]:
+    """Add, move and remove round jobs until the job store holds exactly ``wanted``."""
+    existing = {job.id: job for job in scheduler.get_jobs(jobstore=JOBSTORE)}
+    counts = {"added": 0, "moved": 0, "removed": 0}
+    for job_id in existing:
+        if job_id not in wanted:
+            scheduler.remove_job(job_id, jobstore=JOBSTORE)
+            counts["removed"] += 1
+    for job_id, trigger in wanted.items():
+        job = existing.get(job_id)
+        if job is None:
+            scheduler.add_job(
+                jobs.advance_round, "date", run_date=trigger.at, args=[trigger.round_id],
+                id=job_id, jobstore=JOBSTORE, replace_existing=True,
+            )  # fmt: skip
+            counts["added"] += 1
+        elif not _same_time(job.next_run_time, trigger.at):
+            scheduler.reschedule_job(job_id, jobstore=JOBSTORE, trigger="date", run_date=trigger.at)
+            counts["moved"] += 1
+    return counts
 
 
 def _same_time(a: datetime | None, b: datetime) -> bool:

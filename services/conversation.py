@@ -16,7 +16,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -75,6 +75,14 @@ from storage.orm import (
 
 log = logging.getLogger(__name__)
 
+# A chat's "last seen" is kept to the minute: a member answering every few seconds does
+# not rewrite the chat's row on every answer.
+LAST_SEEN_PRECISION = timedelta(minutes=1)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
 
 @dataclass
 class Conversation:
@@ -100,8 +108,9 @@ class Conversation:
     async def handle(self, session: AsyncSession, event: Inbound, event_id: int) -> None:
         """Handle one recorded inbound event inside the caller's transaction."""
         now = self.now()
-        chat = await self._chat(session, event, now)
+        chat, held = await self._chat(session, event, now)
         turn = _Turn(self, session, chat, event_id, now)
+        turn.held = held
         with log_context(chat_id=chat.id, contact_id=chat.contact_id):
             with speaking(await contact_language(session, chat.contact_id)):
                 await turn.run(event)
@@ -112,7 +121,7 @@ class Conversation:
 
     async def apologise(self, session: AsyncSession, event: Inbound, event_id: int) -> None:
         """After a handler failure: tell the member, without touching their state."""
-        chat = await self._chat(session, event, self.now())
+        chat, _ = await self._chat(session, event, self.now())
         with speaking(await contact_language(session, chat.contact_id)):
             sorry = notices.something_went_wrong()
         await outbox.enqueue(
@@ -124,21 +133,40 @@ class Conversation:
             dedupe_key=f"reply:{event_id}",
         )
 
-    async def _chat(self, session: AsyncSession, event: Inbound, now: datetime) -> Chat:
-        chat = await session.scalar(
-            select(Chat).where(Chat.channel == event.channel, Chat.address == event.address)
-        )
-        if chat is None:
+    async def _chat(
+        self, session: AsyncSession, event: Inbound, now: datetime
+    ) -> tuple[Chat, tuple[object, ...]]:
+        """The event's chat, created on first contact, with what a turn usually needs
+        loaded in the same query: the chat's contact and organisation, and its active
+        response and round. The session's identity map then answers the turn's
+        ``session.get`` calls without another query (it holds objects weakly: the turn
+        keeps them referenced: the second value)."""
+        loaded = (
+            await session.execute(
+                select(Chat, Contact, Organisation, Response, Round)
+                .outerjoin(Contact, Contact.id == Chat.contact_id)
+                .outerjoin(Organisation, Organisation.id == Contact.organisation_id)
+                .outerjoin(Response, Response.id == Chat.active_response_id)
+                .outerjoin(Round, Round.id == Response.round_id)
+                .where(Chat.channel == event.channel, Chat.address == event.address)
+            )
+        ).first()
+        if loaded is None:
             chat = Chat(channel=event.channel, address=event.address, created_at=now)
             session.add(chat)
+            held: tuple[object, ...] = ()
+        else:
+            chat = loaded[0]
+            held = tuple(loaded)
         chat.user_id = event.user_id
         chat.language_hint = event.language_hint or chat.language_hint
-        chat.last_seen_at = now
+        if chat.last_seen_at is None or now - _aware(chat.last_seen_at) >= LAST_SEEN_PRECISION:
+            chat.last_seen_at = now
         chat.unreachable_at = None  # they wrote to us, so we can write to them
         if event.reference is not None:
             chat.conversation_ref = event.reference
         await session.flush()
-        return chat
+        return chat, held
 
     def closes_text(self, round_: Round) -> str:
         """A round's deadline as members read it."""
@@ -157,6 +185,7 @@ class _Turn:
         self.event_id = event_id
         self.now = now
         self.replies: list[OutgoingMessage] = []
+        self.held: tuple[object, ...] = ()  # rows loaded with the chat, kept in the identity map
         self.priority = outbox.PRIORITY_DIALOG
         self.dedupe_key = f"reply:{event_id}"
         self.bound_staff: Staff | None = None  # a staff code bound the chat in this turn

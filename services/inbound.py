@@ -14,10 +14,11 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -88,7 +89,7 @@ class InboundProcessor:
         self._on_failure = on_failure
         self._after_commit = after_commit
         self._limit = asyncio.Semaphore(concurrency)
-        self._queues: dict[tuple[str, str], deque[int]] = {}
+        self._queues: dict[tuple[str, str], deque[tuple[int, Inbound]]] = {}
         self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
         self.processed = 0
         # Told (channel, address) of each event handed over: the typing indicator's cue.
@@ -114,23 +115,17 @@ class InboundProcessor:
             for event in events
         ]
         async with self._sessions() as session, session.begin():
-            ids = await insert_ignoring_conflicts(
+            inserted = await insert_ignoring_conflicts(
                 session,
                 InboundEvent.__table__,
                 rows,
                 ["channel", "address", "update_key"],
-                returning="id",
+                returning=("id", "channel", "address", "update_key"),
             )
-        by_key = {(event.address, event.update_key): event for event in events}
-        new: list[tuple[int, Inbound]] = []
-        if ids:
-            async with self._sessions() as session:
-                keys = await session.execute(
-                    select(InboundEvent.id, InboundEvent.address, InboundEvent.update_key).where(
-                        InboundEvent.id.in_(ids)
-                    )
-                )
-                new = [(row_id, by_key[(address, key)]) for row_id, address, key in keys]
+        by_key = {(event.channel, event.address, event.update_key): event for event in events}
+        new = [
+            (row_id, by_key[(channel, address, key)]) for row_id, channel, address, key in inserted
+        ]
         for _, event in new:
             self._telemetry.inbound_recorded(event.channel, event.kind)
         return sorted(new, key=lambda item: item[0])
@@ -139,7 +134,7 @@ class InboundProcessor:
         """Process recorded rows in the background, in order per chat."""
         for row_id, event in rows:
             chat = (event.channel, event.address)
-            self._queues.setdefault(chat, deque()).append(row_id)
+            self._queues.setdefault(chat, deque()).append((row_id, event))
             if chat not in self._workers:
                 self._workers[chat] = asyncio.create_task(self._work(chat))
             self.on_submitted(*chat)
@@ -172,44 +167,48 @@ class InboundProcessor:
         return len(pending)
 
     def _queued(self, row_id: int, channel: str, address: str) -> bool:
-        return row_id in self._queues.get((channel, address), ())
+        return any(queued == row_id for queued, _ in self._queues.get((channel, address), ()))
 
     async def _work(self, chat: tuple[str, str]) -> None:
         queue = self._queues[chat]
         try:
             while queue:
-                row_id = queue[0]
+                row_id, event = queue[0]
                 async with self._limit:
-                    await self.process(row_id)
+                    await self.process(row_id, event)
                 queue.popleft()
         finally:
             del self._workers[chat]
             if not queue:
                 self._queues.pop(chat, None)
 
-    async def process(self, row_id: int) -> bool:
+    async def process(self, row_id: int, event: Inbound | None = None) -> bool:
         """Process one recorded event; True if it is done (processed or given up on).
 
-        Everything logged meanwhile carries the event's id (and, once known, its channel,
-        update, chat and contact: services/log_context).
+        ``event`` is the row's content when the caller has it (it was just recorded), which
+        spares reading the row back. Everything logged meanwhile carries the event's id
+        (and, once known, its channel, update, chat and contact: services/log_context).
         """
         with log_context(event_id=row_id, fresh=True):
-            return await self._process(row_id)
+            return await self._process(row_id, event)
 
-    async def _process(self, row_id: int) -> bool:
+    async def _process(self, row_id: int, known: Inbound | None) -> bool:
         for attempt in range(5):
             try:
                 async with self._sessions() as session, session.begin():
-                    row = await session.get(InboundEvent, row_id)
-                    if row is None or row.processed_at is not None:
+                    # Marked processed first, in the same transaction: the mark is what
+                    # tells a second process (or a redelivery) that the event is taken,
+                    # and on SQLite it takes the write lock before any reading starts.
+                    claimed = await _claim(session, row_id, utcnow(), with_payload=known is None)
+                    if claimed is None:
                         return True
-                    event = Inbound.model_validate(row.payload)
+                    received_at, payload = claimed
+                    event = known or Inbound.model_validate(payload)
                     add_to_log_context(channel=event.channel, update_id=event.update_key)
                     await self._handler(session, event, row_id)
-                    row.processed_at = utcnow()
                 self.processed += 1
                 self._after_commit()
-                self._handled(row)
+                self._handled(event.channel, received_at)
                 return True
             except (IntegrityError, StaleDataError):
                 # Another chat of the same organisation, or the scheduler closing the round,
@@ -235,15 +234,40 @@ class InboundProcessor:
                 row.error = "handler failed; see log"
                 await self._on_failure(session, Inbound.model_validate(row.payload), row_id)
             self._after_commit()
-            self._handled(row)
+            self._handled(row.channel, row.received_at)
         except SQLAlchemyError:
             log.exception("inbound %s: could not mark as failed", row_id)
 
-    def _handled(self, row: InboundEvent) -> None:
+    def _handled(self, channel: str, received_at: datetime) -> None:
         """Tell the observer how long the event waited and took, from record to commit."""
-        if row.processed_at is not None:
-            seconds = (row.processed_at - row.received_at).total_seconds()
-            self._telemetry.inbound_handled(row.channel, max(seconds, 0.0))
+        seconds = (utcnow() - received_at).total_seconds()
+        self._telemetry.inbound_handled(channel, max(seconds, 0.0))
+
+
+async def _claim(
+    session: AsyncSession, row_id: int, now: datetime, *, with_payload: bool
+) -> tuple[datetime, dict[str, Any] | None] | None:
+    """Mark an unprocessed event processed; its receipt time (and payload if asked), or
+    None when it was processed already (or is gone)."""
+    columns = (
+        [InboundEvent.received_at, InboundEvent.payload]
+        if with_payload
+        else [InboundEvent.received_at]
+    )
+    row = (
+        await session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id == row_id, InboundEvent.processed_at.is_(None))
+            .values(processed_at=now)
+            .returning(*columns)
+        )
+    ).first()
+    if row is None:
+        return None
+    received_at = row[0]
+    if received_at.tzinfo is None:  # SQLite hands back naive UTC
+        received_at = received_at.replace(tzinfo=UTC)
+    return received_at, (row[1] if with_payload else None)
 
 
 async def sweep_forever(processor: InboundProcessor, interval: float = 30.0) -> None:

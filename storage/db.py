@@ -1,7 +1,8 @@
 """Database engine and sessions.
 
 SQLite (the embedded default) gets foreign keys, WAL, a busy timeout and secure delete
-on every connection; PostgreSQL is used as it comes. Sessions never expire objects on
+on every connection, and runs its calls on the event loop's thread
+(storage/sqlite_inline.py); PostgreSQL is used as it comes. Sessions never expire objects on
 commit, because the async engine cannot lazy-load afterwards.
 """
 
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.sqlite_inline import InlineConnection, inline_creator
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 SUPPORTED_URLS = (
@@ -72,7 +75,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    if not isinstance(getattr(dbapi_connection, "driver_connection", None), InlineConnection):
+        # An inline connection waits for locks on a worker thread instead (its own
+        # ``patience``): a busy timeout here would stall the event loop.
+        cursor.execute("PRAGMA busy_timeout=10000")
     # Deleted and overwritten content is zeroed in the file, so an erasure is real on disk
     # and not only in query results (docs/decisions/0011).
     cursor.execute("PRAGMA secure_delete=ON")
@@ -84,11 +90,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 HIDE_PARAMETERS = True
 
 
+def _sqlite_file(url: str) -> str | None:
+    """The file a plain SQLite URL names; None for memory databases and URLs with options
+    (those keep aiosqlite as it comes)."""
+    parsed = make_url(url)
+    if parsed.query or not parsed.database or parsed.database == ":memory:":
+        return None
+    return parsed.database
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``url`` with the per-backend settings Lyttepost relies on."""
     checked_url(url)
     kwargs.setdefault("hide_parameters", HIDE_PARAMETERS)
     if is_sqlite(url):
+        path = _sqlite_file(url)
+        if path is not None and "creator" not in kwargs:
+            kwargs.setdefault("async_creator", inline_creator(path))
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

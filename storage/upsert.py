@@ -19,12 +19,13 @@ async def insert_ignoring_conflicts(
     table: FromClause,
     rows: Sequence[dict[str, Any]],
     conflict_columns: Sequence[str],
-    returning: str | None = None,
+    returning: str | tuple[str, ...] | None = None,
 ) -> list[Any]:
     """Insert rows, skipping those that clash on ``conflict_columns``.
 
     ``table`` is a mapped class's ``__table__`` (typed ``FromClause``; it is a ``Table``).
-    Returns the ``returning`` column of the rows actually inserted (empty without it).
+    Returns the ``returning`` column of the rows actually inserted (empty without it), or
+    a tuple per row when ``returning`` names several columns.
     """
     if not isinstance(table, Table):
         raise TypeError(f"cannot insert into {table!r}: not a table")
@@ -36,11 +37,12 @@ async def insert_ignoring_conflicts(
     if returning is None:
         await session.execute(statement, list(rows))
         return []
-    inserted: list[Any] = []
-    # RETURNING with executemany is not portable; insert one by one (batches are small).
-    for row in rows:
-        result = await session.execute(statement.values(**row).returning(table.c[returning]))
-        value = result.scalar_one_or_none()
-        if value is not None:
-            inserted.append(value)
-    return inserted
+    # Several rows with RETURNING go through SQLAlchemy's "insertmanyvalues": one cached
+    # statement, sent as multi-row INSERTs on both backends; clashing rows return nothing.
+    names = (returning,) if isinstance(returning, str) else returning
+    result = await session.execute(
+        statement.returning(*(table.c[name] for name in names)), list(rows)
+    )
+    if isinstance(returning, str):
+        return list(result.scalars())
+    return [tuple(row) for row in result]

@@ -40,6 +40,8 @@ class Deployment:
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     http_port: int = field(default_factory=free_port)
+    # Put before the command, e.g. a profiler: [python, "-m", "cProfile", "-o", FILE].
+    command_prefix: list[str] = field(default_factory=list)
     _log: Any = None
 
     def env(self) -> dict[str, str]:
@@ -82,7 +84,7 @@ class Deployment:
         assert self.process is None
         self._log = open(self.workdir / "run.log", "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            [*lyttepost_command(), "run"], env=self.env(), cwd=self.workdir,
+            [*self.command_prefix, *lyttepost_command(), "run"], env=self.env(), cwd=self.workdir,
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 30
