@@ -22,7 +22,6 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bot.ignored import IgnoredTally
 from bot.metrics import Metrics
@@ -30,6 +29,7 @@ from bot.metrics_http import add_metrics
 from bot.readiness import ChannelHealth, readiness_handler, teams_problem
 from bot.settings import Settings
 from bot.telegram import TelegramIntake, TelegramTransport, webhook_handler
+from bot.telegram_http import AiohttpRequest
 from bot.telegram_menus import TelegramMenus
 from bot.typing_indicator import TypingIndicator
 from bot.web.context import Workspace
@@ -126,12 +126,12 @@ def telegram_bot(settings: Settings) -> Bot:
         token=settings.telegram_bot_token,
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_api_base_url.replace("/bot", "/file/bot"),
-        request=HTTPXRequest(
+        request=AiohttpRequest(
             connection_pool_size=64,
             read_timeout=settings.telegram_send_timeout_seconds,
             write_timeout=30,
         ),
-        get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=40),
+        get_updates_request=AiohttpRequest(connection_pool_size=2, read_timeout=40),
     )
 
 

@@ -36,6 +36,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.ignored import IgnoredTally
 from bot.readiness import ChannelHealth
+from bot.telegram_http import went_out_unanswered
 from dialogs.messages import Attachment, OutgoingMessage
 from dialogs.messages import split_text as split_messages_text
 from services.delivery import (
@@ -156,8 +157,9 @@ def _keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
 
 
 def sent_without_answer(error: BaseException) -> bool:
-    """Whether a failed call went out unanswered, so its effect is unknown."""
-    return isinstance(error.__cause__, NO_ANSWER)
+    """Whether a failed call went out unanswered, so its effect is unknown (through PTB's
+    httpx client or Lyttepost's aiohttp one, bot/telegram_http.py)."""
+    return isinstance(error.__cause__, NO_ANSWER) or went_out_unanswered(error.__cause__)
 
 
 def _retry_seconds(error: RetryAfter) -> float:

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 MEMBERSHIP_SECONDS = 2.0  # how often a sender renews its share (its lease lives 3x that)
 CLAIM_SETTLE_SECONDS = 30.0  # how often claims left by a crashed sender are looked for
+# Chats' latest message ids kept in memory for edits (each entry ~200 bytes).
+REMEMBERED_DELIVERIES = 20_000
 FAIR_SHARE_EVERY = 5  # one send slot in five goes to the oldest message, so nothing starves
 
 
@@ -204,6 +206,10 @@ class Sender:
         self._shard = (0, 1)  # (this sender's index, live senders)
         self._windows: dict[str, CallWindow] = {}
         self._only: frozenset[tuple[str, str]] | None = None
+        # (channel, address, message key) → the platform's id of the latest message sent
+        # with that key: what an edit replaces, without asking the database each time.
+        # Only this sender sends to its chats, so it knows the latest one.
+        self._delivered_ids: OrderedDict[tuple[str, str, str], str] = OrderedDict()
 
     def serve_only(self, chats: Set[tuple[str, str]]) -> None:
         """Send only to these (channel, address) chats from now on.
@@ -274,6 +280,7 @@ class Sender:
             shard[1],
         )
         self._shard = shard
+        self._delivered_ids.clear()  # chats changed hands: another sender may have sent since
         index, count = shard
         for queue in self._queues.values():
             if queue.busy:
@@ -498,13 +505,12 @@ class Sender:
             try:
                 replace_id = None
                 if message.replaces:
-                    async with self._sessions() as session:
-                        replace_id = await outbox.provider_id_for_key(
-                            session, channel, address, message.replaces
-                        )
+                    replace_id = await self._replaced_id(channel, address, message.replaces)
                 if message.edit_only and not replace_id:
                     # Nothing to edit (never delivered, or delivered before keys were
                     # kept): a new copy would only be a message to scroll past.
+                    if message.key:
+                        self._remember_delivery(channel, address, message.key, "")
                     await self._record(outbox.mark_sent, row.id, "")
                     self._finish(queue, row)
                     return
@@ -541,12 +547,28 @@ class Sender:
                 )
             else:
                 self._sent(channel, "ok")
+                if message.key:
+                    self._remember_delivery(channel, address, message.key, provider_id)
                 await self._record(outbox.mark_sent, row.id, provider_id)
                 self._finish(queue, row)
                 self.delivered += 1
         finally:
             queue.busy = False
             self._wake.set()
+
+    async def _replaced_id(self, channel: str, address: str, key: str) -> str | None:
+        remembered = self._delivered_ids.get((channel, address, key))
+        if remembered is not None:
+            self._delivered_ids.move_to_end((channel, address, key))
+            return remembered
+        async with self._sessions() as session:
+            return await outbox.provider_id_for_key(session, channel, address, key)
+
+    def _remember_delivery(self, channel: str, address: str, key: str, provider_id: str) -> None:
+        self._delivered_ids[(channel, address, key)] = provider_id
+        self._delivered_ids.move_to_end((channel, address, key))
+        if len(self._delivered_ids) > REMEMBERED_DELIVERIES:
+            self._delivered_ids.popitem(last=False)
 
     def _sent(self, channel: str, outcome: SendOutcome) -> None:
         self._telemetry.send_finished(channel, outcome)

@@ -134,16 +134,25 @@ async def test_platform_errors_become_delivery_errors(transport) -> None:
         await telegram.deliver("8", OutgoingMessage(text="x"), None)
 
 
-async def test_a_send_that_got_no_answer_is_uncertain_but_one_never_sent_is_not() -> None:
-    """Telegram slower than the read timeout: the message is in the chat, so the transport
-    must not report a plain network error (that would be retried blindly)."""
+def _request_factory(kind: str):
+    """PTB's own httpx request, and Lyttepost's aiohttp one (what ``lyttepost run`` uses)."""
     from telegram.request import HTTPXRequest
 
+    from bot.telegram_http import AiohttpRequest
+
+    return HTTPXRequest if kind == "httpx" else AiohttpRequest
+
+
+@pytest.mark.parametrize("client", ["httpx", "aiohttp"])
+async def test_a_send_that_got_no_answer_is_uncertain_but_one_never_sent_is_not(client) -> None:
+    """Telegram slower than the read timeout: the message is in the chat, so the transport
+    must not report a plain network error (that would be retried blindly)."""
     from services.delivery import DeliveryUncertain, TransientFailure
     from tests.e2e_support import free_port
 
+    request = _request_factory(client)
     async with TelegramStandIn() as standin:
-        impatient = HTTPXRequest(read_timeout=0.3, connect_timeout=1)
+        impatient = request(read_timeout=0.3, connect_timeout=1)
         async with Bot("1:T", base_url=standin.base_url, request=impatient) as bot:
             telegram = TelegramTransport(bot)
             sent_id = await telegram.deliver("5", OutgoingMessage(text="først"), None)
@@ -157,7 +166,9 @@ async def test_a_send_that_got_no_answer_is_uncertain_but_one_never_sent_is_not(
                 await telegram.deliver("5", OutgoingMessage(text="endret"), sent_id)
             assert not isinstance(edit.value, DeliveryUncertain)
     # Nothing listens: the request never went out.
-    unreachable = Bot("1:T", base_url=f"http://127.0.0.1:{free_port()}/bot")
+    unreachable = Bot(
+        "1:T", base_url=f"http://127.0.0.1:{free_port()}/bot", request=request(connect_timeout=1)
+    )
     try:
         with pytest.raises(TransientFailure) as refused:
             await TelegramTransport(unreachable).deliver("5", OutgoingMessage(text="hei"), None)
