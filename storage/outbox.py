@@ -11,7 +11,7 @@ from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy import Table, and_, bindparam, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.messages import OutgoingMessage, one_call_each
@@ -116,8 +116,11 @@ async def pending(
     ``shard`` = (index, count): only chats whose shard falls to sender ``index`` of ``count``.
     ``chats``: only these (channel, address) chats; None means every chat on ``channels``.
     """
+    # Ids first, from the index: the sender already holds most pending rows in memory
+    # (``exclude``), and building ORM objects for them again on every look cost more
+    # than everything else a look does. Full rows are read for the new ones only.
     statement = (
-        select(OutboxMessage)
+        select(OutboxMessage.id)
         .where(OutboxMessage.status == "pending", OutboxMessage.channel.in_(channels))
         .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
         .limit(limit + len(exclude))
@@ -136,21 +139,42 @@ async def pending(
                 ),
             )
         )
-    rows = (await session.scalars(statement)).all()
-    return [row for row in rows if row.id not in exclude][:limit]
+    ids = [row_id for row_id in await session.scalars(statement) if row_id not in exclude]
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.id.in_(ids[:limit]), OutboxMessage.status == "pending"
+        )
+    )
+    return sorted(rows, key=lambda row: (-row.priority, row.id))
 
 
 async def mark_sent(session: AsyncSession, message_id: int, provider_message_id: str) -> None:
     """Record a delivery."""
+    await mark_all_sent(session, [(message_id, provider_message_id)])
+
+
+async def mark_all_sent(session: AsyncSession, deliveries: Sequence[tuple[int, str]]) -> None:
+    """Record deliveries, (message id, provider's id) each, in one statement."""
+    if not deliveries:
+        return
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)  # a mapped class's table, typed as any FromClause
+    now = utcnow()
     await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        update(table)
+        .where(table.c.id == bindparam("delivered_id"))
         .values(
             status="sent",
-            sent_at=utcnow(),
-            provider_message_id=provider_message_id,
-            attempts=OutboxMessage.attempts + 1,
-        )
+            sent_at=now,
+            provider_message_id=bindparam("delivered_as"),
+            attempts=table.c.attempts + 1,
+        ),
+        [
+            {"delivered_id": row_id, "delivered_as": provider_id}
+            for row_id, provider_id in deliveries
+        ],
     )
 
 
