@@ -21,7 +21,6 @@ from io import BytesIO
 from typing import Any
 
 import yaml
-from openpyxl import load_workbook
 
 from dialogs.definition import (
     QuestionSpec,
@@ -162,6 +161,9 @@ class _Workbook:
         self.sheets: dict[str, _Sheet] = {}
         self.source = source
         self.problems = problems
+        # openpyxl (with NumPy) loads when a workbook is first read, not when the bot starts.
+        from openpyxl import load_workbook
+
         with warnings.catch_warnings():  # openpyxl warns about Excel features it drops
             warnings.simplefilter("ignore")
             try:

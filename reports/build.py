@@ -21,12 +21,10 @@ from zoneinfo import ZoneInfo
 from dialogs.i18n import SOURCE, speaking
 from reports.actions_section import ActionsSection
 from reports.charts import Chart, render_charts
-from reports.pdf import write_pdf
 from reports.summary import RoundSummary
 from reports.text import summary_text
 from reports.trend_charts import render_trend_charts
 from reports.trends import Trends, mark_new_areas
-from reports.workbook import write_workbook
 
 SUMMARY_JSON = "summary.json"
 SUMMARY_TEXT = "summary.txt"
@@ -100,6 +98,11 @@ def _write_report(
     trends: Trends | None,
     actions: ActionsSection | None,
 ) -> ReportFiles:
+    # ReportLab and openpyxl load here, not with this module: the running bot imports it
+    # at start and may never build a report.
+    from reports.pdf import write_pdf
+    from reports.workbook import write_workbook
+
     directory.mkdir(parents=True, exist_ok=True)
     json_path = write_summary_json(summary, directory / SUMMARY_JSON, trends, actions)
     text = summary_text(summary, zone, trends)

@@ -21,10 +21,11 @@ defusedcsv does the CSV half, but leaves tab and carriage return alone and rewri
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl.cell.cell import Cell
-from openpyxl.worksheet.worksheet import Worksheet
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
@@ -52,6 +53,9 @@ def csv_row(values: Iterable[Any]) -> list[Any]:
 
 def put(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
     """Write one XLSX cell: text always as inert text, anything else as it is."""
+    # Here, not at the top: CSV exports use this module without loading openpyxl.
+    from openpyxl.cell.cell import Cell
+
     cell = sheet.cell(row=row, column=column)
     if not isinstance(cell, Cell):  # a MergedCell holds no value of its own
         raise ValueError(f"{cell.coordinate} is inside a merged range; write its first cell")

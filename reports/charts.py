@@ -7,7 +7,10 @@ relative to the picture. Large type, horizontal bars with the figure written at 
 of each bar and the category written above it (long Norwegian labels need the full width). Drawn with
 matplotlib's object API on the Agg canvas: no ``pyplot``, so no global figure state and
 nothing to close, and safe to call from a worker thread. Pillow (a matplotlib
-dependency) writes the PNG with a small palette to keep files small.
+dependency) writes the PNG with a small palette to keep files small. Both are imported
+when a chart is first drawn, not with this module: the workspace and ``lyttepost run``
+import it at start, and matplotlib with NumPy costs some 45 MB that a bot which never
+draws a chart should not hold.
 
 A figure the small-group rule hides (``None`` in the summary) gets no bar: it reads "–",
 the subtitle says why, and the alt text says "skjult". Hidden bars are never ordered by
@@ -22,15 +25,15 @@ import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from dialogs.i18n import t
 from reports.disclosure import HIDDEN, shown
 from reports.format import nb_count, nb_decimal, nb_percent
 from reports.summary import AreaGroup, QuestionSummary, RoundSummary
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 WIDTH_IN = 10.24
 DPI = 100  # 1024 px wide
@@ -99,6 +102,16 @@ def chart_dpi(height_in: float) -> float:
     return min(DPI, MAX_PIXELS / max(WIDTH_IN, height_in))
 
 
+def new_figure(height: float) -> Figure:
+    """An empty white figure ``height`` inches tall on its own Agg canvas."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(WIDTH_IN, height), dpi=chart_dpi(height), facecolor="white")
+    FigureCanvasAgg(figure)
+    return figure
+
+
 def draw_heading(
     figure: Figure, height: float, title: list[str], subtitle: list[str], note: str
 ) -> None:
@@ -125,8 +138,7 @@ def draw(spec: ChartSpec, note: str) -> Figure:
     rows = [0.36 * len(lines) + 0.62 for lines in labels]
     footer = 0.6
     height = header + sum(rows) + footer
-    figure = Figure(figsize=(WIDTH_IN, height), dpi=chart_dpi(height), facecolor="white")
-    FigureCanvasAgg(figure)
+    figure = new_figure(height)
 
     draw_heading(figure, height, title, subtitle, note)
 
@@ -333,6 +345,9 @@ def save_png(figure: Figure, path: Path) -> None:
 def png_bytes(figure: Figure) -> bytes:
     """A figure as a 64-colour palette PNG: flat bars and text look the same and the
     file is about a third of full colour, which matters on a phone connection."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
     canvas = figure.canvas
     assert isinstance(canvas, FigureCanvasAgg)
     # matplotlib ships no annotations for its Agg canvas (backend_agg.py has no stub)

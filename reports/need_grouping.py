@@ -32,10 +32,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-from numpy.typing import NDArray
+if TYPE_CHECKING:  # NumPy loads with scikit-learn, when needs are first grouped
+    import numpy as np
+    from numpy.typing import NDArray
 
 STOPWORDS_FILE = Path(__file__).with_name("stopwords_no.txt")
 MAX_NAME = 60  # a suggested name must fit as a tag (services/need_tags.py MAX_LABEL)
@@ -159,6 +160,7 @@ def _identity(terms: list[str]) -> list[str]:
 def similarities(texts: Sequence[str], settings: GroupingSettings) -> NDArray[np.float64]:
     """The cosine similarity of every pair of texts (1 on the diagonal; 0 for a text with
     no content words). With both kinds of features, the mean of the two similarities."""
+    import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer  # ~1 s: only when used
 
     term_lists = [terms_of(text, settings) for text in texts]
@@ -179,6 +181,8 @@ def similarities(texts: Sequence[str], settings: GroupingSettings) -> NDArray[np
 def _gram(vectorizer: Any, documents: Sequence[Any]) -> NDArray[np.float64]:
     """Row-normalised TF-IDF vectors times their transpose, kept sparse until the end
     (character n-grams of hundreds of needs are tens of thousands of columns)."""
+    import numpy as np
+
     try:
         vectors = vectorizer.fit_transform(documents)
     except ValueError:  # an empty vocabulary: no text has a content word
@@ -249,6 +253,8 @@ def _describe(
 ) -> SuggestedGroup:
     # A member's closeness to the group's centroid, up to a factor the same for all:
     # x . mean(x_j) = mean(x . x_j), the mean similarity to the group's members.
+    import numpy as np
+
     closeness = similar[np.ix_(rows, rows)].mean(axis=1)
     ranked = sorted(range(len(rows)), key=lambda i: (-round(float(closeness[i]), 9), rows[i]))
     member_ids = tuple(needs[rows[i]].id for i in ranked)

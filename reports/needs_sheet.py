@@ -12,10 +12,6 @@ from collections.abc import Sequence
 from io import BytesIO
 from typing import Protocol
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-
 from reports.cells import put
 from reports.summary import ANONYMOUS
 
@@ -34,9 +30,6 @@ COLUMNS = (
     ("Siterbar", 9),
     ("Nytt område siden forrige svar", 12),
 )
-TITLE_FONT = Font(bold=True, size=14)
-BOLD = Font(bold=True)
-WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 class SheetNeed(Protocol):
@@ -77,18 +70,24 @@ def needs_workbook(
 ) -> bytes:
     """The workbook: a title, ``description`` lines (e.g. the filters used), then a table
     with a frozen header and Excel's filter buttons on it."""
+    # openpyxl (with NumPy) loads on the first download, not when the workspace starts.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    wrap = Alignment(wrap_text=True, vertical="top")
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None  # a new workbook has one sheet
     sheet.title = SHEET
-    put(sheet, 1, 1, title).font = TITLE_FONT
+    put(sheet, 1, 1, title).font = Font(bold=True, size=14)
     lines = [*description, f"{len(needs)} behov"]
     for offset, line in enumerate(lines, start=2):
         put(sheet, offset, 1, line)
     header = len(lines) + 3
     for column, (name, width) in enumerate(COLUMNS, start=1):
         cell = put(sheet, header, column, name)
-        cell.font = BOLD
+        cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="bottom")
         sheet.column_dimensions[get_column_letter(column)].width = width
     for row, need in enumerate(needs, start=header + 1):
@@ -109,7 +108,7 @@ def needs_workbook(
         for column, value in enumerate(values, start=1):
             if value is not None:  # an empty cell is left out: a smaller, faster file
                 put(sheet, row, column, value)
-        sheet.cell(row=row, column=3).alignment = WRAP
+        sheet.cell(row=row, column=3).alignment = wrap
     last = header + max(len(needs), 1)
     sheet.freeze_panes = sheet.cell(row=header + 1, column=1).coordinate
     sheet.auto_filter.ref = f"A{header}:{get_column_letter(len(COLUMNS))}{last}"

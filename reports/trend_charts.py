@@ -15,9 +15,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from dialogs.i18n import t
 from reports.charts import (
@@ -27,12 +25,15 @@ from reports.charts import (
     TITLE_WRAP,
     WIDTH_IN,
     Chart,
-    chart_dpi,
     draw_heading,
+    new_figure,
     save_png,
 )
 from reports.format import nb_decimal, nb_percent
 from reports.trends import QuestionTrend, Trends
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 HEIGHT_IN = 9.0
@@ -185,8 +186,7 @@ def draw_trend(spec: TrendChartSpec, note: str) -> Figure:
     header = 0.35 + 0.48 * len(title) + 0.33 * len(subtitle) + 0.35
     footer = 1.5  # the round names under the axis and the source line
     height = max(HEIGHT_IN, header + footer + 5.0)
-    figure = Figure(figsize=(WIDTH_IN, height), dpi=chart_dpi(height), facecolor="white")
-    FigureCanvasAgg(figure)
+    figure = new_figure(height)
     draw_heading(figure, height, title, subtitle, note)
 
     plot_width = WIDTH_IN - PLOT_LEFT_IN - PLOT_RIGHT_IN

@@ -11,21 +11,21 @@ from collections.abc import Mapping, Sequence
 from io import BytesIO
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-
 from dialogs.definition import SurveySource
 from dialogs.xlsform import xlsform_sheets
 from reports.cells import put_row
 
-BOLD = Font(bold=True)
-TOP = Alignment(wrap_text=True, vertical="top")
 MAX_WIDTH = 60
 
 
 def workbook_bytes(sheets: Mapping[str, Sequence[Sequence[Any]]]) -> bytes:
     """Sheets of rows (headings first) as an .xlsx file's bytes."""
+    # openpyxl (with NumPy) loads on the first download, not when the bot starts.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    bold, top = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]  # a new workbook's one sheet
     for name, rows in sheets.items():
@@ -33,7 +33,7 @@ def workbook_bytes(sheets: Mapping[str, Sequence[Sequence[Any]]]) -> bytes:
         for number, row in enumerate(rows, start=1):
             put_row(sheet, number, row)
         for cell in sheet[1]:
-            cell.font = BOLD
+            cell.font = bold
         sheet.freeze_panes = "A2"
         for index in range(1, max((len(r) for r in rows), default=0) + 1):
             longest = max(
@@ -47,7 +47,7 @@ def workbook_bytes(sheets: Mapping[str, Sequence[Sequence[Any]]]) -> bytes:
                 if isinstance(cell.value, str) and (
                     "\n" in cell.value or len(cell.value) > MAX_WIDTH
                 ):
-                    cell.alignment = TOP
+                    cell.alignment = top
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()

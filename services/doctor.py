@@ -30,7 +30,6 @@ from sqlalchemy import func, select
 from dialogs.definition import SurveyDefinitionError, load_survey_text
 from services.surveys import read_upload
 from storage.db import UnsupportedDatabaseUrl, checked_url
-from storage.migrate import current_revision, head_revision, known_revision
 from storage.orm import Staff, SurveyVersion
 from storage.sessions import Sessions
 
@@ -102,6 +101,9 @@ def _where(url: str) -> str:
 
 async def check_database(url: str, *, seconds: float) -> Finding:
     """Reachable within ``seconds`` and migrated to this code's newest revision."""
+    # Alembic loads for this check, not with the CLI: other commands never need it.
+    from storage.migrate import current_revision, head_revision, known_revision
+
     try:
         parsed = checked_url(url)
         where = _where(url)

@@ -15,8 +15,6 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -147,6 +145,10 @@ def render(
         writer.writerow(csv_row(header))
         writer.writerows(csv_row(row) for row in table)
         return buffer.getvalue().encode("utf-8-sig" if excel else "utf-8")
+    # openpyxl (with NumPy) loads on the first XLSX export, not when the bot starts.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None

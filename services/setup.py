@@ -1,4 +1,9 @@
-"""Setting a database up from nothing (and checking it is set up before running)."""
+"""Setting a database up from nothing (and checking it is set up before running).
+
+Alembic (``storage/migrate.py``) is imported by the functions that migrate or compare
+revisions: every CLI command imports this module for ``SchemaNotReady``, and most of
+them never look at a revision.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ from sqlalchemy import func, select
 
 from services.surveys import register_shipped_surveys
 from storage.db import create_engine, session_factory
-from storage.migrate import current_revision, head_revision, prepare_database
 from storage.orm import Organisation
 
 
@@ -18,6 +22,8 @@ class SchemaNotReady(RuntimeError):
 
 async def setup_database(url: str) -> dict[str, Any]:
     """Migrate, seed members and register shipped surveys; running it again changes nothing."""
+    from storage.migrate import current_revision, prepare_database
+
     seeded = await prepare_database(url)
     engine = create_engine(url)
     try:
@@ -41,6 +47,8 @@ async def setup_database(url: str) -> dict[str, Any]:
 
 async def require_current_schema(url: str) -> None:
     """Refuse to run on a database that ``lyttepost db upgrade`` has not prepared."""
+    from storage.migrate import current_revision, head_revision
+
     current = await current_revision(url)
     head = head_revision()
     if current != head:

@@ -24,11 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from dialogs import catalogues, i18n
 from dialogs.catalogues import (
     Change,
@@ -162,6 +157,12 @@ def export_workbook(language: str) -> bytes:
     """The spreadsheet for a translator of ``language``; every text cell stays text."""
     if language not in TRANSLATED:
         raise ValueError(f"--lang must be one of {', '.join(TRANSLATED)}, not {language!r}")
+    # openpyxl (with NumPy) loads when a translator asks, not when the workspace starts.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -260,6 +261,8 @@ def _cell_text(value: object) -> str:
 
 def _sheet_rows(data: bytes) -> Iterator[tuple[int, list[Any], list[str]]]:
     """``(row number, values, cell types)`` of the workbook's first sheet."""
+    from openpyxl import load_workbook
+
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
