@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
-from sqlalchemy import select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -29,6 +29,12 @@ from storage.orm import InboundEvent, utcnow
 from storage.upsert import insert_ignoring_conflicts
 
 log = logging.getLogger(__name__)
+
+# Channels whose update keys are the platform's own sequence numbers (Telegram's
+# update_id), so a chat's events can be handled in the platform's order.
+SEQUENCED_CHANNELS = frozenset({"telegram"})
+# How many earlier events one event may handle first (a bound, not an expectation).
+MAX_EARLIER = 20
 
 # Longer input is cut here; the engine then tells the member their text is too long.
 MAX_INBOUND_TEXT = 20_000
@@ -189,8 +195,26 @@ class InboundProcessor:
         spares reading the row back. Everything logged meanwhile carries the event's id
         (and, once known, its channel, update, chat and contact: services/log_context).
         """
+        if event is not None and event.channel in SEQUENCED_CHANNELS:
+            await self._earlier_first(row_id, event)
         with log_context(event_id=row_id, fresh=True):
             return await self._process(row_id, event)
+
+    async def _earlier_first(self, row_id: int, event: Inbound) -> None:
+        """Handle the chat's unprocessed updates that come before this one, first.
+
+        Telegram may deliver one chat's updates out of order: webhook connections run in
+        parallel, and with several processes each takes some of them. Its update ids say
+        the order. Whichever process gets a chat's later update first handles the earlier
+        ones before it; a process that finds one of them taken waits for that transaction
+        (PostgreSQL's row lock, SQLite's write lock) and then finds it done. An update that
+        arrives only after a later one was handled is not held back for.
+        """
+        for _ in range(MAX_EARLIER):
+            async with self._sessions() as session:
+                earlier = await session.scalar(_earliest_unprocessed_before(row_id, event))
+            if earlier is None or not await self.process(earlier):
+                return
 
     async def _process(self, row_id: int, known: Inbound | None) -> bool:
         for attempt in range(5):
@@ -242,6 +266,25 @@ class InboundProcessor:
         """Tell the observer how long the event waited and took, from record to commit."""
         seconds = (utcnow() - received_at).total_seconds()
         self._telemetry.inbound_handled(channel, max(seconds, 0.0))
+
+
+def _earliest_unprocessed_before(row_id: int, event: Inbound) -> Select[int]:
+    """The chat's first unprocessed event with a smaller update id than ``event``'s
+    (update ids compared as numbers: shorter is smaller, then digit by digit)."""
+    key = event.update_key
+    length = func.length(InboundEvent.update_key)
+    return (
+        select(InboundEvent.id)
+        .where(
+            InboundEvent.channel == event.channel,
+            InboundEvent.address == event.address,
+            InboundEvent.processed_at.is_(None),
+            InboundEvent.id != row_id,
+            or_(length < len(key), and_(length == len(key), InboundEvent.update_key < key)),
+        )
+        .order_by(length, InboundEvent.update_key)
+        .limit(1)
+    )
 
 
 async def _claim(

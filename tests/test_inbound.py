@@ -86,3 +86,33 @@ async def test_the_new_key_keeps_every_existing_event(tmp_path: Path) -> None:
     )
     assert [event.address for _, event in recorded] == ["a:3"]
     await engine.dispose()
+
+
+def _telegram_text(chat: str, update_id: int, words: str) -> Inbound:
+    return Inbound(
+        channel="telegram", address=chat, user_id=chat,
+        update_key=str(update_id), kind="text", text=words,
+    )  # fmt: skip
+
+
+async def test_a_chats_updates_recorded_out_of_order_are_handled_in_update_order(
+    sessions,
+) -> None:
+    """Parallel webhook connections (or two processes) may record a chat's updates out of
+    order; each is handled after the chat's earlier updates, whoever gets which first."""
+    seen: list[tuple[str, str]] = []
+    one, two = _processor(sessions, seen), _processor(sessions, seen)
+    later = await one.record([_telegram_text("5", 1000, "andre")])
+    earlier = await two.record([_telegram_text("5", 999, "første")])
+    other_chat = await two.record([_telegram_text("6", 998, "annen chat")])
+    one.submit(later)  # the later update reaches a processor first
+    two.submit(earlier + other_chat)
+    await asyncio.gather(one.idle(), two.idle())
+    chat_five = [words for address, words in seen if address == "5"]
+    assert chat_five == ["første", "andre"]  # each once, in Telegram's order
+    assert ("6", "annen chat") in seen
+    async with sessions() as session:
+        pending = await session.scalar(
+            select(func.count(InboundEvent.id)).where(InboundEvent.processed_at.is_(None))
+        )
+    assert pending == 0
