@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -138,7 +139,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-async def main(args: argparse.Namespace) -> None:
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """One whole load against a fresh deployment; the figures as printed (bench/ptb_reference.py
+    runs it beside its reference bot)."""
     workdir = Path(tempfile.mkdtemp(prefix="lyttepost-bench-"))
     async with TelegramStandIn() as api:
         url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
@@ -239,7 +242,11 @@ async def main(args: argparse.Namespace) -> None:
         "bot_peak_rss_mib": round(memory.get("VmHWM", 0) / 1024, 1),
         "wall_s": round(wall, 1),
     }
-    print(json.dumps(result, indent=2))
+    return result
+
+
+async def main(args: argparse.Namespace) -> None:
+    print(json.dumps(await run(args), indent=2))
 
 
 if __name__ == "__main__":
