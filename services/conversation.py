@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import admin, notices
@@ -143,12 +143,7 @@ class Conversation:
         keeps them referenced: the second value)."""
         loaded = (
             await session.execute(
-                select(Chat, Contact, Organisation, Response, Round)
-                .outerjoin(Contact, Contact.id == Chat.contact_id)
-                .outerjoin(Organisation, Organisation.id == Contact.organisation_id)
-                .outerjoin(Response, Response.id == Chat.active_response_id)
-                .outerjoin(Round, Round.id == Response.round_id)
-                .where(Chat.channel == event.channel, Chat.address == event.address)
+                _CHAT_WITH_CONTEXT, {"channel": event.channel, "address": event.address}
             )
         ).first()
         if loaded is None:
@@ -171,6 +166,17 @@ class Conversation:
     def closes_text(self, round_: Round) -> str:
         """A round's deadline as members read it."""
         return format_datetime(round_.closes_at, self.zone)
+
+
+# Built once (statements are immutable; building one costs more than running it).
+_CHAT_WITH_CONTEXT = (
+    select(Chat, Contact, Organisation, Response, Round)
+    .outerjoin(Contact, Contact.id == Chat.contact_id)
+    .outerjoin(Organisation, Organisation.id == Contact.organisation_id)
+    .outerjoin(Response, Response.id == Chat.active_response_id)
+    .outerjoin(Round, Round.id == Response.round_id)
+    .where(Chat.channel == bindparam("channel"), Chat.address == bindparam("address"))
+)
 
 
 class _Turn:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -212,7 +212,16 @@ class InboundProcessor:
         """
         for _ in range(MAX_EARLIER):
             async with self._sessions() as session:
-                earlier = await session.scalar(_earliest_unprocessed_before(row_id, event))
+                earlier = await session.scalar(
+                    _EARLIEST_UNPROCESSED,
+                    {
+                        "channel": event.channel,
+                        "address": event.address,
+                        "row_id": row_id,
+                        "key_length": len(event.update_key),
+                        "key": event.update_key,
+                    },
+                )
             if earlier is None or not await self.process(earlier):
                 return
 
@@ -268,23 +277,44 @@ class InboundProcessor:
         self._telemetry.inbound_handled(channel, max(seconds, 0.0))
 
 
-def _earliest_unprocessed_before(row_id: int, event: Inbound) -> Select[int]:
-    """The chat's first unprocessed event with a smaller update id than ``event``'s
-    (update ids compared as numbers: shorter is smaller, then digit by digit)."""
-    key = event.update_key
+def _earliest_unprocessed_statement() -> Select[int]:
+    """A chat's first unprocessed event with a smaller update id than a given one (update
+    ids compared as numbers: shorter is smaller, then digit by digit). Built once."""
     length = func.length(InboundEvent.update_key)
     return (
         select(InboundEvent.id)
         .where(
-            InboundEvent.channel == event.channel,
-            InboundEvent.address == event.address,
+            InboundEvent.channel == bindparam("channel"),
+            InboundEvent.address == bindparam("address"),
             InboundEvent.processed_at.is_(None),
-            InboundEvent.id != row_id,
-            or_(length < len(key), and_(length == len(key), InboundEvent.update_key < key)),
+            InboundEvent.id != bindparam("row_id"),
+            or_(
+                length < bindparam("key_length"),
+                and_(length == bindparam("key_length"), InboundEvent.update_key < bindparam("key")),
+            ),
         )
         .order_by(length, InboundEvent.update_key)
         .limit(1)
     )
+
+
+_EARLIEST_UNPROCESSED = _earliest_unprocessed_statement()
+
+
+def _claim_statement(with_payload: bool) -> Any:
+    """Mark an unprocessed event processed and return what processing needs. Built once."""
+    columns: list[Any] = [InboundEvent.received_at]
+    if with_payload:
+        columns.append(InboundEvent.payload)
+    return (
+        update(InboundEvent)
+        .where(InboundEvent.id == bindparam("row_id"), InboundEvent.processed_at.is_(None))
+        .values(processed_at=bindparam("now"))
+        .returning(*columns)
+    )
+
+
+_CLAIM = {False: _claim_statement(False), True: _claim_statement(True)}
 
 
 async def _claim(
@@ -292,19 +322,8 @@ async def _claim(
 ) -> tuple[datetime, dict[str, Any] | None] | None:
     """Mark an unprocessed event processed; its receipt time (and payload if asked), or
     None when it was processed already (or is gone)."""
-    columns = (
-        [InboundEvent.received_at, InboundEvent.payload]
-        if with_payload
-        else [InboundEvent.received_at]
-    )
-    row = (
-        await session.execute(
-            update(InboundEvent)
-            .where(InboundEvent.id == row_id, InboundEvent.processed_at.is_(None))
-            .values(processed_at=now)
-            .returning(*columns)
-        )
-    ).first()
+    result = await session.execute(_CLAIM[with_payload], {"row_id": row_id, "now": now})
+    row = result.first()
     if row is None:
         return None
     received_at = row[0]

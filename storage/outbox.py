@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -159,23 +160,33 @@ async def mark_all_sent(session: AsyncSession, deliveries: Sequence[tuple[int, s
     """Record deliveries, (message id, provider's id) each, in one statement."""
     if not deliveries:
         return
-    table = OutboxMessage.__table__
-    assert isinstance(table, Table)  # a mapped class's table, typed as any FromClause
     now = utcnow()
     await session.execute(
+        _MARK_SENT,
+        [
+            {"delivered_id": row_id, "delivered_as": provider_id, "delivered_at": now}
+            for row_id, provider_id in deliveries
+        ],
+    )
+
+
+def _mark_sent_statement() -> Any:
+    """Built once: statements are immutable, and building one costs more than running it."""
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)  # a mapped class's table, typed as any FromClause
+    return (
         update(table)
         .where(table.c.id == bindparam("delivered_id"))
         .values(
             status="sent",
-            sent_at=now,
+            sent_at=bindparam("delivered_at"),
             provider_message_id=bindparam("delivered_as"),
             attempts=table.c.attempts + 1,
-        ),
-        [
-            {"delivered_id": row_id, "delivered_as": provider_id}
-            for row_id, provider_id in deliveries
-        ],
+        )
     )
+
+
+_MARK_SENT = _mark_sent_statement()
 
 
 async def mark_retry(
