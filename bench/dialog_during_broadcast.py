@@ -142,6 +142,10 @@ async def main(args: argparse.Namespace) -> None:
         "answers_during_broadcast": len(during),
         "answer_latency_during_broadcast_ms": latency_summary(during) if during else None,
         "answer_latency_all_ms": latency_summary(everything) if everything else None,
+        "slowest_answers": [
+            {"asked_s_after_send": round(asked - started, 1), "latency_ms": round(lat * 1000)}
+            for asked, lat in sorted(stamped, key=lambda item: -item[1])[:8]
+        ],
         "broadcast_s": round(ended - started, 1),
         "broadcast": result_broadcast,
     }
