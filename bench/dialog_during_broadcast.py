@@ -62,59 +62,64 @@ async def main(args: argparse.Namespace) -> None:
         invites = await asyncio.to_thread(deployment.cli_json, "invites", "create", "--all-pending")
         chats = await bind_recipients(url, len(members), args.recipients)
         await asyncio.to_thread(deployment.start)
-        rng = random.Random(11)
-        respondents = [
-            Respondent(api, 100_000 + i, invite["code"], args.think, random.Random(rng.random()))
-            for i, invite in enumerate(invites)
-        ]
-        progress(f"{len(chats)} broadcast recipients; {len(respondents)} members registering")
-        await asyncio.gather(*(r.register(i * 0.2) for i, r in enumerate(respondents)))
-        for respondent in respondents:
-            respondent.latencies = []
-        closes = time.strftime("%Y-%m-%d", time.localtime(time.time() + 14 * 86400))
-        await asyncio.to_thread(
-            deployment.cli, "rounds", "create", "--survey", "kvartalsvis-behov",
-            "--closes", closes, "--orgs", ",".join(m["org"] for m in answering),
-        )  # fmt: skip
-        answers = [asyncio.create_task(r.answer_survey()) for r in respondents]
-        stamped: list[tuple[float, float]] = []  # (when asked, latency) of every answer
-        original_act = Respondent.act
+        try:
+            rng = random.Random(11)
+            respondents = [
+                Respondent(
+                    api, 100_000 + i, invite["code"], args.think, random.Random(rng.random())
+                )
+                for i, invite in enumerate(invites)
+            ]
+            progress(f"{len(chats)} broadcast recipients; {len(respondents)} members registering")
+            await asyncio.gather(*(r.register(i * 0.2) for i, r in enumerate(respondents)))
+            for respondent in respondents:
+                respondent.latencies = []
+            closes = time.strftime("%Y-%m-%d", time.localtime(time.time() + 14 * 86400))
+            await asyncio.to_thread(
+                deployment.cli, "rounds", "create", "--survey", "kvartalsvis-behov",
+                "--closes", closes, "--orgs", ",".join(m["org"] for m in answering),
+            )  # fmt: skip
+            answers = [asyncio.create_task(r.answer_survey()) for r in respondents]
+            stamped: list[tuple[float, float]] = []  # (when asked, latency) of every answer
+            original_act = Respondent.act
 
-        async def act(self: Respondent, action: object) -> None:
-            asked = time.monotonic()
-            await original_act(self, action)  # type: ignore[arg-type]
-            stamped.append((asked, self.latencies[-1]))
+            async def act(self: Respondent, action: object) -> None:
+                asked = time.monotonic()
+                await original_act(self, action)  # type: ignore[arg-type]
+                stamped.append((asked, self.latencies[-1]))
 
-        Respondent.act = act  # type: ignore[method-assign]
-        await asyncio.sleep(args.lead)
-        draft = await asyncio.to_thread(
-            deployment.cli_json, "broadcast", "create", "--to", "all", "--text", TEXT
-        )
-        started = time.monotonic()
-        await asyncio.to_thread(
-            deployment.cli_json, "publications", "send", str(draft["id"]), "--yes", "--no-wait"
-        )
-        progress(f"broadcast {draft['id']} to {draft['recipients']} sent to the outbox")
-        while True:
-            await asyncio.sleep(5)
-            reached = sum(
-                1 for chat in chats if any(m.text == TEXT for m in api.messages_for(chat))
+            Respondent.act = act  # type: ignore[method-assign]
+            await asyncio.sleep(args.lead)
+            draft = await asyncio.to_thread(
+                deployment.cli_json, "broadcast", "create", "--to", "all", "--text", TEXT
             )
-            finished = sum(task.done() for task in answers)
-            progress(f"  {reached}/{len(chats)} reached, {finished}/{len(answers)} submitted")
-            if reached == len(chats) and finished == len(answers):
-                break
-            if time.monotonic() - started > args.timeout:
-                progress("timed out")
-                break
-        broadcast_times = sorted(
-            m.sent_at for chat in chats for m in api.messages_for(chat) if m.text == TEXT
-        )
-        ended = broadcast_times[-1] if broadcast_times else time.monotonic()
-        submitted = sum(1 for task in answers if task.done() and task.result())
-        for task in answers:
-            task.cancel()
-        deployment.stop()
+            started = time.monotonic()
+            await asyncio.to_thread(
+                deployment.cli_json, "publications", "send", str(draft["id"]), "--yes", "--no-wait"
+            )
+            progress(f"broadcast {draft['id']} to {draft['recipients']} sent to the outbox")
+            while True:
+                await asyncio.sleep(5)
+                reached = sum(
+                    1 for chat in chats if any(m.text == TEXT for m in api.messages_for(chat))
+                )
+                finished = sum(task.done() for task in answers)
+                progress(f"  {reached}/{len(chats)} reached, {finished}/{len(answers)} submitted")
+                if reached == len(chats) and finished == len(answers):
+                    break
+                if time.monotonic() - started > args.timeout:
+                    progress("timed out")
+                    break
+            broadcast_times = sorted(
+                m.sent_at for chat in chats for m in api.messages_for(chat) if m.text == TEXT
+            )
+            ended = broadcast_times[-1] if broadcast_times else time.monotonic()
+            submitted = sum(1 for task in answers if task.done() and task.result())
+            for task in answers:
+                task.cancel()
+
+        finally:
+            deployment.stop()  # also when the bench itself fails: no bot left running
         first = broadcast_times[0] if broadcast_times else started
         span = max(ended - first, 1e-9)
         all_sent = [m.sent_at for msgs in api.messages.values() for m in msgs]

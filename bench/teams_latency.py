@@ -14,7 +14,7 @@ Teams limits a bot's overall rate per app and tenant, and each member organisati
 tenant of its own, so by default every respondent is in its own tenant; ``--tenants 1``
 puts them all in one, where the bot's 30/s per tenant binds.
 
-    .venv/bin/python bench/teams_latency.py [--respondents 371] [--think 10] [--tenants N] [--database-url URL]
+    .venv/bin/python bench/teams_latency.py [--respondents 371] [--think 10] [--arrival 10] [--tenants N] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ class Respondent:
     def last_card(self):
         return next(m for m in reversed(self.teams.messages_for(self.conversation)) if m.actions)
 
-    async def register(self) -> None:
+    async def register(self, delay: float = 0.0) -> None:
+        await asyncio.sleep(delay)
         await self.act(
             lambda: self.teams.install(self.conversation, user_id=self.user, name="Leder"),
             self.registration,
@@ -134,7 +135,8 @@ async def main(args: argparse.Namespace) -> None:
         for i, respondent in enumerate(respondents):  # each organisation its own tenant
             teams.set_tenant(respondent.conversation, f"tenant-{i % tenants}")
         print(f"{len(respondents)} respondents registering in Teams ...", file=sys.stderr)
-        await asyncio.gather(*(r.register() for r in respondents))
+        spacing = args.arrival / max(1, len(respondents))
+        await asyncio.gather(*(r.register(i * spacing) for i, r in enumerate(respondents)))
         closes = time.strftime("%Y-%m-%d", time.localtime(time.time() + 14 * 86400))
         started = time.monotonic()
         orgs = ",".join(m["org"] for m in chosen)
@@ -162,6 +164,7 @@ async def main(args: argparse.Namespace) -> None:
         "submitted": sum(finished),
         "replies_measured": len(latencies),
         "think_time_mean_s": args.think,
+        "arrival_s": args.arrival,
         "database": url.split(":")[0],
         "tenants": tenants,
         "latency_ms": latency_summary(latencies),
@@ -188,4 +191,7 @@ if __name__ == "__main__":
         "for KS's members; 1: everyone in one tenant, so Teams' per-tenant limit binds)",
     )  # fmt: skip
     parser.add_argument("--env", action="append", default=[], help="extra NAME=VALUE for the bot")
+    parser.add_argument(
+        "--arrival", type=float, default=0.0, help="seconds over which registrations arrive"
+    )
     asyncio.run(main(parser.parse_args()))

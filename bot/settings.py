@@ -113,7 +113,7 @@ class Settings(BaseSettings):
 
     invite_ttl_days: int = Field(default=60, ge=1)
     # Telegram: about 30 messages/s overall, about 1/s per chat with short bursts.
-    send_rate_per_second: float = Field(default=29.0, gt=0)
+    send_rate_per_second: float = Field(default=29.5, gt=0)
     send_chat_rate_per_second: float = Field(default=1.0, gt=0)
     send_chat_burst: int = Field(default=3, ge=1)
 

@@ -99,7 +99,7 @@ class Transport(Protocol):
 class Pacing:
     """Rates to respect; defaults follow Telegram's published guidance."""
 
-    per_second: float = 29.0
+    per_second: float = 29.5
     chat_per_second: float = 1.0
     chat_burst: int = 3
     max_attempts: int = 8
@@ -109,11 +109,11 @@ class Pacing:
 class CallWindow:
     """At most one call more than the pace *started* in any rolling second.
 
-    The dispatcher paces when sends begin (29/s for Telegram's 30), but a send first
+    The dispatcher paces when sends begin (29.5/s for Telegram's 30), but a send first
     claims its row in the database; a slow claim followed by fast ones would bunch calls
     together. This last check, right before the call, caps any one second at the pace
     plus one (30: Telegram's limit) and no more, so the steady cadence keeps its margin
-    (30 calls span 1.03 s at 29/s) for network jitter, and bunching never exceeds the limit.
+    (30 calls span 1.017 s at 29.5/s) for network jitter, and bunching never exceeds the limit.
     """
 
     def __init__(self, per_second: float, monotonic: Callable[[], float]) -> None:

@@ -656,6 +656,7 @@ async def publish(
             )
     common: dict[str, list[OutgoingMessage]] = {}
     extra = personalise(session) if personalise else None
+    deliveries: list[tuple[outbox.Recipient, list[OutgoingMessage], str | None]] = []
     for recipient in reached.reachable:
         assert recipient.channel is not None and recipient.address is not None
         language = languages.get(str(recipient.contact_id), SOURCE)
@@ -663,16 +664,23 @@ async def publish(
             if language not in common:
                 common[language] = messages_of(publication, language)
             messages = [*common[language], *(await _extra(publication, recipient, extra))]
-        await outbox.enqueue(
-            session,
-            outbox.Recipient(recipient.channel, recipient.address, recipient.contact_id),
-            messages,
-            kind=publication.kind,
-            priority=outbox.PRIORITY_BULK,
-            dedupe_key=f"pub:{publication.id}:{recipient.contact_id}",
-            publication_id=publication.id,
-            now=now,
+        deliveries.append(
+            (
+                outbox.Recipient(recipient.channel, recipient.address, recipient.contact_id),
+                messages,
+                f"pub:{publication.id}:{recipient.contact_id}",
+            )
         )
+    # All rows in one statement, after the rendering: SQLite's write lock (which the running
+    # bot's replies wait for) is held for the insert only.
+    await outbox.enqueue_many(
+        session,
+        deliveries,
+        kind=publication.kind,
+        priority=outbox.PRIORITY_BULK,
+        publication_id=publication.id,
+        now=now,
+    )
     publication.status = "published"
     publication.segment = segment.to_json()
     publication.published_at = now

@@ -67,39 +67,64 @@ async def enqueue(
     the same thing twice (a job that fires twice, a retried transaction) queues it once.
     ``now`` is when it is queued (the cycle passes its own, possibly simulated, clock).
     """
-    now = now or utcnow()
-    parts = [part for message in messages for part in one_call_each(message, recipient.channel)]
-    rows = [
-        {
-            "channel": recipient.channel,
-            "address": recipient.address,
-            "contact_id": recipient.contact_id,
-            "round_id": round_id,
-            "publication_id": publication_id,
-            "shard": shard_of(recipient.channel, recipient.address),
-            "kind": kind,
-            "priority": priority,
-            "payload": message.model_dump(mode="json"),
-            "message_key": message.key,
-            "dedupe_key": f"{dedupe_key}:{index}" if dedupe_key else None,
-            "status": "pending",
-            "attempts": 0,
-            "not_before": now,
-            "created_at": now,
-        }
-        for index, message in enumerate(parts)
-    ]
-    if dedupe_key is None:
-        session.add_all(OutboxMessage(**row) for row in rows)
-        return len(rows)
-    inserted = await insert_ignoring_conflicts(
+    return await enqueue_many(
         session,
-        OutboxMessage.__table__,
-        rows,
-        ["dedupe_key"],
-        returning="id",
+        [(recipient, messages, dedupe_key)],
+        kind=kind,
+        priority=priority,
+        round_id=round_id,
+        publication_id=publication_id,
+        now=now,
     )
-    return len(inserted)
+
+
+async def enqueue_many(
+    session: AsyncSession,
+    deliveries: Sequence[tuple[Recipient, Sequence[OutgoingMessage], str | None]],
+    *,
+    kind: str,
+    priority: int,
+    round_id: int | None = None,
+    publication_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """``enqueue`` for many recipients in one INSERT: (recipient, messages, dedupe key)
+    each. On SQLite the write lock is then held for that one statement, not for the
+    whole loop that rendered the messages (a broadcast to thousands took seconds)."""
+    now = now or utcnow()
+    plain: list[dict[str, object]] = []
+    deduplicated: list[dict[str, object]] = []
+    for recipient, messages, dedupe_key in deliveries:
+        parts = [part for message in messages for part in one_call_each(message, recipient.channel)]
+        rows = plain if dedupe_key is None else deduplicated
+        rows.extend(
+            {
+                "channel": recipient.channel,
+                "address": recipient.address,
+                "contact_id": recipient.contact_id,
+                "round_id": round_id,
+                "publication_id": publication_id,
+                "shard": shard_of(recipient.channel, recipient.address),
+                "kind": kind,
+                "priority": priority,
+                "payload": message.model_dump(mode="json"),
+                "message_key": message.key,
+                "dedupe_key": f"{dedupe_key}:{index}" if dedupe_key else None,
+                "status": "pending",
+                "attempts": 0,
+                "not_before": now,
+                "created_at": now,
+            }
+            for index, message in enumerate(parts)
+        )
+    if plain:
+        session.add_all(OutboxMessage(**row) for row in plain)
+    inserted: list[object] = []
+    if deduplicated:
+        inserted = await insert_ignoring_conflicts(
+            session, OutboxMessage.__table__, deduplicated, ["dedupe_key"], returning="id"
+        )
+    return len(plain) + len(inserted)
 
 
 async def pending(

@@ -18,6 +18,7 @@ and Python's semantics: the same ``sqlite3`` module, the same transaction handli
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -76,15 +77,19 @@ class InlineCursor:
         return self
 
     async def fetchone(self) -> Any:
+        await self._connection.settled()
         return self._cursor.fetchone()
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
+        await self._connection.settled()
         return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
 
     async def fetchall(self) -> list[Any]:
+        await self._connection.settled()
         return self._cursor.fetchall()
 
     async def close(self) -> None:
+        await self._connection.settled()
         self._cursor.close()
 
 
@@ -115,6 +120,7 @@ class InlineConnection:
         self.sqlite: sqlite3.Connection | Any = sqlite
         self.patience = patience
         self._tx = _InlineQueue(self)
+        self._waiting: asyncio.Future[Any] | None = None  # a worker thread using the connection
         self.busy_retries = 0  # statements that had to wait for a lock on a worker thread
 
     # SQLAlchemy's adapter reaches for these two aiosqlite attributes by name.
@@ -136,13 +142,27 @@ class InlineConnection:
 
     async def call(self, function: Callable[..., Any], *args: Any) -> Any:
         """Run ``function`` now; if the database is locked, wait for it on a worker thread."""
+        await self.settled()
         try:
             return function(*args)
         except sqlite3.OperationalError as error:
             if not _is_lock_error(error) or self.patience <= 0:
                 raise
         self.busy_retries += 1
-        return await asyncio.to_thread(self._patiently, function, *args)
+        waiting = asyncio.get_running_loop().run_in_executor(
+            None, functools.partial(self._patiently, function, *args)
+        )
+        self._waiting = waiting
+        # Shielded: a caller that is cancelled (a timeout, a shutdown) leaves the thread
+        # running with the connection; ``_settled`` makes everyone else wait for it, since
+        # SQLite's connection must not be used or closed from two threads at once.
+        return await asyncio.shield(waiting)
+
+    async def settled(self) -> None:
+        """Wait until no worker thread is using the connection."""
+        waiting = self._waiting
+        if waiting is not None and not waiting.done():
+            await asyncio.wait([waiting])
 
     def _patiently(self, function: Callable[..., Any], *args: Any) -> Any:
         milliseconds = int(self.patience * 1000)
@@ -163,6 +183,7 @@ class InlineConnection:
         await self.call(self.sqlite.commit)
 
     async def rollback(self) -> None:
+        await self.settled()
         self.sqlite.rollback()
 
     async def create_function(
@@ -171,10 +192,16 @@ class InlineConnection:
         self.sqlite.create_function(name, num_params, func, deterministic=deterministic)
 
     async def close(self) -> None:
+        await self.settled()
         self.stop()
 
     def stop(self) -> None:
-        """Close at once (SQLAlchemy's forced termination)."""
+        """Close now, or as soon as a worker thread is done with the connection (SQLAlchemy's
+        forced termination may come while one waits for a lock)."""
+        waiting = self._waiting
+        if waiting is not None and not waiting.done():
+            waiting.add_done_callback(lambda _: self.stop())
+            return
         if self.sqlite is not None:
             self.sqlite.close()
             self.sqlite = None
