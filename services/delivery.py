@@ -159,6 +159,20 @@ class _ChatQueue:
     busy: bool = False
     grouped: bool = True  # False: made by spare_call, its pace group not looked up yet
 
+    def add(self, row: OutboxMessage) -> None:
+        """Queue a message: higher priority first, then oldest first. A reply to a member
+        in the middle of the survey goes before a broadcast waiting for the same chat
+        (which waits its turn among thousands); replies keep their order among themselves.
+        A message already in flight (the head while ``busy``) stays where it is."""
+        items = self.items
+        position = len(items)
+        while position > (1 if self.busy else 0):
+            before = items[position - 1]
+            if (-before.priority, before.id) <= (-row.priority, row.id):
+                break
+            position -= 1
+        items.insert(position, row)
+
 
 class Sender:
     """Runs the outbox. ``wake()`` after enqueueing to send without waiting for the poll."""
@@ -350,7 +364,7 @@ class Sender:
                     queue = self._queues[chat] = self._new_queue(now, row.channel)
                 queue.grouped = True
                 new_chats.setdefault(row.channel, []).append(row.address)
-            queue.items.append(row)
+            queue.add(row)
             if row.not_before > wall_now:
                 wait = (row.not_before - wall_now).total_seconds()
                 queue.ready_at = max(queue.ready_at, now + wait)

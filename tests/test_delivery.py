@@ -136,6 +136,27 @@ async def test_higher_priority_goes_first(sessions) -> None:
     assert transport.sent[0][1] == "reply"
 
 
+async def test_a_reply_to_a_member_goes_before_a_broadcast_waiting_for_the_same_chat(
+    sessions,
+) -> None:
+    """The member is also one of many broadcast recipients: their chat's broadcast waits
+    its turn behind the others' (a slow overall pace), but their survey replies, queued
+    later, do not wait behind it; the replies keep their own order."""
+    transport = RecordingTransport()
+    for chat in range(6):
+        await queue(sessions, f"bulk{chat}", ["broadcast"], priority=outbox.PRIORITY_BULK)
+    await queue(sessions, "member", ["broadcast"], priority=outbox.PRIORITY_BULK)
+    sender = Sender(
+        sessions, {"telegram": transport}, Pacing(per_second=4, chat_per_second=10, chat_burst=3)
+    )
+    await sender._load()  # the broadcast is in memory, the member's copy last in line
+    await queue(sessions, "member", ["reply 1", "reply 2"], priority=outbox.PRIORITY_DIALOG)
+    await sender.drain(within=10)
+    member = [text for address, text, _ in transport.sent if address == "member"]
+    assert member == ["reply 1", "reply 2", "broadcast"]
+    assert transport.sent[0][:2] == ("member", "reply 1")
+
+
 async def test_throttled_chat_waits_without_stalling_others_and_keeps_order(sessions) -> None:
     transport = RecordingTransport(failures={"slow": [RetryLater(0.5)]})
     await queue(sessions, "slow", ["s1", "s2"])
