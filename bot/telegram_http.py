@@ -18,6 +18,7 @@ tell "never sent" from "sent, no answer".
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import aiohttp
@@ -25,6 +26,8 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+log = logging.getLogger(__name__)
 
 # What aiohttp raises once a request has gone out and no answer comes back: Telegram may
 # have carried it out. Connection and pool timeouts, and failing to connect, mean nothing
@@ -115,7 +118,12 @@ class AiohttpRequest(BaseRequest):
             async with session.request(
                 method, url, data=_body(fields, files), timeout=timeout
             ) as response:
-                return response.status, await response.read()
+                body = await response.read()
+                # As httpx logs it: at DEBUG, with the token in the URL (bot/logs.py redacts).
+                log.debug(
+                    'HTTP Request: %s %s "%s %s"', method, url, response.status, response.reason
+                )
+                return response.status, body
         except aiohttp.ConnectionTimeoutError as error:
             raise TimedOut("Timed out connecting to Telegram (request not sent)") from error
         except TimeoutError as error:
